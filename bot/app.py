@@ -1,0 +1,45 @@
+"""Composition root: settings → database → engine → channels → sender → scheduler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.engine import Engine, EngineConfig
+from bot.settings import Settings
+from crm.clock import Clock, SystemClock
+from crm.db import make_engine, make_sessionmaker
+from crm.rules import Rules
+from handlers import build_router
+
+
+@dataclass
+class App:
+    settings: Settings
+    rules: Rules
+    clock: Clock
+    db: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    engine: Engine
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def build_app(settings: Settings, rules: Rules, clock: Clock | None = None) -> App:
+    clock = clock or SystemClock()
+    db = make_engine(settings.database_url)
+    sessions = make_sessionmaker(db)
+    engine = Engine(
+        sessions,
+        build_router(),
+        clock,
+        rules,
+        EngineConfig(
+            default_locale=settings.locale,
+            default_tz=settings.tz,
+            bot_username=settings.bot_username,
+        ),
+    )
+    return App(settings, rules, clock, db, sessions, engine)

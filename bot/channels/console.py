@@ -1,0 +1,73 @@
+"""The console channel: prints what would be sent, the way the demo protocol describes."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.types import Outgoing
+
+TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
+
+
+def plain(text: str) -> str:
+    return html.unescape(TAG.sub("", text))
+
+
+@dataclass
+class PressTarget:
+    label: str
+    payload: str | None  # None: a reply-keyboard button, which sends its label
+    kind: str = ""  # "", "contact" or "location" for keyboard buttons
+    message_id: int | None = None
+
+
+@dataclass
+class ConsoleChannel:
+    """Keeps, per chat, the buttons of its last message that had any, for `[N]` and `[text]`."""
+
+    write: Callable[[str], None]
+    handle_of: Callable[[int], str]
+    name: str = "console"
+    last_buttons: dict[int, list[PressTarget]] = field(default_factory=dict)
+    keyboards: dict[int, list[PressTarget]] = field(default_factory=dict)
+    sent: list[Outgoing] = field(default_factory=list)
+    _next_id: int = 1
+
+    async def send(self, out: Outgoing) -> None:
+        self.sent.append(out)
+        message_id = out.edit_message_id or self._next_id
+        if out.edit_message_id is None:
+            self._next_id += 1
+        who = self.handle_of(out.chat_id)
+        mark = " (edited)" if out.edit_message_id else ""
+        body = plain(out.text)
+        if out.photo is not None:
+            body = f"[photo {len(out.photo)} bytes] " + body
+        if out.document is not None:
+            body = f"[document {out.filename or 'file'}] " + body
+        self.write(f"[to {who}]{mark} {body}")
+        targets: list[PressTarget] = []
+        for row in out.buttons:
+            targets.extend(PressTarget(label, payload, "", message_id) for label, payload in row)
+        if out.keyboard is not None:
+            keys = [PressTarget(label, None, kind) for row in out.keyboard for label, kind in row]
+            self.keyboards[out.chat_id] = keys
+            targets.extend(keys)
+        elif out.remove_keyboard:
+            self.keyboards.pop(out.chat_id, None)
+        if targets:
+            self.last_buttons[out.chat_id] = targets
+            self.write("  ".join(f"[{i}] {plain(t.label)}" for i, t in enumerate(targets, 1)))
+
+    def find(self, chat_id: int, ref: str) -> PressTarget | None:
+        targets = self.last_buttons.get(chat_id, [])
+        if ref.isdigit():
+            i = int(ref)
+            return targets[i - 1] if 1 <= i <= len(targets) else None
+        for t in targets + self.keyboards.get(chat_id, []):
+            if ref.lower() in plain(t.label).lower():
+                return t
+        return None

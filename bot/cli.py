@@ -1,0 +1,157 @@
+"""`crm-bot`: run, demo, migrate, export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot import logging as logs
+from bot.settings import Settings, SettingsError, load
+from crm.rules import Rules
+
+DEMO_DB = "sqlite+aiosqlite:///var/demo.db"
+NO_TOKEN = (
+    "crm-bot run: CRM_TELEGRAM_TOKEN is not set. Set it to your bot's token from @BotFather "
+    "(in the environment or .env), or try the console demo with `make demo`."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="crm-bot", description="CRM messaging bot")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def db_opt(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--db", help="database URL (default: CRM_DATABASE_URL)")
+
+    run = sub.add_parser("run", help="run the Telegram bot")
+    db_opt(run)
+    run.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler here")
+
+    demo = sub.add_parser("demo", help="console demo on a seeded SQLite database")
+    demo.add_argument("--db", default=None, help=f"database URL (default: {DEMO_DB})")
+    demo.add_argument("--reset", action="store_true", help="start again from fresh demo data")
+    demo.add_argument("--script", type=Path, help="read inputs from FILE, print the transcript")
+
+    mig = sub.add_parser("migrate", help="apply database migrations up to head")
+    db_opt(mig)
+
+    exp = sub.add_parser("export", help="write customers, visits, follow-ups or tickets")
+    db_opt(exp)
+    exp.add_argument("kind", choices=["customers", "visits", "followups", "tickets"])
+    exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    exp.add_argument("--out", type=Path, help="output file (default: standard output for CSV)")
+    return p
+
+
+def _settings(db: str | None) -> tuple[Settings, Rules]:
+    overrides = {"database_url": db} if db else {}
+    return load(**overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            settings, rules = _settings(args.db or DEMO_DB)
+        else:
+            settings, rules = _settings(args.db)
+    except SettingsError as exc:
+        print(f"crm-bot: {exc}", file=sys.stderr)
+        return 2
+    logs.setup(settings.log_level if args.command == "run" else "WARNING", settings.log_json)
+    if args.command == "migrate":
+        from bot.migrate import upgrade
+
+        upgrade(settings.database_url)
+        print("database is at the latest schema")
+        return 0
+    if args.command == "demo":
+        return asyncio.run(_demo(settings, rules, args.reset, args.script))
+    if args.command == "export":
+        return asyncio.run(_export(settings, args.kind, args.format, args.out))
+    if args.command == "run":
+        if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
+            print(NO_TOKEN, file=sys.stderr)
+            return 2
+        from bot.runtime import serve
+
+        return asyncio.run(serve(settings, rules, scheduler=not args.no_scheduler))
+    return 2
+
+
+async def _demo(settings: Settings, rules: Rules, reset: bool, script: Path | None) -> int:
+    from bot.app import build_app
+    from bot.demo import Demo, prepare
+    from bot.migrate import upgrade_async
+    from crm.clock import ManualClock
+    from bot.demo import DEMO_START
+
+    if reset:
+        _drop_sqlite(settings.database_url)
+    await upgrade_async(settings.database_url)
+    clock = ManualClock(DEMO_START)
+    app = build_app(settings, rules, clock)
+    try:
+        await prepare(app, clock)
+        demo = Demo(app, clock, lambda s: print(s, flush=True))
+        if script is not None:
+            await demo.run(script.read_text(encoding="utf-8").splitlines())
+        elif sys.stdin.isatty():
+            await _interactive(demo)
+        else:
+            await demo.run(sys.stdin.read().splitlines())
+    finally:
+        await app.close()
+    return 0
+
+
+async def _interactive(demo: object) -> None:
+    from bot.demo import Demo
+
+    assert isinstance(demo, Demo)
+    print("CRM demo. /people lists who you can be, /as HANDLE switches, Ctrl-D quits.")
+    while True:
+        try:
+            line = await asyncio.to_thread(input, f"{demo.acting}> ")
+        except EOFError:
+            print()
+            return
+        await demo.run([line])
+
+
+def _drop_sqlite(url: str) -> None:
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix):
+        raise SystemExit("--reset only works on the SQLite demo database")
+    path = Path(url[len(prefix) :])
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+async def _export(settings: Settings, kind: str, fmt: str, out: Path | None) -> int:
+    from bot.files import to_csv, to_xlsx
+    from crm.db import make_engine, make_sessionmaker
+    from crm.export import table
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            columns, rows = await table(session, kind, settings.tz)
+    finally:
+        await engine.dispose()
+    data = to_csv(columns, rows) if fmt == "csv" else to_xlsx(columns, rows, kind)
+    if out is None:
+        if fmt == "xlsx":
+            print("crm-bot export: XLSX needs --out FILE", file=sys.stderr)
+            return 2
+        sys.stdout.buffer.write(data)
+    else:
+        out.write_bytes(data)
+        print(f"wrote {len(rows)} {kind} to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

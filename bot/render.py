@@ -1,0 +1,34 @@
+"""Neutral `Reply` → rendered `Outgoing` for one reader."""
+
+from __future__ import annotations
+
+from bot.i18n import Renderer
+from bot.types import Outgoing, Reply
+
+
+def render_reply(
+    reply: Reply, render: Renderer, chat_id: int, edit_message_id: int | None = None
+) -> Outgoing:
+    keyboard = None
+    if reply.keyboard is not None:
+        keyboard = tuple(
+            tuple(
+                (
+                    render(k.label),
+                    "contact" if k.request_contact else "location" if k.request_location else "",
+                )
+                for k in row
+            )
+            for row in reply.keyboard
+        )
+    return Outgoing(
+        chat_id=chat_id,
+        text=render(reply.text),
+        buttons=tuple(tuple((render(b.label), b.payload) for b in row) for row in reply.buttons),
+        keyboard=keyboard,
+        remove_keyboard=reply.remove_keyboard,
+        edit_message_id=edit_message_id if reply.edit else None,
+        photo=reply.photo,
+        document=reply.document,
+        filename=reply.filename,
+    )

@@ -1,0 +1,83 @@
+"""Process settings from the environment (prefix CRM_) and .env; business rules from a TOML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crm.rules import Rules, load_rules
+
+DEFAULT_DB = "sqlite+aiosqlite:///var/crm.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CRM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = DEFAULT_DB
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    channel: Literal["aiogram", "ptb"] = "aiogram"
+    bot_username: str = "crm_bot"
+    locale: Literal["zh_CN", "en"] = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+    rules_file: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+    scheduler_tick_seconds: int = Field(default=30, gt=0, le=3600)
+    sender_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, v: str) -> str:
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def rules(self) -> Rules:
+        return load_rules(self.rules_file)
+
+
+class SettingsError(Exception):
+    """Settings or rules that cannot be used; the message names the key."""
+
+
+def describe(exc: ValidationError, prefix: str) -> str:
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{prefix}{key.upper() if prefix == 'CRM_' else key}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def load(**overrides: object) -> tuple[Settings, Rules]:
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError("invalid setting " + describe(exc, "CRM_")) from None
+    try:
+        rules = settings.rules()
+    except ValidationError as exc:
+        where = settings.rules_file or "rules.default.toml"
+        raise SettingsError(f"invalid business rule in {where}: " + describe(exc, "")) from None
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"cannot read CRM_RULES_FILE {settings.rules_file}: {exc}") from None
+    return settings, rules

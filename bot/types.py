@@ -1,0 +1,194 @@
+"""Neutral types between the channels and the flows. No Telegram library is imported here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class T:
+    """A translatable message: a gettext msgid and its named parameters.
+
+    Parameters may be plain values (escaped when rendered as HTML) or other `T`s.
+    """
+
+    msgid: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        object.__setattr__(self, "msgid", msgid)
+        object.__setattr__(self, "params", params)
+
+
+@dataclass(frozen=True)
+class TN:
+    """A plural translatable message; `n` selects the form and is also a parameter."""
+
+    singular: str
+    plural: str
+    n: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __init__(self, singular: str, plural: str, n: int, **params: Any) -> None:
+        object.__setattr__(self, "singular", singular)
+        object.__setattr__(self, "plural", plural)
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "params", {"n": n, **params})
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Text that is not translated (a name, a number), escaped when rendered."""
+
+    text: str
+
+
+Text = Union[T, TN, Raw, "Lines"]
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Several texts rendered one per line."""
+
+    parts: tuple[Text, ...]
+
+    def __init__(self, *parts: Text) -> None:
+        object.__setattr__(self, "parts", tuple(p for p in parts if p is not None))
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button; `payload` is opaque callback data (at most 64 bytes on Telegram)."""
+
+    label: Text
+    payload: str
+
+    def __post_init__(self) -> None:
+        if len(self.payload.encode()) > 64:
+            raise ValueError(f"callback payload too long: {self.payload!r}")
+
+
+@dataclass(frozen=True)
+class KeyButton:
+    """A reply-keyboard button; pressing it sends its label as text (or a contact / location)."""
+
+    label: Text
+    request_contact: bool = False
+    request_location: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One outgoing message, still to be rendered in the recipient's locale."""
+
+    text: Text
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    keyboard: tuple[tuple[KeyButton, ...], ...] | None = None
+    remove_keyboard: bool = False
+    edit: bool = False
+    photo: bytes | None = None
+    document: bytes | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One update from any channel, already translated out of the framework's types."""
+
+    channel: str
+    update_id: int
+    chat_id: int
+    user_id: int
+    username: str | None = None
+    first_name: str | None = None
+    language_code: str | None = None
+    chat_type: str = "private"
+    text: str | None = None
+    callback: str | None = None
+    callback_message_id: int | None = None
+    contact_phone: str | None = None
+    contact_user_id: int | None = None
+    location: Location | None = None
+    photo_ids: tuple[str, ...] = ()
+    voice_id: str | None = None
+    document_id: str | None = None
+    document_name: str | None = None
+
+    @property
+    def command(self) -> str | None:
+        if self.text and self.text.startswith("/"):
+            head = self.text.split(maxsplit=1)[0][1:]
+            return head.split("@", 1)[0].lower() or None
+        return None
+
+    @property
+    def args(self) -> str:
+        if self.command is None or self.text is None:
+            return ""
+        parts = self.text.split(maxsplit=1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+    @property
+    def kind(self) -> str:
+        if self.callback is not None:
+            return "callback"
+        if self.command is not None:
+            return "command"
+        if self.contact_phone is not None:
+            return "contact"
+        if self.location is not None:
+            return "location"
+        if self.photo_ids:
+            return "photo"
+        if self.voice_id:
+            return "voice"
+        if self.document_id:
+            return "document"
+        if self.text is not None:
+            return "text"
+        return "other"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A rendered message for one chat: what a channel actually sends."""
+
+    chat_id: int
+    text: str
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    keyboard: tuple[tuple[tuple[str, str], ...], ...] | None = None
+    remove_keyboard: bool = False
+    edit_message_id: int | None = None
+    photo: bytes | None = None
+    document: bytes | None = None
+    filename: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-safe form kept in the outbox (files are never queued)."""
+        return {
+            "text": self.text,
+            "buttons": [[list(b) for b in row] for row in self.buttons],
+            "keyboard": None
+            if self.keyboard is None
+            else [[list(b) for b in row] for row in self.keyboard],
+            "remove_keyboard": self.remove_keyboard,
+        }
+
+    @classmethod
+    def from_payload(cls, chat_id: int, payload: Mapping[str, Any]) -> Outgoing:
+        kb = payload.get("keyboard")
+        return cls(
+            chat_id=chat_id,
+            text=payload["text"],
+            buttons=tuple(tuple(tuple(b) for b in row) for row in payload.get("buttons") or ()),
+            keyboard=None if kb is None else tuple(tuple(tuple(b) for b in row) for row in kb),
+            remove_keyboard=bool(payload.get("remove_keyboard")),
+        )

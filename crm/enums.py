@@ -1,0 +1,89 @@
+"""The domain's closed vocabularies. Stored as their string values."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    SALES = "sales"
+    SERVICE = "service"
+    CUSTOMER = "customer"
+
+
+STAFF_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.SERVICE)
+
+
+class CustomerClass(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+class Stage(StrEnum):
+    LEAD = "lead"
+    CONTACTED = "contacted"
+    NEEDS_CONFIRMED = "needs_confirmed"
+    PROPOSAL = "proposal"
+    NEGOTIATION = "negotiation"
+    WON = "won"
+    REPEAT = "repeat"
+    LOST = "lost"
+
+
+class Relationship(StrEnum):
+    NEW = "new"
+    LOYAL = "loyal"
+    AT_RISK = "at_risk"
+    CHURNED = "churned"
+
+
+class ContactRole(StrEnum):
+    DECISION_MAKER = "decision_maker"
+    INFLUENCER = "influencer"
+    SUPPORTER = "supporter"
+    USER = "user"
+
+
+class Source(StrEnum):
+    REFERRAL = "referral"
+    EXHIBITION = "exhibition"
+    COLD_VISIT = "cold_visit"
+    PHONE = "phone"
+    WEB = "web"
+
+
+class VisitKind(StrEnum):
+    ONSITE = "onsite"
+    PHONE = "phone"
+    ONLINE = "online"
+    OTHER = "other"
+
+
+class FollowUpStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class TicketKind(StrEnum):
+    INQUIRY = "inquiry"
+    COMPLAINT = "complaint"
+    SUGGESTION = "suggestion"
+    FAULT = "fault"
+    SERVICE = "service"
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    UNREACHABLE = "unreachable"

@@ -1,0 +1,28 @@
+"""The domain model. Importing this package registers every table on Base.metadata."""
+
+from crm.models.care import CareCampaign, CareDelivery
+from crm.models.customers import Contact, Customer, CustomerChange
+from crm.models.people import CustomerUser, Invite, Staff
+from crm.models.runtime import AuditLog, ConversationState, KeyValue, OutboxMessage, ProcessedUpdate
+from crm.models.sales import FollowUp, Visit
+from crm.models.tickets import Ticket, TicketMessage
+
+__all__ = [
+    "AuditLog",
+    "CareCampaign",
+    "CareDelivery",
+    "Contact",
+    "ConversationState",
+    "Customer",
+    "CustomerChange",
+    "CustomerUser",
+    "FollowUp",
+    "Invite",
+    "KeyValue",
+    "OutboxMessage",
+    "ProcessedUpdate",
+    "Staff",
+    "Ticket",
+    "TicketMessage",
+    "Visit",
+]

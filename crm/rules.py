@@ -1,0 +1,140 @@
+"""Business rules as data: defaults from rules.default.toml, overlaid by the company's own file."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Classes(_Strict):
+    key_threshold: float = Field(gt=0)
+    ordinary_threshold: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Classes:
+        if self.ordinary_threshold >= self.key_threshold:
+            raise ValueError("ordinary_threshold must be below key_threshold")
+        return self
+
+
+class Cadence(_Strict):
+    A: int = Field(gt=0)
+    B: int = Field(gt=0)
+    C: int = Field(gt=0)
+
+
+class Claims(_Strict):
+    period_days: int = Field(gt=0)
+    warn_days: int = Field(ge=0)
+
+
+class Stages(_Strict):
+    order: list[str]
+    lost_reasons: list[str] = Field(min_length=1)
+
+
+class Visits(_Strict):
+    checkin_radius_m: int = Field(gt=0)
+
+
+class SlaTarget(_Strict):
+    first_response_minutes: int = Field(gt=0)
+    resolution_hours: int = Field(gt=0)
+    business_hours: bool
+
+
+class Sla(_Strict):
+    class_a_factor: float = Field(gt=0, le=1)
+    complaint: SlaTarget
+    fault: SlaTarget
+    inquiry: SlaTarget
+    suggestion: SlaTarget
+    service: SlaTarget
+
+
+class BusinessHours(_Strict):
+    start: time
+    end: time
+    weekdays: list[int]
+    holiday_country: str
+
+    @field_validator("weekdays")
+    @classmethod
+    def _iso(cls, v: list[int]) -> list[int]:
+        if not v or any(d < 1 or d > 7 for d in v):
+            raise ValueError("weekdays are ISO numbers 1..7")
+        return v
+
+    @model_validator(mode="after")
+    def _span(self) -> BusinessHours:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
+class QuietHours(_Strict):
+    start: time
+    end: time
+
+
+class Digest(_Strict):
+    morning_agenda: time
+    manager_summary: time
+
+
+class RateLimits(_Strict):
+    global_per_second: int = Field(gt=0, le=30)
+    per_chat_per_second: int = Field(gt=0)
+    per_group_per_minute: int = Field(gt=0)
+    user_messages_per_minute: int = Field(gt=0)
+    tickets_per_window: int = Field(gt=0)
+    ticket_window_minutes: int = Field(gt=0)
+
+
+class Invites(_Strict):
+    ttl_hours: int = Field(gt=0)
+
+
+class Rules(_Strict):
+    classes: Classes
+    cadence_days: Cadence
+    claims: Claims
+    stages: Stages
+    visits: Visits
+    sla: Sla
+    business_hours: BusinessHours
+    quiet_hours: QuietHours
+    digest: Digest
+    rate_limits: RateLimits
+    invites: Invites
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def default_rules_text() -> str:
+    return resources.files("crm").joinpath("rules.default.toml").read_text(encoding="utf-8")
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    """Defaults merged with the company's file; raises pydantic.ValidationError naming the key."""
+    data = tomllib.loads(default_rules_text())
+    if path is not None:
+        data = _merge(data, tomllib.loads(Path(path).read_text(encoding="utf-8")))
+    return Rules.model_validate(data)

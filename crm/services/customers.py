@@ -1,0 +1,127 @@
+"""Customer look-ups and changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.enums import FollowUpStatus, TicketStatus
+from crm.models import Contact, Customer, FollowUp, Staff, Ticket, Visit
+from crm.names import search_key
+from crm.phones import normalise
+from crm.services.access import customer_scope
+
+
+async def search(
+    session: AsyncSession, staff: Staff, query: str, limit: int = 8
+) -> list[Customer]:
+    """By phone, by name or pinyin substring, then fuzzily; only customers the staff may see."""
+    query = query.strip()
+    scope = customer_scope(staff)
+    phone = normalise(query) if any(ch.isdigit() for ch in query) else None
+    if phone:
+        by_phone = (
+            await session.scalars(select(Customer).where(scope, Customer.phone == phone))
+        ).all()
+        if by_phone:
+            return list(by_phone)
+    needle = query.lower()
+    direct = (
+        await session.scalars(
+            select(Customer)
+            .where(scope, or_(Customer.name_search.contains(needle), Customer.name.contains(query)))
+            .order_by(Customer.name)
+            .limit(limit)
+        )
+    ).all()
+    if direct:
+        return list(direct)
+    candidates = (await session.execute(select(Customer.id, Customer.name).where(scope))).all()
+    names = {cid: name for cid, name in candidates}
+    best = process.extract(query, names, scorer=fuzz.WRatio, limit=limit, score_cutoff=70)
+    ids = [cid for _name, _score, cid in best]
+    if not ids:
+        return []
+    found = {c.id: c for c in await session.scalars(select(Customer).where(Customer.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+async def recent_for(session: AsyncSession, staff: Staff, limit: int = 6) -> list[Customer]:
+    last = (
+        select(Visit.customer_id, func.max(Visit.visited_at).label("last"))
+        .where(Visit.staff_id == staff.id)
+        .group_by(Visit.customer_id)
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(Customer)
+        .outerjoin(last, last.c.customer_id == Customer.id)
+        .where(customer_scope(staff))
+        .order_by(last.c.last.desc().nulls_last(), Customer.name)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+@dataclass
+class Card:
+    customer: Customer
+    owner: Staff | None
+    contacts: list[Contact]
+    last_visit: Visit | None
+    next_followup: FollowUp | None
+    open_tickets: int
+
+
+async def card(session: AsyncSession, customer_id: int) -> Card | None:
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    owner = await session.get(Staff, customer.owner_id) if customer.owner_id else None
+    contacts = list(
+        await session.scalars(
+            select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.id)
+        )
+    )
+    last_visit = await session.scalar(
+        select(Visit)
+        .where(Visit.customer_id == customer_id)
+        .order_by(Visit.visited_at.desc())
+        .limit(1)
+    )
+    next_fu = await session.scalar(
+        select(FollowUp)
+        .where(FollowUp.customer_id == customer_id, FollowUp.status == FollowUpStatus.OPEN)
+        .order_by(FollowUp.due_at)
+        .limit(1)
+    )
+    open_tickets = await session.scalar(
+        select(func.count(Ticket.id)).where(
+            Ticket.customer_id == customer_id,
+            Ticket.status.in_([TicketStatus.NEW, TicketStatus.IN_PROGRESS]),
+        )
+    )
+    return Card(customer, owner, contacts, last_visit, next_fu, open_tickets or 0)
+
+
+def renew_claim(customer: Customer, staff: Staff, now: datetime, period_days: int) -> None:
+    """A visit or follow-up by the owner renews the claim; a pooled customer is claimed."""
+    if customer.owner_id is None:
+        customer.owner_id = staff.id
+        customer.team = staff.team
+    if customer.owner_id == staff.id:
+        customer.claim_expires_at = now + timedelta(days=period_days)
+
+
+def new_customer(name: str, **fields: object) -> Customer:
+    phone = fields.pop("phone", None)
+    return Customer(
+        name=name,
+        name_search=search_key(name),
+        phone=normalise(str(phone)) if phone else None,
+        **fields,
+    )

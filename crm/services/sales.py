@@ -1,0 +1,84 @@
+"""Visits and follow-ups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.enums import FollowUpStatus
+from crm.models import Customer, FollowUp, Staff, Visit
+from crm.services.customers import renew_claim
+
+
+async def log_visit(
+    session: AsyncSession,
+    staff: Staff,
+    customer: Customer,
+    *,
+    kind: str,
+    outcome: str | None,
+    purpose: str | None,
+    when: datetime,
+    followup_at: datetime | None,
+    followup_note: str | None,
+    claim_days: int,
+) -> tuple[Visit, FollowUp | None]:
+    visit = Visit(
+        customer_id=customer.id,
+        staff_id=staff.id,
+        kind=kind,
+        purpose=purpose,
+        outcome=outcome,
+        visited_at=when,
+    )
+    session.add(visit)
+    await session.flush()
+    followup = None
+    if followup_at is not None:
+        followup = FollowUp(
+            customer_id=customer.id,
+            staff_id=staff.id,
+            visit_id=visit.id,
+            note=followup_note,
+            due_at=followup_at,
+        )
+        session.add(followup)
+    renew_claim(customer, staff, when, claim_days)
+    await session.flush()
+    return visit, followup
+
+
+async def open_followups(
+    session: AsyncSession, staff: Staff, until: datetime
+) -> list[tuple[FollowUp, Customer]]:
+    rows = await session.execute(
+        select(FollowUp, Customer)
+        .join(Customer, Customer.id == FollowUp.customer_id)
+        .where(
+            FollowUp.staff_id == staff.id,
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.due_at <= until,
+        )
+        .order_by(FollowUp.due_at)
+    )
+    return [(fu, c) for fu, c in rows.all()]
+
+
+async def due_for_reminder(
+    session: AsyncSession, now: datetime, limit: int = 500
+) -> list[tuple[FollowUp, Customer, Staff]]:
+    rows = await session.execute(
+        select(FollowUp, Customer, Staff)
+        .join(Customer, Customer.id == FollowUp.customer_id)
+        .join(Staff, Staff.id == FollowUp.staff_id)
+        .where(
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.reminded_at.is_(None),
+            FollowUp.due_at <= now,
+        )
+        .order_by(FollowUp.due_at)
+        .limit(limit)
+    )
+    return [(fu, c, s) for fu, c, s in rows.all()]

@@ -1,0 +1,98 @@
+"""Customer requests: numbering, creation with SLA deadlines, listing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.enums import CustomerClass, TicketStatus
+from crm.models import Customer, CustomerUser, KeyValue, Ticket, TicketMessage
+from crm.rules import Rules
+
+OPEN = (TicketStatus.NEW, TicketStatus.IN_PROGRESS)
+
+
+async def next_number(session: AsyncSession, year: int) -> str:
+    """T-YYYY-NNNNNN; the counter row is locked so concurrent creators never share a number."""
+    key = f"ticket_seq:{year}"
+    row = await session.get(KeyValue, key, with_for_update=True)
+    if row is None:
+        row = KeyValue(key=key, value="0")
+        session.add(row)
+    row.value = str(int(row.value) + 1)
+    await session.flush()
+    return f"T-{year}-{int(row.value):06d}"
+
+
+def deadlines(
+    rules: Rules, kind: str, customer_class: str | None, now: datetime
+) -> tuple[datetime, datetime]:
+    # Plain elapsed time for now; business-hours calendars come with the service-desk issue.
+    target = getattr(rules.sla, kind)
+    factor = rules.sla.class_a_factor if customer_class == CustomerClass.A else 1.0
+    first = now + timedelta(minutes=target.first_response_minutes * factor)
+    resolve = now + timedelta(hours=target.resolution_hours * factor)
+    return first, resolve
+
+
+async def create(
+    session: AsyncSession,
+    rules: Rules,
+    cuser: CustomerUser,
+    *,
+    kind: str,
+    text: str,
+    now: datetime,
+    attachments: list[str] | None = None,
+) -> Ticket:
+    customer = await session.get(Customer, cuser.customer_id) if cuser.customer_id else None
+    first, resolve = deadlines(rules, kind, customer.customer_class if customer else None, now)
+    ticket = Ticket(
+        number=await next_number(session, now.year),
+        customer_id=customer.id if customer else None,
+        customer_user_id=cuser.id,
+        kind=kind,
+        text=text,
+        status=TicketStatus.NEW,
+        owner_id=customer.owner_id if customer else None,
+        created_at=now,
+        first_response_due=first,
+        resolution_due=resolve,
+    )
+    session.add(ticket)
+    await session.flush()
+    session.add(
+        TicketMessage(
+            ticket_id=ticket.id,
+            author_kind="customer",
+            author_id=cuser.id,
+            text=text,
+            attachments=attachments or [],
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return ticket
+
+
+async def for_customer_user(session: AsyncSession, cuser: CustomerUser, limit: int = 10) -> list[Ticket]:
+    cond = Ticket.customer_user_id == cuser.id
+    if cuser.customer_id is not None:
+        cond = cond | (Ticket.customer_id == cuser.customer_id)
+    rows = await session.scalars(
+        select(Ticket).where(cond).order_by(Ticket.created_at.desc()).limit(limit)
+    )
+    return list(rows)
+
+
+async def recent_count(session: AsyncSession, cuser: CustomerUser, since: datetime) -> int:
+    return (
+        await session.scalar(
+            select(func.count(Ticket.id)).where(
+                Ticket.customer_user_id == cuser.id, Ticket.created_at >= since
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,120 @@
+"""Finding a customer and showing the card a rep reads before walking in."""
+
+from __future__ import annotations
+
+from bot.types import Button, Lines, Raw, Reply, T, Text
+from crm.models import Customer
+from crm.services import access
+from crm.services import customers as svc
+from handlers.base import STAFF, Action, Command, Ctx, Flow, Step
+from handlers.labels import CONTACT_ROLE, STAGE, label
+
+MAX_QUERY = 100
+
+
+def result_buttons(found: list[Customer], action: str = "card") -> tuple[tuple[Button, ...], ...]:
+    return tuple(
+        (Button(Raw(f"{c.name} · {c.customer_class}"), f"{action}:{c.id}"),) for c in found
+    )
+
+
+async def find_command(ctx: Ctx) -> Step:
+    if ctx.inbound.args:
+        return await _search(ctx, ctx.inbound.args)
+    assert ctx.who.staff is not None
+    recent = await svc.recent_for(ctx.session, ctx.who.staff)
+    return Step.to(
+        "find.query",
+        Reply(
+            T("Type a name, a phone number or pinyin initials (e.g. hndc for 华能电厂)."),
+            buttons=result_buttons(recent),
+        ),
+    )
+
+
+async def query_step(ctx: Ctx) -> Step:
+    text = (ctx.inbound.text or "").strip()
+    if not text:
+        return ctx.stay(Reply(T("Please type some text to search for.")))
+    return await _search(ctx, text)
+
+
+async def _search(ctx: Ctx, text: str) -> Step:
+    if len(text) > MAX_QUERY:
+        return ctx.stay(Reply(T("That is too long to search for; please type a shorter name.")))
+    assert ctx.who.staff is not None
+    found = await svc.search(ctx.session, ctx.who.staff, text)
+    if not found:
+        return Step.to(
+            "find.query",
+            Reply(T("No customer matches “{query}”. Try another spelling.", query=text)),
+        )
+    return Step.end(
+        Reply(T("Customers matching “{query}”:", query=text), buttons=result_buttons(found))
+    )
+
+
+def card_text(card: svc.Card) -> Text:
+    c = card.customer
+    lines: list[Text] = [
+        T("<b>{name}</b> · class {cls}", name=c.name, cls=c.customer_class),
+        T("Stage: {stage}", stage=label(STAGE, c.stage)),
+        T("Owner: {owner}", owner=card.owner.name if card.owner else T("team pool")),
+    ]
+    if c.claim_expires_at is not None:
+        lines.append(T("Claim expires: {when}", when=c.claim_expires_at))
+    if c.phone:
+        lines.append(T("Phone: {phone}", phone=c.phone))
+    if c.address:
+        lines.append(T("Address: {address}", address=c.address))
+    lines.append(
+        T("Last visit: {when}", when=card.last_visit.visited_at)
+        if card.last_visit
+        else T("Last visit: none yet")
+    )
+    if card.next_followup:
+        lines.append(
+            T(
+                "Next follow-up: {when} — {note}",
+                when=card.next_followup.due_at,
+                note=card.next_followup.note or "",
+            )
+        )
+    lines.append(T("Open requests: {n}", n=card.open_tickets))
+    for contact in card.contacts:
+        lines.append(
+            T(
+                "• {name} ({role})",
+                name=contact.name,
+                role=label(CONTACT_ROLE, contact.role),
+            )
+        )
+    return Lines(*lines)
+
+
+async def show_card(ctx: Ctx) -> Step:
+    assert ctx.obj_id is not None and ctx.who.staff is not None
+    card = await svc.card(ctx.session, ctx.obj_id)
+    if card is None:
+        return ctx.stay(Reply(T("This customer no longer exists.")))
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if await access.can_edit_customer(ctx.session, ctx.who.staff, card.customer.id):
+        buttons = ((Button(T("📝 Log a visit"), f"visit_for:{card.customer.id}"),),)
+    return ctx.stay(Reply(card_text(card), buttons=buttons))
+
+
+async def authorise_customer(ctx: Ctx, customer_id: int) -> bool:
+    return ctx.who.staff is not None and await access.can_see_customer(
+        ctx.session, ctx.who.staff, customer_id
+    )
+
+
+COMMANDS = [
+    Command(
+        "customers", STAFF, find_command, T("find a customer and open the card"),
+        menu_label=T("🔎 Customers"),
+    )
+]
+ACTIONS = [Action("card", STAFF, show_card, obj_kind="customer")]
+FLOWS = [Flow("find", STAFF, {"query": query_step})]
+AUTHORISERS = {"customer": authorise_customer}

@@ -1,0 +1,57 @@
+"""Translatable labels of the domain's vocabularies."""
+
+from bot.types import Raw, T, Text
+
+ROLE = {
+    "admin": T("admin"),
+    "manager": T("manager"),
+    "sales": T("sales rep"),
+    "service": T("service agent"),
+    "customer": T("customer"),
+}
+
+STAGE = {
+    "lead": T("lead"),
+    "contacted": T("contacted"),
+    "needs_confirmed": T("needs confirmed"),
+    "proposal": T("proposal / quote"),
+    "negotiation": T("negotiation"),
+    "won": T("won"),
+    "repeat": T("repeat purchase"),
+    "lost": T("lost"),
+}
+
+VISIT_KIND = {
+    "onsite": T("on-site"),
+    "phone": T("phone call"),
+    "online": T("online meeting"),
+    "other": T("other"),
+}
+
+CONTACT_ROLE = {
+    "decision_maker": T("decision maker"),
+    "influencer": T("influencer"),
+    "supporter": T("supporter"),
+    "user": T("user"),
+}
+
+TICKET_KIND = {
+    "inquiry": T("inquiry"),
+    "complaint": T("complaint"),
+    "suggestion": T("suggestion"),
+    "fault": T("fault report"),
+    "service": T("service request"),
+}
+
+TICKET_STATUS = {
+    "new": T("received"),
+    "in_progress": T("in progress"),
+    "resolved": T("resolved"),
+    "closed": T("closed"),
+}
+
+
+def label(table: dict[str, T], value: str | None) -> Text:
+    if value is None:
+        return T("—")
+    return table.get(value, Raw(value))

@@ -1,0 +1,50 @@
+"""APScheduler 3 with interval triggers; every tick runs the jobs that ask what is due."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from crm.clock import Clock
+from scheduler import jobs
+
+log = structlog.get_logger("scheduler")
+
+
+async def run_due(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, default_tz: ZoneInfo
+) -> int:
+    """One pass of every job at the clock's time (the demo calls this when it moves time)."""
+    return await jobs.followup_reminders(sessions, clock, default_tz)
+
+
+async def _tick(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, default_tz: ZoneInfo
+) -> None:
+    try:
+        await run_due(sessions, clock, default_tz)
+    except Exception:
+        log.exception("tick_failed")
+
+
+def build(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    default_tz: ZoneInfo,
+    tick_seconds: int,
+) -> AsyncIOScheduler:
+    sched = AsyncIOScheduler(timezone=default_tz)
+    sched.add_job(
+        _tick,
+        "interval",
+        seconds=tick_seconds,
+        args=(sessions, clock, default_tz),
+        id="due-work",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=tick_seconds,
+    )
+    return sched
