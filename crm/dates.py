@@ -1,4 +1,4 @@
-"""Dates and times typed by people ("明天下午3点", "next Friday 3pm", "2026-12-01")."""
+"""Dates and times typed by people ("明天 10:00", "next Friday 3pm", "2026-12-01")."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ def help_text(ctx: Ctx) -> Lines:
 async def start(ctx: Ctx) -> Step:
     if ctx.who.is_staff:
         greeting = T(
-            "Hello, {name}! You are signed in as {role}.",
+            "Hello, {name}! You are signed in as: {role}.",
             name=ctx.who.name,
             role=ROLE[ctx.who.role],
         )
@@ -68,4 +68,3 @@ COMMANDS = [
     Command("lang", EVERYONE, language, T("change the language"), menu_label=T("🌐 Language")),
 ]
 ACTIONS = [Action("lang", EVERYONE, set_language)]
-

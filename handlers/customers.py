@@ -57,7 +57,7 @@ async def _search(ctx: Ctx, text: str) -> Step:
 def card_text(card: svc.Card) -> Text:
     c = card.customer
     lines: list[Text] = [
-        T("<b>{name}</b> · class {cls}", name=c.name, cls=c.customer_class),
+        T("<b>{name}</b> · Class {cls}", name=c.name, cls=c.customer_class),
         T("Stage: {stage}", stage=label(STAGE, c.stage)),
         T("Owner: {owner}", owner=card.owner.name if card.owner else T("team pool")),
     ]
@@ -111,7 +111,10 @@ async def authorise_customer(ctx: Ctx, customer_id: int) -> bool:
 
 COMMANDS = [
     Command(
-        "customers", STAFF, find_command, T("find a customer and open the card"),
+        "customers",
+        STAFF,
+        find_command,
+        T("find a customer and open their card"),
         menu_label=T("🔎 Customers"),
     )
 ]

@@ -46,8 +46,14 @@ async def done(ctx: Ctx) -> Step:
     customer = await ctx.session.get(Customer, fu.customer_id)
     assert customer is not None and ctx.who.staff is not None
     await runtime.audit(
-        ctx.session, actor_kind="staff", actor_id=ctx.who.staff.id, action="followup.done",
-        entity="customer", entity_id=customer.id, changes={"followup_id": fu.id}, now=ctx.now(),
+        ctx.session,
+        actor_kind="staff",
+        actor_id=ctx.who.staff.id,
+        action="followup.done",
+        entity="customer",
+        entity_id=customer.id,
+        changes={"followup_id": fu.id},
+        now=ctx.now(),
     )
     return ctx.stay(Reply(T("Marked done: follow-up with {customer}.", customer=customer.name)))
 

@@ -13,7 +13,7 @@ ROLE = {
 STAGE = {
     "lead": T("lead"),
     "contacted": T("contacted"),
-    "needs_confirmed": T("needs confirmed"),
+    "needs_confirmed": T("needs identified"),
     "proposal": T("proposal / quote"),
     "negotiation": T("negotiation"),
     "won": T("won"),
@@ -22,10 +22,10 @@ STAGE = {
 }
 
 VISIT_KIND = {
-    "onsite": T("on-site"),
-    "phone": T("phone call"),
-    "online": T("online meeting"),
-    "other": T("other"),
+    "onsite": T("On-site"),
+    "phone": T("Phone call"),
+    "online": T("Online meeting"),
+    "other": T("Other"),
 }
 
 CONTACT_ROLE = {
@@ -36,11 +36,11 @@ CONTACT_ROLE = {
 }
 
 TICKET_KIND = {
-    "inquiry": T("inquiry"),
-    "complaint": T("complaint"),
-    "suggestion": T("suggestion"),
-    "fault": T("fault report"),
-    "service": T("service request"),
+    "inquiry": T("Inquiry"),
+    "complaint": T("Complaint"),
+    "suggestion": T("Suggestion"),
+    "fault": T("Fault report"),
+    "service": T("Service request"),
 }
 
 TICKET_STATUS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from bot.types import Lines, Reply, T, Text
+from bot.types import TN, Lines, Reply, T, Text
 from crm.services import summary as svc
 from handlers.base import LEADS, Command, Ctx, Step
 
@@ -13,7 +13,9 @@ async def today(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
     day = ctx.local_now().date()
     start = datetime.combine(day, time(0), tzinfo=ctx.who.tz)
-    s = await svc.for_period(ctx.session, ctx.who.staff, start, start + timedelta(days=1), ctx.now())
+    s = await svc.for_period(
+        ctx.session, ctx.who.staff, start, start + timedelta(days=1), ctx.now()
+    )
     lines: list[Text] = [
         T("<b>Team summary for {day}</b>", day=day),
         T("Visits: {n}", n=s.visits),
@@ -23,10 +25,8 @@ async def today(ctx: Ctx) -> Step:
         T("Requests received: {n}; open: {open}", n=s.tickets_new, open=s.tickets_open),
     ]
     for name, count in s.visits_by_rep:
-        lines.append(T("• {name}: {n} visits", name=name, n=count))
+        lines.append(TN("• {name}: {n} visit", "• {name}: {n} visits", count, name=name))
     return ctx.stay(Reply(Lines(*lines)))
 
 
-COMMANDS = [
-    Command("summary", LEADS, today, T("today's team summary"), menu_label=T("📊 Summary"))
-]
+COMMANDS = [Command("summary", LEADS, today, T("today's team summary"), menu_label=T("📊 Summary"))]

@@ -16,13 +16,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.types import Button, Lines, Reply, T, Text
+from bot.types import TN, Button, Lines, Reply, T, Text
 from crm.enums import Role, TicketKind
 from crm.models import Customer, Staff, Ticket
 from crm.services import access, runtime
 from crm.services import tickets as svc
 from handlers.base import CUSTOMER, STAFF, Action, Command, Ctx, Flow, Step, flow_button
-from handlers.labels import TICKET_KIND, TICKET_STATUS
+from handlers.labels import TICKET_KIND, TICKET_STATUS, label
 
 MAX_TEXT = 4000
 
@@ -50,7 +50,7 @@ async def kind_step(ctx: Ctx) -> Step:
     return Step.to(
         "ticket.text",
         Reply(
-            T("Please describe your {kind} in one message.", kind=TICKET_KIND[ctx.choice]),
+            T("{kind}: please describe it in one message.", kind=TICKET_KIND[ctx.choice]),
             buttons=((flow_button(T("⬅ Back"), "ticket.text", "back"),),),
         ),
     )
@@ -97,10 +97,12 @@ async def confirm_step(ctx: Ctx) -> Step:
     if await svc.recent_count(ctx.session, cuser, since) >= limits.tickets_per_window:
         return ctx.stay(
             Reply(
-                T(
-                    "You have sent several requests in the last {minutes} minutes. "
+                TN(
+                    "You have sent several requests in the last minute. "
                     "Please wait a little before sending another; we are working on them.",
-                    minutes=limits.ticket_window_minutes,
+                    "You have sent several requests in the last {n} minutes. "
+                    "Please wait a little before sending another; we are working on them.",
+                    limits.ticket_window_minutes,
                 )
             )
         )
@@ -108,8 +110,14 @@ async def confirm_step(ctx: Ctx) -> Step:
         ctx.session, ctx.rules, cuser, kind=ctx.data["kind"], text=ctx.data["text"], now=ctx.now()
     )
     await runtime.audit(
-        ctx.session, actor_kind="customer", actor_id=cuser.id, action="ticket.create",
-        entity="ticket", entity_id=ticket.id, changes={"kind": ticket.kind}, now=ctx.now(),
+        ctx.session,
+        actor_kind="customer",
+        actor_id=cuser.id,
+        action="ticket.create",
+        entity="ticket",
+        entity_id=ticket.id,
+        changes={"kind": ticket.kind},
+        now=ctx.now(),
     )
     await _tell_staff(ctx, ticket)
     return Step.end(
@@ -127,11 +135,16 @@ async def _tell_staff(ctx: Ctx, ticket: Ticket) -> None:
     who: Text = T("customer {name}", name=customer.name) if customer else T("a new contact")
     note = Reply(
         Lines(
-            T("🆕 {kind} {number} from {who}", kind=TICKET_KIND[ticket.kind], number=ticket.number, who=who),
+            T(
+                "🆕 {kind} {number} from {who}",
+                kind=TICKET_KIND[ticket.kind],
+                number=ticket.number,
+                who=who,
+            ),
             T("“{text}”", text=ticket.text[:300]),
             T("First answer due {when}.", when=ticket.first_response_due),
         ),
-        buttons=((Button(T("Open request"), f"tk:{ticket.id}"),),),
+        buttons=((Button(T("View request"), f"tk:{ticket.id}"),),),
     )
     recipients: dict[int, Staff] = {}
     if ticket.owner_id is not None:
@@ -160,8 +173,8 @@ async def mine(ctx: Ctx) -> Step:
             T(
                 "{number} · {kind} · {status}",
                 number=t.number,
-                kind=TICKET_KIND.get(t.kind, T("request")),
-                status=TICKET_STATUS.get(t.status, T("received")),
+                kind=label(TICKET_KIND, t.kind),
+                status=label(TICKET_STATUS, t.status),
             )
         )
     return ctx.stay(Reply(Lines(*lines)))
@@ -194,8 +207,12 @@ async def show(ctx: Ctx) -> Step:
     return ctx.stay(
         Reply(
             Lines(
-                T("<b>{number}</b> · {kind} · {status}", number=t.number,
-                  kind=TICKET_KIND[t.kind], status=TICKET_STATUS[t.status]),
+                T(
+                    "<b>{number}</b> · {kind} · {status}",
+                    number=t.number,
+                    kind=TICKET_KIND[t.kind],
+                    status=TICKET_STATUS[t.status],
+                ),
                 T("“{text}”", text=t.text),
                 T("First answer due {when}.", when=t.first_response_due),
                 T("Resolution due {when}.", when=t.resolution_due),
@@ -208,17 +225,26 @@ async def authorise_ticket(ctx: Ctx, ticket_id: int) -> bool:
     if ctx.who.staff is not None:
         return await access.can_see_ticket_as_staff(ctx.session, ctx.who.staff, ticket_id)
     if ctx.who.customer_user is not None:
-        return await access.can_see_ticket_as_customer(ctx.session, ctx.who.customer_user, ticket_id)
+        return await access.can_see_ticket_as_customer(
+            ctx.session, ctx.who.customer_user, ticket_id
+        )
     return False
 
 
 COMMANDS = [
-    Command("new", CUSTOMER, start, T("send an inquiry, complaint, suggestion or fault report"),
-            menu_label=T("✉️ New request")),
-    Command("mine", CUSTOMER, mine, T("your requests and their status"),
-            menu_label=T("📂 My requests")),
-    Command("tickets", STAFF, open_list, T("open customer requests"),
-            menu_label=T("📥 Requests")),
+    Command(
+        "new",
+        CUSTOMER,
+        start,
+        T("send an inquiry, complaint, suggestion or fault report"),
+        menu_label=T("✉️ New request"),
+    ),
+    Command(
+        "mine", CUSTOMER, mine, T("your requests and their status"), menu_label=T("📂 My requests")
+    ),
+    Command(
+        "tickets", STAFF, open_list, T("list open customer requests"), menu_label=T("📥 Requests")
+    ),
 ]
 ACTIONS = [Action("tk", STAFF, show, obj_kind="ticket")]
 FLOWS = [Flow("ticket", CUSTOMER, {"kind": kind_step, "text": text_step, "confirm": confirm_step})]

@@ -24,11 +24,9 @@ from bot.types import Button, Lines, Raw, Reply, T, Text
 from crm.dates import parse_when
 from crm.enums import VisitKind
 from crm.models import Customer
-from crm.services import access, runtime
+from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
-from crm.services import sales
 from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, flow_button
-from handlers.customers import result_buttons
 from handlers.labels import VISIT_KIND
 
 ORDER = ["customer", "kind", "outcome", "followup", "confirm"]
@@ -64,9 +62,13 @@ def _prompt(ctx: Ctx, step: str) -> Reply:
         return Reply(
             Lines(
                 head,
-                T("When do you follow up? E.g. “tomorrow 10:00”, “in 3 days”, “2026-12-05 15:00”."),
+                T(
+                    "When will you follow up? E.g. “tomorrow 10:00”, “in 3 days”, “2026-12-05 15:00”."  # noqa: E501
+                ),
             ),
-            buttons=((flow_button(T("No follow-up"), "visit.followup", "skip"), _back("followup")),),
+            buttons=(
+                (flow_button(T("No follow-up"), "visit.followup", "skip"), _back("followup")),
+            ),
         )
     return _summary(ctx)
 
@@ -82,7 +84,7 @@ def _summary(ctx: Ctx) -> Reply:
         Lines(
             _header("confirm"),
             T("<b>Visit to {customer}</b>", customer=d["customer_name"]),
-            T("Kind: {kind}", kind=VISIT_KIND[d["kind"]]),
+            T("Visit type: {kind}", kind=VISIT_KIND[d["kind"]]),
             T("Outcome: {outcome}", outcome=d["outcome"]),
             follow,
         ),
@@ -144,7 +146,9 @@ async def customer_step(ctx: Ctx) -> Step:
         if await access.can_edit_customer(ctx.session, ctx.who.staff, c.id)
     ]
     if not found:
-        return ctx.stay(Reply(T("No customer matches “{query}”. Try another spelling.", query=text)))
+        return ctx.stay(
+            Reply(T("No customer matches “{query}”. Try another spelling.", query=text))
+        )
     if len(found) == 1:
         ctx.data.update(customer_id=found[0].id, customer_name=found[0].name)
         return _go(ctx, "kind")
@@ -188,7 +192,12 @@ async def followup_step(ctx: Ctx) -> Step:
     when = parse_when(text, ctx.now(), ctx.who.tz) if text else None
     if when is None:
         return ctx.stay(
-            Reply(T("I could not read “{text}” as a date. Try “tomorrow 10:00” or “2026-12-05”.", text=text[:100]))
+            Reply(
+                T(
+                    "I could not read “{text}” as a date. Try “tomorrow 10:00” or “2026-12-05”.",
+                    text=text[:100],
+                )
+            )
         )
     if when <= ctx.now():
         return ctx.stay(Reply(T("That time has already passed; please give a future time.")))
@@ -237,9 +246,7 @@ async def confirm_step(ctx: Ctx) -> Step:
     return Step.end(Reply(Lines(*done)))
 
 
-COMMANDS = [
-    Command("visit", FIELD, start, T("register a visit"), menu_label=T("📝 Log a visit"))
-]
+COMMANDS = [Command("visit", FIELD, start, T("register a visit"), menu_label=T("📝 Log a visit"))]
 ACTIONS = [Action("visit_for", FIELD, start_for_customer, obj_kind="customer")]
 FLOWS = [
     Flow(

@@ -20,7 +20,7 @@ def followup_reminder(fu: FollowUp, customer: Customer, late: bool) -> Reply:
         buttons=(
             (
                 Button(T("✅ Done"), f"fu_done:{fu.id}"),
-                Button(T("⏱ 1 hour"), f"fu_snooze:{fu.id}:1h"),
+                Button(T("⏱ In 1 hour"), f"fu_snooze:{fu.id}:1h"),
                 Button(T("🌅 Tomorrow 09:00"), f"fu_snooze:{fu.id}:tomorrow"),
             ),
             (Button(T("📇 Open card"), f"card:{fu.customer_id}"),),
