@@ -68,9 +68,19 @@ def main(argv: list[str] | None = None) -> int:
         print("database is at the latest schema")
         return 0
     if args.command == "demo":
-        return asyncio.run(_demo(settings, rules, args.reset, args.script))
+        script = args.script.read_text(encoding="utf-8").splitlines() if args.script else None
+        return asyncio.run(_demo(settings, rules, args.reset, script))
     if args.command == "export":
-        return asyncio.run(_export(settings, args.kind, args.format, args.out))
+        data, count = asyncio.run(_export(settings, args.kind, args.format))
+        if args.out is None:
+            if args.format == "xlsx":
+                print("crm-bot export: XLSX needs --out FILE", file=sys.stderr)
+                return 2
+            sys.stdout.buffer.write(data)
+        else:
+            args.out.write_bytes(data)
+            print(f"wrote {count} {args.kind} to {args.out}", file=sys.stderr)
+        return 0
     if args.command == "run":
         if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
             print(NO_TOKEN, file=sys.stderr)
@@ -81,12 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-async def _demo(settings: Settings, rules: Rules, reset: bool, script: Path | None) -> int:
+async def _demo(settings: Settings, rules: Rules, reset: bool, script: list[str] | None) -> int:
     from bot.app import build_app
-    from bot.demo import Demo, prepare
+    from bot.demo import DEMO_START, Demo, prepare
     from bot.migrate import upgrade_async
     from crm.clock import ManualClock
-    from bot.demo import DEMO_START
 
     if reset:
         _drop_sqlite(settings.database_url)
@@ -97,7 +106,7 @@ async def _demo(settings: Settings, rules: Rules, reset: bool, script: Path | No
         await prepare(app, clock)
         demo = Demo(app, clock, lambda s: print(s, flush=True))
         if script is not None:
-            await demo.run(script.read_text(encoding="utf-8").splitlines())
+            await demo.run(script)
         elif sys.stdin.isatty():
             await _interactive(demo)
         else:
@@ -130,7 +139,7 @@ def _drop_sqlite(url: str) -> None:
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
-async def _export(settings: Settings, kind: str, fmt: str, out: Path | None) -> int:
+async def _export(settings: Settings, kind: str, fmt: str) -> tuple[bytes, int]:
     from bot.files import to_csv, to_xlsx
     from crm.db import make_engine, make_sessionmaker
     from crm.export import table
@@ -142,15 +151,7 @@ async def _export(settings: Settings, kind: str, fmt: str, out: Path | None) -> 
     finally:
         await engine.dispose()
     data = to_csv(columns, rows) if fmt == "csv" else to_xlsx(columns, rows, kind)
-    if out is None:
-        if fmt == "xlsx":
-            print("crm-bot export: XLSX needs --out FILE", file=sys.stderr)
-            return 2
-        sys.stdout.buffer.write(data)
-    else:
-        out.write_bytes(data)
-        print(f"wrote {len(rows)} {kind} to {out}", file=sys.stderr)
-    return 0
+    return data, len(rows)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ class Demo:
         self.clock = clock
         self.write = write
         self.handles: dict[int, str] = {}
-        self.channel = ConsoleChannel(write=write, handle_of=lambda cid: self.handles.get(cid, str(cid)))
+        self.channel = ConsoleChannel(
+            write=write, handle_of=lambda cid: self.handles.get(cid, str(cid))
+        )
         self.sender = OutboxSender(app.sessions, self.channel, clock)
         self.acting = "rep1"
 
@@ -101,7 +103,9 @@ class Demo:
         if user_id in self.handles:
             return
         async with self.app.sessions() as session, session.begin():
-            cu = await session.scalar(select(CustomerUser).where(CustomerUser.tg_user_id == user_id))
+            cu = await session.scalar(
+                select(CustomerUser).where(CustomerUser.tg_user_id == user_id)
+            )
             if cu is not None and cu.handle is None:
                 cu.handle = self.acting
         self.handles[user_id] = self.acting
@@ -122,7 +126,9 @@ class Demo:
                 self.write("(no such button)")
                 return None
             if target.payload is not None:
-                return Inbound(**base, callback=target.payload, callback_message_id=target.message_id)
+                return Inbound(
+                    **base, callback=target.payload, callback_message_id=target.message_id
+                )
             if target.kind == "contact":
                 return Inbound(**base, contact_phone="+8613800000000", contact_user_id=uid)
             return Inbound(**base, text=target.label)
@@ -144,7 +150,9 @@ class Demo:
 
     async def _people(self) -> None:
         async with self.app.sessions() as session:
-            staff = await session.scalars(select(Staff).where(Staff.handle.is_not(None)).order_by(Staff.id))
+            staff = await session.scalars(
+                select(Staff).where(Staff.handle.is_not(None)).order_by(Staff.id)
+            )
             for s in staff:
                 self.write(f"  {s.handle:<10} {s.role:<8} {s.name}")
             users = await session.scalars(

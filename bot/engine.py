@@ -149,6 +149,5 @@ class Engine:
         )
 
 
-
 def _error(ref: str) -> T:
     return T("Something went wrong and nothing was saved. Please try again. (ref {ref})", ref=ref)

@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
-from bot.types import Lines, Raw, T, Text, TN
+from bot.types import TN, Lines, Raw, T, Text
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED = ("zh_CN", "en")
@@ -28,7 +28,7 @@ DATETIME_PATTERNS = {"zh_CN": "M月d日 EEE HH:mm", "en": "EEE d MMM HH:mm"}
 DATE_PATTERNS = {"zh_CN": "yyyy年M月d日 EEE", "en": "EEE d MMM yyyy"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> Translations:
     po = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
     with po.open("rb") as fh:
@@ -65,7 +65,9 @@ class Renderer:
             return self(v)
         if isinstance(v, datetime):
             pattern = DATETIME_PATTERNS.get(self.locale, "yyyy-MM-dd HH:mm")
-            return format_datetime(v.astimezone(self.tz), pattern, tzinfo=self.tz, locale=self.locale)
+            return format_datetime(
+                v.astimezone(self.tz), pattern, tzinfo=self.tz, locale=self.locale
+            )
         if isinstance(v, date):
             return format_date(v, DATE_PATTERNS.get(self.locale, "yyyy-MM-dd"), locale=self.locale)
         if isinstance(v, bool):

@@ -80,8 +80,14 @@ async def seed(session: AsyncSession, now: datetime) -> None:
     staff: dict[str, Staff] = {}
     for handle, tg, name, role, locale in STAFF:
         s = Staff(
-            handle=handle, tg_user_id=tg, name=name, role=role, locale=locale,
-            team="east", timezone="Asia/Shanghai", created_at=now - timedelta(days=400),
+            handle=handle,
+            tg_user_id=tg,
+            name=name,
+            role=role,
+            locale=locale,
+            team="east",
+            timezone="Asia/Shanghai",
+            created_at=now - timedelta(days=400),
         )
         session.add(s)
         staff[handle] = s
@@ -136,7 +142,9 @@ async def seed(session: AsyncSession, now: datetime) -> None:
         for k in range(rnd.randint(0, 3)):
             session.add(
                 Visit(
-                    customer_id=c.id, staff_id=c.owner_id, kind=rnd.choice(["onsite", "phone"]),
+                    customer_id=c.id,
+                    staff_id=c.owner_id,
+                    kind=rnd.choice(["onsite", "phone"]),
                     outcome=rnd.choice(OUTCOMES),
                     visited_at=now - timedelta(days=rnd.randint(1, 90), hours=k),
                 )
@@ -161,14 +169,20 @@ async def seed(session: AsyncSession, now: datetime) -> None:
     for n, idx in enumerate(linked, start=1):
         session.add(
             CustomerUser(
-                tg_user_id=2000 + n, handle=f"customer{n}", name=f"customer{n}",
-                customer_id=customers[idx].id, locale="zh_CN" if n % 2 else "en",
+                tg_user_id=2000 + n,
+                handle=f"customer{n}",
+                name=f"customer{n}",
+                customer_id=customers[idx].id,
+                locale="zh_CN" if n % 2 else "en",
                 created_at=now - timedelta(days=60),
             )
         )
     session.add(
         CustomerUser(
-            tg_user_id=2006, handle="customer6", name="customer6", locale="zh_CN",
+            tg_user_id=2006,
+            handle="customer6",
+            name="customer6",
+            locale="zh_CN",
             created_at=now - timedelta(days=2),
         )
     )
@@ -185,15 +199,21 @@ async def seed(session: AsyncSession, now: datetime) -> None:
         c = customers[idx]
         created = now - timedelta(hours=5 * n)
         t = Ticket(
-            number=f"T-{now.year}-{n:06d}", customer_id=c.id, kind=kind, text=text,
+            number=f"T-{now.year}-{n:06d}",
+            customer_id=c.id,
+            kind=kind,
+            text=text,
             status=TicketStatus.IN_PROGRESS if n == 1 else TicketStatus.NEW,
-            owner_id=c.owner_id, created_at=created,
+            owner_id=c.owner_id,
+            created_at=created,
             first_response_due=created + timedelta(hours=4),
             resolution_due=created + timedelta(hours=48),
         )
         session.add(t)
         await session.flush()
-        session.add(TicketMessage(ticket_id=t.id, author_kind="customer", text=text, created_at=created))
+        session.add(
+            TicketMessage(ticket_id=t.id, author_kind="customer", text=text, created_at=created)
+        )
     # The ticket counter continues after the seeded ones.
     session.add(KeyValue(key=f"ticket_seq:{now.year}", value="3"))
     await session.flush()

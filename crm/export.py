@@ -36,22 +36,60 @@ async def table(
 
 async def _customers(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[Sequence[Any]]]:
     cols = [
-        "id", "external_id", "name", "class", "stage", "relationship", "owner", "team",
-        "claim_expires", "phone", "industry", "address", "area", "source", "tags",
-        "annual_value", "vip", "credit_rating", "blacklisted", "care_consent", "consent_at",
-        "created_at", "updated_at",
+        "id",
+        "external_id",
+        "name",
+        "class",
+        "stage",
+        "relationship",
+        "owner",
+        "team",
+        "claim_expires",
+        "phone",
+        "industry",
+        "address",
+        "area",
+        "source",
+        "tags",
+        "annual_value",
+        "vip",
+        "credit_rating",
+        "blacklisted",
+        "care_consent",
+        "consent_at",
+        "created_at",
+        "updated_at",
     ]
     owner = aliased(Staff)
     rows = await session.execute(
-        select(Customer, owner.name).outerjoin(owner, owner.id == Customer.owner_id).order_by(Customer.id)
+        select(Customer, owner.name)
+        .outerjoin(owner, owner.id == Customer.owner_id)
+        .order_by(Customer.id)
     )
     out = [
         (
-            c.id, c.external_id or "", c.name, c.customer_class, c.stage, c.relationship,
-            owner_name or "", c.team or "", _local(c.claim_expires_at, tz), c.phone or "",
-            c.industry or "", c.address or "", c.area or "", c.source or "",
-            ",".join(c.tags or []), float(c.annual_value or 0), c.vip, c.credit_rating or "",
-            c.blacklisted, c.care_consent, _local(c.consent_at, tz), _local(c.created_at, tz),
+            c.id,
+            c.external_id or "",
+            c.name,
+            c.customer_class,
+            c.stage,
+            c.relationship,
+            owner_name or "",
+            c.team or "",
+            _local(c.claim_expires_at, tz),
+            c.phone or "",
+            c.industry or "",
+            c.address or "",
+            c.area or "",
+            c.source or "",
+            ",".join(c.tags or []),
+            float(c.annual_value or 0),
+            c.vip,
+            c.credit_rating or "",
+            c.blacklisted,
+            c.care_consent,
+            _local(c.consent_at, tz),
+            _local(c.created_at, tz),
             _local(c.updated_at, tz),
         )
         for c, owner_name in rows.all()
@@ -61,8 +99,19 @@ async def _customers(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], li
 
 async def _visits(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[Sequence[Any]]]:
     cols = [
-        "id", "visited_at", "customer_id", "customer", "rep", "kind", "purpose", "outcome",
-        "contacts_met", "lat", "lon", "distance_m", "far_from_address",
+        "id",
+        "visited_at",
+        "customer_id",
+        "customer",
+        "rep",
+        "kind",
+        "purpose",
+        "outcome",
+        "contacts_met",
+        "lat",
+        "lon",
+        "distance_m",
+        "far_from_address",
     ]
     rows = await session.execute(
         select(Visit, Customer.name, Staff.name)
@@ -72,8 +121,19 @@ async def _visits(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[
     )
     out = [
         (
-            v.id, _local(v.visited_at, tz), v.customer_id, cname, sname, v.kind, v.purpose or "",
-            v.outcome or "", v.contacts_met or "", v.lat, v.lon, v.distance_m, v.far_from_address,
+            v.id,
+            _local(v.visited_at, tz),
+            v.customer_id,
+            cname,
+            sname,
+            v.kind,
+            v.purpose or "",
+            v.outcome or "",
+            v.contacts_met or "",
+            v.lat,
+            v.lon,
+            v.distance_m,
+            v.far_from_address,
         )
         for v, cname, sname in rows.all()
     ]
@@ -81,8 +141,19 @@ async def _visits(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[
 
 
 async def _followups(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[Sequence[Any]]]:
-    cols = ["id", "due_at", "status", "customer_id", "customer", "rep", "note", "reminded_at",
-            "done_at", "visit_id", "created_at"]
+    cols = [
+        "id",
+        "due_at",
+        "status",
+        "customer_id",
+        "customer",
+        "rep",
+        "note",
+        "reminded_at",
+        "done_at",
+        "visit_id",
+        "created_at",
+    ]
     rows = await session.execute(
         select(FollowUp, Customer.name, Staff.name)
         .join(Customer, Customer.id == FollowUp.customer_id)
@@ -91,8 +162,17 @@ async def _followups(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], li
     )
     out = [
         (
-            f.id, _local(f.due_at, tz), f.status, f.customer_id, cname, sname, f.note or "",
-            _local(f.reminded_at, tz), _local(f.done_at, tz), f.visit_id, _local(f.created_at, tz),
+            f.id,
+            _local(f.due_at, tz),
+            f.status,
+            f.customer_id,
+            cname,
+            sname,
+            f.note or "",
+            _local(f.reminded_at, tz),
+            _local(f.done_at, tz),
+            f.visit_id,
+            _local(f.created_at, tz),
         )
         for f, cname, sname in rows.all()
     ]
@@ -100,9 +180,23 @@ async def _followups(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], li
 
 
 async def _tickets(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[Sequence[Any]]]:
-    cols = ["id", "number", "kind", "category", "status", "customer_id", "customer", "owner",
-            "created_at", "first_response_due", "first_response_at", "resolution_due",
-            "resolved_at", "rating", "text"]
+    cols = [
+        "id",
+        "number",
+        "kind",
+        "category",
+        "status",
+        "customer_id",
+        "customer",
+        "owner",
+        "created_at",
+        "first_response_due",
+        "first_response_at",
+        "resolution_due",
+        "resolved_at",
+        "rating",
+        "text",
+    ]
     owner = aliased(Staff)
     rows = await session.execute(
         select(Ticket, Customer.name, owner.name)
@@ -112,10 +206,21 @@ async def _tickets(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list
     )
     out = [
         (
-            t.id, t.number, t.kind, t.category or "", t.status, t.customer_id, cname or "",
-            oname or "", _local(t.created_at, tz), _local(t.first_response_due, tz),
-            _local(t.first_response_at, tz), _local(t.resolution_due, tz),
-            _local(t.resolved_at, tz), t.rating, t.text,
+            t.id,
+            t.number,
+            t.kind,
+            t.category or "",
+            t.status,
+            t.customer_id,
+            cname or "",
+            oname or "",
+            _local(t.created_at, tz),
+            _local(t.first_response_due, tz),
+            _local(t.first_response_at, tz),
+            _local(t.resolution_due, tz),
+            _local(t.resolved_at, tz),
+            t.rating,
+            t.text,
         )
         for t, cname, oname in rows.all()
     ]

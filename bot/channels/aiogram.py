@@ -1,4 +1,4 @@
-"""aiogram 3 adapter: translates updates to `Inbound` and `Outgoing` to Bot API calls, nothing else."""
+"""aiogram 3 adapter: updates → `Inbound`, `Outgoing` → Bot API calls; it only translates."""
 
 from __future__ import annotations
 
@@ -112,17 +112,23 @@ class AiogramChannel:
             markup = _markup(out)
             if out.photo is not None:
                 await self.bot.send_photo(
-                    out.chat_id, BufferedInputFile(out.photo, "chart.png"),
-                    caption=out.text, reply_markup=markup,
+                    out.chat_id,
+                    BufferedInputFile(out.photo, "chart.png"),
+                    caption=out.text,
+                    reply_markup=markup,
                 )
             elif out.document is not None:
                 await self.bot.send_document(
-                    out.chat_id, BufferedInputFile(out.document, out.filename or "file"),
-                    caption=out.text, reply_markup=markup,
+                    out.chat_id,
+                    BufferedInputFile(out.document, out.filename or "file"),
+                    caption=out.text,
+                    reply_markup=markup,
                 )
             elif out.edit_message_id is not None and (markup is None or out.buttons):
                 await self.bot.edit_message_text(
-                    text=out.text, chat_id=out.chat_id, message_id=out.edit_message_id,
+                    text=out.text,
+                    chat_id=out.chat_id,
+                    message_id=out.edit_message_id,
                     reply_markup=markup,
                 )
             else:

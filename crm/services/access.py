@@ -17,7 +17,9 @@ def customer_scope(staff: Staff) -> ColumnElement[bool]:
         Customer.owner_id.is_(None), or_(Customer.team == staff.team, Customer.team.is_(None))
     )
     if staff.role == Role.MANAGER:
-        team_ids = select(Staff.id).where(or_(Staff.manager_id == staff.id, Staff.team == staff.team))
+        team_ids = select(Staff.id).where(
+            or_(Staff.manager_id == staff.id, Staff.team == staff.team)
+        )
         return or_(Customer.owner_id == staff.id, Customer.owner_id.in_(team_ids), pool)
     if staff.role == Role.SALES:
         return or_(Customer.owner_id == staff.id, pool)

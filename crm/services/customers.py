@@ -16,9 +16,7 @@ from crm.phones import normalise
 from crm.services.access import customer_scope
 
 
-async def search(
-    session: AsyncSession, staff: Staff, query: str, limit: int = 8
-) -> list[Customer]:
+async def search(session: AsyncSession, staff: Staff, query: str, limit: int = 8) -> list[Customer]:
     """By phone, by name or pinyin substring, then fuzzily; only customers the staff may see."""
     query = query.strip()
     scope = customer_scope(staff)

@@ -42,8 +42,8 @@ async def enqueue(
         created_at=due_at,
     )
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]
+    stmt = (
+        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
     result = await session.execute(stmt)
     return bool(result.rowcount)
@@ -59,8 +59,7 @@ async def claim_due(
             OutboxMessage.due_at <= now,
             or_(
                 OutboxMessage.status == OutboxStatus.PENDING,
-                (OutboxMessage.status == OutboxStatus.SENDING)
-                & (OutboxMessage.lease_until < now),
+                (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.lease_until < now),
             ),
         )
         .order_by(OutboxMessage.priority, OutboxMessage.due_at, OutboxMessage.id)

@@ -17,7 +17,9 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
-async def mark_processed(session: AsyncSession, channel: str, update_id: int, now: datetime) -> bool:
+async def mark_processed(
+    session: AsyncSession, channel: str, update_id: int, now: datetime
+) -> bool:
     """False when this update was already processed (a redelivery)."""
     stmt = (
         _insert(session)(ProcessedUpdate)
@@ -34,7 +36,9 @@ async def lock_state(
     """The user's state row, created if missing and locked for this transaction."""
     stmt = (
         _insert(session)(ConversationState)
-        .values(channel=channel, chat_id=chat_id, user_id=user_id, data={}, version=0, updated_at=now)
+        .values(
+            channel=channel, chat_id=chat_id, user_id=user_id, data={}, version=0, updated_at=now
+        )
         .on_conflict_do_nothing()
     )
     await session.execute(stmt)

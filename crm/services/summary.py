@@ -48,31 +48,48 @@ async def for_period(
     )
     s.visits_by_rep = [(rep.name, per_rep.get(rep.id, 0)) for rep in team]
     s.visits = sum(per_rep.values())
-    s.new_customers = await session.scalar(
-        select(func.count(Customer.id)).where(
-            Customer.created_by.in_(ids), Customer.created_at >= start, Customer.created_at < end
+    s.new_customers = (
+        await session.scalar(
+            select(func.count(Customer.id)).where(
+                Customer.created_by.in_(ids),
+                Customer.created_at >= start,
+                Customer.created_at < end,
+            )
         )
-    ) or 0
-    s.followups_done = await session.scalar(
-        select(func.count(FollowUp.id)).where(
-            FollowUp.staff_id.in_(ids), FollowUp.done_at >= start, FollowUp.done_at < end
+        or 0
+    )
+    s.followups_done = (
+        await session.scalar(
+            select(func.count(FollowUp.id)).where(
+                FollowUp.staff_id.in_(ids), FollowUp.done_at >= start, FollowUp.done_at < end
+            )
         )
-    ) or 0
-    s.followups_overdue = await session.scalar(
-        select(func.count(FollowUp.id)).where(
-            FollowUp.staff_id.in_(ids),
-            FollowUp.status == FollowUpStatus.OPEN,
-            FollowUp.due_at < now,
+        or 0
+    )
+    s.followups_overdue = (
+        await session.scalar(
+            select(func.count(FollowUp.id)).where(
+                FollowUp.staff_id.in_(ids),
+                FollowUp.status == FollowUpStatus.OPEN,
+                FollowUp.due_at < now,
+            )
         )
-    ) or 0
+        or 0
+    )
     team_customers = select(Customer.id).where(Customer.owner_id.in_(ids))
     scope = or_(Ticket.customer_id.in_(team_customers), Ticket.owner_id.in_(ids))
     if lead.role == Role.ADMIN:
         scope = or_(scope, Ticket.customer_id.is_(None))
-    s.tickets_new = await session.scalar(
-        select(func.count(Ticket.id)).where(scope, Ticket.created_at >= start, Ticket.created_at < end)
-    ) or 0
-    s.tickets_open = await session.scalar(
-        select(func.count(Ticket.id)).where(scope, Ticket.status.in_(OPEN))
-    ) or 0
+    s.tickets_new = (
+        await session.scalar(
+            select(func.count(Ticket.id)).where(
+                scope, Ticket.created_at >= start, Ticket.created_at < end
+            )
+        )
+        or 0
+    )
+    s.tickets_open = (
+        await session.scalar(select(func.count(Ticket.id)).where(scope, Ticket.status.in_(OPEN)))
+        or 0
+    )
     return s

@@ -77,7 +77,9 @@ async def create(
     return ticket
 
 
-async def for_customer_user(session: AsyncSession, cuser: CustomerUser, limit: int = 10) -> list[Ticket]:
+async def for_customer_user(
+    session: AsyncSession, cuser: CustomerUser, limit: int = 10
+) -> list[Ticket]:
     cond = Ticket.customer_user_id == cuser.id
     if cuser.customer_id is not None:
         cond = cond | (Ticket.customer_id == cuser.customer_id)
