@@ -1,0 +1,103 @@
+"""Fixtures: every database test runs on SQLite and on a real PostgreSQL started for the suite."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, build_app
+from bot.demo import DEMO_START, Demo, prepare
+from bot.migrate import upgrade
+from bot.settings import load
+from crm.clock import ManualClock
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    from tests.pg_server import PgServer, find_pg_bin
+
+    if find_pg_bin() is None:
+        if IN_CI:
+            pytest.fail("PostgreSQL binaries are missing in CI; .ci/run must install them")
+        pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql)")
+    server = PgServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: object) -> str:
+    url = pg_server.create_database("crm_template")  # type: ignore[attr-defined]
+    upgrade(url)
+    return "crm_template"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database per test."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "crm.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    server = request.getfixturevalue("pg_server")
+    template_name = request.getfixturevalue("pg_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield server.create_database(name, template=template_name)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(DEMO_START)
+
+
+@pytest.fixture
+async def app(db_url: str, clock: ManualClock) -> AsyncIterator[App]:
+    settings, rules = load(database_url=db_url, _env_file=None)
+    application = build_app(settings, rules, clock)
+    try:
+        yield application
+    finally:
+        await application.close()
+
+
+class Transcript:
+    """The console demo as a test double: acts as people, collects what everyone is sent."""
+
+    def __init__(self, demo: Demo, lines: list[str]) -> None:
+        self.demo = demo
+        self.lines = lines
+
+    async def __call__(self, *inputs: str) -> str:
+        start = len(self.lines)
+        await self.demo.run(list(inputs))
+        return "\n".join(self.lines[start:])
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture
+async def chat(app: App, clock: ManualClock) -> Transcript:
+    """The seeded demo company, driven through the console channel."""
+    await prepare(app, clock)
+    lines: list[str] = []
+    return Transcript(Demo(app, clock, lines.append), lines)
