@@ -37,3 +37,15 @@ async def test_customer_export_has_local_times_and_owner(app: App, chat: Transcr
     assert hn["phone"].startswith("+86")
     # Claim expiry of the demo is relative to 2026-12-01 09:00 Shanghai time, in local time.
     assert hn["claim_expires"][:4] == "2026" and len(hn["claim_expires"]) == 16
+
+
+def test_cli_migrate_and_export_to_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    db = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    assert main(["migrate", "--db", db]) == 0
+    out = tmp_path / "tickets.xlsx"
+    assert main(["export", "tickets", "--format", "xlsx", "--out", str(out), "--db", db]) == 0
+    assert load_workbook(out).active.max_row == 1  # header only: a fresh database
+    assert main(["export", "visits", "--format", "xlsx", "--db", db]) == 2
+    assert "--out" in capsys.readouterr().err

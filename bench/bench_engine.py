@@ -1,0 +1,67 @@
+"""Engine throughput and latency on the seeded demo company (SQLite file, one process).
+
+Prints updates per second and latency percentiles for a mix of staff and customer updates.
+Run: `make bench` or `.venv/bin/python bench/bench_engine.py [N]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from bot.app import build_app
+from bot.demo import DEMO_START, prepare
+from bot.migrate import upgrade
+from bot.settings import load
+from bot.types import Inbound
+from crm.clock import ManualClock
+
+MIX = [
+    (1003, "/today"),
+    (1004, "/customers Acme"),
+    (2001, "/mine"),
+    (1002, "/summary"),
+    (2002, "/help"),
+]
+
+
+async def run(url: str, n: int) -> None:
+    settings, rules = load(database_url=url, _env_file=None)
+    clock = ManualClock(DEMO_START)
+    app = build_app(settings, rules, clock)
+    await prepare(app, clock)
+    latencies = []
+    start = time.perf_counter()
+    for i in range(n):
+        user, text = MIX[i % len(MIX)]
+        # Spread users so the flood limit does not kick in: the clock moves a second a turn.
+        clock.set(DEMO_START + timedelta(seconds=i))
+        t0 = time.perf_counter()
+        out = await app.engine.handle(
+            Inbound(channel="bench", update_id=i, chat_id=user, user_id=user, text=text)
+        )
+        latencies.append((time.perf_counter() - t0) * 1000)
+        assert out, text
+    elapsed = time.perf_counter() - start
+    await app.close()
+    q = statistics.quantiles(latencies, n=100)
+    print(f"engine on SQLite: {n} updates in {elapsed:.2f} s = {n / elapsed:.0f} updates/s")
+    print(
+        f"latency ms: p50 {q[49]:.1f}  p95 {q[94]:.1f}  p99 {q[98]:.1f}  max {max(latencies):.1f}"
+    )
+
+
+def main(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        upgrade(url)  # Alembic runs its own event loop, so before ours
+        asyncio.run(run(url, n))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
