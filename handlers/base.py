@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.types import Button, Inbound, KeyButton, Reply, Text
+from bot.types import Button, Inbound, KeyButton, Reply, T, Text
 from crm.clock import Clock
 from crm.enums import Role
 from crm.models import CustomerUser, Staff
@@ -162,3 +162,14 @@ FIELD = frozenset({Role.ADMIN, Role.MANAGER, Role.SALES})
 LEADS = frozenset({Role.ADMIN, Role.MANAGER})
 CUSTOMER = frozenset({Role.CUSTOMER})
 EVERYONE = frozenset(Role)
+
+
+def typed_text(ctx: Ctx, limit: int, when_empty: Text) -> tuple[str, Step | None]:
+    """The user's text, or the step that refuses it (no text, e.g. a photo; or too long)."""
+    text = (ctx.inbound.text or "").strip()
+    if not text:
+        return "", ctx.stay(Reply(when_empty))
+    if len(text) > limit:
+        refusal = T("That is longer than {max} characters; please shorten it.", max=limit)
+        return "", ctx.stay(Reply(refusal))
+    return text, None

@@ -21,7 +21,17 @@ from crm.enums import Role, TicketKind
 from crm.models import Customer, Staff, Ticket
 from crm.services import access, runtime
 from crm.services import tickets as svc
-from handlers.base import CUSTOMER, STAFF, Action, Command, Ctx, Flow, Step, flow_button
+from handlers.base import (
+    CUSTOMER,
+    STAFF,
+    Action,
+    Command,
+    Ctx,
+    Flow,
+    Step,
+    flow_button,
+    typed_text,
+)
 from handlers.labels import TICKET_KIND, TICKET_STATUS, label
 
 MAX_TEXT = 4000
@@ -59,13 +69,11 @@ async def kind_step(ctx: Ctx) -> Step:
 async def text_step(ctx: Ctx) -> Step:
     if ctx.choice == "back":
         return _kind_prompt()
-    text = (ctx.inbound.text or "").strip()
-    if not text:
-        return ctx.stay(Reply(T("Please describe it in words; you can add photos later.")))
-    if len(text) > MAX_TEXT:
-        return ctx.stay(
-            Reply(T("That is longer than {max} characters; please shorten it.", max=MAX_TEXT))
-        )
+    text, refused = typed_text(
+        ctx, MAX_TEXT, T("Please describe it in words; you can add photos later.")
+    )
+    if refused is not None:
+        return refused
     ctx.data["text"] = text
     return Step.to(
         "ticket.confirm",

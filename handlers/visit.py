@@ -26,7 +26,7 @@ from crm.enums import VisitKind
 from crm.models import Customer
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
-from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, flow_button
+from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, flow_button, typed_text
 from handlers.labels import VISIT_KIND
 
 ORDER = ["customer", "kind", "outcome", "followup", "confirm"]
@@ -171,13 +171,9 @@ async def kind_step(ctx: Ctx) -> Step:
 async def outcome_step(ctx: Ctx) -> Step:
     if ctx.choice == "back":
         return _go(ctx, "kind")
-    text = (ctx.inbound.text or "").strip()
-    if not text:
-        return ctx.stay(Reply(T("Please describe the outcome in a few words.")))
-    if len(text) > MAX_TEXT:
-        return ctx.stay(
-            Reply(T("That is longer than {max} characters; please shorten it.", max=MAX_TEXT))
-        )
+    text, refused = typed_text(ctx, MAX_TEXT, T("Please describe the outcome in a few words."))
+    if refused is not None:
+        return refused
     ctx.data["outcome"] = text
     return _go(ctx, "followup")
 
