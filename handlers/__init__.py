@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from crm.enums import Role
-from handlers import common, customers, followups, summary, tickets, visit
+from handlers import agenda, common, customers, followups, summary, tickets, visit
 from handlers.router import Router
 
 
 def build_router() -> Router:
     router = Router()
-    for module in (visit, followups, summary, customers, tickets, common):
+    for module in (visit, agenda, followups, summary, customers, tickets, common):
         router.add(
             commands=getattr(module, "COMMANDS", ()),
             actions=getattr(module, "ACTIONS", ()),

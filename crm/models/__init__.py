@@ -4,7 +4,7 @@ from crm.models.care import CareCampaign, CareDelivery
 from crm.models.customers import Contact, Customer, CustomerChange
 from crm.models.people import CustomerUser, Invite, Staff
 from crm.models.runtime import AuditLog, ConversationState, KeyValue, OutboxMessage, ProcessedUpdate
-from crm.models.sales import FollowUp, Visit
+from crm.models.sales import FollowUp, Visit, VisitPlan
 from crm.models.tickets import Ticket, TicketMessage
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "Ticket",
     "TicketMessage",
     "Visit",
+    "VisitPlan",
 ]
