@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import logging as logs
@@ -36,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
 
     mig = sub.add_parser("migrate", help="apply database migrations up to head")
     db_opt(mig)
+
+    inv = sub.add_parser("invite", help="a one-time deep link for a new staff member or customer")
+    db_opt(inv)
+    who = inv.add_mutually_exclusive_group(required=True)
+    who.add_argument("--role", choices=["sales", "manager", "service", "admin"])
+    who.add_argument("--customer", type=int, metavar="ID", help="link a customer's Telegram")
+    inv.add_argument("--name", help="the staff member's name (required with --role)")
+    inv.add_argument("--manager", metavar="HANDLE", help="their manager's handle")
 
     exp = sub.add_parser("export", help="write customers, visits, follow-ups or tickets")
     db_opt(exp)
@@ -81,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             args.out.write_bytes(data)
             print(f"wrote {count} {args.kind} to {args.out}", file=sys.stderr)
         return 0
+    if args.command == "invite":
+        return asyncio.run(_invite(settings, rules, args))
     if args.command == "run":
         if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
             print(NO_TOKEN, file=sys.stderr)
@@ -137,6 +148,50 @@ def _drop_sqlite(url: str) -> None:
     path = Path(url[len(prefix) :])
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+async def _invite(settings: Settings, rules: Rules, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from crm.db import make_engine, make_sessionmaker
+    from crm.enums import Role
+    from crm.models import Customer, Staff
+    from crm.services import invites, runtime
+
+    if args.role and not args.name:
+        print("crm-bot invite: --name is required with --role", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            manager_id = None
+            if args.manager:
+                manager_id = await session.scalar(
+                    select(Staff.id).where(Staff.handle == args.manager.lstrip("@"))
+                )
+                if manager_id is None:
+                    print(f"crm-bot invite: no staff with handle {args.manager}", file=sys.stderr)
+                    return 2
+            if args.customer is not None and await session.get(Customer, args.customer) is None:
+                print(f"crm-bot invite: no customer with id {args.customer}", file=sys.stderr)
+                return 2
+            # A demo database keeps its own clock; an invite made for it lives on demo time.
+            demo_now = await runtime.kv_get(session, "demo.clock")
+            now = datetime.fromisoformat(demo_now) if demo_now else datetime.now(UTC)
+            token = await invites.create(
+                session,
+                now=now,
+                ttl_hours=rules.invites.ttl_hours,
+                role=Role(args.role) if args.role else Role.CUSTOMER,
+                name=args.name,
+                manager_id=manager_id,
+                customer_id=args.customer,
+            )
+    finally:
+        await engine.dispose()
+    print(f"https://t.me/{settings.bot_username}?start={token}")
+    print(f"token: {token} (valid {rules.invites.ttl_hours} h, once)")
+    return 0
 
 
 async def _export(settings: Settings, kind: str, fmt: str) -> tuple[bytes, int]:

@@ -99,14 +99,17 @@ class Demo:
         await self.sender.drain()
 
     async def _after_update(self, user_id: int) -> None:
-        """A customer seen for the first time gets the handle the demo knows them by."""
+        """Someone seen for the first time gets the handle the demo knows them by."""
         if user_id in self.handles:
             return
         async with self.app.sessions() as session, session.begin():
+            staff = await session.scalar(select(Staff).where(Staff.tg_user_id == user_id))
             cu = await session.scalar(
                 select(CustomerUser).where(CustomerUser.tg_user_id == user_id)
             )
-            if cu is not None and cu.handle is None:
+            if staff is not None and staff.handle is None:
+                staff.handle = self.acting
+            elif cu is not None and cu.handle is None:
                 cu.handle = self.acting
         self.handles[user_id] = self.acting
 

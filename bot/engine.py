@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
 
 from bot.guards import FloodGuard, KeyedLocks
 from bot.i18n import Renderer, pick_locale
@@ -104,7 +106,8 @@ class Engine:
                 book=self._router,
                 flow=state.flow,
                 step=state.step,
-                data=dict(state.data or {}),
+                # A deep copy: flows mutate nested drafts, and the saved row must see the change.
+                data=copy.deepcopy(state.data or {}),
                 bot_username=self._config.bot_username,
             )
             step = await self._router.dispatch(ctx)
@@ -112,7 +115,8 @@ class Engine:
                 state.flow, state.step, state.data, state.expires_at = None, None, {}, None
             else:
                 state.flow, state.step = step.state.split(".", 1)
-                state.data = dict(ctx.data)
+                state.data = copy.deepcopy(ctx.data)
+                flag_modified(state, "data")
                 state.expires_at = now + STATE_TTL
             state.version += 1
             state.updated_at = now

@@ -160,6 +160,7 @@ async def seed(session: AsyncSession, now: datetime) -> None:
                     staff_id=staff[handle].id,
                     note=rnd.choice(OUTCOMES),
                     due_at=now + timedelta(hours=[-20, 3, 26, 50][n % 4]),
+                    created_at=now - timedelta(days=7 - n),
                     reminded_at=now - timedelta(hours=19) if n == 0 else None,
                 )
             )

@@ -3,13 +3,42 @@
 from __future__ import annotations
 
 from crm.enums import Role
-from handlers import agenda, common, customers, followups, summary, tickets, visit
+from handlers import (
+    agenda,
+    common,
+    contacts,
+    customer_edit,
+    customer_new,
+    customers,
+    followups,
+    quick,
+    status,
+    summary,
+    tickets,
+    visit,
+)
+from handlers.base import FIELD
 from handlers.router import Router
+
+MODULES = (
+    visit,
+    agenda,
+    followups,
+    summary,
+    customers,
+    customer_new,
+    contacts,
+    customer_edit,
+    status,
+    quick,
+    tickets,
+    common,
+)
 
 
 def build_router() -> Router:
     router = Router()
-    for module in (visit, agenda, followups, summary, customers, tickets, common):
+    for module in MODULES:
         router.add(
             commands=getattr(module, "COMMANDS", ()),
             actions=getattr(module, "ACTIONS", ()),
@@ -17,5 +46,6 @@ def build_router() -> Router:
         )
         router.authorisers.update(getattr(module, "AUTHORISERS", {}))
     router.help = common.show_help
-    router.fallback = {role: common.show_help for role in Role}
+    # Outside a flow, what a rep types or sends may be a visit report or a check-in pin.
+    router.fallback = {role: quick.fallback if role in FIELD else common.show_help for role in Role}
     return router

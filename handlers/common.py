@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from bot.types import Button, KeyButton, Lines, Raw, Reply, T
-from handlers.base import EVERYONE, Action, Command, Ctx, Step
+from crm.enums import Role
+from crm.models import Customer
+from crm.services import invites, runtime
+from handlers.base import EVERYONE, Action, Command, Ctx, Identity, Step
 from handlers.labels import ROLE
 
 LANGUAGES = {"zh_CN": Raw("简体中文"), "en": Raw("English")}
@@ -21,7 +24,55 @@ def help_text(ctx: Ctx) -> Lines:
     return Lines(*lines)
 
 
+INVITE_ANSWERS = {
+    "unknown": T("This invitation link is not valid. Please ask for a new one."),
+    "used": T("This invitation link has already been used. Please ask for a new one."),
+    "expired": T("This invitation link has expired. Please ask for a new one."),
+    "already_staff": T("You are already registered as staff; the link was not used."),
+}
+
+
 async def start(ctx: Ctx) -> Step:
+    if ctx.inbound.args:
+        return await _redeem(ctx, ctx.inbound.args.strip())
+    return _welcome(ctx)
+
+
+async def _redeem(ctx: Ctx, token: str) -> Step:
+    result = await invites.redeem(
+        ctx.session,
+        token,
+        tg_user_id=ctx.inbound.user_id,
+        username=ctx.inbound.username,
+        locale=ctx.who.locale,
+        tz=ctx.who.tz.key,
+        now=ctx.now(),
+    )
+    if result.outcome == "staff" and result.staff is not None:
+        staff = result.staff
+        ctx.who = Identity(role=Role(staff.role), locale=staff.locale, tz=ctx.who.tz, staff=staff)
+        await runtime.audit(
+            ctx.session,
+            actor_kind="staff",
+            actor_id=staff.id,
+            action="staff.join",
+            entity="staff",
+            entity_id=staff.id,
+            changes={"role": staff.role},
+            now=ctx.now(),
+        )
+        return _welcome(ctx)
+    if result.outcome == "customer" and result.customer_user is not None:
+        ctx.who.customer_user = result.customer_user
+        customer = await ctx.session.get(Customer, result.customer_user.customer_id)
+        linked = T(
+            "Your account is now linked to {customer}.", customer=customer.name if customer else ""
+        )
+        return Step.end(Reply(Lines(linked, help_text(ctx)), keyboard=main_menu(ctx)))
+    return Step.end(Reply(INVITE_ANSWERS[result.outcome], keyboard=main_menu(ctx)))
+
+
+def _welcome(ctx: Ctx) -> Step:
     if ctx.who.is_staff:
         greeting = T(
             "Hello, {name}! You are signed in as: {role}.",

@@ -6,8 +6,8 @@ from bot.types import Button, Lines, Raw, Reply, T, Text
 from crm.models import Customer
 from crm.services import access
 from crm.services import customers as svc
-from handlers.base import STAFF, Action, Command, Ctx, Flow, Step
-from handlers.labels import CONTACT_ROLE, STAGE, label
+from handlers.base import STAFF, Action, Command, Ctx, Flow, Step, rows
+from handlers.labels import CHANGE_FIELD, CONTACT_ROLE, STAGE, TICKET_KIND, VISIT_KIND, label
 
 MAX_QUERY = 100
 
@@ -54,7 +54,25 @@ async def _search(ctx: Ctx, text: str) -> Step:
     )
 
 
-def card_text(card: svc.Card) -> Text:
+def event_line(e: svc.Event) -> Text:
+    if e.kind == "visit":
+        return T(
+            "📝 {when} {kind}: {text}", when=e.at, kind=label(VISIT_KIND, e.extra), text=e.text
+        )
+    if e.kind == "followup":
+        return T("⏰ {when} follow-up: {text}", when=e.at, text=e.text)
+    if e.kind == "change":
+        value = label(STAGE, e.text) if e.extra == "stage" else Raw(e.text)
+        return T(
+            "🔀 {when} {field} → {value}",
+            when=e.at,
+            field=label(CHANGE_FIELD, e.extra),
+            value=value,
+        )
+    return T("✉️ {when} {kind} {number}", when=e.at, kind=label(TICKET_KIND, e.extra), number=e.text)
+
+
+def card_text(card: svc.Card, events: list[svc.Event]) -> Text:
     c = card.customer
     lines: list[Text] = [
         T("<b>{name}</b> · Class {cls}", name=c.name, cls=c.customer_class),
@@ -83,24 +101,46 @@ def card_text(card: svc.Card) -> Text:
     lines.append(T("Open requests: {n}", n=card.open_tickets))
     for contact in card.contacts:
         lines.append(
-            T(
-                "• {name} ({role})",
-                name=contact.name,
-                role=label(CONTACT_ROLE, contact.role),
-            )
+            T("• {name} ({role})", name=contact.name, role=label(CONTACT_ROLE, contact.role))
         )
+    if events:
+        lines.append(T("<b>Recent</b>"))
+        lines.extend(event_line(e) for e in events)
     return Lines(*lines)
+
+
+def card_buttons(customer_id: int, editable: bool) -> list[Button]:
+    if not editable:
+        return []
+    cid = customer_id
+    return [
+        Button(T("📝 Log a visit"), f"visit_for:{cid}"),
+        Button(T("⏰ Follow-up"), f"fu_add:{cid}"),
+        Button(T("📈 Stage"), f"stage:{cid}"),
+        Button(T("🏷 Class"), f"cls:{cid}"),
+        Button(T("👤 Add contact"), f"contact_add:{cid}"),
+        Button(T("✏️ Edit"), f"edit:{cid}"),
+    ]
 
 
 async def show_card(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None and ctx.who.staff is not None
-    card = await svc.card(ctx.session, ctx.obj_id)
+    return ctx.stay(await card_reply(ctx, ctx.obj_id))
+
+
+async def card_reply(ctx: Ctx, customer_id: int) -> Reply:
+    assert ctx.who.staff is not None
+    card = await svc.card(ctx.session, customer_id)
     if card is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    if await access.can_edit_customer(ctx.session, ctx.who.staff, card.customer.id):
-        buttons = ((Button(T("📝 Log a visit"), f"visit_for:{card.customer.id}"),),)
-    return ctx.stay(Reply(card_text(card), buttons=buttons))
+        return Reply(T("This customer no longer exists."))
+    events = await svc.recent_events(ctx.session, customer_id)
+    editable = await access.can_edit_customer(ctx.session, ctx.who.staff, customer_id)
+    buttons = card_buttons(customer_id, editable) + await _extra_buttons(ctx, card)
+    return Reply(card_text(card, events), buttons=rows(*buttons))
+
+
+async def _extra_buttons(ctx: Ctx, card: svc.Card) -> list[Button]:
+    return []
 
 
 async def authorise_customer(ctx: Ctx, customer_id: int) -> bool:
@@ -120,4 +160,12 @@ COMMANDS = [
 ]
 ACTIONS = [Action("card", STAFF, show_card, obj_kind="customer")]
 FLOWS = [Flow("find", STAFF, {"query": query_step})]
-AUTHORISERS = {"customer": authorise_customer}
+
+
+async def authorise_customer_edit(ctx: Ctx, customer_id: int) -> bool:
+    return ctx.who.staff is not None and await access.can_edit_customer(
+        ctx.session, ctx.who.staff, customer_id
+    )
+
+
+AUTHORISERS = {"customer": authorise_customer, "customer_edit": authorise_customer_edit}

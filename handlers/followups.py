@@ -1,14 +1,29 @@
-"""A rep's agenda and the reminder buttons: done, snooze."""
+"""Follow-ups: adding one (from a card or by itself), the reminder's buttons, the overdue list.
+
+```mermaid
+stateDiagram-v2
+    [*] --> when: card "Follow-up" / reminder "Pick a time" / "Reschedule"
+    [*] --> customer: /followup
+    customer --> when: picked
+    when --> note: a future date (new follow-up)
+    when --> [*]: a future date (moving an existing one)
+    note --> [*]: saved
+```
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from bot.types import Reply, T
+from bot.types import Button, Lines, Raw, Reply, T, Text
+from crm.dates import parse_when
 from crm.enums import FollowUpStatus
 from crm.models import Customer, FollowUp
-from crm.services import access, runtime
-from handlers.base import FIELD, Action, Ctx, Step
+from crm.services import access, runtime, sales
+from crm.services import customers as customer_svc
+from crm.services.customers import renew_claim
+from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, flow_button, typed_text
+from handlers.customers import card_reply
 
 
 async def _open(ctx: Ctx) -> FollowUp | None:
@@ -47,11 +62,171 @@ async def snooze(ctx: Ctx) -> Step:
     elif ctx.choice == "tomorrow":
         tomorrow = ctx.local_now().date() + timedelta(days=1)
         fu.due_at = datetime.combine(tomorrow, time(9, 0), tzinfo=ctx.who.tz)
+    elif ctx.choice == "pick":
+        ctx.data = {"move_id": fu.id}
+        return Step.to("fu.when", Reply(_when_prompt()))
     else:
         return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
     # A new due time means a new reminder.
     fu.reminded_at = None
     return ctx.stay(Reply(T("Snoozed until {when}.", when=fu.due_at)))
+
+
+async def reschedule(ctx: Ctx) -> Step:
+    fu = await _open(ctx)
+    if fu is None:
+        return ctx.stay(Reply(T("This follow-up is already closed. Nothing was changed.")))
+    ctx.data = {"move_id": fu.id}
+    return Step.to("fu.when", Reply(_when_prompt()))
+
+
+def _when_prompt() -> T:
+    return T("When? E.g. “tomorrow 15:00”, “next Monday”, “2026-12-05 10:00”.")
+
+
+async def add_for_customer(ctx: Ctx) -> Step:
+    assert ctx.obj_id is not None
+    customer = await ctx.session.get(Customer, ctx.obj_id)
+    if customer is None:
+        return ctx.stay(Reply(T("This customer no longer exists.")))
+    ctx.data = {"customer_id": customer.id}
+    return Step.to(
+        "fu.when",
+        Reply(T("Follow-up with {customer}.", customer=customer.name)),
+        Reply(_when_prompt()),
+    )
+
+
+async def add_command(ctx: Ctx) -> Step:
+    ctx.data = {}
+    return Step.to(
+        "fu.customer", Reply(T("Which customer? Type a name, phone or pinyin initials."))
+    )
+
+
+async def customer_step(ctx: Ctx) -> Step:
+    assert ctx.who.staff is not None
+    if ctx.choice is not None:
+        cid = int(ctx.choice) if ctx.choice.isdigit() else -1
+        if not await access.can_edit_customer(ctx.session, ctx.who.staff, cid):
+            return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
+        ctx.data["customer_id"] = cid
+        return Step.to("fu.when", Reply(_when_prompt()))
+    text, refused = typed_text(
+        ctx, 100, T("Please type a customer name, phone or pinyin initials.")
+    )
+    if refused is not None:
+        return refused
+    found = [
+        c
+        for c in await customer_svc.search(ctx.session, ctx.who.staff, text)
+        if await access.can_edit_customer(ctx.session, ctx.who.staff, c.id)
+    ]
+    if not found:
+        return ctx.stay(
+            Reply(T("No customer matches “{query}”. Try another spelling.", query=text))
+        )
+    buttons = [
+        flow_button(Raw(f"{c.name} · {c.customer_class}"), "fu.customer", str(c.id)) for c in found
+    ]
+    return ctx.stay(Reply(T("Which one?"), buttons=tuple((b,) for b in buttons)))
+
+
+async def when_step(ctx: Ctx) -> Step:
+    text = (ctx.inbound.text or "").strip()
+    when = parse_when(text, ctx.now(), ctx.who.tz) if text else None
+    if when is None:
+        return ctx.stay(
+            Reply(
+                T(
+                    "I could not read “{text}” as a date. Try “tomorrow 10:00” or “2026-12-05”.",
+                    text=text[:100],
+                )
+            )
+        )
+    if when <= ctx.now():
+        return ctx.stay(Reply(T("That time has already passed; please give a future time.")))
+    if "move_id" in ctx.data:
+        fu = await ctx.session.get(FollowUp, ctx.data["move_id"])
+        assert ctx.who.staff is not None
+        if (
+            fu is None
+            or fu.status != FollowUpStatus.OPEN
+            or not await access.can_act_on_followup(ctx.session, ctx.who.staff, fu.id)
+        ):
+            return Step.end(Reply(T("This follow-up is already closed. Nothing was changed.")))
+        fu.due_at, fu.reminded_at = when, None
+        return Step.end(Reply(T("Moved to {when}.", when=when)))
+    ctx.data["when"] = when.isoformat()
+    return Step.to(
+        "fu.note",
+        Reply(
+            T("What is the next step? (e.g. send the quote, ask for the deposit)"),
+            buttons=((flow_button(T("Skip"), "fu.note", "skip"),),),
+        ),
+    )
+
+
+async def note_step(ctx: Ctx) -> Step:
+    note = None
+    if ctx.choice != "skip":
+        note, refused = typed_text(ctx, 500, T("Please type the next step, or skip."))
+        if refused is not None:
+            return refused
+    staff = ctx.who.staff
+    assert staff is not None
+    customer = await ctx.session.get(Customer, ctx.data["customer_id"])
+    if customer is None or not await access.can_edit_customer(ctx.session, staff, customer.id):
+        return Step.end(Reply(T("This customer is no longer available to you. Nothing was saved.")))
+    fu = FollowUp(
+        customer_id=customer.id,
+        staff_id=staff.id,
+        note=note,
+        due_at=datetime.fromisoformat(ctx.data["when"]),
+        created_at=ctx.now(),
+    )
+    ctx.session.add(fu)
+    renew_claim(customer, staff, ctx.now(), ctx.rules.claims.period_days)
+    await ctx.session.flush()
+    await runtime.audit(
+        ctx.session,
+        actor_kind="staff",
+        actor_id=staff.id,
+        action="followup.create",
+        entity="customer",
+        entity_id=customer.id,
+        changes={"followup_id": fu.id},
+        now=ctx.now(),
+    )
+    return Step.end(
+        Reply(T("Saved. I will remind you on {when}.", when=fu.due_at)),
+        await card_reply(ctx, customer.id),
+    )
+
+
+async def overdue(ctx: Ctx) -> Step:
+    assert ctx.who.staff is not None
+    items = [(f, c) for f, c in await sales.open_followups(ctx.session, ctx.who.staff, ctx.now())]
+    if not items:
+        return ctx.stay(Reply(T("No overdue follow-ups. Well done!")))
+    lines: list[Text] = [T("<b>Overdue follow-ups</b>")]
+    buttons = []
+    for fu, customer in items:
+        lines.append(
+            T(
+                "{when}: {customer} — {note}",
+                when=fu.due_at,
+                customer=customer.name,
+                note=fu.note or "",
+            )
+        )
+        buttons.append(
+            (
+                Button(T("✅ {customer}", customer=customer.name), f"fu_done:{fu.id}"),
+                Button(T("📆 Reschedule"), f"fu_resched:{fu.id}"),
+            )
+        )
+    return ctx.stay(Reply(Lines(*lines), buttons=tuple(buttons[:20])))
 
 
 async def authorise_followup(ctx: Ctx, followup_id: int) -> bool:
@@ -60,7 +235,14 @@ async def authorise_followup(ctx: Ctx, followup_id: int) -> bool:
     )
 
 
+COMMANDS = [
+    Command("followup", FIELD, add_command, T("plan a follow-up")),
+    Command("overdue", FIELD, overdue, T("overdue follow-ups")),
+]
+FLOWS = [Flow("fu", FIELD, {"customer": customer_step, "when": when_step, "note": note_step})]
 ACTIONS = [
+    Action("fu_resched", FIELD, reschedule, obj_kind="followup"),
+    Action("fu_add", FIELD, add_for_customer, obj_kind="customer_edit"),
     Action("fu_done", FIELD, done, obj_kind="followup"),
     Action("fu_snooze", FIELD, snooze, obj_kind="followup"),
 ]

@@ -55,3 +55,24 @@ def label(table: dict[str, T], value: str | None) -> Text:
     if value is None:
         return T("—")
     return table.get(value, Raw(value))
+
+
+LOST_REASON = {
+    "price": T("price too high"),
+    "competitor": T("went to a competitor"),
+    "no_budget": T("no budget"),
+    "no_need": T("no need"),
+    "unreachable": T("could not be reached"),
+    "other": T("other reason"),
+}
+
+PURPOSE = {
+    "relationship": T("Relationship"),
+    "needs": T("Needs"),
+    "quote": T("Quote"),
+    "contract": T("Contract"),
+    "payment": T("Payment"),
+    "service": T("After-sales"),
+}
+
+CHANGE_FIELD = {"stage": T("stage"), "class": T("class"), "owner": T("owner")}

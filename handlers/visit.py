@@ -1,109 +1,179 @@
-"""Registering a visit, guided: customer → kind → outcome → follow-up → summary card.
+"""Registering a visit, guided, or from one message: both end on the same summary card.
 
 ```mermaid
 stateDiagram-v2
     [*] --> customer: /visit
-    [*] --> kind: card "Log a visit"
-    customer --> kind: picked
-    kind --> outcome: kind chosen
-    outcome --> followup: text
-    followup --> confirm: date or skip
+    [*] --> kind: card "Log a visit", or a check-in pin
+    [*] --> confirm: one message understood (quick)
+    customer --> kind: picked (or ➕ new customer)
+    kind --> purpose
+    purpose --> outcome
+    outcome --> contacts
+    contacts --> checkin: done / skip
+    checkin --> followup: pin, photos, done / skip
+    followup --> confirm: date / no follow-up
     confirm --> [*]: Save / Cancel
-    confirm --> outcome: Edit
-    kind --> customer: Back
-    outcome --> kind: Back
-    followup --> outcome: Back
+    confirm --> edit: Edit
+    edit --> kind: a field to change, then straight back to confirm
+    note right of kind: Back on every step goes one step back
 ```
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from bot.types import Button, Lines, Raw, Reply, T, Text
+from bot.types import Button, KeyButton, Lines, Raw, Reply, T, Text
 from crm.dates import parse_when
 from crm.enums import VisitKind
+from crm.geo import distance_m
 from crm.models import Customer
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
 from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, flow_button, typed_text
-from handlers.labels import VISIT_KIND
+from handlers.common import main_menu
+from handlers.labels import PURPOSE, VISIT_KIND
 
-ORDER = ["customer", "kind", "outcome", "followup", "confirm"]
+ORDER = ["customer", "kind", "purpose", "outcome", "contacts", "checkin", "followup", "confirm"]
+EDITABLE = ["customer", "kind", "purpose", "outcome", "contacts", "checkin", "followup"]
 MAX_TEXT = 2000
+MAX_PHOTOS = 10
 
 
 def _header(step: str) -> Text:
     return T("Visit · step {n} of {total}", n=ORDER.index(step) + 1, total=len(ORDER))
 
 
-def _back(step: str) -> Button:
-    return flow_button(T("⬅ Back"), f"visit.{step}", "back")
+def _b(label: Text, step: str, value: str) -> Button:
+    return flow_button(label, f"visit.{step}", value)
+
+
+def _nav(step: str, *extra: Button) -> tuple[Button, ...]:
+    return (*extra, _b(T("⬅ Back"), step, "back"))
 
 
 def _prompt(ctx: Ctx, step: str) -> Reply:
     head = _header(step)
+    d = ctx.data
     if step == "customer":
         return Reply(
             Lines(head, T("Which customer? Type a name, phone or pinyin initials.")),
+            buttons=tuple((b,) for b in d.get("recent_buttons", []))
+            + ((_b(T("➕ New customer"), "customer", "new"),),),
         )
     if step == "kind":
-        kinds = [flow_button(VISIT_KIND[k], "visit.kind", k) for k in VisitKind]
+        kinds = [_b(VISIT_KIND[k], "kind", k) for k in VisitKind]
         return Reply(
-            Lines(head, T("{customer}: how did you meet?", customer=ctx.data["customer_name"])),
-            buttons=(tuple(kinds[:2]), tuple(kinds[2:]), (_back("kind"),)),
+            Lines(head, T("{customer}: how did you meet?", customer=d["customer_name"])),
+            buttons=(tuple(kinds[:2]), tuple(kinds[2:]), _nav("kind")),
+        )
+    if step == "purpose":
+        purposes = [_b(label, "purpose", key) for key, label in PURPOSE.items()]
+        return Reply(
+            Lines(head, T("Purpose of the visit?")),
+            buttons=(tuple(purposes[:3]), tuple(purposes[3:]), _nav("purpose")),
         )
     if step == "outcome":
         return Reply(
             Lines(head, T("What was discussed and what came of it?")),
-            buttons=((_back("outcome"),),),
+            buttons=(_nav("outcome"),),
+        )
+    if step == "contacts":
+        chosen = set(d.get("contacts", []))
+        known = [
+            _b(Raw(("✓ " if name in chosen else "") + name), "contacts", f"c{cid}")
+            for cid, name in d.get("known_contacts", [])
+        ]
+        return Reply(
+            Lines(
+                head, T("Whom did you meet? Tap the contacts, or type names separated by commas.")
+            ),
+            buttons=tuple((b,) for b in known)
+            + (
+                _nav(
+                    "contacts", _b(T("Done"), "contacts", "done"), _b(T("Skip"), "contacts", "skip")
+                ),
+            ),
+        )
+    if step == "checkin":
+        return Reply(
+            Lines(head, T("Check in: send your location pin and any photos, or skip.")),
+            buttons=(
+                _nav("checkin", _b(T("Done"), "checkin", "done"), _b(T("Skip"), "checkin", "skip")),
+            ),
+            keyboard=((KeyButton(T("📍 Send my location"), request_location=True),),),
         )
     if step == "followup":
         return Reply(
             Lines(
                 head,
                 T(
-                    "When will you follow up? E.g. “tomorrow 10:00”, “in 3 days”, “2026-12-05 15:00”."  # noqa: E501
+                    "When will you follow up? "
+                    "E.g. “tomorrow 10:00”, “in 3 days”, “2026-12-05 15:00”."
                 ),
             ),
-            buttons=(
-                (flow_button(T("No follow-up"), "visit.followup", "skip"), _back("followup")),
-            ),
+            buttons=(_nav("followup", _b(T("No follow-up"), "followup", "skip")),),
         )
-    return _summary(ctx)
+    return summary(ctx)
 
 
-def _summary(ctx: Ctx) -> Reply:
+def summary(ctx: Ctx) -> Reply:
     d = ctx.data
-    follow: Text = (
+    lines: list[Text] = [
+        _header("confirm"),
+        T("<b>Visit to {customer}</b>", customer=d["customer_name"]),
+        T("Visit type: {kind}", kind=VISIT_KIND[d.get("kind") or "onsite"]),
+    ]
+    if d.get("purpose"):
+        lines.append(T("Purpose: {purpose}", purpose=PURPOSE.get(d["purpose"], Raw(d["purpose"]))))
+    lines.append(T("Outcome: {outcome}", outcome=d.get("outcome") or ""))
+    if d.get("contacts"):
+        lines.append(T("Met: {names}", names=", ".join(d["contacts"])))
+    if d.get("lat") is not None:
+        if d.get("distance_m") is None:
+            lines.append(T("📍 Checked in (the customer has no address point)"))
+        elif d.get("far"):
+            lines.append(
+                T("📍 Checked in {m} m from the customer's address ⚠️", m=round(d["distance_m"]))
+            )
+        else:
+            lines.append(
+                T("📍 Checked in {m} m from the customer's address", m=round(d["distance_m"]))
+            )
+    if d.get("photos"):
+        lines.append(T("Photos: {n}", n=len(d["photos"])))
+    lines.append(
         T("Follow-up: {when}", when=datetime.fromisoformat(d["followup_at"]))
         if d.get("followup_at")
         else T("Follow-up: none")
     )
     return Reply(
-        Lines(
-            _header("confirm"),
-            T("<b>Visit to {customer}</b>", customer=d["customer_name"]),
-            T("Visit type: {kind}", kind=VISIT_KIND[d["kind"]]),
-            T("Outcome: {outcome}", outcome=d["outcome"]),
-            follow,
-        ),
+        Lines(*lines),
         buttons=(
             (
-                flow_button(T("✅ Save"), "visit.confirm", "save"),
-                flow_button(T("✏️ Edit"), "visit.confirm", "edit"),
-                flow_button(T("✖ Cancel"), "visit.confirm", "cancel"),
+                _b(T("✅ Save"), "confirm", "save"),
+                _b(T("✏️ Edit"), "confirm", "edit"),
+                _b(T("✖ Cancel"), "confirm", "cancel"),
             ),
         ),
     )
 
 
-def _go(ctx: Ctx, step: str, *extra: Reply) -> Step:
-    return Step.to(f"visit.{step}", *extra, _prompt(ctx, step))
+def _go(ctx: Ctx, step: str, *before: Reply) -> Step:
+    return Step.to(f"visit.{step}", *before, _prompt(ctx, step))
 
 
-def _previous(step: str) -> str:
-    return ORDER[max(ORDER.index(step) - 1, 0)]
+def _next(ctx: Ctx, step: str) -> Step:
+    """After a step: on to the next one, or back to the card when the rep was editing."""
+    if ctx.data.get("editing"):
+        ctx.data["editing"] = False
+        return _go(ctx, "confirm")
+    return _go(ctx, ORDER[ORDER.index(step) + 1])
+
+
+def _back(ctx: Ctx, step: str) -> Step:
+    return _go(ctx, ORDER[max(ORDER.index(step) - 1, 0)])
 
 
 async def _editable(ctx: Ctx, customer_id: int) -> Customer | None:
@@ -113,9 +183,30 @@ async def _editable(ctx: Ctx, customer_id: int) -> Customer | None:
     return await ctx.session.get(Customer, customer_id)
 
 
-async def start(ctx: Ctx) -> Step:
-    ctx.data = {}
-    return _go(ctx, "customer")
+async def _set_customer(ctx: Ctx, customer: Customer) -> None:
+    contacts = await customer_svc.contacts_of(ctx.session, customer.id)
+    ctx.data.update(
+        customer_id=customer.id,
+        customer_name=customer.name,
+        known_contacts=[(c.id, c.name) for c in contacts][:8],
+    )
+
+
+async def start(ctx: Ctx, preset: dict[str, Any] | None = None) -> Step:
+    assert ctx.who.staff is not None
+    ctx.data = dict(preset or {})
+    recent = await customer_svc.recent_for(ctx.session, ctx.who.staff, limit=5)
+    ctx.data["recent_buttons"] = []
+    step = _go(ctx, "customer")
+    # Recent customers first: the prompt carries them as buttons, not the saved draft.
+    step.replies[-1] = Reply(
+        step.replies[-1].text,
+        buttons=tuple(
+            (_b(Raw(f"{c.name} · {c.customer_class}"), "customer", str(c.id)),) for c in recent
+        )
+        + ((_b(T("➕ New customer"), "customer", "new"),),),
+    )
+    return step
 
 
 async def start_for_customer(ctx: Ctx) -> Step:
@@ -123,107 +214,259 @@ async def start_for_customer(ctx: Ctx) -> Step:
     customer = await _editable(ctx, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
-    ctx.data = {"customer_id": customer.id, "customer_name": customer.name}
+    ctx.data = {}
+    await _set_customer(ctx, customer)
     return _go(ctx, "kind")
 
 
+async def start_with(ctx: Ctx, customer: Customer, draft: dict[str, Any], quick: bool) -> Step:
+    """Entry from one message or a check-in pin: the draft is kept in the conversation state."""
+    ctx.data = dict(draft)
+    await _set_customer(ctx, customer)
+    return _go(ctx, "confirm" if quick else "kind")
+
+
+def resume_with_customer(ctx: Ctx, customer: Customer, quick: bool, before: Reply | None) -> Step:
+    """Back from registering a new customer in the middle of a visit."""
+    ctx.data.update(customer_id=customer.id, customer_name=customer.name, known_contacts=[])
+    extra = (before,) if before else ()
+    return _go(ctx, "confirm" if quick else "kind", *extra)
+
+
 async def customer_step(ctx: Ctx) -> Step:
+    assert ctx.who.staff is not None
+    if ctx.choice == "new":
+        from handlers import customer_new
+
+        return customer_new.begin(ctx, then="quick" if ctx.data.get("quick") else "visit")
     if ctx.choice is not None:
         if not ctx.choice.isdigit():
             return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
         customer = await _editable(ctx, int(ctx.choice))
         if customer is None:
             return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
-        ctx.data.update(customer_id=customer.id, customer_name=customer.name)
-        return _go(ctx, "kind")
+        await _set_customer(ctx, customer)
+        return _go(ctx, "confirm") if ctx.data.get("quick") else _next(ctx, "customer")
     text = (ctx.inbound.text or "").strip()
     if not text or len(text) > 100:
         return ctx.stay(Reply(T("Please type a customer name, phone or pinyin initials.")))
+    return await pick_customer(ctx, text)
+
+
+async def pick_customer(ctx: Ctx, query: str) -> Step:
+    """Matches typed text to the rep's customers: one → on; several → choose; none → create."""
     assert ctx.who.staff is not None
     found = [
         c
-        for c in await customer_svc.search(ctx.session, ctx.who.staff, text)
+        for c in await customer_svc.search(ctx.session, ctx.who.staff, query)
         if await access.can_edit_customer(ctx.session, ctx.who.staff, c.id)
     ]
-    if not found:
-        return ctx.stay(
-            Reply(T("No customer matches “{query}”. Try another spelling.", query=text))
-        )
+    quick = bool(ctx.data.get("quick"))
     if len(found) == 1:
-        ctx.data.update(customer_id=found[0].id, customer_name=found[0].name)
-        return _go(ctx, "kind")
+        await _set_customer(ctx, found[0])
+        return _go(ctx, "confirm") if quick else _next(ctx, "customer")
+    ctx.data["query"] = query
+    if not found:
+        return Step.to(
+            "visit.customer",
+            Reply(
+                T("No customer of yours matches “{query}”.", query=query),
+                buttons=(
+                    (_b(T("➕ Register “{name}”", name=query[:40]), "customer", "new"),),
+                    (_b(T("✖ Cancel"), "customer", "cancel"),),
+                ),
+            ),
+        )
     buttons = tuple(
-        (flow_button(Raw(f"{c.name} · {c.customer_class}"), "visit.customer", str(c.id)),)
-        for c in found
+        (_b(Raw(f"{c.name} · {c.customer_class}"), "customer", str(c.id)),) for c in found
     )
-    return ctx.stay(Reply(T("Several customers match; which one?"), buttons=buttons))
+    return Step.to(
+        "visit.customer",
+        Reply(
+            T("Several customers match “{query}”; which one?", query=query),
+            buttons=buttons + ((_b(T("➕ New customer"), "customer", "new"),),),
+        ),
+    )
 
 
 async def kind_step(ctx: Ctx) -> Step:
     if ctx.choice == "back":
-        return _go(ctx, "customer")
+        return _back(ctx, "kind")
     if ctx.choice not in set(VisitKind):
         return ctx.stay(Reply(T("Please choose one of the buttons.")), _prompt(ctx, "kind"))
     ctx.data["kind"] = ctx.choice
-    return _go(ctx, "outcome")
+    return _next(ctx, "kind")
+
+
+async def purpose_step(ctx: Ctx) -> Step:
+    if ctx.choice == "back":
+        return _back(ctx, "purpose")
+    if ctx.choice in PURPOSE:
+        ctx.data["purpose"] = ctx.choice
+        return _next(ctx, "purpose")
+    text, refused = typed_text(ctx, 200, T("Please choose one of the buttons."))
+    if refused is not None:
+        return refused
+    ctx.data["purpose"] = text
+    return _next(ctx, "purpose")
 
 
 async def outcome_step(ctx: Ctx) -> Step:
     if ctx.choice == "back":
-        return _go(ctx, "kind")
+        return _back(ctx, "outcome")
     text, refused = typed_text(ctx, MAX_TEXT, T("Please describe the outcome in a few words."))
     if refused is not None:
         return refused
     ctx.data["outcome"] = text
-    return _go(ctx, "followup")
+    return _next(ctx, "outcome")
+
+
+async def contacts_step(ctx: Ctx) -> Step:
+    chosen: list[str] = list(ctx.data.get("contacts", []))
+    if ctx.choice == "back":
+        return _back(ctx, "contacts")
+    if ctx.choice in ("done", "skip"):
+        if ctx.choice == "skip":
+            ctx.data["contacts"] = []
+        return _next(ctx, "contacts")
+    if ctx.choice and ctx.choice.startswith("c"):
+        names = dict(ctx.data.get("known_contacts", []))
+        name = names.get(int(ctx.choice[1:])) if ctx.choice[1:].isdigit() else None
+        if name is None:
+            return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+        chosen = [n for n in chosen if n != name] if name in chosen else [*chosen, name]
+        ctx.data["contacts"] = chosen
+        return _go(ctx, "contacts")
+    text, refused = typed_text(ctx, 300, T("Tap a contact or type names separated by commas."))
+    if refused is not None:
+        return refused
+    typed = [n.strip() for n in text.replace("，", ",").replace("、", ",").split(",") if n.strip()]
+    ctx.data["contacts"] = list(dict.fromkeys(chosen + typed))[:10]
+    return _next(ctx, "contacts")
+
+
+async def checkin_step(ctx: Ctx) -> Step:
+    if ctx.choice == "back":
+        return _back(ctx, "checkin")
+    if ctx.choice in ("done", "skip"):
+        if ctx.choice == "skip":
+            ctx.data.update(lat=None, lon=None, distance_m=None, far=False, photos=[])
+        return _with_menu(_next(ctx, "checkin"), ctx)
+    inbound = ctx.inbound
+    if inbound.location is not None:
+        await record_pin(ctx, inbound.location.lat, inbound.location.lon)
+        return ctx.stay(Reply(T("📍 Location recorded. Add photos or tap Done.")))
+    if inbound.photo_ids:
+        photos = list(ctx.data.get("photos", []))
+        if len(photos) >= MAX_PHOTOS:
+            return ctx.stay(Reply(T("That is enough photos for one visit ({n}).", n=MAX_PHOTOS)))
+        photos.extend(inbound.photo_ids[: MAX_PHOTOS - len(photos)])
+        ctx.data["photos"] = photos
+        return ctx.stay(Reply(T("Photo added ({n}). More, or tap Done.", n=len(photos))))
+    return ctx.stay(Reply(T("Send a location pin or a photo here, or tap Skip.")))
+
+
+async def record_pin(ctx: Ctx, lat: float, lon: float) -> None:
+    customer = await ctx.session.get(Customer, ctx.data["customer_id"])
+    dist = None
+    if customer is not None and customer.lat is not None and customer.lon is not None:
+        dist = distance_m(lat, lon, customer.lat, customer.lon)
+    ctx.data.update(
+        lat=lat,
+        lon=lon,
+        distance_m=dist,
+        far=dist is not None and dist > ctx.rules.visits.checkin_radius_m,
+    )
+
+
+def _with_menu(step: Step, ctx: Ctx) -> Step:
+    """The check-in step swapped the menu for a location button; the next reply brings it back."""
+    last = step.replies[-1]
+    step.replies[-1] = Reply(last.text, buttons=last.buttons, keyboard=main_menu(ctx))
+    return step
 
 
 async def followup_step(ctx: Ctx) -> Step:
     if ctx.choice == "back":
-        return _go(ctx, "outcome")
+        return _back(ctx, "followup")
     if ctx.choice == "skip":
         ctx.data["followup_at"] = None
-        return _go(ctx, "confirm")
+        return _next(ctx, "followup")
     text = (ctx.inbound.text or "").strip()
     when = parse_when(text, ctx.now(), ctx.who.tz) if text else None
     if when is None:
-        return ctx.stay(
-            Reply(
-                T(
-                    "I could not read “{text}” as a date. Try “tomorrow 10:00” or “2026-12-05”.",
-                    text=text[:100],
-                )
-            )
-        )
+        return ctx.stay(Reply(_unreadable_date(text)))
     if when <= ctx.now():
         return ctx.stay(Reply(T("That time has already passed; please give a future time.")))
     ctx.data["followup_at"] = when.isoformat()
-    return _go(ctx, "confirm")
+    return _next(ctx, "followup")
+
+
+def _unreadable_date(text: str) -> T:
+    return T(
+        "I could not read “{text}” as a date. Try “tomorrow 10:00” or “2026-12-05”.",
+        text=text[:100],
+    )
 
 
 async def confirm_step(ctx: Ctx) -> Step:
     if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
+        return Step.end(Reply(T("Cancelled. Nothing was saved."), keyboard=main_menu(ctx)))
     if ctx.choice == "edit":
-        return _go(ctx, "outcome")
+        fields = {
+            "customer": T("Customer"),
+            "kind": T("Visit type"),
+            "purpose": T("Purpose"),
+            "outcome": T("Outcome"),
+            "contacts": T("Contacts met"),
+            "checkin": T("Check-in"),
+            "followup": T("Follow-up"),
+        }
+        buttons = [_b(label, "edit", key) for key, label in fields.items()]
+        return Step.to(
+            "visit.edit",
+            Reply(
+                T("What do you want to change?"),
+                buttons=tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+                + ((_b(T("⬅ Back"), "edit", "back"),),),
+            ),
+        )
     if ctx.choice != "save":
-        return ctx.stay(Reply(T("Please choose one of the buttons.")), _summary(ctx))
-    customer = await _editable(ctx, ctx.data["customer_id"])
+        return ctx.stay(Reply(T("Please choose one of the buttons.")), summary(ctx))
+    return await _save(ctx)
+
+
+async def edit_step(ctx: Ctx) -> Step:
+    if ctx.choice == "back" or ctx.choice not in EDITABLE:
+        return _go(ctx, "confirm")
+    ctx.data["editing"] = True
+    return _go(ctx, ctx.choice)
+
+
+async def _save(ctx: Ctx) -> Step:
+    d = ctx.data
+    customer = await _editable(ctx, d["customer_id"])
     if customer is None:
         return Step.end(Reply(T("This customer is no longer available to you. Nothing was saved.")))
     staff = ctx.who.staff
     assert staff is not None
-    followup_at = ctx.data.get("followup_at")
+    followup_at = d.get("followup_at")
     visit, followup = await sales.log_visit(
         ctx.session,
         staff,
         customer,
-        kind=ctx.data["kind"],
-        outcome=ctx.data["outcome"],
-        purpose=None,
+        kind=d.get("kind") or VisitKind.ONSITE,
+        outcome=d.get("outcome"),
+        purpose=d.get("purpose"),
         when=ctx.now(),
+        contacts_met=", ".join(d.get("contacts", [])) or None,
+        lat=d.get("lat"),
+        lon=d.get("lon"),
+        distance_m=d.get("distance_m"),
+        far_from_address=bool(d.get("far")),
+        photo_ids=d.get("photos"),
         followup_at=datetime.fromisoformat(followup_at) if followup_at else None,
-        followup_note=ctx.data["outcome"][:200] if followup_at else None,
+        followup_note=(d.get("outcome") or "")[:200] if followup_at else None,
         claim_days=ctx.rules.claims.period_days,
     )
     await runtime.audit(
@@ -239,11 +482,11 @@ async def confirm_step(ctx: Ctx) -> Step:
     done: list[Text] = [T("Saved: visit to {customer}.", customer=customer.name)]
     if followup is not None:
         done.append(T("I will remind you on {when}.", when=followup.due_at))
-    return Step.end(Reply(Lines(*done)))
+    return Step.end(Reply(Lines(*done), keyboard=main_menu(ctx)))
 
 
 COMMANDS = [Command("visit", FIELD, start, T("register a visit"), menu_label=T("📝 Log a visit"))]
-ACTIONS = [Action("visit_for", FIELD, start_for_customer, obj_kind="customer")]
+ACTIONS = [Action("visit_for", FIELD, start_for_customer, obj_kind="customer_edit")]
 FLOWS = [
     Flow(
         "visit",
@@ -251,9 +494,13 @@ FLOWS = [
         {
             "customer": customer_step,
             "kind": kind_step,
+            "purpose": purpose_step,
             "outcome": outcome_step,
+            "contacts": contacts_step,
+            "checkin": checkin_step,
             "followup": followup_step,
             "confirm": confirm_step,
+            "edit": edit_step,
         },
     )
 ]

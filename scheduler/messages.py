@@ -23,6 +23,10 @@ def followup_reminder(fu: FollowUp, customer: Customer, late: bool) -> Reply:
                 Button(T("⏱ In 1 hour"), f"fu_snooze:{fu.id}:1h"),
                 Button(T("🌅 Tomorrow 09:00"), f"fu_snooze:{fu.id}:tomorrow"),
             ),
-            (Button(T("📇 Open card"), f"card:{fu.customer_id}"),),
+            (
+                Button(T("🕐 Pick a time"), f"fu_snooze:{fu.id}:pick"),
+                Button(T("📆 Reschedule"), f"fu_resched:{fu.id}"),
+                Button(T("📇 Open card"), f"card:{fu.customer_id}"),
+            ),
         ),
     )

@@ -27,12 +27,15 @@ async def test_guided_visit_saves_visit_and_followup(app: App, chat: Transcript)
         "/as rep2",
         "/visit",
         "Acme",
-        "[1]",
+        "[On-site]",
+        "[Quote]",
         "discussed the new connection quote",
+        "[Skip]",
+        "[Skip]",
         "tomorrow 10:00",
         "[Save]",
     )
-    assert "Visit · step 5 of 5" in out
+    assert "Visit · step 8 of 8" in out
     assert "Saved: visit to Acme Logistics." in out
     assert "Wed 2 Dec 10:00" in out
     assert await _count(app, Visit) == visits + 1
@@ -40,19 +43,19 @@ async def test_guided_visit_saves_visit_and_followup(app: App, chat: Transcript)
 
 
 async def test_free_text_date_is_refused_and_step_kept(app: App, chat: Transcript) -> None:
-    await chat("/as rep2", "/visit", "Acme", "[1]", "quote")
+    await chat("/as rep2", "/visit", "Acme", "[On-site]", "[Quote]", "quote", "[Skip]", "[Skip]")
     out = await chat("whenever you like 🙂")
     assert "could not read" in out
     out = await chat("in 3 days")
-    assert "step 5 of 5" in out
+    assert "step 8 of 8" in out
 
 
 async def test_huge_message_is_refused(app: App, chat: Transcript) -> None:
-    await chat("/as rep2", "/visit", "Acme", "[1]")
+    await chat("/as rep2", "/visit", "Acme", "[On-site]", "[Quote]")
     out = await chat("x" * 5000)
     assert "longer than 2,000 characters" in out
     out = await chat("short and fine")
-    assert "step 4 of 5" in out
+    assert "step 5 of 8" in out
 
 
 async def test_forged_callback_for_another_reps_customer_is_refused(

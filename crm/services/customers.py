@@ -10,7 +10,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import FollowUpStatus, TicketStatus
-from crm.models import Contact, Customer, FollowUp, Staff, Ticket, Visit
+from crm.geo import distance_m
+from crm.models import Contact, Customer, CustomerChange, FollowUp, Staff, Ticket, Visit
 from crm.names import search_key
 from crm.phones import normalise
 from crm.services.access import customer_scope
@@ -123,3 +124,92 @@ def new_customer(name: str, **fields: object) -> Customer:
         phone=normalise(str(phone)) if phone else None,
         **fields,
     )
+
+
+async def duplicates(
+    session: AsyncSession, name: str, phone: str | None, limit: int = 3
+) -> list[Customer]:
+    """Customers that are probably this one: the same normalised phone, or a very similar name.
+
+    Checked across the whole company, not only what the rep may see: that is the point.
+    """
+    found: dict[int, Customer] = {}
+    if phone:
+        for c in await session.scalars(select(Customer).where(Customer.phone == phone)):
+            found[c.id] = c
+    rows = (await session.execute(select(Customer.id, Customer.name))).all()
+    names = {cid: cname for cid, cname in rows}
+    key = name.strip().lower()
+    for _n, _score, cid in process.extract(
+        key, names, scorer=fuzz.ratio, processor=str.lower, limit=limit, score_cutoff=85
+    ):
+        if cid not in found:
+            found[cid] = await session.get(Customer, cid)  # type: ignore[assignment]
+    return list(found.values())[:limit]
+
+
+@dataclass
+class Event:
+    at: datetime
+    kind: str  # visit | followup | change | ticket
+    text: str
+    extra: str = ""
+
+
+async def recent_events(session: AsyncSession, customer_id: int, limit: int = 5) -> list[Event]:
+
+    events: list[Event] = []
+    for v in await session.scalars(
+        select(Visit)
+        .where(Visit.customer_id == customer_id)
+        .order_by(Visit.visited_at.desc())
+        .limit(limit)
+    ):
+        events.append(Event(v.visited_at, "visit", v.outcome or "", v.kind))
+    for f in await session.scalars(
+        select(FollowUp)
+        .where(FollowUp.customer_id == customer_id)
+        .order_by(FollowUp.created_at.desc())
+        .limit(limit)
+    ):
+        events.append(Event(f.created_at, "followup", f.note or "", f.status))
+    for ch in await session.scalars(
+        select(CustomerChange)
+        .where(CustomerChange.customer_id == customer_id)
+        .order_by(CustomerChange.changed_at.desc())
+        .limit(limit)
+    ):
+        events.append(Event(ch.changed_at, "change", ch.new_value, ch.field))
+    for t in await session.scalars(
+        select(Ticket)
+        .where(Ticket.customer_id == customer_id)
+        .order_by(Ticket.created_at.desc())
+        .limit(limit)
+    ):
+        events.append(Event(t.created_at, "ticket", t.number, t.kind))
+    events.sort(key=lambda e: e.at, reverse=True)
+    return events[:limit]
+
+
+async def nearest(
+    session: AsyncSession, staff: Staff, lat: float, lon: float, radius_m: float, limit: int = 5
+) -> list[tuple[Customer, float]]:
+    """Customers the staff may see within the radius of a pin, nearest first."""
+    # A bounding box in SQL first (1 degree of latitude is ~111 km), exact distance in Python.
+    span = radius_m / 111_000 * 1.5
+    rows = await session.scalars(
+        select(Customer).where(
+            customer_scope(staff),
+            Customer.lat.between(lat - span, lat + span),
+            Customer.lon.between(lon - span * 2, lon + span * 2),
+        )
+    )
+    found = [(c, distance_m(lat, lon, c.lat, c.lon)) for c in rows if c.lat is not None]
+    return sorted((x for x in found if x[1] <= radius_m), key=lambda x: x[1])[:limit]
+
+
+async def contacts_of(session: AsyncSession, customer_id: int) -> list[Contact]:
+    rows = await session.scalars(
+        select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.id)
+    )
+    return list(rows)

@@ -21,6 +21,12 @@ async def log_visit(
     outcome: str | None,
     purpose: str | None,
     when: datetime,
+    contacts_met: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    distance_m: float | None = None,
+    far_from_address: bool = False,
+    photo_ids: list[str] | None = None,
     followup_at: datetime | None,
     followup_note: str | None,
     claim_days: int,
@@ -32,6 +38,12 @@ async def log_visit(
         purpose=purpose,
         outcome=outcome,
         visited_at=when,
+        contacts_met=contacts_met,
+        lat=lat,
+        lon=lon,
+        distance_m=distance_m,
+        far_from_address=far_from_address,
+        photo_ids=photo_ids or [],
     )
     session.add(visit)
     await session.flush()

@@ -1,0 +1,15 @@
+"""Distances on the earth's surface, for check-ins."""
+
+from __future__ import annotations
+
+from math import asin, cos, radians, sin, sqrt
+
+EARTH_RADIUS_M = 6_371_000
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance in metres."""
+    p1, p2 = radians(lat1), radians(lat2)
+    dp, dl = p2 - p1, radians(lon2 - lon1)
+    h = sin(dp / 2) ** 2 + cos(p1) * cos(p2) * sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * asin(sqrt(h))
