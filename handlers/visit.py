@@ -235,10 +235,15 @@ def resume_with_customer(ctx: Ctx, customer: Customer, quick: bool, before: Repl
 
 async def customer_step(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
-    if ctx.choice == "new":
+    if ctx.choice in ("new", "register"):
         from handlers import customer_new
 
-        return customer_new.begin(ctx, then="quick" if ctx.data.get("quick") else "visit")
+        name = ctx.data.get("query") if ctx.choice == "register" else None
+        return customer_new.begin(
+            ctx, then="quick" if ctx.data.get("quick") else "visit", name=name
+        )
+    if ctx.choice == "cancel":
+        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
     if ctx.choice is not None:
         if not ctx.choice.isdigit():
             return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
@@ -272,7 +277,7 @@ async def pick_customer(ctx: Ctx, query: str) -> Step:
             Reply(
                 T("No customer of yours matches “{query}”.", query=query),
                 buttons=(
-                    (_b(T("➕ Register “{name}”", name=query[:40]), "customer", "new"),),
+                    (_b(T("➕ Register “{name}”", name=query[:40]), "customer", "register"),),
                     (_b(T("✖ Cancel"), "customer", "cancel"),),
                 ),
             ),
