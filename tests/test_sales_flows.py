@@ -234,3 +234,45 @@ async def test_staff_invite_single_use_and_expiry(app: App, chat: Transcript) ->
     out = await chat("/start not-a-token")
     assert "not valid" in out or "无效" in out
     assert await count(app, Staff, Staff.name == "Late") == 0
+
+
+async def test_manager_acts_on_the_teams_customers(app: App, chat: Transcript) -> None:
+    out = await chat("/as manager", "/customers 华能", "[华能电厂]")
+    assert "📈" in out
+    out = await chat("[📈]", "[3]")
+    c = await one(app, Customer, Customer.name == "华能电厂")
+    assert await count(app, CustomerChange, CustomerChange.customer_id == c.id) == 1
+
+
+async def test_service_agent_sees_but_cannot_change_a_customer(app: App, chat: Transcript) -> None:
+    out = await chat("/as agent", "/customers 华能", "[华能电厂]")
+    assert "华能电厂" in out and "📈" not in out
+    c = await one(app, Customer, Customer.name == "华能电厂")
+    replies = await app.engine.handle(
+        Inbound(
+            channel="console", update_id=991, chat_id=1005, user_id=1005, callback=f"stage:{c.id}"
+        )
+    )
+    assert replies and "📈" not in replies[0].text
+    assert await count(app, CustomerChange) == 0
+
+
+def test_cli_invite_prints_a_deep_link(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from bot.cli import main
+
+    db = f"sqlite+aiosqlite:///{tmp_path / 'i.db'}"
+    assert main(["migrate", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["invite", "--role", "sales", "--name", "Zhao", "--db", db]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("https://t.me/crm_bot?start=")
+    token = out[0].split("start=")[1]
+    assert 20 <= len(token) <= 64 and token in out[1]
+    assert main(["invite", "--role", "sales", "--db", db]) == 2  # a name is needed
+    assert (
+        main(["invite", "--role", "sales", "--name", "X", "--manager", "nobody", "--db", db]) == 2
+    )
+    import sqlite3
+
+    rows = sqlite3.connect(tmp_path / "i.db").execute("select token_hash from invite").fetchall()
+    assert len(rows) == 1 and token not in rows[0][0]
