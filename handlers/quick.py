@@ -11,6 +11,7 @@ from bot.types import Raw, Reply, T
 from crm.models import Customer
 from crm.services import access
 from crm.services import customers as customer_svc
+from crm.visit_text import parse_visit
 from handlers import common, visit
 from handlers.base import FIELD, Ctx, Flow, Step, flow_button
 
@@ -26,8 +27,6 @@ async def fallback(ctx: Ctx) -> Step:
     text = (inbound.text or "").strip()
     if not text or len(text) > 2000:
         return await common.show_help(ctx)
-    from crm.visit_text import parse_visit  # TEMP
-
     draft = parse_visit(text, ctx.now(), ctx.who.tz)
     if draft is None:
         return await common.show_help(ctx)
