@@ -276,3 +276,56 @@ def test_cli_invite_prints_a_deep_link(tmp_path, capsys) -> None:  # type: ignor
 
     rows = sqlite3.connect(tmp_path / "i.db").execute("select token_hash from invite").fetchall()
     assert len(rows) == 1 and token not in rows[0][0]
+
+
+async def test_one_message_draft_survives_a_restart(app: App, chat: Transcript) -> None:
+    from bot.app import build_app
+    from bot.demo import Demo
+
+    out = await chat("/as rep2", "visited Acme, met Li, they want a quote, follow up Friday 3pm")
+    assert "Visit · step 8 of 8" in out
+    before = await count(app, Visit)
+    # The process dies; a new one starts on the same database and the rep presses Save.
+    restarted = build_app(app.settings, app.rules, app.clock)
+    try:
+        lines: list[str] = []
+        demo = Demo(restarted, app.clock, lines.append)
+        demo.channel.last_buttons = chat.demo.channel.last_buttons
+        await demo.run(["/as rep2", "[Save]"])
+        assert "Saved: visit to Acme Logistics." in "\n".join(lines)
+    finally:
+        await restarted.close()
+    assert await count(app, Visit) == before + 1
+
+
+async def test_photo_with_caption_is_a_visit_report(app: App, chat: Transcript) -> None:
+    from bot.types import Inbound
+
+    replies = await app.engine.handle(
+        Inbound(
+            channel="console",
+            update_id=5151,
+            chat_id=1004,
+            user_id=1004,
+            text="visited Acme, met Li, site survey done",
+            photo_ids=("file:site.jpg",),
+        )
+    )
+    assert "Photos: 1" in replies[-1].text and "site survey done" in replies[-1].text
+    replies = await app.engine.handle(
+        Inbound(channel="console", update_id=5152, chat_id=1003, user_id=1003, voice_id="v1")
+    )
+    assert "voice" in replies[0].text or "语音" in replies[0].text
+
+
+async def test_ambiguous_customer_offers_candidates(app: App, chat: Transcript) -> None:
+    from crm.services.customers import new_customer
+
+    rep2 = await one(app, Staff, Staff.handle == "rep2")
+    async with app.sessions() as s, s.begin():
+        s.add(new_customer("Acme Print", owner_id=rep2.id, team="east", customer_class="C"))
+    out = await chat("/as rep2", "visited Acme, met Li, quote discussed")
+    assert "Several customers match “Acme”" in out
+    assert "Acme Logistics · A" in out and "Acme Print · C" in out
+    out = await chat("[Acme Print]")
+    assert "Visit to Acme Print" in out and "Outcome: quote discussed" in out
