@@ -1,32 +1,100 @@
-"""A rep's day: /today. (Being extended with cadence, plans and claims.)"""
+"""A rep's day (/today) and the customers they are losing touch with (/losing).
+
+/today: due and overdue follow-ups (each with a ✅ button), this month's visit-plan progress,
+key customers (class A, then B) past their visit cadence, and claims about to lapse. Empty
+sections are left out. The sections are rendered by bot/views/agenda.py, which the morning push
+(scheduler/sales_jobs.py) uses too.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
-from bot.types import Button, Lines, Reply, T, Text
-from crm.services import sales
+from bot.types import TN, Button, Lines, Raw, Reply, T, Text
+from bot.views import agenda as agenda_view
+from crm.services import agenda as svc
 from handlers.base import FIELD, Command, Ctx, Step
+
+# Lines (and card buttons) on the /losing list; the rest is counted.
+LOSING_LIMIT = 20
+TEAM_POOL = T("team pool")
 
 
 async def today(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
-    local = ctx.local_now()
-    end_of_day = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=ctx.who.tz)
-    items = await sales.open_followups(ctx.session, ctx.who.staff, end_of_day)
-    if not items:
+    items = await svc.for_staff(ctx.session, ctx.who.staff, ctx.rules, ctx.now(), ctx.who.tz)
+    if items.empty:
         return ctx.stay(Reply(T("Nothing due today. A good day to visit a key customer!")))
-    lines: list[Text] = [T("<b>Today</b>")]
-    buttons = []
-    for fu, customer in items:
-        template = (
-            T("⚠️ overdue since {when}: {customer}", when=fu.due_at, customer=customer.name)
-            if fu.due_at < ctx.now()
-            else T("{when}: {customer}", when=fu.due_at, customer=customer.name)
+    lines: list[Text] = [T("<b>Today</b>"), *agenda_view.sections(items, ctx.now())]
+    return ctx.stay(Reply(Lines(*lines), buttons=agenda_view.agenda_buttons(items)))
+
+
+async def losing(ctx: Ctx) -> Step:
+    """Customers the user may see whose last visit is older than their class's cadence."""
+    assert ctx.who.staff is not None
+    cadence = ctx.rules.cadence_days
+    rows, total = await svc.losing_touch(
+        ctx.session, ctx.who.staff, cadence, ctx.now(), limit=LOSING_LIMIT
+    )
+    if not rows:
+        return ctx.stay(
+            Reply(
+                T(
+                    "No customer is overdue for a visit (A every {a} days, B every {b}, "
+                    "C every {c}). Well done!",
+                    a=cadence.A,
+                    b=cadence.B,
+                    c=cadence.C,
+                )
+            )
         )
-        lines.append(template)
-        buttons.append((Button(T("✅ {customer}", customer=customer.name), f"fu_done:{fu.id}"),))
-    return ctx.stay(Reply(Lines(*lines), buttons=tuple(buttons)))
+    lines: list[Text] = [
+        TN(
+            "<b>Losing touch</b>: {n} customer not visited within their cadence",
+            "<b>Losing touch</b>: {n} customers not visited within their cadence",
+            total,
+        ),
+        T("(A every {a} days, B every {b}, C every {c})", a=cadence.A, b=cadence.B, c=cadence.C),
+    ]
+    for row in rows:
+        c = row.customer
+        owner: Text = Raw(row.owner.name) if row.owner is not None else TEAM_POOL
+        if row.last_visit is None:
+            lines.append(
+                TN(
+                    "• {customer} · Class {cls} · never visited, registered {n} day ago · {owner}",
+                    "• {customer} · Class {cls} · never visited, registered {n} days ago · {owner}",
+                    row.days,
+                    customer=c.name,
+                    cls=c.customer_class,
+                    owner=owner,
+                )
+            )
+        else:
+            lines.append(
+                TN(
+                    "• {customer} · Class {cls} · {n} day since the last visit · {owner}",
+                    "• {customer} · Class {cls} · {n} days since the last visit · {owner}",
+                    row.days,
+                    customer=c.name,
+                    cls=c.customer_class,
+                    owner=owner,
+                )
+            )
+    if total > len(rows):
+        lines.append(TN("…and {n} more not shown.", "…and {n} more not shown.", total - len(rows)))
+    buttons = tuple(
+        (Button(Raw(f"{r.customer.name} · {r.customer.customer_class}"), f"card:{r.customer.id}"),)
+        for r in rows
+    )
+    return ctx.stay(Reply(Lines(*lines), buttons=buttons))
 
 
-COMMANDS = [Command("today", FIELD, today, T("today's follow-ups"), menu_label=T("📅 Today"))]
+COMMANDS = [
+    Command(
+        "today",
+        FIELD,
+        today,
+        T("your day: follow-ups, visit plan, customers to see"),
+        menu_label=T("📅 Today"),
+    ),
+    Command("losing", FIELD, losing, T("customers you are losing touch with")),
+]

@@ -140,7 +140,9 @@ async def card_reply(ctx: Ctx, customer_id: int) -> Reply:
 
 
 async def _extra_buttons(ctx: Ctx, card: svc.Card) -> list[Button]:
-    return []
+    from handlers.claims import card_buttons_extra  # claims builds on the card, not the reverse
+
+    return card_buttons_extra(ctx, card)
 
 
 async def authorise_customer(ctx: Ctx, customer_id: int) -> bool:

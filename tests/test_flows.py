@@ -136,6 +136,6 @@ async def test_reminder_is_sent_once_across_restart(app: App, chat: Transcript) 
     # A second scheduler pass (as after a restart) finds nothing new to send.
     from scheduler.runner import run_due
 
-    assert await run_due(app.sessions, app.clock, app.settings.tz) == 0
+    assert await run_due(app.sessions, app.clock, app.settings.tz, app.rules) == 0
     out = await chat("@clock +1m")
     assert "Follow-up due" not in out

@@ -179,9 +179,9 @@ async def test_reminder_is_delivered_once_across_a_restart(app: App, chat: Trans
     from scheduler.runner import run_due
 
     app.clock.advance(timedelta(hours=4))  # the bot was down when it fell due
-    assert await run_due(app.sessions, app.clock, app.settings.tz) >= 1
+    assert await run_due(app.sessions, app.clock, app.settings.tz, app.rules) >= 1
     # A restart runs the jobs again: nothing is queued twice.
-    assert await run_due(app.sessions, app.clock, app.settings.tz) == 0
+    assert await run_due(app.sessions, app.clock, app.settings.tz, app.rules) == 0
     rows = await count(app, OutboxMessage, OutboxMessage.dedupe_key.like("fu-remind:%"))
     out = await chat("/as rep2", "@clock +1m")
     assert out.count("Follow-up due: Blue River Hotel") == 1

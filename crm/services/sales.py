@@ -94,3 +94,29 @@ async def due_for_reminder(
         .limit(limit)
     )
     return [(fu, c, s) for fu, c, s in rows.all()]
+
+
+async def add_followup(
+    session: AsyncSession,
+    staff: Staff,
+    customer: Customer,
+    *,
+    due_at: datetime,
+    note: str | None,
+    now: datetime,
+    claim_days: int,
+    visit_id: int | None = None,
+) -> FollowUp:
+    """A follow-up planned by the staff member; like a visit, it renews their claim."""
+    followup = FollowUp(
+        customer_id=customer.id,
+        staff_id=staff.id,
+        visit_id=visit_id,
+        note=note,
+        due_at=due_at,
+        created_at=now,
+    )
+    session.add(followup)
+    renew_claim(customer, staff, now, claim_days)
+    await session.flush()
+    return followup

@@ -1,0 +1,227 @@
+"""Monthly visit plans: a manager sets a rep's targets per customer class; reps see completion.
+
+`/plan` for a rep shows their own plan and progress this month. For a manager (admin: all reps)
+it lists the team's completion with a ✏️ (set) and a 📊 (view) button per rep.
+
+```mermaid
+stateDiagram-v2
+    [*] --> overview: /plan (manager)
+    overview --> targets: ✏️ rep (plan_set)
+    overview --> overview: 📊 rep (plan_of)
+    targets --> targets: unreadable, negative or duplicate targets
+    targets --> [*]: saved (the rep is told) / Cancel
+```
+"""
+
+from __future__ import annotations
+
+from bot.types import Button, Lines, Raw, Reply, T, Text
+from crm.enums import Role
+from crm.models import Staff
+from crm.services import plans, runtime
+from crm.services.summary import team_of
+from handlers.base import FIELD, LEADS, Action, Command, Ctx, Flow, Step, flow_button, typed_text
+
+EXAMPLE = "A4 B6 C10"
+
+
+def _targets_text(targets: dict[str, int]) -> Raw:
+    return Raw(" · ".join(f"{cls} {n}" for cls, n in targets.items()))
+
+
+def _visits_text(visits: dict[str, int]) -> Raw:
+    return Raw(" · ".join(f"{cls} {visits.get(cls, 0)}" for cls in plans.CLASSES))
+
+
+def _short(progress: plans.PlanProgress) -> Text:
+    done = Raw(" · ".join(f"{p.customer_class} {p.done}/{p.target}" for p in progress.classes))
+    pct = progress.percent
+    return done if pct is None else T("{progress} — {pct}% done", progress=done, pct=pct)
+
+
+def progress_lines(progress: plans.PlanProgress, title: Text) -> list[Text]:
+    lines: list[Text] = [title]
+    if not progress.has_plan:
+        lines.append(T("No visit plan is set for {month} yet.", month=progress.month))
+        lines.append(T("Visits this month: {visits}", visits=_visits_text(progress.visits)))
+        return lines
+    for p in progress.classes:
+        pct = p.percent
+        lines.append(
+            T(
+                "Class {cls}: {done}/{target} visits",
+                cls=p.customer_class,
+                done=p.done,
+                target=p.target,
+            )
+            if pct is None
+            else T(
+                "Class {cls}: {done}/{target} visits ({pct}%)",
+                cls=p.customer_class,
+                done=p.done,
+                target=p.target,
+                pct=pct,
+            )
+        )
+    overall = progress.percent
+    if overall is not None:
+        lines.append(T("Overall: {pct}% of the plan", pct=overall))
+    return lines
+
+
+async def _team(ctx: Ctx) -> list[Staff]:
+    assert ctx.who.staff is not None
+    return await team_of(ctx.session, ctx.who.staff)
+
+
+async def _team_rep(ctx: Ctx, staff_id: int) -> Staff | None:
+    return next((s for s in await _team(ctx) if s.id == staff_id), None)
+
+
+async def show(ctx: Ctx) -> Step:
+    staff = ctx.who.staff
+    assert staff is not None
+    if ctx.who.role == Role.SALES:
+        progress = await plans.progress(ctx.session, staff, ctx.now())
+        title = T("<b>Your visit plan for {month}</b>", month=progress.month)
+        return ctx.stay(Reply(Lines(*progress_lines(progress, title))))
+    reps = await _team(ctx)
+    if not reps:
+        return ctx.stay(Reply(T("There are no sales reps in your team yet.")))
+    month = plans.month_of(ctx.local_now().date())
+    lines: list[Text] = [T("<b>Visit plans for {month}</b>", month=month)]
+    buttons = []
+    for rep in reps:
+        progress = await plans.progress(ctx.session, rep, ctx.now())
+        summary = _short(progress) if progress.has_plan else T("no plan yet")
+        lines.append(T("• {name}: {summary}", name=rep.name, summary=summary))
+        buttons.append(
+            (
+                Button(T("✏️ {name}", name=rep.name), f"plan_set:{rep.id}"),
+                Button(T("📊 {name}", name=rep.name), f"plan_of:{rep.id}"),
+            )
+        )
+    lines.append(T("Tap ✏️ to set a rep's plan for this month, 📊 to see their progress."))
+    return ctx.stay(Reply(Lines(*lines), buttons=tuple(buttons)))
+
+
+async def view_rep(ctx: Ctx) -> Step:
+    assert ctx.obj_id is not None
+    rep = await ctx.session.get(Staff, ctx.obj_id)
+    assert rep is not None  # the authoriser found them in the team
+    progress = await plans.progress(ctx.session, rep, ctx.now())
+    title = T("<b>Visit plan of {name} for {month}</b>", name=rep.name, month=progress.month)
+    return ctx.stay(Reply(Lines(*progress_lines(progress, title))))
+
+
+def _targets_prompt(rep: Staff, month: str, current: dict[str, int]) -> Reply:
+    lines: list[Text] = [
+        T("<b>Visit plan of {name} for {month}</b>", name=rep.name, month=month),
+        T(
+            "Type the visits per customer class, e.g. “{example}” "
+            "(also “A 4, B 6, C 10” or “A类4 B类6 C类10”).",
+            example=EXAMPLE,
+        ),
+    ]
+    if current:
+        lines.append(T("Current plan: {plan}", plan=_targets_text(current)))
+    return Reply(Lines(*lines), buttons=((flow_button(T("✖ Cancel"), "plan.targets", "cancel"),),))
+
+
+async def start_set(ctx: Ctx) -> Step:
+    assert ctx.obj_id is not None
+    rep = await ctx.session.get(Staff, ctx.obj_id)
+    assert rep is not None  # the authoriser found them in the team
+    month = plans.current_month(rep, ctx.now())
+    current = await plans.targets_for(ctx.session, rep.id, month)
+    ctx.data = {"rep_id": rep.id}
+    return Step.to("plan.targets", _targets_prompt(rep, month, current))
+
+
+PROBLEMS: dict[str, T] = {
+    "empty": T("Please type the visits per class, e.g. “{example}”.", example=EXAMPLE),
+    "unreadable": T(
+        "I could not read that as targets. Type the visits per class, e.g. “{example}”.",
+        example=EXAMPLE,
+    ),
+    "negative": T("A target cannot be negative. Type e.g. “{example}”.", example=EXAMPLE),
+    "duplicate": T("Give each class only once. Type e.g. “{example}”.", example=EXAMPLE),
+    "too_large": T(
+        "More than {max} visits a month looks like a typo. Type e.g. “{example}”.",
+        max=plans.MAX_TARGET,
+        example=EXAMPLE,
+    ),
+}
+
+
+async def targets_step(ctx: Ctx) -> Step:
+    if ctx.choice == "cancel":
+        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
+    if ctx.choice is not None:
+        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+    text, refused = typed_text(ctx, 100, PROBLEMS["empty"])
+    if refused is not None:
+        return refused
+    parsed = plans.parse_targets(text)
+    if parsed.problem is not None:
+        return ctx.stay(Reply(PROBLEMS[parsed.problem]))
+    lead = ctx.who.staff
+    assert lead is not None
+    # Re-checked on save: the rep may have left the team since the button was pressed.
+    rep = await _team_rep(ctx, int(ctx.data.get("rep_id") or 0))
+    if rep is None:
+        return Step.end(Reply(T("This rep is no longer in your team. Nothing was saved.")))
+    month = plans.current_month(rep, ctx.now())
+    old = await plans.set_plan(ctx.session, rep, month, parsed.targets, set_by=lead, now=ctx.now())
+    await runtime.audit(
+        ctx.session,
+        actor_kind="staff",
+        actor_id=lead.id,
+        action="plan.set",
+        entity="staff",
+        entity_id=rep.id,
+        changes={"month": month, "old": old, "new": parsed.targets},
+        now=ctx.now(),
+    )
+    plan = _targets_text(parsed.targets)
+    await ctx.notify.to_staff(
+        rep,
+        Reply(
+            Lines(
+                T(
+                    "📋 {manager} set your visit plan for {month}: {plan}",
+                    manager=lead.name,
+                    month=month,
+                    plan=plan,
+                ),
+                T("/plan shows your progress."),
+            )
+        ),
+        dedupe_key=f"plan-set:{rep.id}:{month}:{ctx.now().isoformat()}",
+    )
+    return Step.end(
+        Reply(
+            T(
+                "Saved: visit plan of {name} for {month}: {plan}",
+                name=rep.name,
+                month=month,
+                plan=plan,
+            )
+        )
+    )
+
+
+async def authorise_team_rep(ctx: Ctx, staff_id: int) -> bool:
+    """A manager acts on reps of their team; an admin on every rep."""
+    if ctx.who.staff is None or ctx.who.role not in LEADS:
+        return False
+    return await _team_rep(ctx, staff_id) is not None
+
+
+COMMANDS = [Command("plan", FIELD, show, T("monthly visit plan and its completion"))]
+ACTIONS = [
+    Action("plan_set", LEADS, start_set, obj_kind="team_rep"),
+    Action("plan_of", LEADS, view_rep, obj_kind="team_rep"),
+]
+FLOWS = [Flow("plan", LEADS, {"targets": targets_step})]
+AUTHORISERS = {"team_rep": authorise_team_rep}
