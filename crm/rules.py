@@ -61,6 +61,24 @@ class Sla(_Strict):
     service: SlaTarget
 
 
+class Tickets(_Strict):
+    categories: dict[str, list[str]]
+    reopen_days: int = Field(ge=0)
+    rating_reminder_hours: int = Field(gt=0)
+    low_rating: int = Field(ge=1, le=5)
+    queue_chat_id: int
+
+    @field_validator("categories")
+    @classmethod
+    def _kinds(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        kinds = {"inquiry", "complaint", "suggestion", "fault", "service"}
+        if set(v) != kinds:
+            raise ValueError(f"categories needs exactly the kinds {sorted(kinds)}")
+        if any(not cats for cats in v.values()):
+            raise ValueError("every kind needs at least one category")
+        return v
+
+
 class BusinessHours(_Strict):
     start: time
     end: time
@@ -111,6 +129,7 @@ class Rules(_Strict):
     stages: Stages
     visits: Visits
     sla: Sla
+    tickets: Tickets
     business_hours: BusinessHours
     quiet_hours: QuietHours
     digest: Digest
