@@ -109,6 +109,7 @@ class Engine:
                 # A deep copy: flows mutate nested drafts, and the saved row must see the change.
                 data=copy.deepcopy(state.data or {}),
                 bot_username=self._config.bot_username,
+                default_locale=self._config.default_locale,
             )
             step = await self._router.dispatch(ctx)
             if step.state is None:

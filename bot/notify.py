@@ -43,6 +43,12 @@ class OutboxNotifier:
         render = Renderer(staff.locale, ZoneInfo(staff.timezone))
         await self._queue(staff.tg_user_id, render, reply, dedupe_key, priority)
 
+    async def to_chat(
+        self, chat_id: int, reply: Reply, *, locale: str, dedupe_key: str, priority: int = 5
+    ) -> None:
+        """A group chat (the service queue), in the company's language."""
+        await self._queue(chat_id, Renderer(locale, self._tz), reply, dedupe_key, priority)
+
     async def to_customer(
         self, cuser: CustomerUser, reply: Reply, *, dedupe_key: str, priority: int = 5
     ) -> None:

@@ -11,6 +11,7 @@ from handlers import (
     customer_edit,
     customer_new,
     customers,
+    desk,
     followups,
     plans,
     quick,
@@ -36,6 +37,7 @@ MODULES = (
     status,
     quick,
     tickets,
+    desk,
     common,
 )
 
@@ -52,4 +54,6 @@ def build_router() -> Router:
     router.help = common.show_help
     # Outside a flow, what a rep types or sends may be a visit report or a check-in pin.
     router.fallback = {role: quick.fallback if role in FIELD else common.show_help for role in Role}
+    # A customer's message outside a flow: a shared phone number, or words on their request.
+    router.fallback[Role.CUSTOMER] = tickets.customer_fallback
     return router

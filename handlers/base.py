@@ -49,6 +49,10 @@ class Notifier(Protocol):
         self, cuser: CustomerUser, reply: Reply, *, dedupe_key: str, priority: int = 5
     ) -> None: ...
 
+    async def to_chat(
+        self, chat_id: int, reply: Reply, *, locale: str, dedupe_key: str, priority: int = 5
+    ) -> None: ...
+
 
 class CommandBook(Protocol):
     """The assembled commands, for help texts and menus."""
@@ -75,6 +79,7 @@ class Ctx:
     choice: str | None = None
     obj_id: int | None = None
     bot_username: str = "crm_bot"
+    default_locale: str = "zh_CN"
 
     def now(self) -> datetime:
         return self.clock.now()

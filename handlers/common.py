@@ -14,6 +14,10 @@ LANGUAGES = {"zh_CN": Raw("简体中文"), "en": Raw("English")}
 
 def main_menu(ctx: Ctx) -> tuple[tuple[KeyButton, ...], ...]:
     keys = [KeyButton(lbl) for lbl in ctx.book.menu_for(ctx.who.role)]
+    cuser = ctx.who.customer_user
+    if ctx.who.staff is None and cuser is not None and cuser.customer_id is None:
+        # Sharing one's own number links the chat to the customer record it belongs to.
+        keys.append(KeyButton(T("📱 Share my phone number"), request_contact=True))
     return tuple(tuple(keys[i : i + 2]) for i in range(0, len(keys), 2))
 
 

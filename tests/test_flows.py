@@ -101,7 +101,7 @@ async def test_stale_flow_button_changes_nothing(app: App, chat: Transcript) -> 
 
 
 async def test_customer_sees_only_own_requests(app: App, chat: Transcript) -> None:
-    out = await chat("/as customer3", "/mine")
+    out = await chat("/as customer3", "/my")
     assert "T-2026-000002" in out
     assert "T-2026-000001" not in out and "T-2026-000003" not in out
 
@@ -113,8 +113,10 @@ async def test_customer_submits_request_and_owner_and_agents_are_told(
         "/as customer2",
         "/start",
         "[New request]",
-        "[inquiry]",
+        "[Inquiry]",
+        "[Billing]",
         "What does the new connection cost?",
+        "[Done]",
         "[Send]",
     )
     assert "Your request number is T-2026-000004" in out
@@ -124,9 +126,12 @@ async def test_customer_submits_request_and_owner_and_agents_are_told(
 async def test_ticket_flood_limit(app: App, chat: Transcript) -> None:
     # customer6 reads Chinese, the company's default.
     for i in range(5):
-        out = await chat("/as customer6", "/new", "[咨询]", f"问题 {i}", "[提交]")
+        # A minute apart: within the ticket window, but under the per-minute message limit.
+        out = await chat(
+            "/as customer6", "@clock +1m", "/new", "[咨询]", "[1]", f"问题 {i}", "[1]", "[1]"
+        )
         assert "工单号" in out
-    out = await chat("/new", "[咨询]", "再问一个", "[提交]")
+    out = await chat("@clock +1m", "/new", "[咨询]", "[1]", "再问一个", "[1]", "[1]")
     assert "请稍后再提交" in out and "工单号" not in out
 
 

@@ -1,0 +1,187 @@
+"""The service desk's work on a ticket: take, reply, transfer, resolve, rate, reopen, list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.enums import Role, TicketStatus
+from crm.models import Contact, Customer, CustomerUser, Staff, Ticket, TicketMessage
+from crm.services.tickets import OPEN
+
+PAGE = 8
+
+
+async def add_message(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    author_kind: str,
+    author_id: int | None,
+    text: str | None,
+    attachments: list[str] | None = None,
+    now: datetime,
+) -> TicketMessage:
+    msg = TicketMessage(
+        ticket_id=ticket.id,
+        author_kind=author_kind,
+        author_id=author_id,
+        text=text,
+        attachments=attachments or [],
+        created_at=now,
+    )
+    session.add(msg)
+    await session.flush()
+    return msg
+
+
+async def take(session: AsyncSession, ticket_id: int, staff: Staff, now: datetime) -> bool:
+    """First-contact responsibility: only an untaken ticket (or one already ours) can be taken.
+
+    One conditional UPDATE, so two agents pressing Take at once cannot both win.
+    """
+    result = await session.execute(
+        update(Ticket)
+        .where(
+            Ticket.id == ticket_id,
+            Ticket.status == TicketStatus.NEW,
+        )
+        .values(owner_id=staff.id, status=TicketStatus.IN_PROGRESS)
+    )
+    return bool(result.rowcount)
+
+
+async def transfer(session: AsyncSession, ticket: Ticket, to: Staff) -> None:
+    ticket.owner_id = to.id
+    if ticket.status == TicketStatus.NEW:
+        ticket.status = TicketStatus.IN_PROGRESS
+
+
+def mark_first_response(ticket: Ticket, now: datetime) -> None:
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    if ticket.status == TicketStatus.NEW:
+        ticket.status = TicketStatus.IN_PROGRESS
+
+
+def resolve(ticket: Ticket, note: str, now: datetime) -> None:
+    ticket.status = TicketStatus.RESOLVED
+    ticket.resolution_note = note
+    ticket.resolved_at = now
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+
+
+def can_reopen(ticket: Ticket, now: datetime, reopen_days: int) -> bool:
+    return (
+        ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+        and ticket.resolved_at is not None
+        and now - ticket.resolved_at <= timedelta(days=reopen_days)
+    )
+
+
+def reopen(ticket: Ticket, now: datetime) -> None:
+    ticket.status = TicketStatus.IN_PROGRESS
+    ticket.reopened_at = now
+    ticket.resolved_at = None
+    ticket.rating = None
+    ticket.rated_at = None
+
+
+async def open_for_customer(session: AsyncSession, cuser: CustomerUser) -> list[Ticket]:
+    cond = Ticket.customer_user_id == cuser.id
+    if cuser.customer_id is not None:
+        cond = or_(cond, Ticket.customer_id == cuser.customer_id)
+    rows = await session.scalars(
+        select(Ticket).where(cond, Ticket.status.in_(OPEN)).order_by(Ticket.created_at.desc())
+    )
+    return list(rows)
+
+
+async def thread(session: AsyncSession, ticket_id: int, limit: int = 10) -> list[TicketMessage]:
+    rows = await session.scalars(
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket_id)
+        .order_by(TicketMessage.created_at.desc(), TicketMessage.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(rows)))
+
+
+@dataclass
+class Page:
+    tickets: list[Ticket]
+    page: int
+    pages: int
+    total: int
+
+
+async def staff_list(
+    session: AsyncSession, staff: Staff, flt: str, page: int, now: datetime
+) -> Page:
+    """Open tickets the staff member may see, by filter: open, mine, breached, or a kind."""
+    stmt = select(Ticket).where(Ticket.status.in_(OPEN))
+    if staff.role not in (Role.ADMIN, Role.SERVICE):
+        team = select(Staff.id).where(or_(Staff.manager_id == staff.id, Staff.team == staff.team))
+        mine = or_(
+            Ticket.owner_id == staff.id,
+            Ticket.customer_id.in_(select(Customer.id).where(Customer.owner_id == staff.id)),
+        )
+        if staff.role == Role.MANAGER:
+            mine = or_(mine, Ticket.owner_id.in_(team), Ticket.customer_id.is_(None))
+        stmt = stmt.where(mine)
+    if flt == "mine":
+        stmt = stmt.where(Ticket.owner_id == staff.id)
+    elif flt == "breached":
+        stmt = stmt.where(
+            or_(
+                (Ticket.first_response_at.is_(None)) & (Ticket.first_response_due < now),
+                Ticket.resolution_due < now,
+            )
+        )
+    elif flt in ("inquiry", "complaint", "suggestion", "fault", "service"):
+        stmt = stmt.where(Ticket.kind == flt)
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max((total + PAGE - 1) // PAGE, 1)
+    page = min(max(page, 0), pages - 1)
+    rows = await session.scalars(
+        stmt.order_by(Ticket.resolution_due, Ticket.id).offset(page * PAGE).limit(PAGE)
+    )
+    return Page(list(rows), page, pages, total)
+
+
+async def link_by_phone(
+    session: AsyncSession, cuser: CustomerUser, phone: str
+) -> Customer | None:
+    """Links a customer's Telegram to the record whose (or whose contact's) phone it is."""
+    customer = await session.scalar(select(Customer).where(Customer.phone == phone).limit(1))
+    if customer is None:
+        contact = await session.scalar(select(Contact).where(Contact.phone == phone).limit(1))
+        if contact is not None:
+            customer = await session.get(Customer, contact.customer_id)
+    if customer is not None:
+        cuser.customer_id = customer.id
+    return customer
+
+
+async def queue_agents(session: AsyncSession) -> list[Staff]:
+    rows = await session.scalars(
+        select(Staff).where(Staff.role == Role.SERVICE, Staff.active.is_(True)).order_by(Staff.id)
+    )
+    return list(rows)
+
+
+async def transfer_candidates(session: AsyncSession, ticket: Ticket) -> list[Staff]:
+    rows = await session.scalars(
+        select(Staff)
+        .where(
+            Staff.active.is_(True),
+            Staff.role.in_([Role.SERVICE, Role.SALES, Role.MANAGER]),
+            Staff.tg_user_id.is_not(None),
+        )
+        .order_by(Staff.role, Staff.name)
+    )
+    return [s for s in rows if s.id != ticket.owner_id]

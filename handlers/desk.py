@@ -1,0 +1,417 @@
+"""The staff side of the service desk: take, reply, transfer, resolve; the /tickets list.
+
+```mermaid
+stateDiagram-v2
+    [*] --> reply: 💬 Reply
+    reply --> [*]: text or file relayed to the customer
+    [*] --> resolve: ✅ Resolve
+    resolve --> [*]: resolution note sent with rating buttons
+    [*] --> transfer: ↪️ Transfer
+    transfer --> [*]: a colleague picked
+```
+"""
+
+from __future__ import annotations
+
+from bot.types import Button, Lines, Raw, Reply, T, Text
+from crm.enums import Role, TicketStatus
+from crm.models import Staff, Ticket
+from crm.services import access, desk, runtime
+from crm.services.tickets import OPEN
+from handlers import desk_notes
+from handlers.base import STAFF, Action, Command, Ctx, Flow, Step, flow_button, typed_text
+from handlers.labels import ROLE, TICKET_KIND, TICKET_STATUS, label
+
+MAX_TEXT = 4000
+FILTERS = {
+    "open": T("Open"),
+    "mine": T("Mine"),
+    "breached": T("Overdue"),
+    "complaint": T("Complaints"),
+    "fault": T("Faults"),
+}
+SERVICE_SIDE = {Role.ADMIN, Role.MANAGER, Role.SERVICE}
+
+
+async def _ticket(ctx: Ctx) -> Ticket | None:
+    tid = ctx.obj_id if ctx.obj_id is not None else ctx.data.get("ticket_id")
+    return await ctx.session.get(Ticket, tid) if tid is not None else None
+
+
+def _may_act(ctx: Ctx, ticket: Ticket) -> bool:
+    """The owner acts on a ticket; managers and admins may step in; an untaken one is anyone's."""
+    staff = ctx.who.staff
+    assert staff is not None
+    return (
+        ticket.owner_id in (None, staff.id)
+        or staff.role in (Role.MANAGER, Role.ADMIN)
+        or ticket.status == TicketStatus.NEW
+    )
+
+
+async def _handled_by(ctx: Ctx, ticket: Ticket) -> Reply:
+    owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+    return Reply(
+        T(
+            "{number} is handled by {name}. Nothing was changed.",
+            number=ticket.number,
+            name=owner.name if owner else "—",
+        )
+    )
+
+
+async def take(ctx: Ctx) -> Step:
+    staff = ctx.who.staff
+    ticket = await _ticket(ctx)
+    assert staff is not None and ticket is not None
+    if ticket.owner_id == staff.id and ticket.status == TicketStatus.IN_PROGRESS:
+        return ctx.stay(Reply(T("You already handle {number}.", number=ticket.number)))
+    if ticket.status not in OPEN:
+        return ctx.stay(Reply(T("{number} is already closed.", number=ticket.number)))
+    if ticket.status != TicketStatus.NEW and ticket.owner_id != staff.id:
+        return ctx.stay(await _handled_by(ctx, ticket))
+    await desk.take(ctx.session, ticket.id, staff, ctx.now())
+    await ctx.session.refresh(ticket)
+    await desk.add_message(
+        ctx.session, ticket, author_kind="system", author_id=staff.id, text="taken", now=ctx.now()
+    )
+    await runtime.audit(
+        ctx.session,
+        actor_kind="staff",
+        actor_id=staff.id,
+        action="ticket.take",
+        entity="ticket",
+        entity_id=ticket.id,
+        changes={},
+        now=ctx.now(),
+    )
+    await desk_notes.tell_customer(
+        ctx,
+        ticket,
+        Reply(
+            T(
+                "Your request {number} is now being handled by {name}.",
+                number=ticket.number,
+                name=staff.name,
+            )
+        ),
+        key=f"taken:{staff.id}",
+    )
+    return ctx.stay(
+        Reply(T("You now handle {number}. The customer has been told.", number=ticket.number))
+    )
+
+
+async def start_reply(ctx: Ctx) -> Step:
+    ticket = await _ticket(ctx)
+    assert ticket is not None
+    if ticket.status not in OPEN:
+        return ctx.stay(Reply(T("{number} is already closed.", number=ticket.number)))
+    if not _may_act(ctx, ticket):
+        return ctx.stay(await _handled_by(ctx, ticket))
+    ctx.data = {"ticket_id": ticket.id}
+    return Step.to(
+        "desk.reply",
+        Reply(
+            T(
+                "Your answer to the customer on {number} (text, photo or document):",
+                number=ticket.number,
+            )
+        ),
+    )
+
+
+async def reply_step(ctx: Ctx) -> Step:
+    staff = ctx.who.staff
+    ticket = await _ticket(ctx)
+    assert staff is not None
+    if ticket is None or ticket.status not in OPEN or not _may_act(ctx, ticket):
+        return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
+    inbound = ctx.inbound
+    files = list(inbound.photo_ids) + ([inbound.document_id] if inbound.document_id else [])
+    text = (inbound.text or "").strip()
+    if not text and not files:
+        return ctx.stay(Reply(T("Please type the answer, or send a photo or document.")))
+    if len(text) > MAX_TEXT:
+        return ctx.stay(
+            Reply(T("That is longer than {max} characters; please shorten it.", max=MAX_TEXT))
+        )
+    if ticket.owner_id is None or ticket.status == TicketStatus.NEW:
+        ticket.owner_id = staff.id  # answering first makes one the responsible person
+    desk.mark_first_response(ticket, ctx.now())
+    msg = await desk.add_message(
+        ctx.session,
+        ticket,
+        author_kind="staff",
+        author_id=staff.id,
+        text=text or None,
+        attachments=files,
+        now=ctx.now(),
+    )
+    lines: list[Text] = [
+        T("💬 Answer on {number} from {name}:", number=ticket.number, name=staff.name)
+    ]
+    if text:
+        lines.append(Raw(text))
+    if files:
+        lines.append(T("Attachments: {n}", n=len(files)))
+    lines.append(T("Reply here to answer."))
+    await desk_notes.tell_customer(ctx, ticket, Reply(Lines(*lines)), key=f"msg:{msg.id}")
+    return Step.end(Reply(T("Sent to the customer on {number}.", number=ticket.number)))
+
+
+async def start_transfer(ctx: Ctx) -> Step:
+    ticket = await _ticket(ctx)
+    assert ticket is not None
+    if ticket.status not in OPEN:
+        return ctx.stay(Reply(T("{number} is already closed.", number=ticket.number)))
+    if not _may_act(ctx, ticket):
+        return ctx.stay(await _handled_by(ctx, ticket))
+    people = await desk.transfer_candidates(ctx.session, ticket)
+    buttons = [
+        flow_button(
+            T("{name} ({role})", name=s.name, role=label(ROLE, s.role)), "desk.transfer", str(s.id)
+        )
+        for s in people[:12]
+    ]
+    ctx.data = {"ticket_id": ticket.id}
+    return Step.to(
+        "desk.transfer",
+        Reply(
+            T("Transfer {number} to whom?", number=ticket.number),
+            buttons=tuple((b,) for b in buttons),
+        ),
+    )
+
+
+async def transfer_step(ctx: Ctx) -> Step:
+    staff = ctx.who.staff
+    ticket = await _ticket(ctx)
+    assert staff is not None
+    if ticket is None or ticket.status not in OPEN or not _may_act(ctx, ticket):
+        return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
+    to_id = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else -1
+    to = await ctx.session.get(Staff, to_id)
+    if (
+        to is None
+        or not to.active
+        or to.id not in {s.id for s in await desk.transfer_candidates(ctx.session, ticket)}
+    ):
+        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+    old = ticket.owner_id
+    await desk.transfer(ctx.session, ticket, to)
+    await desk.add_message(
+        ctx.session,
+        ticket,
+        author_kind="system",
+        author_id=staff.id,
+        text=f"transferred to {to.id}",
+        now=ctx.now(),
+    )
+    await runtime.audit(
+        ctx.session,
+        actor_kind="staff",
+        actor_id=staff.id,
+        action="ticket.transfer",
+        entity="ticket",
+        entity_id=ticket.id,
+        changes={"owner": [old, to.id]},
+        now=ctx.now(),
+    )
+    await ctx.notify.to_staff(
+        to,
+        Reply(
+            Lines(
+                T("↪️ {name} passed {number} to you.", name=staff.name, number=ticket.number),
+                T("“{text}”", text=ticket.text[:300]),
+            ),
+            buttons=desk_notes.staff_buttons(ticket),
+        ),
+        dedupe_key=f"ticket-transfer:{ticket.id}:{to.id}:{ctx.inbound.update_id}",
+    )
+    await desk_notes.tell_customer(
+        ctx,
+        ticket,
+        Reply(
+            T(
+                "Your request {number} is now being handled by {name}.",
+                number=ticket.number,
+                name=to.name,
+            )
+        ),
+        key=f"taken:{to.id}:{ctx.inbound.update_id}",
+    )
+    return Step.end(Reply(T("{number} now goes to {name}.", number=ticket.number, name=to.name)))
+
+
+async def start_resolve(ctx: Ctx) -> Step:
+    ticket = await _ticket(ctx)
+    assert ticket is not None
+    if ticket.status not in OPEN:
+        return ctx.stay(Reply(T("{number} is already closed.", number=ticket.number)))
+    if not _may_act(ctx, ticket):
+        return ctx.stay(await _handled_by(ctx, ticket))
+    ctx.data = {"ticket_id": ticket.id}
+    return Step.to(
+        "desk.resolve",
+        Reply(
+            T("How was {number} resolved? The customer receives this note.", number=ticket.number)
+        ),
+    )
+
+
+async def resolve_step(ctx: Ctx) -> Step:
+    staff = ctx.who.staff
+    ticket = await _ticket(ctx)
+    assert staff is not None
+    if ticket is None or ticket.status not in OPEN or not _may_act(ctx, ticket):
+        return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
+    note, refused = typed_text(ctx, MAX_TEXT, T("Every request needs a result: please type it."))
+    if refused is not None:
+        return refused
+    if ticket.owner_id is None:
+        ticket.owner_id = staff.id
+    desk.resolve(ticket, note, ctx.now())
+    await desk.add_message(
+        ctx.session, ticket, author_kind="staff", author_id=staff.id, text=note, now=ctx.now()
+    )
+    await runtime.audit(
+        ctx.session,
+        actor_kind="staff",
+        actor_id=staff.id,
+        action="ticket.resolve",
+        entity="ticket",
+        entity_id=ticket.id,
+        changes={},
+        now=ctx.now(),
+    )
+    stars = tuple(Button(Raw("★" * n), f"rate:{ticket.id}:{n}") for n in range(1, 6))
+    await desk_notes.tell_customer(
+        ctx,
+        ticket,
+        Reply(
+            Lines(
+                T("✅ Your request {number} is resolved.", number=ticket.number),
+                T("Result: {note}", note=note),
+                T("How satisfied are you? 1 = not at all, 5 = very."),
+            ),
+            buttons=(stars[:3], stars[3:], (Button(T("↩️ Reopen"), f"reopen:{ticket.id}"),)),
+        ),
+        key=f"resolved:{ctx.inbound.update_id}",
+    )
+    return Step.end(
+        Reply(T("{number} is resolved; the customer was asked to rate it.", number=ticket.number))
+    )
+
+
+async def show(ctx: Ctx) -> Step:
+    ticket = await _ticket(ctx)
+    if ticket is None:
+        return ctx.stay(Reply(T("This request no longer exists.")))
+    owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+    lines: list[Text] = [
+        T(
+            "<b>{number}</b> · {kind} · {status}",
+            number=ticket.number,
+            kind=label(TICKET_KIND, ticket.kind),
+            status=label(TICKET_STATUS, ticket.status),
+        ),
+        T("“{text}”", text=ticket.text),
+        T("Handled by: {name}", name=owner.name if owner else T("nobody yet")),
+        T("First answer due {when}.", when=ticket.first_response_due),
+        T("Resolution due {when}.", when=ticket.resolution_due),
+    ]
+    for m in (await desk.thread(ctx.session, ticket.id))[1:]:
+        if m.author_kind != "system" and m.text:
+            who = T("Customer") if m.author_kind == "customer" else T("Staff")
+            lines.append(T("{who} · {when}: {text}", who=who, when=m.created_at, text=m.text[:200]))
+    if ticket.rating:
+        lines.append(T("Rated {score}/5", score=ticket.rating))
+    buttons = desk_notes.staff_buttons(ticket) if ticket.status in OPEN else ()
+    return ctx.stay(Reply(Lines(*lines), buttons=buttons))
+
+
+async def list_command(ctx: Ctx) -> Step:
+    return await _list(ctx, "open", 0)
+
+
+async def list_action(ctx: Ctx) -> Step:
+    flt, _, page = (ctx.choice or "open-0").partition("-")
+    if flt not in FILTERS or not page.isdigit():
+        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+    return await _list(ctx, flt, int(page))
+
+
+async def _list(ctx: Ctx, flt: str, page: int) -> Step:
+    staff = ctx.who.staff
+    assert staff is not None
+    result = await desk.staff_list(ctx.session, staff, flt, page, ctx.now())
+    filters = tuple(
+        Button(T("• {name}", name=label) if key == flt else label, f"tl:0:{key}-0")
+        for key, label in FILTERS.items()
+    )
+    nav: list[Button] = []
+    if result.page > 0:
+        nav.append(Button(T("◀ Newer"), f"tl:0:{flt}-{result.page - 1}"))
+    if result.page + 1 < result.pages:
+        nav.append(Button(T("Older ▶"), f"tl:0:{flt}-{result.page + 1}"))
+    items = tuple(
+        (
+            Button(
+                T(
+                    "{number} · {kind} · {status}",
+                    number=t.number,
+                    kind=label(TICKET_KIND, t.kind),
+                    status=label(TICKET_STATUS, t.status),
+                ),
+                f"tk:{t.id}",
+            ),
+        )
+        for t in result.tickets
+    )
+    head = (
+        T(
+            "Requests ({filter}): {total}, page {page} of {pages}",
+            filter=FILTERS[flt],
+            total=result.total,
+            page=result.page + 1,
+            pages=result.pages,
+        )
+        if result.total
+        else T("No requests here.")
+    )
+    return ctx.stay(
+        Reply(head, buttons=(filters[:3], filters[3:], *items, *((tuple(nav),) if nav else ())))
+    )
+
+
+async def authorise_ticket(ctx: Ctx, ticket_id: int) -> bool:
+    ok = ctx.who.staff is not None and await access.can_see_ticket_as_staff(
+        ctx.session, ctx.who.staff, ticket_id
+    )
+    if not ok:
+        desk_notes.log_forged(ctx, ticket_id)
+    return ok
+
+
+COMMANDS = [
+    Command(
+        "tickets",
+        STAFF,
+        list_command,
+        T("list open customer requests"),
+        menu_label=T("📥 Requests"),
+    ),
+]
+ACTIONS = [
+    Action("tk", STAFF, show, obj_kind="ticket"),
+    Action("tk_take", STAFF, take, obj_kind="ticket"),
+    Action("tk_reply", STAFF, start_reply, obj_kind="ticket"),
+    Action("tk_transfer", STAFF, start_transfer, obj_kind="ticket"),
+    Action("tk_resolve", STAFF, start_resolve, obj_kind="ticket"),
+    Action("tl", STAFF, list_action),
+]
+FLOWS = [
+    Flow("desk", STAFF, {"reply": reply_step, "transfer": transfer_step, "resolve": resolve_step})
+]
+AUTHORISERS = {"ticket": authorise_ticket}
