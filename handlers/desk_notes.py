@@ -123,14 +123,24 @@ async def relay_from_customer(ctx: Ctx, ticket: Ticket, text: str, files: list[s
 
 
 async def tell_customer(ctx: Ctx, ticket: Ticket, reply: Reply, key: str) -> None:
-    cuser = (
-        await ctx.session.get(CustomerUser, ticket.customer_user_id)
-        if ticket.customer_user_id
-        else None
-    )
-    if cuser is not None:
+    """The customer who sent it, or, for a ticket taken down by staff, everyone on that account."""
+    if ticket.customer_user_id is not None:
+        cuser = await ctx.session.get(CustomerUser, ticket.customer_user_id)
+        users = [cuser] if cuser is not None else []
+    elif ticket.customer_id is not None:
+        users = list(
+            await ctx.session.scalars(
+                select(CustomerUser).where(CustomerUser.customer_id == ticket.customer_id)
+            )
+        )
+    else:
+        users = []
+    for cuser in users:
         await ctx.notify.to_customer(
-            cuser, reply, dedupe_key=f"ticket-cust:{ticket.id}:{key}", priority=PRIORITY_RELAY
+            cuser,
+            reply,
+            dedupe_key=f"ticket-cust:{ticket.id}:{key}:{cuser.id}",
+            priority=PRIORITY_RELAY,
         )
 
 
