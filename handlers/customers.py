@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
+from crm.enums import Role
 from crm.models import Customer
-from crm.services import access
+from crm.services import access, invites
 from crm.services import customers as svc
 from handlers.base import STAFF, Action, Command, Ctx, Flow, Step, rows
 from handlers.labels import CHANGE_FIELD, CONTACT_ROLE, STAGE, TICKET_KIND, VISIT_KIND, label
@@ -120,6 +121,7 @@ def card_buttons(customer_id: int, editable: bool) -> list[Button]:
         Button(T("🏷 Class"), f"cls:{cid}"),
         Button(T("👤 Add contact"), f"contact_add:{cid}"),
         Button(T("✏️ Edit"), f"edit:{cid}"),
+        Button(T("🔗 Invite the customer"), f"cinvite:{cid}"),
     ]
 
 
@@ -151,6 +153,41 @@ async def authorise_customer(ctx: Ctx, customer_id: int) -> bool:
     )
 
 
+async def invite_customer(ctx: Ctx) -> Step:
+    """A one-time link that connects the customer's Telegram to this record."""
+    assert ctx.obj_id is not None and ctx.who.staff is not None
+    customer = await ctx.session.get(Customer, ctx.obj_id)
+    if customer is None:
+        return ctx.stay(Reply(T("This customer no longer exists.")))
+    token = await invites.create(
+        ctx.session,
+        now=ctx.now(),
+        ttl_hours=ctx.rules.invites.ttl_hours,
+        role=Role.CUSTOMER,
+        customer_id=customer.id,
+        created_by=ctx.who.staff.id,
+    )
+    link = f"https://t.me/{ctx.bot_username}?start={token}"
+    return ctx.stay(
+        Reply(
+            Lines(
+                T(
+                    "Send this link to {customer}; it works once, for {hours} hours:",
+                    customer=customer.name,
+                    hours=ctx.rules.invites.ttl_hours,
+                ),
+                Raw(link),
+            )
+        )
+    )
+
+
+async def authorise_customer_edit(ctx: Ctx, customer_id: int) -> bool:
+    return ctx.who.staff is not None and await access.can_edit_customer(
+        ctx.session, ctx.who.staff, customer_id
+    )
+
+
 COMMANDS = [
     Command(
         "customers",
@@ -160,14 +197,9 @@ COMMANDS = [
         menu_label=T("🔎 Customers"),
     )
 ]
-ACTIONS = [Action("card", STAFF, show_card, obj_kind="customer")]
+ACTIONS = [
+    Action("card", STAFF, show_card, obj_kind="customer"),
+    Action("cinvite", STAFF, invite_customer, obj_kind="customer_edit"),
+]
 FLOWS = [Flow("find", STAFF, {"query": query_step})]
-
-
-async def authorise_customer_edit(ctx: Ctx, customer_id: int) -> bool:
-    return ctx.who.staff is not None and await access.can_edit_customer(
-        ctx.session, ctx.who.staff, customer_id
-    )
-
-
 AUTHORISERS = {"customer": authorise_customer, "customer_edit": authorise_customer_edit}

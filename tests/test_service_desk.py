@@ -199,3 +199,16 @@ async def test_tickets_list_filters_and_pages(app: App, chat: Transcript) -> Non
     assert "page 1 of 2" in out or "第1/2页" in out or "1/2" in out
     out = await chat("[Older]")
     assert "2/2" in out or "page 2 of 2" in out
+
+
+async def test_rep_invites_a_customer_from_the_card(app: App, chat: Transcript) -> None:
+    out = await chat("/as rep2", "/customers Harbor", "[Harbor]", "[Invite]")
+    link = next(line for line in out.splitlines() if line.startswith("https://t.me/"))
+    token = link.split("start=")[1]
+    out = await chat("/as harborowner", f"/start {token}")
+    assert "linked to Harbor Cafe" in out or "Harbor Cafe" in out
+    async with app.sessions() as s:
+        cu = await s.scalar(select(CustomerUser).where(CustomerUser.handle == "harborowner"))
+        assert cu is not None and cu.customer_id is not None
+    out = await chat("/as someoneelse", f"/start {token}")
+    assert "already been used" in out or "已被使用" in out
