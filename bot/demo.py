@@ -33,7 +33,7 @@ async def prepare(app: App, clock: ManualClock) -> None:
         saved = await runtime.kv_get(session, CLOCK_KEY)
         if saved is None:
             clock.set(DEMO_START)
-            await seed(session, clock.now())
+            await seed(session, clock.now(), app.rules)
             await runtime.kv_set(session, CLOCK_KEY, clock.now().isoformat())
         else:
             clock.set(datetime.fromisoformat(saved))

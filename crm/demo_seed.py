@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +20,11 @@ from crm.models import (
     TicketMessage,
     Visit,
 )
+from crm.rules import Rules
 from crm.services.customers import new_customer
+from crm.sla import deadlines
+
+TZ = ZoneInfo("Asia/Shanghai")
 
 STAFF = [
     # handle, tg id, name, role, locale
@@ -74,7 +79,7 @@ OUTCOMES = [
 ]
 
 
-async def seed(session: AsyncSession, now: datetime) -> None:
+async def seed(session: AsyncSession, now: datetime, rules: Rules) -> None:
     """Fills an empty database; `now` is the demo clock's start (timezone-aware)."""
     rnd = random.Random(42)
     staff: dict[str, Staff] = {}
@@ -199,6 +204,7 @@ async def seed(session: AsyncSession, now: datetime) -> None:
     ):
         c = customers[idx]
         created = now - timedelta(hours=5 * n)
+        first_due, resolve_due = deadlines(rules, kind, c.customer_class, created, TZ)
         t = Ticket(
             number=f"T-{now.year}-{n:06d}",
             customer_id=c.id,
@@ -207,8 +213,10 @@ async def seed(session: AsyncSession, now: datetime) -> None:
             status=TicketStatus.IN_PROGRESS if n == 1 else TicketStatus.NEW,
             owner_id=c.owner_id,
             created_at=created,
-            first_response_due=created + timedelta(hours=4),
-            resolution_due=created + timedelta(hours=48),
+            first_response_due=first_due,
+            resolution_due=resolve_due,
+            # The first two were answered in time; the third, an evening complaint, waits.
+            first_response_at=created + timedelta(minutes=20) if n < 3 else None,
         )
         session.add(t)
         await session.flush()

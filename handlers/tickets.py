@@ -116,12 +116,7 @@ async def text_step(ctx: Ctx) -> Step:
 def _extras_prompt() -> Reply:
     return Reply(
         T("Add photos, documents or the fault's location if they help, then tap Done."),
-        buttons=(
-            (
-                flow_button(T("Done"), "ticket.extras", "done"),
-                flow_button(T("Skip"), "ticket.extras", "done"),
-            ),
-        ),
+        buttons=((flow_button(T("Done"), "ticket.extras", "done"),),),
         keyboard=((KeyButton(T("📍 Send the location"), request_location=True),),),
     )
 
@@ -220,6 +215,7 @@ async def confirm_step(ctx: Ctx) -> Step:
         text=d["text"],
         now=ctx.now(),
         attachments=d.get("files"),
+        tz=ctx.who.tz,
     )
     ticket.category = d["category"]
     ticket.lat, ticket.lon = d.get("lat"), d.get("lon")

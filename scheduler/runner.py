@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.clock import Clock
 from crm.rules import Rules
-from scheduler import jobs, sales_jobs
+from scheduler import jobs, sales_jobs, ticket_jobs
 
 log = structlog.get_logger("scheduler")
 
@@ -27,6 +27,7 @@ async def run_due(
     """
     # The sales jobs first: their messages are queued (and so sent) before the reminders.
     queued = await sales_jobs.run(sessions, clock, default_tz, rules)
+    queued += await ticket_jobs.run(sessions, clock, default_tz, rules)
     queued += await jobs.followup_reminders(sessions, clock, default_tz)
     return queued
 

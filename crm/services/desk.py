@@ -153,9 +153,7 @@ async def staff_list(
     return Page(list(rows), page, pages, total)
 
 
-async def link_by_phone(
-    session: AsyncSession, cuser: CustomerUser, phone: str
-) -> Customer | None:
+async def link_by_phone(session: AsyncSession, cuser: CustomerUser, phone: str) -> Customer | None:
     """Links a customer's Telegram to the record whose (or whose contact's) phone it is."""
     customer = await session.scalar(select(Customer).where(Customer.phone == phone).limit(1))
     if customer is None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.enums import CustomerClass, TicketStatus
+from crm import sla
+from crm.enums import TicketStatus
 from crm.models import Customer, CustomerUser, KeyValue, Ticket, TicketMessage
 from crm.rules import Rules
 
 OPEN = (TicketStatus.NEW, TicketStatus.IN_PROGRESS)
+# Only a fallback: callers pass the company's time zone (settings.timezone).
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 
 async def next_number(session: AsyncSession, year: int) -> str:
@@ -27,14 +31,14 @@ async def next_number(session: AsyncSession, year: int) -> str:
 
 
 def deadlines(
-    rules: Rules, kind: str, customer_class: str | None, now: datetime
+    rules: Rules,
+    kind: str,
+    customer_class: str | None,
+    now: datetime,
+    tz: tzinfo = DEFAULT_TZ,
 ) -> tuple[datetime, datetime]:
-    # Plain elapsed time for now; business-hours calendars come with the service-desk issue.
-    target = getattr(rules.sla, kind)
-    factor = rules.sla.class_a_factor if customer_class == CustomerClass.A else 1.0
-    first = now + timedelta(minutes=target.first_response_minutes * factor)
-    resolve = now + timedelta(hours=target.resolution_hours * factor)
-    return first, resolve
+    """(first response due, resolution due): business time where the kind's target says so."""
+    return sla.deadlines(rules, kind, customer_class, now, tz)
 
 
 async def create(
@@ -46,9 +50,12 @@ async def create(
     text: str,
     now: datetime,
     attachments: list[str] | None = None,
+    tz: tzinfo = DEFAULT_TZ,
 ) -> Ticket:
+    """A new request; `tz` is the company's time zone, in which business hours are read."""
     customer = await session.get(Customer, cuser.customer_id) if cuser.customer_id else None
-    first, resolve = deadlines(rules, kind, customer.customer_class if customer else None, now)
+    cls = customer.customer_class if customer else None
+    first, resolve = deadlines(rules, kind, cls, now, tz)
     ticket = Ticket(
         number=await next_number(session, now.year),
         customer_id=customer.id if customer else None,

@@ -1,0 +1,118 @@
+"""Messages about customers' requests shared by the flows and the scheduler: time-limit alerts,
+the after-hours complaint note and the rating buttons. Neutral types only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.types import Button, Lines, Raw, Reply, T, Text
+from crm.models import Customer, Staff, Ticket
+
+# The same msgids as the flows' labels (handlers/labels.py), so one translation serves both.
+KIND = {
+    "inquiry": T("Inquiry"),
+    "complaint": T("Complaint"),
+    "suggestion": T("Suggestion"),
+    "fault": T("Fault report"),
+    "service": T("Service request"),
+}
+QUOTE_CHARS = 300
+
+
+def kind_label(kind: str) -> Text:
+    return KIND.get(kind, Raw(kind))
+
+
+def who(customer: Customer | None) -> Text:
+    return T("customer {name}", name=customer.name) if customer else T("a new contact")
+
+
+def view_button(ticket_id: int) -> tuple[tuple[Button, ...], ...]:
+    return ((Button(T("View request"), f"tk:{ticket_id}"),),)
+
+
+def rating_buttons(ticket_id: int) -> tuple[tuple[Button, ...], ...]:
+    """One row, 1 to 5 stars: `rate:<ticket>:<score>`."""
+    return (tuple(Button(Raw(f"{n}★"), f"rate:{ticket_id}:{n}") for n in range(1, 6)),)
+
+
+def _owner_line(owner: Staff | None) -> Text:
+    if owner is None:
+        return T("Nobody has taken it yet.")
+    return T("Responsible: {name}.", name=owner.name)
+
+
+def breach_alert(
+    ticket: Ticket,
+    customer: Customer | None,
+    owner: Staff | None,
+    *,
+    stage: str,
+    admin: bool,
+    due: datetime,
+) -> Reply:
+    """To the manager once a deadline has passed; to the admins at twice the time allowed.
+
+    `stage` is "first" (no first answer yet) or "resolve" (not resolved yet).
+    """
+    params = dict(kind=kind_label(ticket.kind), number=ticket.number, who=who(customer), when=due)
+    if stage == "first":
+        head = (
+            T(
+                "🚨 Twice the time allowed and still no first answer: {kind} {number} from "
+                "{who} was due {when}.",
+                **params,
+            )
+            if admin
+            else T("⏰ No first answer yet: {kind} {number} from {who} was due {when}.", **params)
+        )
+    else:
+        head = (
+            T(
+                "🚨 Twice the time allowed and still not resolved: {kind} {number} from {who} "
+                "was due {when}.",
+                **params,
+            )
+            if admin
+            else T("⏰ Not resolved in time: {kind} {number} from {who} was due {when}.", **params)
+        )
+    return Reply(
+        Lines(head, _owner_line(owner), T("“{text}”", text=ticket.text[:QUOTE_CHARS])),
+        buttons=view_button(ticket.id),
+    )
+
+
+def after_hours_complaint(ticket: Ticket, customer: Customer | None) -> Reply:
+    """To the owner and their manager when business hours begin after a complaint at night."""
+    return Reply(
+        Lines(
+            T(
+                "🌙 Complaint {number} from {who} came in outside working hours, at {when}.",
+                number=ticket.number,
+                who=who(customer),
+                when=ticket.created_at,
+            ),
+            T(
+                "Please answer it first thing: the first answer is due {when}.",
+                when=ticket.first_response_due,
+            ),
+            T("“{text}”", text=ticket.text[:QUOTE_CHARS]),
+        ),
+        buttons=view_button(ticket.id),
+    )
+
+
+def rating_reminder(ticket: Ticket) -> Reply:
+    """To the customer, once, when a resolution has gone unrated."""
+    return Reply(
+        Lines(
+            T(
+                "Your request {number} was resolved on {when}. How satisfied are you with our "
+                "service?",
+                number=ticket.number,
+                when=ticket.resolved_at,
+            ),
+            T("Tap a rating: 1 = very unsatisfied, 5 = very satisfied."),
+        ),
+        buttons=rating_buttons(ticket.id),
+    )
