@@ -43,16 +43,16 @@ async def test_complaint_round_trip_with_low_rating(app: App, chat: Transcript) 
     )
     assert "Your request number is T-2026-000004" in out
     assert "[to agent]" in out and "[to rep1]" in out  # the queue and the account's rep
-    out = await chat("/as agent", "[Take]")
+    out = await chat("/as agent", "[接单]")
     assert "[to customer2] Your request T-2026-000004 is now being handled by 客服小刘." in out
-    out = await chat("[Reply]", "我们已了解情况，会与抄表员沟通。")
+    out = await chat("[回复]", "我们已了解情况，会与抄表员沟通。")
     assert "[to customer2] 💬 Answer on T-2026-000004" in out
     t = await _ticket(app, "T-2026-000004")
     assert t.first_response_at is not None and t.status == TicketStatus.IN_PROGRESS
     out = await chat("/as customer2", "Thank you, please make sure it stops.")
     assert "Sent to the person handling T-2026-000004." in out
     assert "[to agent] 💬 T-2026-000004" in out and "please make sure it stops" in out
-    out = await chat("/as agent", "[Resolve]", "已培训抄表员，上门时间改为9点以后。")
+    out = await chat("/as agent", "[办结]", "已培训抄表员，上门时间改为9点以后。")
     assert "[to customer2] ✅ Your request T-2026-000004 is resolved." in out
     out = await chat("/as customer2", "[★★]")
     assert "Thank you for rating T-2026-000004: ★★☆☆☆" in out
@@ -74,7 +74,7 @@ async def test_complaint_round_trip_with_low_rating(app: App, chat: Transcript) 
 
 
 async def test_second_agent_cannot_take_a_taken_ticket(app: App, chat: Transcript) -> None:
-    await chat("/as agent", "/tickets", "[T-2026-000003]", "[Take]")
+    await chat("/as agent", "/tickets", "[T-2026-000003]", "[接单]")
     t = await _ticket(app, "T-2026-000003")
     assert t.status == TicketStatus.IN_PROGRESS
     # rep2 is not the owner and not a manager: the buttons refuse and change nothing.
@@ -173,7 +173,7 @@ async def test_linking_by_shared_phone(app: App, chat: Transcript) -> None:
             contact_user_id=999,
         )
     )
-    assert "own number" in replies[0].text or "自己" in replies[0].text
+    assert "本人的手机号码" in replies[0].text
     async with app.sessions() as s:
         cu = await s.scalar(select(CustomerUser).where(CustomerUser.handle == "customer6"))
         assert cu is not None and cu.customer_id is None
@@ -197,7 +197,7 @@ async def test_tickets_list_filters_and_pages(app: App, chat: Transcript) -> Non
         await chat(f"/as walkin{i}", "/new", "[1]", "[1]", f"问题 {i}", "[1]", "[1]")
     out = await chat("/as agent", "/tickets")
     assert "page 1 of 2" in out or "第1/2页" in out or "1/2" in out
-    out = await chat("[Older]")
+    out = await chat("[更早]")
     assert "2/2" in out or "page 2 of 2" in out
 
 
