@@ -9,10 +9,13 @@ from handlers import (
     common,
     contacts,
     customer_edit,
+    customer_inbox,
     customer_new,
     customers,
     desk,
+    desk_list,
     followups,
+    my_tickets,
     plans,
     quick,
     status,
@@ -37,7 +40,10 @@ MODULES = (
     status,
     quick,
     tickets,
+    my_tickets,
+    customer_inbox,
     desk,
+    desk_list,
     common,
 )
 
@@ -55,5 +61,5 @@ def build_router() -> Router:
     # Outside a flow, what a rep types or sends may be a visit report or a check-in pin.
     router.fallback = {role: quick.fallback if role in FIELD else common.show_help for role in Role}
     # A customer's message outside a flow: a shared phone number, or words on their request.
-    router.fallback[Role.CUSTOMER] = tickets.customer_fallback
+    router.fallback[Role.CUSTOMER] = customer_inbox.customer_fallback
     return router

@@ -24,144 +24,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.types import Button, KeyButton, Lines, Raw, Reply, T, Text
+from bot.types import Lines, Raw, Reply, T, Text
 from crm.dates import parse_when
 from crm.enums import VisitKind
 from crm.geo import distance_m
 from crm.models import Customer
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
-from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, flow_button, typed_text
+from handlers import visit_cards as cards
+from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, typed_text
 from handlers.common import main_menu
-from handlers.labels import PURPOSE, VISIT_KIND
+from handlers.labels import PURPOSE
 
-ORDER = ["customer", "kind", "purpose", "outcome", "contacts", "checkin", "followup", "confirm"]
-EDITABLE = ["customer", "kind", "purpose", "outcome", "contacts", "checkin", "followup"]
 MAX_TEXT = 2000
+
+
 MAX_PHOTOS = 10
 
 
-def _header(step: str) -> Text:
-    return T("Visit · step {n} of {total}", n=ORDER.index(step) + 1, total=len(ORDER))
-
-
-def _b(label: Text, step: str, value: str) -> Button:
-    return flow_button(label, f"visit.{step}", value)
-
-
-def _nav(step: str, *extra: Button) -> tuple[Button, ...]:
-    return (*extra, _b(T("⬅ Back"), step, "back"))
-
-
-def _prompt(ctx: Ctx, step: str) -> Reply:
-    head = _header(step)
-    d = ctx.data
-    if step == "customer":
-        return Reply(
-            Lines(head, T("Which customer? Type a name, phone or pinyin initials.")),
-            buttons=tuple((b,) for b in d.get("recent_buttons", []))
-            + ((_b(T("➕ New customer"), "customer", "new"),),),
-        )
-    if step == "kind":
-        kinds = [_b(VISIT_KIND[k], "kind", k) for k in VisitKind]
-        return Reply(
-            Lines(head, T("{customer}: how did you meet?", customer=d["customer_name"])),
-            buttons=(tuple(kinds[:2]), tuple(kinds[2:]), _nav("kind")),
-        )
-    if step == "purpose":
-        purposes = [_b(label, "purpose", key) for key, label in PURPOSE.items()]
-        return Reply(
-            Lines(head, T("Purpose of the visit?")),
-            buttons=(tuple(purposes[:3]), tuple(purposes[3:]), _nav("purpose")),
-        )
-    if step == "outcome":
-        return Reply(
-            Lines(head, T("What was discussed and what came of it?")),
-            buttons=(_nav("outcome"),),
-        )
-    if step == "contacts":
-        chosen = set(d.get("contacts", []))
-        known = [
-            _b(Raw(("✓ " if name in chosen else "") + name), "contacts", f"c{cid}")
-            for cid, name in d.get("known_contacts", [])
-        ]
-        return Reply(
-            Lines(
-                head, T("Whom did you meet? Tap the contacts, or type names separated by commas.")
-            ),
-            buttons=tuple((b,) for b in known)
-            + (
-                _nav(
-                    "contacts", _b(T("Done"), "contacts", "done"), _b(T("Skip"), "contacts", "skip")
-                ),
-            ),
-        )
-    if step == "checkin":
-        return Reply(
-            Lines(head, T("Check in: send your location pin and any photos, or skip.")),
-            buttons=(
-                _nav("checkin", _b(T("Done"), "checkin", "done"), _b(T("Skip"), "checkin", "skip")),
-            ),
-            keyboard=((KeyButton(T("📍 Send my location"), request_location=True),),),
-        )
-    if step == "followup":
-        return Reply(
-            Lines(
-                head,
-                T(
-                    "When will you follow up? "
-                    "E.g. “tomorrow 10:00”, “in 3 days”, “2026-12-05 15:00”."
-                ),
-            ),
-            buttons=(_nav("followup", _b(T("No follow-up"), "followup", "skip")),),
-        )
-    return summary(ctx)
-
-
-def summary(ctx: Ctx) -> Reply:
-    d = ctx.data
-    lines: list[Text] = [
-        _header("confirm"),
-        T("<b>Visit to {customer}</b>", customer=d["customer_name"]),
-        T("Visit type: {kind}", kind=VISIT_KIND[d.get("kind") or "onsite"]),
-    ]
-    if d.get("purpose"):
-        lines.append(T("Purpose: {purpose}", purpose=PURPOSE.get(d["purpose"], Raw(d["purpose"]))))
-    lines.append(T("Outcome: {outcome}", outcome=d.get("outcome") or ""))
-    if d.get("contacts"):
-        lines.append(T("Met: {names}", names=", ".join(d["contacts"])))
-    if d.get("lat") is not None:
-        if d.get("distance_m") is None:
-            lines.append(T("📍 Checked in (the customer has no address point)"))
-        elif d.get("far"):
-            lines.append(
-                T("📍 Checked in {m} m from the customer's address ⚠️", m=round(d["distance_m"]))
-            )
-        else:
-            lines.append(
-                T("📍 Checked in {m} m from the customer's address", m=round(d["distance_m"]))
-            )
-    if d.get("photos"):
-        lines.append(T("Photos: {n}", n=len(d["photos"])))
-    lines.append(
-        T("Follow-up: {when}", when=datetime.fromisoformat(d["followup_at"]))
-        if d.get("followup_at")
-        else T("Follow-up: none")
-    )
-    return Reply(
-        Lines(*lines),
-        buttons=(
-            (
-                _b(T("✅ Save"), "confirm", "save"),
-                _b(T("✏️ Edit"), "confirm", "edit"),
-                _b(T("✖ Cancel"), "confirm", "cancel"),
-            ),
-        ),
-    )
-
-
 def _go(ctx: Ctx, step: str, *before: Reply) -> Step:
-    return Step.to(f"visit.{step}", *before, _prompt(ctx, step))
+    return Step.to(f"visit.{step}", *before, cards.prompt(ctx, step))
 
 
 def _next(ctx: Ctx, step: str) -> Step:
@@ -169,11 +51,11 @@ def _next(ctx: Ctx, step: str) -> Step:
     if ctx.data.get("editing"):
         ctx.data["editing"] = False
         return _go(ctx, "confirm")
-    return _go(ctx, ORDER[ORDER.index(step) + 1])
+    return _go(ctx, cards.ORDER[cards.ORDER.index(step) + 1])
 
 
 def _back(ctx: Ctx, step: str) -> Step:
-    return _go(ctx, ORDER[max(ORDER.index(step) - 1, 0)])
+    return _go(ctx, cards.ORDER[max(cards.ORDER.index(step) - 1, 0)])
 
 
 async def _editable(ctx: Ctx, customer_id: int) -> Customer | None:
@@ -202,9 +84,10 @@ async def start(ctx: Ctx, preset: dict[str, Any] | None = None) -> Step:
     step.replies[-1] = Reply(
         step.replies[-1].text,
         buttons=tuple(
-            (_b(Raw(f"{c.name} · {c.customer_class}"), "customer", str(c.id)),) for c in recent
+            (cards.button(Raw(f"{c.name} · {c.customer_class}"), "customer", str(c.id)),)
+            for c in recent
         )
-        + ((_b(T("➕ New customer"), "customer", "new"),),),
+        + ((cards.button(T("➕ New customer"), "customer", "new"),),),
     )
     return step
 
@@ -277,19 +160,23 @@ async def pick_customer(ctx: Ctx, query: str) -> Step:
             Reply(
                 T("No customer of yours matches “{query}”.", query=query),
                 buttons=(
-                    (_b(T("➕ Register “{name}”", name=query[:40]), "customer", "register"),),
-                    (_b(T("✖ Cancel"), "customer", "cancel"),),
+                    (
+                        cards.button(
+                            T("➕ Register “{name}”", name=query[:40]), "customer", "register"
+                        ),
+                    ),
+                    (cards.button(T("✖ Cancel"), "customer", "cancel"),),
                 ),
             ),
         )
     buttons = tuple(
-        (_b(Raw(f"{c.name} · {c.customer_class}"), "customer", str(c.id)),) for c in found
+        (cards.button(Raw(f"{c.name} · {c.customer_class}"), "customer", str(c.id)),) for c in found
     )
     return Step.to(
         "visit.customer",
         Reply(
             T("Several customers match “{query}”; which one?", query=query),
-            buttons=buttons + ((_b(T("➕ New customer"), "customer", "new"),),),
+            buttons=buttons + ((cards.button(T("➕ New customer"), "customer", "new"),),),
         ),
     )
 
@@ -298,7 +185,7 @@ async def kind_step(ctx: Ctx) -> Step:
     if ctx.choice == "back":
         return _back(ctx, "kind")
     if ctx.choice not in set(VisitKind):
-        return ctx.stay(Reply(T("Please choose one of the buttons.")), _prompt(ctx, "kind"))
+        return ctx.stay(Reply(T("Please choose one of the buttons.")), cards.prompt(ctx, "kind"))
     ctx.data["kind"] = ctx.choice
     return _next(ctx, "kind")
 
@@ -400,18 +287,11 @@ async def followup_step(ctx: Ctx) -> Step:
     text = (ctx.inbound.text or "").strip()
     when = parse_when(text, ctx.now(), ctx.who.tz) if text else None
     if when is None:
-        return ctx.stay(Reply(_unreadable_date(text)))
+        return ctx.stay(Reply(cards.unreadable_date(text)))
     if when <= ctx.now():
         return ctx.stay(Reply(T("That time has already passed; please give a future time.")))
     ctx.data["followup_at"] = when.isoformat()
     return _next(ctx, "followup")
-
-
-def _unreadable_date(text: str) -> T:
-    return T(
-        "I could not read “{text}” as a date. Try “tomorrow 10:00” or “2026-12-05”.",
-        text=text[:100],
-    )
 
 
 async def confirm_step(ctx: Ctx) -> Step:
@@ -427,22 +307,22 @@ async def confirm_step(ctx: Ctx) -> Step:
             "checkin": T("Check-in"),
             "followup": T("Follow-up"),
         }
-        buttons = [_b(label, "edit", key) for key, label in fields.items()]
+        buttons = [cards.button(label, "edit", key) for key, label in fields.items()]
         return Step.to(
             "visit.edit",
             Reply(
                 T("What do you want to change?"),
                 buttons=tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-                + ((_b(T("⬅ Back"), "edit", "back"),),),
+                + ((cards.button(T("⬅ Back"), "edit", "back"),),),
             ),
         )
     if ctx.choice != "save":
-        return ctx.stay(Reply(T("Please choose one of the buttons.")), summary(ctx))
+        return ctx.stay(Reply(T("Please choose one of the buttons.")), cards.summary(ctx))
     return await _save(ctx)
 
 
 async def edit_step(ctx: Ctx) -> Step:
-    if ctx.choice == "back" or ctx.choice not in EDITABLE:
+    if ctx.choice == "back" or ctx.choice not in cards.EDITABLE:
         return _go(ctx, "confirm")
     ctx.data["editing"] = True
     return _go(ctx, ctx.choice)
@@ -491,7 +371,11 @@ async def _save(ctx: Ctx) -> Step:
 
 
 COMMANDS = [Command("visit", FIELD, start, T("register a visit"), menu_label=T("📝 Log a visit"))]
+
+
 ACTIONS = [Action("visit_for", FIELD, start_for_customer, obj_kind="customer_edit")]
+
+
 FLOWS = [
     Flow(
         "visit",

@@ -1,0 +1,116 @@
+"""Staff's view of requests: /tickets with filters and pages, and one request in full."""
+
+from __future__ import annotations
+
+from bot.types import Button, Lines, Reply, T, Text
+from crm.models import Staff, Ticket
+from crm.services import desk
+from crm.services.tickets import OPEN
+from handlers import desk_notes
+from handlers.base import STAFF, Action, Command, Ctx, Step
+from handlers.labels import TICKET_KIND, TICKET_STATUS, label
+
+FILTERS = {
+    "open": T("Open"),
+    "mine": T("Mine"),
+    "breached": T("Overdue"),
+    "complaint": T("Complaints"),
+    "fault": T("Faults"),
+}
+
+
+async def show(ctx: Ctx) -> Step:
+    assert ctx.obj_id is not None
+    ticket = await ctx.session.get(Ticket, ctx.obj_id)
+    if ticket is None:
+        return ctx.stay(Reply(T("This request no longer exists.")))
+    owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+    lines: list[Text] = [
+        T(
+            "<b>{number}</b> · {kind} · {status}",
+            number=ticket.number,
+            kind=label(TICKET_KIND, ticket.kind),
+            status=label(TICKET_STATUS, ticket.status),
+        ),
+        T("“{text}”", text=ticket.text),
+        T("Handled by: {name}", name=owner.name if owner else T("nobody yet")),
+        T("First answer due {when}.", when=ticket.first_response_due),
+        T("Resolution due {when}.", when=ticket.resolution_due),
+    ]
+    for m in (await desk.thread(ctx.session, ticket.id))[1:]:
+        if m.author_kind != "system" and m.text:
+            who = T("Customer") if m.author_kind == "customer" else T("Staff")
+            lines.append(T("{who} · {when}: {text}", who=who, when=m.created_at, text=m.text[:200]))
+    if ticket.rating:
+        lines.append(T("Rated {score}/5", score=ticket.rating))
+    buttons = desk_notes.staff_buttons(ticket) if ticket.status in OPEN else ()
+    return ctx.stay(Reply(Lines(*lines), buttons=buttons))
+
+
+async def list_command(ctx: Ctx) -> Step:
+    return await _list(ctx, "open", 0)
+
+
+async def list_action(ctx: Ctx) -> Step:
+    flt, _, page = (ctx.choice or "open-0").partition("-")
+    if flt not in FILTERS or not page.isdigit():
+        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+    return await _list(ctx, flt, int(page))
+
+
+async def _list(ctx: Ctx, flt: str, page: int) -> Step:
+    staff = ctx.who.staff
+    assert staff is not None
+    result = await desk.staff_list(ctx.session, staff, flt, page, ctx.now())
+    filters = tuple(
+        Button(T("• {name}", name=label) if key == flt else label, f"tl:0:{key}-0")
+        for key, label in FILTERS.items()
+    )
+    nav: list[Button] = []
+    if result.page > 0:
+        nav.append(Button(T("◀ Newer"), f"tl:0:{flt}-{result.page - 1}"))
+    if result.page + 1 < result.pages:
+        nav.append(Button(T("Older ▶"), f"tl:0:{flt}-{result.page + 1}"))
+    items = tuple(
+        (
+            Button(
+                T(
+                    "{number} · {kind} · {status}",
+                    number=t.number,
+                    kind=label(TICKET_KIND, t.kind),
+                    status=label(TICKET_STATUS, t.status),
+                ),
+                f"tk:{t.id}",
+            ),
+        )
+        for t in result.tickets
+    )
+    head = (
+        T(
+            "Requests ({filter}): {total}, page {page} of {pages}",
+            filter=FILTERS[flt],
+            total=result.total,
+            page=result.page + 1,
+            pages=result.pages,
+        )
+        if result.total
+        else T("No requests here.")
+    )
+    return ctx.stay(
+        Reply(head, buttons=(filters[:3], filters[3:], *items, *((tuple(nav),) if nav else ())))
+    )
+
+
+COMMANDS = [
+    Command(
+        "tickets",
+        STAFF,
+        list_command,
+        T("list open customer requests"),
+        menu_label=T("📥 Requests"),
+    ),
+]
+ACTIONS = [
+    Action("tk", STAFF, show, obj_kind="ticket"),
+    Action("tl", STAFF, list_action),
+]
