@@ -32,6 +32,18 @@ def scrub(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+class ScrubFilter(logging.Filter):
+    """The same scrubbing for the libraries' own stdlib logs (aiogram, asyncio, alembic...)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _scrub_value(record.getMessage())
+        record.args = ()
+        if record.exc_info:
+            record.exc_text = _scrub_value(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
 class _StderrLogger:
     """Looks sys.stderr up at each write, so a replaced stream (tests, daemons) is honoured."""
 
@@ -47,7 +59,10 @@ def _stderr_logger(*_args: Any) -> _StderrLogger:
 
 def setup(level: str = "INFO", json: bool = True) -> None:
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
-    for noisy in ("aiogram", "telegram", "httpx", "apscheduler", "sqlalchemy"):
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, ScrubFilter) for f in handler.filters):
+            handler.addFilter(ScrubFilter())
+    for noisy in ("aiogram", "telegram", "httpx", "apscheduler", "sqlalchemy", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(

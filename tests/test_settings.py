@@ -27,6 +27,12 @@ def test_invalid_setting_names_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
         load(_env_file=None)
 
 
+def test_bad_api_url_names_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_TELEGRAM_API_URL", "localhost:8081")
+    with pytest.raises(SettingsError, match="CRM_TELEGRAM_API_URL"):
+        load(_env_file=None)
+
+
 def test_dotenv_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env = tmp_path / ".env"
     env.write_text("CRM_LOCALE=en\nCRM_TELEGRAM_TOKEN=123456:abc\n")
