@@ -3,7 +3,14 @@
 from crm.models.care import CareCampaign, CareDelivery
 from crm.models.customers import Contact, Customer, CustomerChange
 from crm.models.people import CustomerUser, Invite, Staff
-from crm.models.runtime import AuditLog, ConversationState, KeyValue, OutboxMessage, ProcessedUpdate
+from crm.models.runtime import (
+    AuditLog,
+    ConversationState,
+    KeyValue,
+    OutboxMessage,
+    ProcessedUpdate,
+    UnreachableChat,
+)
 from crm.models.sales import FollowUp, Visit, VisitPlan
 from crm.models.tickets import Ticket, TicketMessage
 
@@ -24,6 +31,7 @@ __all__ = [
     "Staff",
     "Ticket",
     "TicketMessage",
+    "UnreachableChat",
     "Visit",
     "VisitPlan",
 ]

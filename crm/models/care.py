@@ -37,4 +37,7 @@ class CareDelivery(Base):
     kind: Mapped[str] = mapped_column(String(12))
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
+    # queued, sent, failed, unreachable, opted_out, held_cap, held_quiet: the campaign's figures.
+    status: Mapped[str] = mapped_column(String(12), default="queued", index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

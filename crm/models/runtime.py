@@ -36,6 +36,8 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(300))
     late: Mapped[bool] = mapped_column(default=False)
+    # Taken again after a sender's lease ran out: it may have been sent twice (counted, not lost).
+    retaken: Mapped[bool] = mapped_column(default=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -76,6 +78,16 @@ class AuditLog(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UnreachableChat(Base):
+    """A chat that blocked the bot (403): nothing more is sent there until it writes again."""
+
+    __tablename__ = "unreachable_chat"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class KeyValue(Base):
