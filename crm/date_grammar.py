@@ -1,0 +1,90 @@
+"""The grammar of a whole date phrase, for crm.dates: a date, a part of the day and a time.
+
+Each part is optional; the date comes first ("明天下午3点", "Friday 3pm") or after the time
+("3pm Friday", "at 10 on Dec 3"). crm.date_rules reads the date, crm.date_clock the time.
+
+The rules, all in the rep's time zone:
+- A time without a date (下午3点, 3pm): today if still ahead, otherwise tomorrow.
+- An explicit date in the past (今天8点 at 10:00) is returned as parsed; the caller decides.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+
+from crm.date_clock import CLOCK, PART, clock_of, part_of, time_of_day
+from crm.date_rules import DATE, Day, date_of
+from crm.date_words import EN_START
+
+_ON = rf"(?:{EN_START}(?:on|by)\s+)?"  # "on Friday": left out of the phrase found
+_SEP = r"[\s,，]*"
+# One phrase: a date, a part of the day, a time, each optional but in this order...
+_WHEN = re.compile(
+    rf"{_ON}(?P<date>{DATE})?{_SEP}(?P<part_all>{PART})?{_SEP}(?P<clock>{CLOCK})?", re.IGNORECASE
+)
+# ... or a time followed by its date ("3pm Friday", "at 10 on Dec 3").
+_DATE_AFTER = re.compile(rf"{_SEP}{_ON}(?P<date>{DATE})", re.IGNORECASE)
+# Words that may surround a date without changing it: 大概明天, 周五前, "by Friday", "Friday-ish".
+_FILLER_BEFORE = re.compile(r"(?:在|于|约|大概|大约|预计|大约在|on|by|around|about)?", re.I)
+_FILLER_AFTER = re.compile(
+    r"(?:左右|前后|之前|以前|前|或者更早|or\s+so|-?ish|at\s+the\s+latest)?", re.I
+)
+
+
+def _is_filler(text: str, filler: re.Pattern[str]) -> bool:
+    """True if text is only filler words, spaces, punctuation or emoji."""
+    text = "".join(" " if unicodedata.category(c)[0] in "PSZC" else c for c in text)
+    return filler.fullmatch(text.strip()) is not None
+
+
+def _resolve(
+    m: re.Match[str], date_match: re.Match[str] | None, local_now: datetime
+) -> datetime | None:
+    today = local_now.date()
+    day = Day(today, roll=1)  # a time alone: today, or tomorrow once it has passed
+    if date_match is not None:
+        found = date_of(date_match, today)
+        if found is None:
+            return None
+        day = found
+    clock = clock_of(m) if m["clock"] else None
+    if clock is not None and clock.bare and date_match is not m:
+        return None  # "3" alone, or "3 Friday", is not a time
+    offset = time_of_day(part_of(m) or day.part, clock)
+    if offset is None:
+        return None
+    result = datetime.combine(day.day, time()) + offset
+    while day.roll and result <= local_now:
+        result += timedelta(days=day.roll)
+    return result
+
+
+def scan(text: str, local_now: datetime) -> Iterator[tuple[int, int, datetime]]:
+    """Every date phrase the grammar finds in text: (start, end, local naive datetime)."""
+    for m in _WHEN.finditer(text):
+        found = [g for g in ("date", "part_all", "clock") if m[g]]
+        if not found:
+            continue
+        start, end = m.start(found[0]), m.end(found[-1])
+        date_match: re.Match[str] | None = m if m["date"] else None
+        if date_match is None:
+            after = _DATE_AFTER.match(text, end)
+            if after is not None:
+                date_match, end = after, after.end()
+        when = _resolve(m, date_match, local_now)
+        if when is not None:
+            yield start, end, when
+
+
+def grammar(text: str, local_now: datetime) -> datetime | None:
+    """The grammar's reading of text, if one phrase makes up all of it."""
+    first = next(scan(text, local_now), None)
+    if first is None:
+        return None
+    start, end, when = first
+    if _is_filler(text[:start], _FILLER_BEFORE) and _is_filler(text[end:], _FILLER_AFTER):
+        return when
+    return None

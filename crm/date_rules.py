@@ -1,0 +1,255 @@
+"""Which day a date phrase means, for crm.dates: one rule per phrasing, in Chinese and English.
+
+The rules, all in the rep's time zone:
+- A date without a year (12月3日, Dec 3, 5号, the 5th) is its next occurrence, today included.
+- 周五 / 星期五 / Friday: the first such day whose time (given or default) is still ahead; so on a
+  Tuesday at 09:00 "周二" is next Tuesday, "周二下午" this afternoon.
+- 下周二 / 下星期二 / 下礼拜二: Tuesday of the next calendar week (weeks start on Monday), as
+  Chinese speakers mean it; 这周二/本周二 is this week's, even if already past. English "next
+  Tuesday" keeps dateparser's meaning, the coming Tuesday (today excluded); "this Friday" is the
+  coming Friday, today included.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from crm.date_words import (
+    COUNT,
+    EN_END,
+    EN_START,
+    MONTH_EN,
+    MONTHS,
+    NUM,
+    ORDINAL,
+    RELATIVE_DAYS,
+    WEEKDAY_EN,
+    WEEKDAYS,
+    number,
+    words,
+)
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    roll: int = 0  # days to add while the result is not after now (weekdays 7, times alone 1)
+    part: str | None = None  # a part of the day the word implies (今晚 → 晚上)
+
+
+_Resolve = Callable[[re.Match[str], date], "Day | None"]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    pattern: str
+    resolve: _Resolve
+
+
+def _next_date(today: date, month: int, day: int, year: int | None = None) -> date | None:
+    """The date; without a year its next occurrence, today included (29 Feb waits for a leap)."""
+    if year is not None:
+        return _safe_date(year, month, day)
+    for y in range(today.year, today.year + 9):
+        candidate = _safe_date(y, month, day)
+        if candidate is not None and candidate >= today:
+            return candidate
+    return None
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _month_day(today: date, day: int, months_ahead: int) -> date | None:
+    """Day `day` of the month `months_ahead` from now; this month's only if not yet past."""
+    for ahead in range(months_ahead, months_ahead + 12):
+        year, month = divmod(today.month - 1 + ahead, 12)
+        candidate = _safe_date(today.year + year, month + 1, day)
+        if months_ahead and ahead == months_ahead and candidate is None:
+            return None  # 下个月31号 in a 30-day month is a mistake, not "some later month"
+        if candidate is not None and candidate >= today:
+            return candidate
+    return None
+
+
+def _iso(m: re.Match[str], today: date) -> Day | None:
+    found = _safe_date(int(m["iso_y"]), int(m["iso_m"]), int(m["iso_d"]))
+    return Day(found) if found else None
+
+
+def _zh_month_day(m: re.Match[str], today: date) -> Day | None:
+    month, day = number(m["zmd_m"]), number(m["zmd_d"])
+    found = _next_date(today, month, day) if month and day else None
+    return Day(found) if found else None
+
+
+def _en_month_day(m: re.Match[str], today: date) -> Day | None:
+    month = MONTHS[m["emd_mon"].lower().rstrip(".")]
+    year = int(m["emd_y"]) if m["emd_y"] else None
+    found = _next_date(today, month, int(m["emd_d"]), year)
+    return Day(found) if found else None
+
+
+def _en_day_month(m: re.Match[str], today: date) -> Day | None:
+    month = MONTHS[m["edm_mon"].lower().rstrip(".")]
+    year = int(m["edm_y"]) if m["edm_y"] else None
+    found = _next_date(today, month, int(m["edm_d"]), year)
+    return Day(found) if found else None
+
+
+def _count_later(m: re.Match[str], today: date) -> Day | None:
+    count = number(m["cl_n"] or m["in_n"])
+    unit = (m["cl_unit"] or m["in_unit"]).lower()
+    if count is None:
+        return None
+    days = count * 7 if any(w in unit for w in ("周", "星期", "礼拜", "week")) else count
+    return Day(today + timedelta(days=days))
+
+
+def _zh_next_month(m: re.Match[str], today: date) -> Day | None:
+    day = number(m["znm_d"])
+    found = _month_day(today, day, months_ahead=1) if day else None
+    return Day(found) if found else None
+
+
+def _en_day_of_month(m: re.Match[str], today: date) -> Day | None:
+    next_month = bool(m["edom_nm1"] or m["edom_nm2"])
+    found = _month_day(today, int(m["edom_d"]), months_ahead=int(next_month))
+    return Day(found) if found else None
+
+
+def _zh_day_of_month(m: re.Match[str], today: date) -> Day | None:
+    day = number(m["zdom_d"])
+    found = _month_day(today, day, months_ahead=0) if day else None
+    return Day(found) if found else None
+
+
+def _monday(today: date) -> date:
+    return today - timedelta(days=today.weekday())
+
+
+def _coming(today: date, weekday: int) -> date:
+    """The next date with this weekday, today included."""
+    return today + timedelta(days=(weekday - today.weekday()) % 7)
+
+
+def _zh_weekday(m: re.Match[str], today: date) -> Day:
+    weekday = WEEKDAYS[m["zw_d"]]
+    weeks = {"下下": 2, "下": 1, "这": 0, "本": 0, "上": -1}.get(m["zw_prefix"] or "")
+    if weeks is None:  # 周五: the coming one, rolled a week on if its time has passed
+        return Day(_coming(today, weekday), roll=7)
+    return Day(_monday(today) + timedelta(weeks=weeks, days=weekday))
+
+
+def _en_weekday_next_week(m: re.Match[str], today: date) -> Day:
+    weekday = WEEKDAYS[(m["enw_d1"] or m["enw_d2"]).lower().rstrip(".")]
+    return Day(_monday(today) + timedelta(weeks=1, days=weekday))
+
+
+def _en_weekday(m: re.Match[str], today: date) -> Day:
+    weekday = WEEKDAYS[m["ewd_d"].lower().rstrip(".")]
+    prefix = " ".join((m["ewd_prefix"] or "").lower().split())
+    if prefix in ("next", "coming", "this coming"):  # dateparser's "next": today excluded
+        return Day(_coming(today + timedelta(days=1), weekday))
+    if prefix == "this":
+        return Day(_coming(today, weekday))
+    return Day(_coming(today, weekday), roll=7)
+
+
+def _next_period(m: re.Match[str], today: date) -> Day:
+    """下周 / next week: a week from today; 下个月 / next month: its first day (as dateparser)."""
+    if "月" in m["np_unit"] or "month" in m["np_unit"].lower():
+        return Day(_month_day(today, 1, months_ahead=1) or today)
+    return Day(today + timedelta(weeks=1))
+
+
+def _relative_day(m: re.Match[str], today: date) -> Day:
+    word = " ".join(m["rel"].lower().split()).removeprefix("the ")
+    days, part = RELATIVE_DAYS[word]
+    return Day(today + timedelta(days=days), part=part)
+
+
+# Order matters where two rules can start at the same place: 3日后 is a count, not the 3rd;
+# 12月3日 is a month and a day, not the 12th.
+DATE_RULES = [
+    _Rule(
+        "iso",
+        r"(?<!\d)(?P<iso_y>\d{4})\s*[-/.年]\s*(?P<iso_m>\d{1,2})\s*[-/.月]\s*(?P<iso_d>\d{1,2})"
+        r"(?!\d)\s*[日号]?",
+        _iso,
+    ),
+    _Rule("zh_month_day", rf"(?P<zmd_m>{NUM})\s*月\s*(?P<zmd_d>{NUM})\s*[日号]?", _zh_month_day),
+    _Rule(
+        "en_month_day",
+        rf"(?P<emd_mon>{MONTH_EN})\s*(?P<emd_d>\d{{1,2}}){ORDINAL}?(?!\d){EN_END}"
+        rf"(?:,?\s*(?P<emd_y>\d{{4}})(?![\d:]))?",
+        _en_month_day,
+    ),
+    _Rule(
+        "en_day_month",
+        rf"{EN_START}(?P<edm_d>\d{{1,2}}){ORDINAL}?\s*(?:of\s+)?(?P<edm_mon>{MONTH_EN})"
+        rf"(?:,?\s*(?P<edm_y>\d{{4}})(?![\d:]))?",
+        _en_day_month,
+    ),
+    _Rule(
+        "count_later",
+        rf"(?:(?P<cl_n>{COUNT})\s*(?P<cl_unit>天|日|周|个?星期|个?礼拜|days?{EN_END}|weeks?{EN_END})"
+        rf"\s*(?:以后|之后|后|later{EN_END}|from\s+now{EN_END})"
+        rf"|{EN_START}in\s+(?P<in_n>{COUNT})\s+(?P<in_unit>days?|weeks?){EN_END})",
+        _count_later,
+    ),
+    _Rule("zh_next_month", rf"下个?月\s*(?P<znm_d>{NUM})\s*[号日]", _zh_next_month),
+    _Rule(
+        "en_day_of_month",
+        rf"(?:{EN_START}(?P<edom_nm1>next\s+month)\s+(?:on\s+)?)?(?:{EN_START}the\s+)?"
+        rf"{EN_START}(?P<edom_d>\d{{1,2}}){ORDINAL}{EN_END}"
+        rf"(?:\s+(?:of\s+)?(?P<edom_nm2>next\s+month))?",
+        _en_day_of_month,
+    ),
+    _Rule("zh_day_of_month", rf"(?P<zdom_d>{NUM})\s*[号日]", _zh_day_of_month),
+    _Rule(
+        "zh_weekday",
+        r"(?P<zw_prefix>下下|下|这|本|上)?\s*个?(?:周|星期|礼拜)(?P<zw_d>[一二三四五六日天1-7])",
+        _zh_weekday,
+    ),
+    _Rule(
+        "en_weekday_next_week",
+        rf"{EN_START}(?:next\s+week\s+(?:on\s+)?(?P<enw_d1>{WEEKDAY_EN})"
+        rf"|(?P<enw_d2>{WEEKDAY_EN})\s+(?:of\s+)?next\s+week{EN_END})",
+        _en_weekday_next_week,
+    ),
+    _Rule(
+        "en_weekday",
+        rf"(?:{EN_START}(?P<ewd_prefix>this\s+coming|this|next|coming)\s+)?(?P<ewd_d>{WEEKDAY_EN})",
+        _en_weekday,
+    ),
+    _Rule(
+        "next_period",
+        rf"(?P<np_unit>下个?月|下周|下星期|下礼拜|{EN_START}next\s+(?:month|week){EN_END})",
+        _next_period,
+    ),
+    _Rule(
+        "relative",
+        rf"(?P<rel>{words(RELATIVE_DAYS)}|{EN_START}the\s+day\s+after\s+tomorrow{EN_END})",
+        _relative_day,
+    ),
+]
+
+
+DATE = "|".join(f"(?P<{r.name}>{r.pattern})" for r in DATE_RULES)
+
+
+def date_of(m: re.Match[str], today: date) -> Day | None:
+    """The day of a match of DATE, by the rule that matched; None if it names no real day."""
+    for rule in DATE_RULES:
+        if m[rule.name] is not None:
+            return rule.resolve(m, today)
+    return None
