@@ -7,7 +7,7 @@ lives in the conversation state, so an interrupted rep finds it again, even afte
 
 from __future__ import annotations
 
-from bot.types import Raw, Reply, T
+from bot.types import Reply, T
 from crm.models import Customer
 from crm.services import access
 from crm.services import customers as customer_svc
@@ -54,7 +54,8 @@ async def _pin(ctx: Ctx, lat: float, lon: float) -> Step:
         return ctx.stay(Reply(T("None of your customers is within {m} m of this pin.", m=radius)))
     ctx.data = {"lat": lat, "lon": lon}
     buttons = tuple(
-        (flow_button(Raw(f"{c.name} · {round(d)} m"), "checkin.pick", str(c.id)),) for c, d in near
+        (flow_button(T("{name} · {m} m", name=c.name, m=round(d)), "checkin.pick", str(c.id)),)
+        for c, d in near
     )
     return Step.to("checkin.pick", Reply(T("Check in at which customer?"), buttons=buttons))
 

@@ -73,8 +73,9 @@ def prompt(ctx: Ctx, step: str) -> Reply:
             ),
         )
     if step == "checkin":
+        pinned = (T("📍 Your location is already recorded."),) if d.get("lat") is not None else ()
         return Reply(
-            Lines(head, T("Check in: send your location pin and any photos, or skip.")),
+            Lines(head, T("Check in: send your location pin and any photos, or skip."), *pinned),
             buttons=(
                 nav(
                     "checkin",
@@ -109,7 +110,9 @@ def summary(ctx: Ctx) -> Reply:
         lines.append(T("Purpose: {purpose}", purpose=PURPOSE.get(d["purpose"], Raw(d["purpose"]))))
     lines.append(T("Outcome: {outcome}", outcome=d.get("outcome") or ""))
     if d.get("contacts"):
-        lines.append(T("Met: {names}", names=", ".join(d["contacts"])))
+        # Chinese lists names with 、, not a comma.
+        sep = "、" if ctx.who.locale.startswith("zh") else ", "
+        lines.append(T("Met: {names}", names=sep.join(d["contacts"])))
     if d.get("lat") is not None:
         if d.get("distance_m") is None:
             lines.append(T("📍 Checked in (the customer has no address point)"))

@@ -38,6 +38,7 @@ async def log_visit(
         purpose=purpose,
         outcome=outcome,
         visited_at=when,
+        created_at=when,
         contacts_met=contacts_met,
         lat=lat,
         lon=lon,
@@ -55,6 +56,7 @@ async def log_visit(
             visit_id=visit.id,
             note=followup_note,
             due_at=followup_at,
+            created_at=when,
         )
         session.add(followup)
     renew_claim(customer, staff, when, claim_days)
