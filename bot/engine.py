@@ -86,6 +86,9 @@ class Engine:
             if not await runtime.mark_processed(session, inbound.channel, inbound.update_id, now):
                 log.info("update_duplicate", channel=inbound.channel, update_id=inbound.update_id)
                 return []
+            if inbound.chat_type != "private" and not await self._is_staff(session, inbound):
+                # Customers are served in private chats only; a group is the staff's queue.
+                return []
             who = await self._identify(session, inbound)
             render = Renderer(who.locale, who.tz)
             if who.staff is not None and not who.staff.active:
@@ -127,6 +130,10 @@ class Engine:
                 render_reply(r, render, inbound.chat_id, inbound.callback_message_id)
                 for r in step.replies
             ]
+
+    async def _is_staff(self, session: AsyncSession, inbound: Inbound) -> bool:
+        found = await session.scalar(select(Staff.id).where(Staff.tg_user_id == inbound.user_id))
+        return found is not None
 
     async def _identify(self, session: AsyncSession, inbound: Inbound) -> Identity:
         staff = await session.scalar(select(Staff).where(Staff.tg_user_id == inbound.user_id))

@@ -149,3 +149,25 @@ async def test_flood_limit_answers_once_then_drops(app: App) -> None:
     # A minute later the user is heard again.
     app.clock.advance(timedelta(minutes=1))
     assert len(await app.engine.handle(msg("/help", user=557))) == 1
+
+
+async def test_customers_are_served_in_private_chats_only(app: App, chat: Transcript) -> None:
+    from crm.models import CustomerUser
+
+    group = -100123
+    replies = await app.engine.handle(msg("/start", user=777, chat_type="group"))
+    assert replies == []
+    async with app.sessions() as s:
+        assert await s.scalar(select(CustomerUser).where(CustomerUser.tg_user_id == 777)) is None
+    # Staff act in the queue group; the answer goes to the group.
+    replies = await app.engine.handle(
+        Inbound(
+            channel="test",
+            update_id=88001,
+            chat_id=group,
+            user_id=1005,
+            text="/help",
+            chat_type="supergroup",
+        )
+    )
+    assert len(replies) == 1 and replies[0].chat_id == group
