@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot import import_cli
 from bot import logging as logs
 from bot.settings import Settings, SettingsError, load
 from crm.rules import Rules
@@ -45,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--customer", type=int, metavar="ID", help="link a customer's Telegram")
     inv.add_argument("--name", help="the staff member's name (required with --role)")
     inv.add_argument("--manager", metavar="HANDLE", help="their manager's handle")
+
+    import_cli.add_parser(sub)
 
     exp = sub.add_parser("export", help="write customers, visits, follow-ups or tickets")
     db_opt(exp)
@@ -90,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             args.out.write_bytes(data)
             print(f"wrote {count} {args.kind} to {args.out}", file=sys.stderr)
         return 0
+    if args.command == "import":
+        return import_cli.run(args, settings)
     if args.command == "invite":
         return asyncio.run(_invite(settings, rules, args))
     if args.command == "run":

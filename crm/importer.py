@@ -1,0 +1,171 @@
+"""Importing customers and contacts from CSV or XLSX, with Chinese or English headers.
+
+A preview first says what would be created, updated or rejected and why; applying it upserts by
+external id, else by phone, so importing the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from openpyxl import load_workbook
+
+from crm.enums import ContactRole, CustomerClass, Stage
+from crm.phones import normalise
+
+# Canonical column → the headers people actually use for it (compared case-insensitively).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "external_id": ("external_id", "external id", "id", "客户编号", "编号", "户号"),
+    "name": ("name", "customer", "company", "customer name", "客户名称", "名称", "客户", "公司"),
+    "phone": ("phone", "mobile", "tel", "电话", "手机", "联系电话", "手机号"),
+    "customer_class": ("class", "customer class", "等级", "客户等级", "分类", "客户分类"),
+    "stage": ("stage", "阶段", "客户阶段"),
+    "owner": ("owner", "rep", "sales rep", "负责人", "客户经理", "业务员"),
+    "industry": ("industry", "行业"),
+    "address": ("address", "地址"),
+    "area": ("area", "district", "区域", "片区"),
+    "annual_value": ("annual value", "annual_value", "volume", "年业务量", "年交易额", "年产值"),
+    "tags": ("tags", "标签"),
+    "source": ("source", "来源"),
+    "contact_name": ("contact", "contact name", "联系人", "联系人姓名"),
+    "contact_phone": ("contact phone", "联系人电话", "联系人手机"),
+    "contact_role": ("contact role", "联系人角色"),
+}
+ALIASES = {alias.lower(): key for key, aliases in HEADERS.items() for alias in aliases}
+CUSTOMER_FIELDS = (
+    "name",
+    "phone",
+    "customer_class",
+    "stage",
+    "industry",
+    "address",
+    "area",
+    "annual_value",
+    "tags",
+    "source",
+)
+CLASS_WORDS = {"a": "A", "b": "B", "c": "C", "重点": "A", "普通": "B", "小": "C", "一般": "C"}
+ROLE_WORDS = {
+    "决策人": "decision_maker",
+    "影响人": "influencer",
+    "支持者": "supporter",
+    "使用者": "user",
+}
+MAX_ROWS = 50_000
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (not the problem of a single row)."""
+
+
+@dataclass
+class Row:
+    number: int  # as a person counts them in the file: the header is row 1
+    values: dict[str, Any]
+
+
+@dataclass
+class Rejected:
+    number: int
+    reason: str  # a key: missing_name, bad_phone, unknown_owner, duplicate_in_file, bad_class…
+    detail: str = ""
+
+
+@dataclass
+class Preview:
+    create: list[Row] = field(default_factory=list)
+    update: list[tuple[int, Row]] = field(default_factory=list)  # (customer id, row)
+    unchanged: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+
+
+def read_rows(data: bytes, filename: str) -> tuple[list[Row], list[str]]:
+    """Rows with canonical keys, and the headers that matched no column."""
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds for a bad file)
+            raise ImportFileError(f"not a readable XLSX file: {exc.__class__.__name__}") from None
+        raw = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+    elif name.endswith(".csv"):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("gb18030", errors="strict")  # what Excel in China saves
+        raw = list(csv.reader(io.StringIO(text)))
+    else:
+        raise ImportFileError("send a .csv or .xlsx file")
+    if not raw:
+        raise ImportFileError("the file is empty")
+    if len(raw) > MAX_ROWS + 1:
+        raise ImportFileError(f"at most {MAX_ROWS} rows at a time")
+    header = [str(h or "").strip() for h in raw[0]]
+    keys = [ALIASES.get(h.lower()) for h in header]
+    if "name" not in keys:
+        raise ImportFileError("no name column (name / 客户名称)")
+    unknown = [h for h, k in zip(header, keys, strict=True) if h and k is None]
+    rows = []
+    for i, cells in enumerate(raw[1:], start=2):
+        values = {
+            k: (str(v).strip() if v is not None else "")
+            for k, v in zip(keys, cells, strict=False)
+            if k is not None
+        }
+        if any(values.values()):
+            rows.append(Row(i, values))
+    return rows, unknown
+
+
+def clean(row: Row, owners: dict[str, int]) -> tuple[dict[str, Any], Rejected | None]:
+    """Typed customer fields of a row, or why it is rejected."""
+    v = row.values
+    out: dict[str, Any] = {}
+    if not v.get("name"):
+        return out, Rejected(row.number, "missing_name")
+    out["name"] = v["name"][:200]
+    if v.get("phone"):
+        phone = normalise(v["phone"])
+        if phone is None:
+            return out, Rejected(row.number, "bad_phone", v["phone"])
+        out["phone"] = phone
+    if v.get("customer_class"):
+        cls = CLASS_WORDS.get(v["customer_class"].strip().lower().removesuffix("类"))
+        if cls is None:
+            return out, Rejected(row.number, "bad_class", v["customer_class"])
+        out["customer_class"] = CustomerClass(cls)
+    if v.get("stage"):
+        if v["stage"] not in {s.value for s in Stage}:
+            return out, Rejected(row.number, "bad_stage", v["stage"])
+        out["stage"] = v["stage"]
+    if v.get("owner"):
+        owner = owners.get(v["owner"].lstrip("@").lower())
+        if owner is None:
+            return out, Rejected(row.number, "unknown_owner", v["owner"])
+        out["owner_id"] = owner
+    if v.get("annual_value"):
+        try:
+            out["annual_value"] = Decimal(v["annual_value"].replace(",", ""))
+        except InvalidOperation:
+            return out, Rejected(row.number, "bad_number", v["annual_value"])
+    for key in ("industry", "address", "area", "source"):
+        if v.get(key):
+            out[key] = v[key][:300]
+    if v.get("tags"):
+        out["tags"] = [t.strip() for t in v["tags"].replace("，", ",").split(",") if t.strip()]
+    if v.get("external_id"):
+        out["external_id"] = v["external_id"][:64]
+    if v.get("contact_name"):
+        role = ROLE_WORDS.get(v.get("contact_role", ""), v.get("contact_role") or "user")
+        if role not in {r.value for r in ContactRole}:
+            return out, Rejected(row.number, "bad_contact_role", v.get("contact_role", ""))
+        contact_phone = normalise(v["contact_phone"]) if v.get("contact_phone") else None
+        if v.get("contact_phone") and contact_phone is None:
+            return out, Rejected(row.number, "bad_phone", v["contact_phone"])
+        out["contact"] = {"name": v["contact_name"][:120], "role": role, "phone": contact_phone}
+    return out, None
