@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import import_cli
+from bot import import_cli, privacy_cli
 from bot import logging as logs
 from bot.settings import Settings, SettingsError, load
 from crm.rules import Rules
@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--manager", metavar="HANDLE", help="their manager's handle")
 
     import_cli.add_parser(sub)
+    privacy_cli.add_parser(sub)
 
     exp = sub.add_parser("export", help="write customers, visits, follow-ups or tickets")
     db_opt(exp)
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "import":
         return import_cli.run(args, settings)
+    if args.command == "privacy":
+        return privacy_cli.run(args, settings)
     if args.command == "invite":
         return asyncio.run(_invite(settings, rules, args))
     if args.command == "run":

@@ -25,8 +25,6 @@ from handlers.labels import ROLE, label
 MAX_TEXT = 4000
 
 
-
-
 async def _ticket(ctx: Ctx) -> Ticket | None:
     tid = ctx.obj_id if ctx.obj_id is not None else ctx.data.get("ticket_id")
     return await ctx.session.get(Ticket, tid) if tid is not None else None
