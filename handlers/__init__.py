@@ -18,6 +18,7 @@ from handlers import (
     my_tickets,
     plans,
     quick,
+    staff,
     status,
     summary,
     tickets,
@@ -44,6 +45,7 @@ MODULES = (
     customer_inbox,
     desk,
     desk_list,
+    staff,
     common,
 )
 
