@@ -203,9 +203,9 @@ async def _invite(settings: Settings, rules: Rules, args: argparse.Namespace) ->
 
 
 async def _export(settings: Settings, kind: str, fmt: str) -> tuple[bytes, int]:
-    from bot.files import to_csv, to_xlsx
     from crm.db import make_engine, make_sessionmaker
     from crm.export import table
+    from crm.export_files import to_csv, to_xlsx
 
     engine = make_engine(settings.database_url)
     try:

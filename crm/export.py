@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -20,21 +21,42 @@ def _local(dt: datetime | None, tz: ZoneInfo) -> str:
     return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
+@dataclass(frozen=True)
+class Filter:
+    """Which rows: customers matching `scope` (None: all); for events, a period [since, until)."""
+
+    scope: ColumnElement[bool] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, stmt: Select, when: Any) -> Select:  # type: ignore[type-arg]
+        if self.scope is not None:
+            stmt = stmt.where(self.scope)
+        if self.since is not None and when is not None:
+            stmt = stmt.where(when >= self.since)
+        if self.until is not None and when is not None:
+            stmt = stmt.where(when < self.until)
+        return stmt
+
+
 async def table(
-    session: AsyncSession, kind: str, tz: ZoneInfo
+    session: AsyncSession, kind: str, tz: ZoneInfo, flt: Filter | None = None
 ) -> tuple[list[str], list[Sequence[Any]]]:
+    flt = flt or Filter()
     if kind == "customers":
-        return await _customers(session, tz)
+        return await _customers(session, tz, flt)
     if kind == "visits":
-        return await _visits(session, tz)
+        return await _visits(session, tz, flt)
     if kind == "followups":
-        return await _followups(session, tz)
+        return await _followups(session, tz, flt)
     if kind == "tickets":
-        return await _tickets(session, tz)
+        return await _tickets(session, tz, flt)
     raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
 
 
-async def _customers(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[Sequence[Any]]]:
+async def _customers(
+    session: AsyncSession, tz: ZoneInfo, flt: Filter
+) -> tuple[list[str], list[Sequence[Any]]]:
     cols = [
         "id",
         "external_id",
@@ -62,9 +84,9 @@ async def _customers(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], li
     ]
     owner = aliased(Staff)
     rows = await session.execute(
-        select(Customer, owner.name)
-        .outerjoin(owner, owner.id == Customer.owner_id)
-        .order_by(Customer.id)
+        flt.apply(
+            select(Customer, owner.name).outerjoin(owner, owner.id == Customer.owner_id), None
+        ).order_by(Customer.id)
     )
     out = [
         (
@@ -97,7 +119,9 @@ async def _customers(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], li
     return cols, out
 
 
-async def _visits(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[Sequence[Any]]]:
+async def _visits(
+    session: AsyncSession, tz: ZoneInfo, flt: Filter
+) -> tuple[list[str], list[Sequence[Any]]]:
     cols = [
         "id",
         "visited_at",
@@ -114,10 +138,12 @@ async def _visits(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[
         "far_from_address",
     ]
     rows = await session.execute(
-        select(Visit, Customer.name, Staff.name)
-        .join(Customer, Customer.id == Visit.customer_id)
-        .join(Staff, Staff.id == Visit.staff_id)
-        .order_by(Visit.visited_at)
+        flt.apply(
+            select(Visit, Customer.name, Staff.name)
+            .join(Customer, Customer.id == Visit.customer_id)
+            .join(Staff, Staff.id == Visit.staff_id),
+            Visit.visited_at,
+        ).order_by(Visit.visited_at)
     )
     out = [
         (
@@ -140,7 +166,9 @@ async def _visits(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[
     return cols, out
 
 
-async def _followups(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[Sequence[Any]]]:
+async def _followups(
+    session: AsyncSession, tz: ZoneInfo, flt: Filter
+) -> tuple[list[str], list[Sequence[Any]]]:
     cols = [
         "id",
         "due_at",
@@ -155,10 +183,12 @@ async def _followups(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], li
         "created_at",
     ]
     rows = await session.execute(
-        select(FollowUp, Customer.name, Staff.name)
-        .join(Customer, Customer.id == FollowUp.customer_id)
-        .join(Staff, Staff.id == FollowUp.staff_id)
-        .order_by(FollowUp.due_at)
+        flt.apply(
+            select(FollowUp, Customer.name, Staff.name)
+            .join(Customer, Customer.id == FollowUp.customer_id)
+            .join(Staff, Staff.id == FollowUp.staff_id),
+            FollowUp.due_at,
+        ).order_by(FollowUp.due_at)
     )
     out = [
         (
@@ -179,7 +209,9 @@ async def _followups(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], li
     return cols, out
 
 
-async def _tickets(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list[Sequence[Any]]]:
+async def _tickets(
+    session: AsyncSession, tz: ZoneInfo, flt: Filter
+) -> tuple[list[str], list[Sequence[Any]]]:
     cols = [
         "id",
         "number",
@@ -199,10 +231,12 @@ async def _tickets(session: AsyncSession, tz: ZoneInfo) -> tuple[list[str], list
     ]
     owner = aliased(Staff)
     rows = await session.execute(
-        select(Ticket, Customer.name, owner.name)
-        .outerjoin(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(owner, owner.id == Ticket.owner_id)
-        .order_by(Ticket.id)
+        flt.apply(
+            select(Ticket, Customer.name, owner.name)
+            .outerjoin(Customer, Customer.id == Ticket.customer_id)
+            .outerjoin(owner, owner.id == Ticket.owner_id),
+            Ticket.created_at,
+        ).order_by(Ticket.id)
     )
     out = [
         (

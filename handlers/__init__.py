@@ -5,6 +5,7 @@ from __future__ import annotations
 from crm.enums import Role
 from handlers import (
     agenda,
+    audit,
     claims,
     common,
     contacts,
@@ -14,6 +15,8 @@ from handlers import (
     customers,
     desk,
     desk_list,
+    digest,
+    exports,
     followups,
     my_tickets,
     plans,
@@ -33,6 +36,7 @@ MODULES = (
     followups,
     plans,
     summary,
+    digest,
     customers,
     claims,
     customer_new,
@@ -46,6 +50,8 @@ MODULES = (
     desk,
     desk_list,
     staff,
+    exports,
+    audit,
     common,
 )
 

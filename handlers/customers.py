@@ -7,7 +7,7 @@ from crm.enums import Role
 from crm.models import Customer
 from crm.services import access, invites
 from crm.services import customers as svc
-from handlers.base import STAFF, Action, Command, Ctx, Flow, Step, rows
+from handlers.base import LEADS, STAFF, Action, Command, Ctx, Flow, Step, rows
 from handlers.labels import CHANGE_FIELD, CONTACT_ROLE, STAGE, TICKET_KIND, VISIT_KIND, label
 
 MAX_QUERY = 100
@@ -144,7 +144,10 @@ async def card_reply(ctx: Ctx, customer_id: int) -> Reply:
 async def _extra_buttons(ctx: Ctx, card: svc.Card) -> list[Button]:
     from handlers.claims import card_buttons_extra  # claims builds on the card, not the reverse
 
-    return card_buttons_extra(ctx, card)
+    extra = card_buttons_extra(ctx, card)
+    if ctx.who.role in LEADS:
+        extra.append(Button(T("🧾 History"), f"audit:{card.customer.id}"))
+    return extra
 
 
 async def authorise_customer(ctx: Ctx, customer_id: int) -> bool:

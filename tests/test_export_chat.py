@@ -1,0 +1,68 @@
+"""/export in chat (the XLSX opened and checked, only the user's rows) and /audit on a card."""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.app import App
+from bot.types import Inbound
+from crm.models import Customer, Staff
+from tests.conftest import Transcript
+
+_ids = itertools.count(700_000)
+
+
+async def _export(app: App, user: int, *presses: str) -> tuple[list[str], list[tuple]]:
+    replies = await app.engine.handle(
+        Inbound(channel="console", update_id=next(_ids), chat_id=user, user_id=user, text="/export")
+    )
+    for payload in presses:
+        replies = await app.engine.handle(
+            Inbound(
+                channel="console",
+                update_id=next(_ids),
+                chat_id=user,
+                user_id=user,
+                callback=payload,
+            )
+        )
+    doc = replies[-1]
+    assert doc.document is not None and doc.filename and doc.filename.endswith(".xlsx")
+    ws = load_workbook(io.BytesIO(doc.document)).active
+    values = [tuple(c.value for c in row) for row in ws.iter_rows()]
+    return list(values[0]), values[1:]
+
+
+async def test_rep_exports_only_own_and_pool_customers(app: App, chat: Transcript) -> None:
+    header, rows = await _export(app, 1004, "~exp.kind:customers")
+    assert header[:3] == ["id", "external_id", "name"]
+    owners = {r[header.index("owner")] for r in rows}
+    assert owners <= {"Lucy Chen", None} and "Lucy Chen" in owners
+    async with app.sessions() as s:
+        rep2 = await s.scalar(select(Staff).where(Staff.handle == "rep2"))
+        mine = (await s.scalars(select(Customer.name).where(Customer.owner_id == rep2.id))).all()
+    assert set(mine) <= {r[2] for r in rows}
+    assert "华能电厂" not in {r[2] for r in rows}
+
+
+async def test_manager_exports_the_team_and_visits_by_period(app: App, chat: Transcript) -> None:
+    await chat("/as rep2", "visited Acme, met Li, they want a quote", "[Save]")
+    header, rows = await _export(app, 1002, "~exp.kind:visits", "~exp.period:month")
+    assert len(rows) == 1 and rows[0][header.index("customer")] == "Acme Logistics"
+    assert rows[0][header.index("visited_at")].startswith("2026-12-01")
+    header, rows = await _export(app, 1002, "~exp.kind:customers")
+    assert len(rows) == 30
+
+
+async def test_audit_on_a_card_for_managers(app: App, chat: Transcript) -> None:
+    await chat("/as rep2", "/customers Harbor", "[Harbor]", "[Class]", "[B]", "new branch")
+    out = await chat("/as manager", "/customers Harbor", "[Harbor]")
+    assert "🧾" in out
+    out = await chat("[🧾]")
+    assert "Lucy Chen" in out and "customer.class" in out and "C → B" in out
+    out = await chat("/as rep2", "/customers Harbor", "[Harbor]")
+    assert "🧾" not in out
