@@ -1,4 +1,4 @@
-"""`crm-bot`: run, demo, migrate, export."""
+"""`crm-bot`: run, scheduler, demo, migrate, export."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the Telegram bot")
     db_opt(run)
     run.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler here")
+
+    sch = sub.add_parser("scheduler", help="run the scheduler alone (pair with run --no-scheduler)")
+    db_opt(sch)
 
     demo = sub.add_parser("demo", help="console demo on a seeded SQLite database")
     demo.add_argument("--db", default=None, help=f"database URL (default: {DEMO_DB})")
@@ -73,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"crm-bot: {exc}", file=sys.stderr)
         return 2
-    logs.setup(settings.log_level if args.command == "run" else "WARNING", settings.log_json)
+    long_running = args.command in ("run", "scheduler")
+    logs.setup(settings.log_level if long_running else "WARNING", settings.log_json)
     if args.command == "migrate":
         from bot.migrate import upgrade
 
@@ -100,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         return privacy_cli.run(args, settings)
     if args.command == "invite":
         return asyncio.run(_invite(settings, rules, args))
+    if args.command == "scheduler":
+        from bot.scheduler_main import serve_scheduler
+
+        return asyncio.run(serve_scheduler(settings, rules))
     if args.command == "run":
         if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
             print(NO_TOKEN, file=sys.stderr)

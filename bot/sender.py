@@ -1,9 +1,38 @@
-"""Drains the outbox through a channel: leases rows, sends, and records each outcome."""
+"""The outbox dispatcher: drains due rows through a channel under Telegram's limits.
+
+One sender per bot. With `SendLimits` (the Telegram deployment) it keeps
+
+- an overall rate (rules.rate_limits.global_per_second) with one `AsyncLimiter`;
+- a rate per chat (per_chat_per_second) and per group chat (per_group_per_minute; a group is a
+  negative chat id), with one small `AsyncLimiter` per chat, made when the chat is sent to and
+  dropped once idle, so memory follows the chats of the last few seconds, not all chats ever;
+- priority: rows are taken lower number first (relays 1, reminders 3, normal 5, bulk 8), one
+  per chat at a time and only for chats free to be sent to, at most half a second's worth in
+  flight (`window`), which the overall limiter serves first come first served: a relay queued
+  behind any backlog waits for at most one such batch (plus its own chat's spacing);
+- Telegram's flood wait: a 429's retry_after pauses all sending (the limit is the bot's); rows
+  waiting their turn are handed back (still due) and nothing is taken until the pause is over.
+
+Outcomes: sent; 403 -> the row is `unreachable` and the chat recorded, so its later rows never
+reach Telegram until it writes again (`outbox.clear_unreachable`); another 4xx -> `dead` with
+Telegram's reason; network errors and 5xx -> retried with exponential backoff and jitter, `dead`
+after MAX_ATTEMPTS. A row is leased while sent: a crashed sender's rows are taken over when the
+lease ends (flagged `retaken`). Nothing is deleted.
+
+Without limits (the console demo, most tests) rows are sent one by one in the outbox's order.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import enum
+import math
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from aiolimiter import AsyncLimiter
@@ -13,11 +42,69 @@ from bot.channels.base import Channel, SendError
 from bot.types import Outgoing
 from crm.clock import Clock
 from crm.enums import OutboxStatus
+from crm.rules import RateLimits
 from crm.services import outbox
 
 log = structlog.get_logger("sender")
 
+# A row that failed this many times (network, 5xx) is dead.
 MAX_ATTEMPTS = 10
+# Retry n waits BASE * 2**(n-1) seconds, at most CAP, of which a random half (jitter).
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 600.0
+# Telegram's per-chat and per-group figures are ceilings: keep a tenth under them.
+SPACING_MARGIN = 1.1
+# How often idle per-chat limiters are dropped.
+SWEEP_SECONDS = 1.0
+# Under the limits, at most this many seconds' worth of sends are in flight at once.
+WINDOW_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    overall_per_second: float = 25.0
+    per_chat_per_second: float = 1.0
+    group_messages: float = 20.0
+    group_period_seconds: float = 60.0
+
+    @classmethod
+    def from_rules(cls, limits: RateLimits) -> SendLimits:
+        return cls(
+            overall_per_second=limits.global_per_second,
+            per_chat_per_second=limits.per_chat_per_second,
+            group_messages=limits.per_group_per_minute,
+            group_period_seconds=60.0,
+        )
+
+    def spacing(self, chat_id: int) -> float:
+        """Seconds between two messages to this chat."""
+        gap = SPACING_MARGIN / self.per_chat_per_second
+        if chat_id < 0:  # a group or channel
+            gap = max(gap, SPACING_MARGIN * self.group_period_seconds / self.group_messages)
+        return gap
+
+
+def backoff_seconds(attempts: int, rand: Callable[[], float] = random.random) -> float:
+    """The wait before retrying a row that failed its `attempts`-th time."""
+    ceiling = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+    return ceiling / 2 + rand() * ceiling / 2
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"  # pending again, later
+    FLOOD = "flood"  # pending again after Telegram's flood wait
+    BLOCKED = "blocked"
+    DEAD = "dead"
+    RELEASED = "released"  # not tried: handed back, due as before
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    chat_id: int
+    payload: dict[str, Any]
+    attempts: int
 
 
 class OutboxSender:
@@ -27,65 +114,338 @@ class OutboxSender:
         channel: Channel,
         clock: Clock,
         *,
+        limits: SendLimits | None = None,
         limiter: AsyncLimiter | None = None,
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(seconds=120),
         batch: int = 50,
+        rand: Callable[[], float] = random.random,
     ) -> None:
+        """`limits` turns on Telegram's limits. `limiter` is the older way of asking for them:
+        its rate becomes the overall one, with Telegram's per-chat and per-group figures."""
+        if limits is None and limiter is not None:
+            limits = SendLimits(overall_per_second=limiter.max_rate / limiter.time_period)
         self._sessions = sessionmaker
         self._channel = channel
         self._clock = clock
-        self._limiter = limiter
+        self._limits = limits
         self._lease = lease
         self._batch = batch
+        self._rand = rand
+        self._lock = asyncio.Lock()
+        # Smooth, no bursts: at most N in any second, as Telegram counts.
+        self._overall = (
+            AsyncLimiter(1, 1 / limits.overall_per_second) if limits is not None else None
+        )
+        # Rows in flight under the limits: what the overall limiter serves in WINDOW_SECONDS,
+        # so a row taken (a relay) waits for at most that many before its turn.
+        self._window = (
+            max(1, min(batch, math.ceil(limits.overall_per_second * WINDOW_SECONDS)))
+            if limits is not None
+            else batch
+        )
+        self._chat_limiters: dict[int, AsyncLimiter] = {}
+        self._chat_used: dict[int, float] = {}
+        self._last_sweep = 0.0
+        self._paused_until = 0.0  # event-loop time
+        self._tasks: dict[asyncio.Task[Outcome], _Row] = {}
+        self._in_request: set[int] = set()  # rows whose request to Telegram has started
 
-    async def drain(self) -> int:
-        """Sends everything due now; returns how many were sent."""
-        sent = 0
-        while True:
-            async with self._sessions() as session, session.begin():
-                rows = await outbox.claim_due(
-                    session, self._clock.now(), limit=self._batch, lease=self._lease
-                )
-                claimed = [(r.id, r.chat_id, r.payload, r.attempts) for r in rows]
-            if not claimed:
-                return sent
-            for row_id, chat_id, payload, attempts in claimed:
-                sent += await self._send_one(row_id, chat_id, payload, attempts)
+    # ---- public ----------------------------------------------------------------------------
 
-    async def _send_one(self, row_id: int, chat_id: int, payload: dict, attempts: int) -> int:
-        out = Outgoing.from_payload(chat_id, payload)
-        try:
-            if self._limiter is not None:
-                async with self._limiter:
-                    await self._channel.send(out)
-            else:
-                await self._channel.send(out)
-        except SendError as err:
-            await self._failed(row_id, err, attempts)
-            return 0
-        async with self._sessions() as session, session.begin():
-            await outbox.mark_sent(session, row_id, self._clock.now())
-        return 1
+    async def drain(self, stop: asyncio.Event | None = None) -> int:
+        """Sends what is due now; returns how many were sent.
 
-    async def _failed(self, row_id: int, err: SendError, attempts: int) -> None:
-        now = self._clock.now()
-        log.warning("send_failed", outbox_id=row_id, kind=err.kind, attempts=attempts)
-        async with self._sessions() as session, session.begin():
-            if err.kind == "blocked":
-                await outbox.mark_final(session, row_id, OutboxStatus.UNREACHABLE, err.detail)
-            elif err.kind == "bad_request" or attempts >= MAX_ATTEMPTS:
-                await outbox.mark_final(session, row_id, OutboxStatus.DEAD, err.detail)
-            else:
-                delay = err.retry_after if err.kind == "retry_after" else min(2**attempts, 300)
-                await outbox.mark_retry(session, row_id, now + timedelta(seconds=delay), err.detail)
+        Returns early when `stop` is set (rows not yet tried are handed back) or at a flood wait
+        (the next call waits it out before taking anything).
+        """
+        async with self._lock:
+            await self._wait_pause(stop)
+            if stop is not None and stop.is_set():
+                return 0
+            if self._limits is None:
+                return await self._drain_in_order(stop)
+            return await self._drain_limited(stop)
 
     async def run(self, stop: asyncio.Event, poll_seconds: float) -> None:
         while not stop.is_set():
             try:
-                await self.drain()
+                await self.drain(stop)
             except Exception:
                 log.exception("drain_failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), poll_seconds)
-            except TimeoutError:
-                pass
+
+    @property
+    def paused_for(self) -> float:
+        """Seconds left of Telegram's flood wait (0 when sending)."""
+        return max(0.0, self._paused_until - asyncio.get_running_loop().time())
+
+    @property
+    def window(self) -> int:
+        """Rows in flight at most under the limits: a relay taken waits for no more than these."""
+        return self._window
+
+    @property
+    def tracked_chats(self) -> int:
+        """Per-chat limiters held now (idle ones are dropped)."""
+        return len(self._chat_limiters)
+
+    # ---- one by one, no limits --------------------------------------------------------------
+
+    async def _drain_in_order(self, stop: asyncio.Event | None) -> int:
+        sent = 0
+        while stop is None or not stop.is_set():
+            rows = await self._claim(self._batch, one_per_chat=False, exclude=())
+            if not rows:
+                return sent
+            blocked: set[int] = set()
+            for i, row in enumerate(rows):
+                if self.paused_for > 0 or (stop is not None and stop.is_set()):
+                    await self._release(r.id for r in rows[i:])
+                    return sent
+                if row.chat_id in blocked:
+                    await self._record_unreachable(row, outbox.UNREACHABLE_REASON)
+                    continue
+                outcome = await self._send(row)
+                if outcome is Outcome.SENT:
+                    sent += 1
+                elif outcome is Outcome.BLOCKED:
+                    blocked.add(row.chat_id)
+        return sent
+
+    # ---- concurrently, under the limits ----------------------------------------------------
+
+    async def _drain_limited(self, stop: asyncio.Event | None) -> int:
+        sent = 0
+        stopping = asyncio.create_task(stop.wait()) if stop is not None else None
+        try:
+            while True:
+                halted = (stop is not None and stop.is_set()) or self.paused_for > 0
+                if not halted and len(self._tasks) <= self._window - max(1, self._window // 5):
+                    self._evict_idle_now_and_then()
+                    await self._refill()
+                cooling = {} if halted else self._cooling()
+                if not self._tasks:
+                    if not cooling or not await self._due_for(cooling):
+                        return sent
+                    # Only chats sent to a moment ago have rows due: wait for the first.
+                    await self._sleep(min(cooling.values()), stopping)
+                    continue
+                waiting: set[asyncio.Future[Any]] = set(self._tasks)
+                if stopping is not None and not stopping.done():
+                    waiting.add(stopping)
+                done, _ = await asyncio.wait(
+                    waiting,
+                    timeout=min(cooling.values()) if cooling else None,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if stopping is not None and stopping in done:
+                    self._recall()
+                sent += await self._collect(done)
+        finally:
+            if stopping is not None:
+                stopping.cancel()
+            if self._tasks:  # an error (the database) or our own cancellation
+                self._recall()
+                await asyncio.wait(set(self._tasks))
+                with contextlib.suppress(Exception):
+                    await self._collect(set(self._tasks))
+                self._tasks.clear()
+
+    async def _refill(self) -> None:
+        """Takes due rows for chats that may be sent to now: not one already under way, nor one
+        sent to less than its spacing ago. So a row taken only waits for the overall limiter."""
+        while len(self._tasks) < self._window:
+            exclude = {row.chat_id for row in self._tasks.values()} | set(self._cooling())
+            rows = await self._claim(
+                self._window - len(self._tasks), one_per_chat=True, exclude=exclude
+            )
+            if not rows:
+                return
+            for row in rows:
+                self._tasks[asyncio.create_task(self._send_limited(row))] = row
+
+    def _cooling(self) -> dict[int, float]:
+        """Chats sent to less than their spacing ago, and the seconds until they may be again."""
+        now = asyncio.get_running_loop().time()
+        cooling = {}
+        for chat_id, last in self._chat_used.items():
+            left = last + self._chat_limiters[chat_id].time_period - now
+            if left > 0:
+                cooling[chat_id] = left
+        return cooling
+
+    async def _due_for(self, chat_ids: Iterable[int]) -> bool:
+        async with self._sessions() as session:
+            return await outbox.has_due(session, self._clock.now(), chat_ids)
+
+    @staticmethod
+    async def _sleep(seconds: float, stopping: asyncio.Task[Any] | None) -> None:
+        if stopping is None:
+            await asyncio.sleep(seconds)
+        else:
+            await asyncio.wait({stopping}, timeout=seconds)
+
+    async def _collect(self, done: set[Any]) -> int:
+        sent = 0
+        released = []
+        for task in done:
+            row = self._tasks.pop(task, None)
+            if row is None:
+                continue  # the stop event
+            if task.cancelled():
+                released.append(row.id)
+                continue
+            exc = task.exception()
+            if exc is not None:
+                # The row stays leased and is taken over when the lease ends.
+                log.error(
+                    "send_task_failed", outbox_id=row.id, error=f"{type(exc).__name__}: {exc}"
+                )
+                continue
+            outcome = task.result()
+            if outcome is Outcome.SENT:
+                sent += 1
+            elif outcome is Outcome.RELEASED:
+                released.append(row.id)
+        await self._release(released)
+        return sent
+
+    async def _send_limited(self, row: _Row) -> Outcome:
+        assert self._overall is not None
+        await self._overall.acquire()
+        if self.paused_for > 0:
+            return Outcome.RELEASED
+        # At once, as a rule: the chat was free when its row was taken, and nothing else is
+        # sent there meanwhile. Taken right before the request, so the spacing is the sends'.
+        await self._chat_limiter(row.chat_id).acquire()
+        self._chat_used[row.chat_id] = asyncio.get_running_loop().time()
+        if self.paused_for > 0:
+            return Outcome.RELEASED
+        self._in_request.add(row.id)
+        try:
+            return await self._send(row)
+        finally:
+            self._in_request.discard(row.id)
+
+    def _recall(self) -> None:
+        """Rows still waiting for their turn are handed back; requests under way finish."""
+        for task, row in self._tasks.items():
+            if row.id not in self._in_request and not task.done():
+                task.cancel()
+
+    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
+        limiter = self._chat_limiters.get(chat_id)
+        if limiter is None:
+            assert self._limits is not None
+            limiter = AsyncLimiter(1, self._limits.spacing(chat_id))
+            self._chat_limiters[chat_id] = limiter
+            self._chat_used[chat_id] = -limiter.time_period  # never sent to: free
+        return limiter
+
+    def evict_idle(self) -> int:
+        """Drops the limiters of chats not sent to for longer than their spacing (a new one
+        would behave the same); returns how many."""
+        now = asyncio.get_running_loop().time()
+        self._last_sweep = now
+        busy = {row.chat_id for row in self._tasks.values()}
+        idle = [
+            chat_id
+            for chat_id, last in self._chat_used.items()
+            if chat_id not in busy and now - last >= self._chat_limiters[chat_id].time_period
+        ]
+        for chat_id in idle:
+            del self._chat_limiters[chat_id]
+            del self._chat_used[chat_id]
+        return len(idle)
+
+    def _evict_idle_now_and_then(self) -> None:
+        if asyncio.get_running_loop().time() - self._last_sweep >= SWEEP_SECONDS:
+            self.evict_idle()
+
+    # ---- flood wait ------------------------------------------------------------------------
+
+    def _flood(self, seconds: float) -> None:
+        until = asyncio.get_running_loop().time() + seconds
+        if until > self._paused_until:
+            self._paused_until = until
+            log.warning("flood_wait", retry_after=seconds)
+        self._recall()
+
+    async def _wait_pause(self, stop: asyncio.Event | None) -> None:
+        while (left := self.paused_for) > 0:
+            if stop is None:
+                await asyncio.sleep(left)
+            elif stop.is_set():
+                return
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), left)
+
+    # ---- one row ---------------------------------------------------------------------------
+
+    async def _claim(self, limit: int, *, one_per_chat: bool, exclude: Iterable[int]) -> list[_Row]:
+        async with self._sessions() as session, session.begin():
+            rows = await outbox.claim_due(
+                session,
+                self._clock.now(),
+                limit=limit,
+                lease=self._lease,
+                one_per_chat=one_per_chat,
+                exclude_chats=exclude,
+            )
+            return [_Row(r.id, r.chat_id, r.payload, r.attempts) for r in rows]
+
+    async def _release(self, row_ids: Iterable[int]) -> None:
+        ids = list(row_ids)
+        if ids:
+            async with self._sessions() as session, session.begin():
+                await outbox.release(session, ids)
+
+    async def _send(self, row: _Row) -> Outcome:
+        try:
+            await self._channel.send(Outgoing.from_payload(row.chat_id, row.payload))
+        except SendError as err:
+            return await self._failed(row, err)
+        except Exception as exc:
+            # A bug (a payload this version cannot read...): retried like a network error,
+            # so it ends dead rather than looping.
+            log.exception("send_crashed", outbox_id=row.id)
+            return await self._failed(row, SendError("network", f"{type(exc).__name__}: {exc}"))
+        async with self._sessions() as session, session.begin():
+            await outbox.mark_sent(session, row.id, self._clock.now())
+        return Outcome.SENT
+
+    async def _record_unreachable(self, row: _Row, reason: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await outbox.mark_unreachable(session, row.id, row.chat_id, self._clock.now(), reason)
+
+    async def _failed(self, row: _Row, err: SendError) -> Outcome:
+        now = self._clock.now()
+        if err.kind == "retry_after":
+            wait = max(err.retry_after, 1.0)
+            self._flood(wait)
+            async with self._sessions() as session, session.begin():
+                await outbox.mark_retry(
+                    session, row.id, now + timedelta(seconds=wait), err.detail, count_attempt=False
+                )
+            return Outcome.FLOOD
+        if err.kind == "blocked":
+            log.info("chat_unreachable", outbox_id=row.id, chat_id=row.chat_id)
+            await self._record_unreachable(row, err.detail)
+            return Outcome.BLOCKED
+        if err.kind == "bad_request" or row.attempts >= MAX_ATTEMPTS:
+            reason = err.detail if err.kind == "bad_request" else f"gave up: {err.detail}"
+            log.warning(
+                "send_dead", outbox_id=row.id, kind=err.kind, attempts=row.attempts, error=reason
+            )
+            async with self._sessions() as session, session.begin():
+                await outbox.mark_final(session, row.id, OutboxStatus.DEAD, reason)
+            return Outcome.DEAD
+        delay = backoff_seconds(row.attempts, self._rand)
+        log.warning(
+            "send_failed", outbox_id=row.id, kind=err.kind, attempts=row.attempts, retry_in=delay
+        )
+        async with self._sessions() as session, session.begin():
+            await outbox.mark_retry(session, row.id, now + timedelta(seconds=delay), err.detail)
+        return Outcome.RETRY

@@ -122,6 +122,32 @@ class Invites(_Strict):
     ttl_hours: int = Field(gt=0)
 
 
+class Scheduler(_Strict):
+    # After downtime, what fell due at most this long ago is sent once, marked late; older items
+    # are skipped and reported (scheduler.jobs.is_within_grace).
+    late_grace_hours: int = Field(gt=0, le=24 * 30)
+
+
+class Care(_Strict):
+    cadence_days: dict[str, int]
+    send_at: time
+    cap_count: int = Field(gt=0)
+    cap_days: int = Field(gt=0)
+    holiday_greetings: bool
+    birthday_greetings: bool
+    skip_holidays: list[str]
+
+    @field_validator("cadence_days")
+    @classmethod
+    def _classes(cls, v: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(v) - {"A", "B", "C"})
+        if unknown:
+            raise ValueError(f"cadence_days names unknown classes {unknown}: use A, B or C")
+        if any(days < 0 for days in v.values()):
+            raise ValueError("cadence_days are days: 0 (no check-ins) or more")
+        return v
+
+
 class Rules(_Strict):
     classes: Classes
     cadence_days: Cadence
@@ -135,6 +161,8 @@ class Rules(_Strict):
     digest: Digest
     rate_limits: RateLimits
     invites: Invites
+    scheduler: Scheduler
+    care: Care
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

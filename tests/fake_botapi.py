@@ -14,9 +14,11 @@ import contextlib
 import html
 import itertools
 import json
+import math
 import re
 import time
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +76,37 @@ TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)>")
 ENTITY_RE = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+# Methods that send a message to a chat: what Telegram's limits count and a block refuses.
+SEND_METHODS = {
+    "sendmessage",
+    "sendphoto",
+    "senddocument",
+    "sendvideo",
+    "sendaudio",
+    "sendvoice",
+    "sendlocation",
+    "sendcontact",
+    "sendmediagroup",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Telegram's sending limits, as (messages, seconds): a message that would make more than
+    `messages` in any `seconds` is refused with 429 and a retry_after, and not delivered."""
+
+    per_chat: tuple[int, float] = (1, 1.0)
+    per_group: tuple[int, float] = (20, 60.0)  # a group: a negative chat id
+    overall: tuple[int, float] = (30, 1.0)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A message refused for going over a limit: which one, to which chat, when."""
+
+    limit: str  # "per_chat", "per_group" or "overall"
+    chat_id: int
+    at: float
 
 
 @dataclass
@@ -166,7 +199,16 @@ def _decode(key: str, value: Any) -> Any:
 
 
 class FakeBotAPI:
-    def __init__(self, token: str, *, strict_html: bool = True) -> None:
+    def __init__(
+        self,
+        token: str,
+        *,
+        strict_html: bool = True,
+        limits: Limits | None = None,
+        blocked: Iterable[int] = (),
+    ) -> None:
+        """`limits` enforces Telegram's sending limits (none by default); the chats in
+        `blocked` have blocked the bot: sending there gets 403."""
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.strict_html = strict_html
@@ -184,7 +226,13 @@ class FakeBotAPI:
         self._files: dict[str, tuple[str, bytes]] = {}
         self._failures: dict[str, list[ApiError]] = {}
         self._delays: dict[str, list[float]] = {}
+        self.limits = limits
+        self.blocked: set[int] = set(blocked)
+        self.violations: list[Violation] = []
+        self._sent_all: deque[float] = deque()
+        self._sent_to: defaultdict[int, deque[float]] = defaultdict(deque)
         self.webhook_url = ""
+        self.webhook_secret = ""
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -308,14 +356,38 @@ class FakeBotAPI:
         message.update(extra or {})
         return self.push_update({"message": message})
 
-    def push_callback(self, user_id: int, data: str, message_id: int) -> dict[str, Any]:
-        """The user presses an inline button with ``data`` under the bot's ``message_id``."""
+    def push_content(
+        self,
+        user_id: int,
+        content: dict[str, Any],
+        *,
+        chat_id: int | None = None,
+        language_code: str | None = "en",
+    ) -> dict[str, Any]:
+        """A message from ``user_id`` with any ``content`` (``{"contact": {...}}``, a photo...),
+        in their private chat or, with a negative ``chat_id``, in a group."""
+        user = self.user(user_id, language_code=language_code)
+        chat = self._private_chat(user) if chat_id is None else self._chat(chat_id)
+        message = {
+            "message_id": next(self._inbound_message_ids),
+            "from": user,
+            "chat": chat,
+            "date": int(time.time()),
+            **content,
+        }
+        return self.push_update({"message": message})
+
+    def push_callback(
+        self, user_id: int, data: str, message_id: int, *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """The user presses an inline button with ``data`` under the bot's ``message_id``
+        (in their private chat, or in the group ``chat_id``)."""
         user = self._users.get(user_id) or self.user(user_id)
-        sent = self._messages.get((user_id, message_id))
+        sent = self._messages.get((chat_id or user_id, message_id))
         message = sent or {
             "message_id": message_id,
             "from": self.bot_user(),
-            "chat": self._private_chat(user),
+            "chat": self._private_chat(user) if chat_id is None else self._chat(chat_id),
             "date": int(time.time()),
             "text": "",
         }
@@ -466,7 +538,11 @@ class FakeBotAPI:
             handler = getattr(self, f"_m_{key}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
+            if key in SEND_METHODS:
+                self._police(call)
             call.result = await handler(call.params, call.files)
+            if key in SEND_METHODS:
+                self._count_sent(call)
         except ApiError as err:
             call.status = err.status
             if err.redirect:
@@ -483,6 +559,42 @@ class FakeBotAPI:
             return web.json_response(body, status=err.status)
         return web.json_response({"ok": True, "result": call.result})
 
+    def _police(self, call: Call) -> None:
+        """403 for a blocked chat; 429 for a message over one of the `limits`."""
+        chat_id = call.params.get("chat_id")
+        if not isinstance(chat_id, int):
+            return  # the method answers "chat not found"
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if self.limits is None:
+            return
+        checks = [
+            ("overall", self.limits.overall, self._sent_all),
+            ("per_chat", self.limits.per_chat, self._sent_to[chat_id]),
+        ]
+        if chat_id < 0:
+            checks.append(("per_group", self.limits.per_group, self._sent_to[chat_id]))
+        for name, (count, seconds), stamps in checks:
+            recent = [t for t in stamps if t > call.at - seconds]
+            if len(recent) >= count:
+                self.violations.append(Violation(name, chat_id, call.at))
+                retry_after = max(1, math.ceil(recent[-count] + seconds - call.at))
+                raise ApiError(
+                    429,
+                    f"Too Many Requests: retry after {retry_after}",
+                    {"retry_after": retry_after},
+                )
+
+    def _count_sent(self, call: Call) -> None:
+        chat_id = call.params.get("chat_id")
+        if not isinstance(chat_id, int):
+            return
+        horizon = call.at - 120.0  # longer than any window
+        for stamps in (self._sent_all, self._sent_to[chat_id]):
+            stamps.append(call.at)
+            while stamps and stamps[0] < horizon:
+                stamps.popleft()
+
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.Response(status=401, text="Unauthorized")
@@ -498,6 +610,7 @@ class FakeBotAPI:
 
     async def _m_setwebhook(self, params: dict, files: dict) -> Any:
         self.webhook_url = str(params.get("url") or "")
+        self.webhook_secret = str(params.get("secret_token") or "")
         return True
 
     async def _m_deletewebhook(self, params: dict, files: dict) -> Any:
@@ -514,8 +627,19 @@ class FakeBotAPI:
         }
 
     async def _m_setmycommands(self, params: dict, files: dict) -> Any:
-        if not isinstance(params.get("commands"), list):
+        commands = params.get("commands")
+        if not isinstance(commands, list):
             raise ApiError(400, 'Bad Request: field "commands" must be an Array')
+        for c in commands:
+            name, description = c.get("command", ""), c.get("description", "")
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", name) or not 1 <= len(description) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        scope = params.get("scope") or {"type": "default"}
+        if scope.get("type") == "chat" and self._chat_id(scope) not in self._users:
+            raise ApiError(400, "Bad Request: chat not found")
+        language = params.get("language_code")
+        if language is not None and not re.fullmatch(r"[a-z]{2}", str(language)):
+            raise ApiError(400, "Bad Request: invalid language code specified")
         return True
 
     async def _m_deletemycommands(self, params: dict, files: dict) -> Any:
@@ -587,10 +711,16 @@ class FakeBotAPI:
         self._messages[(chat_id, message["message_id"])] = message
         return message
 
-    def _store_file(self, files: dict, key: str) -> tuple[str, str, bytes]:
-        if key not in files:
+    def _store_file(
+        self, files: dict, key: str, params: dict | None = None
+    ) -> tuple[str, str, bytes]:
+        # The file is a part named like the field, or named by "attach://<part>" (aiogram).
+        ref = str((params or {}).get(key) or "")
+        part = ref.removeprefix("attach://") if ref.startswith("attach://") else key
+        if part not in files:
             raise ApiError(400, f"Bad Request: there is no {key} in the request")
-        name, data = files[key]
+        name, data = files[part]
+        files.setdefault(key, files[part])  # tests look for the file under the field's name
         file_id = f"FILE{next(self._file_ids):06d}"
         self._files[file_id] = (f"{key}s/{file_id}_{name}", data)
         return file_id, name, data
@@ -633,7 +763,7 @@ class FakeBotAPI:
 
     async def _m_sendphoto(self, params: dict, files: dict) -> Any:
         chat_id = self._chat_id(params)
-        file_id, _name, data = self._store_file(files, "photo")
+        file_id, _name, data = self._store_file(files, "photo", params)
         content: dict[str, Any] = {
             "photo": [
                 {
@@ -653,7 +783,7 @@ class FakeBotAPI:
 
     async def _m_senddocument(self, params: dict, files: dict) -> Any:
         chat_id = self._chat_id(params)
-        file_id, name, data = self._store_file(files, "document")
+        file_id, name, data = self._store_file(files, "document", params)
         content: dict[str, Any] = {
             "document": {
                 "file_id": file_id,

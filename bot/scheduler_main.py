@@ -1,0 +1,69 @@
+"""`crm-bot scheduler`: the scheduler alone - its jobs and nothing else.
+
+The jobs only queue outbox rows; the sender in `crm-bot run` (started there with
+`--no-scheduler`) sends them. Run one scheduler per database: two would do every pass twice
+(harmless thanks to the dedupe keys, but wasted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import structlog
+
+from bot.migrate import upgrade_async
+from bot.settings import Settings
+from crm.clock import Clock, SystemClock
+from crm.db import make_engine, make_sessionmaker
+from crm.rules import Rules
+from scheduler import runner
+
+log = structlog.get_logger("scheduler")
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+async def serve_scheduler(
+    settings: Settings,
+    rules: Rules,
+    *,
+    stop: asyncio.Event | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """Runs the scheduler until SIGINT/SIGTERM (or until `stop` is set, when given); 0 then.
+
+    With `stop` given, signals are left to the caller. A pass runs at once on start, so what
+    fell due while nothing was running is found straight away.
+    """
+    await upgrade_async(settings.database_url)
+    db = make_engine(settings.database_url)
+    sessions = make_sessionmaker(db)
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    if stop is None:
+        stop = asyncio.Event()
+        for sig in SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+                handled.append(sig)
+    sched = runner.build(
+        sessions, clock or SystemClock(), settings.tz, rules, settings.scheduler_tick_seconds
+    )
+    try:
+        sched.start()
+        log.info(
+            "scheduler_started",
+            jobs=sorted(job.id for job in sched.get_jobs()),
+            tick_seconds=settings.scheduler_tick_seconds,
+            late_grace_hours=rules.scheduler.late_grace_hours,
+        )
+        await stop.wait()
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        await sched.stop()
+        await db.dispose()
+        log.info("scheduler_stopped")
+    return 0
