@@ -12,6 +12,7 @@ from crm.clock import Clock, SystemClock
 from crm.db import make_engine, make_sessionmaker
 from crm.rules import Rules
 from handlers import build_router
+from handlers.router import Router
 
 
 @dataclass
@@ -22,6 +23,7 @@ class App:
     db: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     engine: Engine
+    router: Router
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -31,9 +33,10 @@ def build_app(settings: Settings, rules: Rules, clock: Clock | None = None) -> A
     clock = clock or SystemClock()
     db = make_engine(settings.database_url)
     sessions = make_sessionmaker(db)
+    router = build_router()
     engine = Engine(
         sessions,
-        build_router(),
+        router,
         clock,
         rules,
         EngineConfig(
@@ -42,4 +45,4 @@ def build_app(settings: Settings, rules: Rules, clock: Clock | None = None) -> A
             bot_username=settings.bot_username,
         ),
     )
-    return App(settings, rules, clock, db, sessions, engine)
+    return App(settings, rules, clock, db, sessions, engine, router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from crm.clock import Clock
 from crm.enums import Role
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
-from crm.services import runtime
+from crm.services import outbox, runtime
 from handlers.base import Ctx, Identity
 from handlers.router import Router
 
@@ -57,6 +58,8 @@ class Engine:
         self._config = config
         self._locks = KeyedLocks()
         self._flood = FloodGuard(rules.rate_limits.user_messages_per_minute)
+        # Set by the runtime when a channel can show per-user command menus.
+        self.on_identity_change: Callable[[int, Role, str], Awaitable[object]] | None = None
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         guess = Renderer(
@@ -68,7 +71,7 @@ class Engine:
         key = (inbound.channel, inbound.chat_id, inbound.user_id)
         async with self._locks.hold(key):
             try:
-                return await self._handle_locked(inbound)
+                outs, changed = await self._handle_locked(inbound)
             except Exception:
                 ref = secrets.token_hex(4)
                 log.exception(
@@ -79,20 +82,32 @@ class Engine:
                     kind=inbound.kind,
                 )
                 return [render_reply(Reply(_error(ref)), guess, inbound.chat_id)]
+        if changed is not None and self.on_identity_change is not None:
+            # After the commit: the user's command menu follows a new role or language.
+            try:
+                await self.on_identity_change(inbound.chat_id, *changed)
+            except Exception:
+                log.warning("menu_refresh_failed", chat_id=inbound.chat_id, exc_info=True)
+        return outs
 
-    async def _handle_locked(self, inbound: Inbound) -> list[Outgoing]:
+    async def _handle_locked(
+        self, inbound: Inbound
+    ) -> tuple[list[Outgoing], tuple[Role, str] | None]:
         async with self._sessions() as session, session.begin():
             now = self._clock.now()
             if not await runtime.mark_processed(session, inbound.channel, inbound.update_id, now):
                 log.info("update_duplicate", channel=inbound.channel, update_id=inbound.update_id)
-                return []
+                return [], None
+            # Writing again means the chat is reachable again, if it had blocked the bot.
+            await outbox.clear_unreachable(session, inbound.chat_id)
             if inbound.chat_type != "private" and not await self._is_staff(session, inbound):
                 # Customers are served in private chats only; a group is the staff's queue.
-                return []
+                return [], None
             who = await self._identify(session, inbound)
             render = Renderer(who.locale, who.tz)
             if who.staff is not None and not who.staff.active:
-                return [render_reply(Reply(DEACTIVATED), render, inbound.chat_id)]
+                return [render_reply(Reply(DEACTIVATED), render, inbound.chat_id)], None
+            before = (who.role, who.locale)
             state = await runtime.lock_state(
                 session, inbound.channel, inbound.chat_id, inbound.user_id, now
             )
@@ -126,10 +141,12 @@ class Engine:
             state.updated_at = now
             # Rendering inside the transaction: a broken template rolls the change back too.
             render = Renderer(ctx.who.locale, ctx.who.tz)
-            return [
+            outs = [
                 render_reply(r, render, inbound.chat_id, inbound.callback_message_id)
                 for r in step.replies
             ]
+            after = (ctx.who.role, ctx.who.locale)
+            return outs, (after if after != before else None)
 
     async def _is_staff(self, session: AsyncSession, inbound: Inbound) -> bool:
         found = await session.scalar(select(Staff.id).where(Staff.tg_user_id == inbound.user_id))

@@ -1,24 +1,58 @@
-"""The long-running bot: the channel's polling, the outbox sender and the scheduler together."""
+"""The long-running bot: the channel (polling or webhook), the outbox sender and the scheduler."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 
 import structlog
-from aiolimiter import AsyncLimiter
 
-from bot.app import build_app
+from bot import commands_menu
+from bot.app import App, build_app
+from bot.channels.base import TelegramChannel
 from bot.migrate import upgrade_async
-from bot.sender import OutboxSender
+from bot.sender import OutboxSender, SendLimits
 from bot.settings import Settings
+from bot.webhook import WebhookServer
 from crm.rules import Rules
 from scheduler import runner
 
 log = structlog.get_logger("runtime")
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def make_channel(settings: Settings) -> TelegramChannel:
+    """The adapter CRM_CHANNEL names; only its library is imported."""
+    assert settings.telegram_token is not None
+    token = settings.telegram_token.get_secret_value()
+    if settings.channel == "ptb":
+        from bot.channels.ptb import PtbChannel
+
+        return PtbChannel(token, settings.telegram_api_url)
+    from bot.channels.aiogram import AiogramChannel
+
+    return AiogramChannel(token, settings.telegram_api_url)
+
+
+async def _publish_menus(channel: TelegramChannel, app: App, locale: str) -> None:
+    try:
+        await commands_menu.publish(channel, app.router, app.sessions, locale)
+    except Exception:
+        log.exception("commands_menu_failed")
+
+
+def make_webhook(settings: Settings) -> WebhookServer | None:
+    if settings.webhook_url is None or settings.webhook_secret is None:
+        return None
+    return WebhookServer(
+        settings.webhook_url,
+        settings.webhook_secret.get_secret_value(),
+        settings.webhook_listen,
+        settings.webhook_port,
+    )
 
 
 async def serve(
@@ -30,16 +64,11 @@ async def serve(
 ) -> int:
     """Runs until SIGINT/SIGTERM (or until `stop` is set, when given); returns an exit status.
 
-    0 after a requested stop, 1 if a part (the channel's polling, the sender) ended by itself,
+    0 after a requested stop, 1 if a part (the channel, the sender) ended by itself,
     2 for settings that cannot work. With `stop` given, signals are left to the caller.
     """
-    from bot.channels.aiogram import AiogramChannel
-
-    assert settings.telegram_token is not None
     try:
-        channel = AiogramChannel(
-            settings.telegram_token.get_secret_value(), settings.telegram_api_url
-        )
+        channel = make_channel(settings)
     except ValueError as exc:
         log.error("invalid_setting", setting="CRM_TELEGRAM_API_URL", error=str(exc))
         return 2
@@ -50,10 +79,10 @@ async def serve(
         await channel.close()
         raise
     sender = OutboxSender(
-        app.sessions,
-        channel,
-        app.clock,
-        limiter=AsyncLimiter(rules.rate_limits.global_per_second, 1),
+        app.sessions, channel, app.clock, limits=SendLimits.from_rules(rules.rate_limits)
+    )
+    app.engine.on_identity_change = functools.partial(
+        commands_menu.refresh_user, channel, app.router
     )
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
@@ -65,6 +94,8 @@ async def serve(
                 handled.append(sig)
     sched = None
     tasks: dict[asyncio.Task[None], str] = {}
+    menus: asyncio.Task[None] | None = None
+    webhook = make_webhook(settings)
     status = 0
     try:
         if scheduler:
@@ -72,18 +103,31 @@ async def serve(
                 app.sessions, app.clock, settings.tz, rules, settings.scheduler_tick_seconds
             )
             sched.start()
+        receive = (
+            channel.poll(app.engine, stop)
+            if webhook is None
+            else channel.webhook(app.engine, stop, webhook)
+        )
         tasks = {
             asyncio.create_task(sender.run(stop, settings.sender_poll_seconds)): "sender",
-            asyncio.create_task(channel.poll(app.engine, stop)): "channel",
+            asyncio.create_task(receive): "channel",
         }
-        log.info("bot_started", channel=channel.name, scheduler=scheduler)
+        # Beside the rest, not before it: menus are a convenience and may fail on their own.
+        menus = asyncio.create_task(_publish_menus(channel, app, settings.locale))
+        log.info(
+            "bot_started",
+            channel=channel.name,
+            library=settings.channel,
+            mode="polling" if webhook is None else "webhook",
+            scheduler=scheduler,
+        )
         stopping = asyncio.create_task(stop.wait())
         try:
             done, _ = await asyncio.wait({stopping, *tasks}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopping.cancel()
         if stopping not in done:
-            # Polling or the sender ended without being asked to: running on would look
+            # The channel or the sender ended without being asked to: running on would look
             # healthy while answering nobody, so stop everything and say why.
             for task in done:
                 exc = None if task.cancelled() else task.exception()
@@ -97,10 +141,14 @@ async def serve(
         stop.set()
         for sig in handled:
             loop.remove_signal_handler(sig)
-        if sched is not None:
-            sched.shutdown(wait=False)
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        # The channel, the sender and a running scheduler job all finish what they are doing:
+        # they write to the database closed below.
+        await asyncio.gather(
+            *tasks, *([sched.stop()] if sched is not None else []), return_exceptions=True
+        )
+        if menus is not None:
+            menus.cancel()  # still setting menus when stopped so soon: they can wait
+            await asyncio.gather(menus, return_exceptions=True)
         await channel.close()
         await app.close()
         log.info("bot_stopped", status=status)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crm.rules import Rules, load_rules
 
 DEFAULT_DB = "sqlite+aiosqlite:///var/crm.db"
+# What Telegram accepts as a webhook's secret_token.
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -23,6 +26,13 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_url: str | None = None
     channel: Literal["aiogram", "ptb"] = "aiogram"
+    # Set: Telegram POSTs updates to this public URL (a proxy forwards it to the listener's
+    # /telegram/webhook) instead of the bot polling.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    # Checked even when unset: it is required with a webhook URL.
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     bot_username: str = "crm_bot"
     locale: Literal["zh_CN", "en"] = "zh_CN"
     timezone: str = "Asia/Shanghai"
@@ -47,6 +57,34 @@ class Settings(BaseSettings):
         if v is not None and not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/") if v else v
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel(cls, v: object) -> object:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if not v:
+            return None
+        if v.startswith("http://") and info.data.get("telegram_api_url"):
+            return v  # a local Bot API server may post to plain HTTP
+        if not v.startswith("https://"):
+            raise ValueError("must be the public https:// URL Telegram posts updates to")
+        return v
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, v: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if v is None or not v.get_secret_value():
+            if info.data.get("webhook_url"):
+                # Without it anyone who finds the URL could post updates as any user.
+                raise ValueError("required with CRM_WEBHOOK_URL")
+            return None
+        if not WEBHOOK_SECRET_RE.fullmatch(v.get_secret_value()):
+            raise ValueError("use 1-256 characters: letters, digits, _ and -")
+        return v
 
     @field_validator("database_url")
     @classmethod

@@ -171,3 +171,16 @@ async def test_customers_are_served_in_private_chats_only(app: App, chat: Transc
         )
     )
     assert len(replies) == 1 and replies[0].chat_id == group
+
+
+async def test_role_or_language_change_refreshes_the_menu(app: App, chat: Transcript) -> None:
+    calls: list[tuple] = []
+
+    async def record(chat_id: int, role: object, locale: str) -> None:
+        calls.append((chat_id, str(role), locale))
+
+    app.engine.on_identity_change = record
+    await app.engine.handle(msg("/help", user=1003))
+    assert calls == []
+    await app.engine.handle(msg(None, user=1003, callback="lang::en"))
+    assert calls == [(1003, "sales", "en")]

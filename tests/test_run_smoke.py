@@ -1,7 +1,8 @@
 """`crm-bot run` against a fake Bot API server: polling, replies, buttons, outbox, clean stop.
 
-The bot runs for real (aiogram polling over HTTP, the outbox sender, the scheduler, migrations on
-a fresh SQLite file); only Telegram is replaced, by `tests.fake_botapi.FakeBotAPI` on 127.0.0.1.
+The bot runs for real (aiogram or python-telegram-bot, polling or a webhook over HTTP, the outbox
+sender, the scheduler, migrations on a fresh SQLite file); only Telegram is replaced, by
+`tests.fake_botapi.FakeBotAPI` on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
 import structlog
 
@@ -29,6 +32,7 @@ from bot.channels.base import SendError
 from bot.runtime import serve
 from bot.settings import load
 from bot.types import Outgoing
+from bot.webhook import PATH, SECRET_HEADER
 from crm.db import make_engine, make_sessionmaker
 from crm.services import outbox
 from tests.fake_botapi import Call, FakeBotAPI
@@ -38,6 +42,7 @@ TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 SECRET = TOKEN.split(":", 1)[1]
 USER = 700100
 STARTUP = 15.0  # migrations and imports on a slow machine
+LIBS = ["aiogram", "ptb"]
 NOISY = ("aiogram", "telegram", "httpx", "apscheduler", "sqlalchemy", "asyncio", "alembic")
 
 
@@ -105,8 +110,13 @@ class Bot:
 
 
 @contextlib.asynccontextmanager
-async def running(api: FakeBotAPI, tmp_path: Path, **overrides: object) -> AsyncIterator[Bot]:
-    """`serve()` in this event loop until the block ends; then it must stop promptly and tidily."""
+async def running(
+    api: FakeBotAPI, tmp_path: Path, ready: str = "getUpdates", **overrides: object
+) -> AsyncIterator[Bot]:
+    """`serve()` in this event loop until the block ends; then it must stop promptly and tidily.
+
+    The block starts once the bot made the `ready` call (polling's first, or setWebhook).
+    """
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'crm.db'}"
     settings, rules = load(
         _env_file=None,
@@ -122,11 +132,11 @@ async def running(api: FakeBotAPI, tmp_path: Path, **overrides: object) -> Async
     stop = asyncio.Event()
     bot = Bot(asyncio.create_task(serve(settings, rules, stop=stop)), stop, db_url)
     try:
-        polling = asyncio.create_task(api.wait_for("getUpdates", timeout=STARTUP))
+        polling = asyncio.create_task(api.wait_for(ready, timeout=STARTUP))
         await asyncio.wait({polling, bot.task}, return_when=asyncio.FIRST_COMPLETED)
         if not polling.done():
             polling.cancel()
-            raise AssertionError(f"serve() ended before polling: {bot.task.result()}")
+            raise AssertionError(f"serve() ended before {ready}: {bot.task.result()}")
         polling.result()
         yield bot
     finally:
@@ -145,12 +155,17 @@ async def running(api: FakeBotAPI, tmp_path: Path, **overrides: object) -> Async
     assert not leftover, leftover
 
 
+@pytest.mark.parametrize("lib", LIBS)
 async def test_start_and_first_ticket_step_over_the_bot_api(
-    api: FakeBotAPI, tmp_path: Path, logged: Callable[[], str], caplog: pytest.LogCaptureFixture
+    lib: str,
+    api: FakeBotAPI,
+    tmp_path: Path,
+    logged: Callable[[], str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # A webhook left over from another deployment would make getUpdates fail with 409.
     api.webhook_url = "https://old-deployment.example/hook"
-    async with running(api, tmp_path) as bot:
+    async with running(api, tmp_path, channel=lib) as bot:
         api.push_message(USER, "/start", language_code="en")
         welcome = await api.wait_for("sendMessage", to(USER), timeout=5)
         assert "Welcome!" in welcome.params["text"]
@@ -175,17 +190,28 @@ async def test_start_and_first_ticket_step_over_the_bot_api(
     assert bot.stop_seconds < 3
     assert api.find("deleteWebhook") is not None
     assert not [c for c in api.calls if c.status != 200]
+    # The customers' command menus: in the company's language, and in English for English users.
+    menus = api.calls_of("setMyCommands")
+    assert [(c.params["scope"], c.params.get("language_code")) for c in menus] == [
+        ({"type": "default"}, None),
+        ({"type": "default"}, "en"),
+    ]
     text = logged()
-    assert {"bot_started", "telegram_connected", "bot_stopped"} <= {
+    assert {"bot_started", "telegram_connected", "bot_stopped", "commands_menu_set"} <= {
         e["event"] for e in events(text)
     }
     assert_clean(text, caplog)
 
 
+@pytest.mark.parametrize("lib", LIBS)
 async def test_a_refused_callback_answer_does_not_cost_the_reply(
-    api: FakeBotAPI, tmp_path: Path, logged: Callable[[], str], caplog: pytest.LogCaptureFixture
+    lib: str,
+    api: FakeBotAPI,
+    tmp_path: Path,
+    logged: Callable[[], str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async with running(api, tmp_path):
+    async with running(api, tmp_path, channel=lib):
         api.push_message(USER, "/new")
         kinds = await api.wait_for("sendMessage", to(USER))
         first = kinds.params["reply_markup"]["inline_keyboard"][0][0]
@@ -202,10 +228,15 @@ async def test_a_refused_callback_answer_does_not_cost_the_reply(
     assert_clean(logged(), caplog)
 
 
+@pytest.mark.parametrize("lib", LIBS)
 async def test_stop_lets_the_reply_in_flight_finish(
-    api: FakeBotAPI, tmp_path: Path, logged: Callable[[], str], caplog: pytest.LogCaptureFixture
+    lib: str,
+    api: FakeBotAPI,
+    tmp_path: Path,
+    logged: Callable[[], str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async with running(api, tmp_path) as bot:
+    async with running(api, tmp_path, channel=lib) as bot:
         api.delay_next("sendMessage", 0.7)
         api.push_message(USER, "/start")
         reply = await api.wait_for("sendMessage", to(USER))
@@ -245,8 +276,9 @@ async def test_outbox_row_is_sent_and_flood_control_respected(
     assert_clean(logged(), caplog)
 
 
+@pytest.mark.parametrize("lib", LIBS)
 async def test_a_refused_token_ends_run_with_an_error(
-    tmp_path: Path, logged: Callable[[], str], caplog: pytest.LogCaptureFixture
+    lib: str, tmp_path: Path, logged: Callable[[], str], caplog: pytest.LogCaptureFixture
 ) -> None:
     async with FakeBotAPI("123456:ANOTHER-token-abcdefghijklmnopqrstuvwx") as api:
         settings, rules = load(
@@ -254,6 +286,7 @@ async def test_a_refused_token_ends_run_with_an_error(
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'crm.db'}",
             telegram_token=TOKEN,
             telegram_api_url=api.base_url,
+            channel=lib,
         )
         status = await asyncio.wait_for(serve(settings, rules, stop=asyncio.Event()), STARTUP)
     assert status == 1
@@ -261,6 +294,52 @@ async def test_a_refused_token_ends_run_with_an_error(
     failed = [e for e in events(text) if e["event"] == "bot_part_failed"]
     assert failed and "Unauthorized" in failed[0]["error"]
     assert SECRET not in text
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("lib", LIBS)
+async def test_webhook_mode(
+    lib: str,
+    api: FakeBotAPI,
+    tmp_path: Path,
+    logged: Callable[[], str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port, secret = free_port(), "smoke-hook-secret"
+    url = f"http://127.0.0.1:{port}{PATH}"  # plain HTTP: allowed with a local Bot API server
+    # An emulator without setMyCommands: a warning, and the bot works on.
+    api.fail_next("setMyCommands", 404, "Not Found")
+    async with running(
+        api,
+        tmp_path,
+        ready="setWebhook",
+        channel=lib,
+        webhook_url=url,
+        webhook_port=port,
+        webhook_secret=secret,
+    ) as bot:
+        assert (api.webhook_url, api.webhook_secret) == (url, secret)
+        update = api.push_message(USER, "/start", language_code="en")
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=update, headers={SECRET_HEADER: "guess"}) as r:
+                assert r.status == 403
+            async with http.post(url, json=update, headers={SECRET_HEADER: secret}) as r:
+                assert r.status == 200
+        welcome = await api.wait_for("sendMessage", to(USER), timeout=5)
+        assert "Welcome!" in welcome.params["text"]
+    assert bot.status == 0
+    assert not api.calls_of("getUpdates") and not api.calls_of("deleteWebhook")
+    assert len(api.calls_of("setMyCommands")) == 1
+    text = logged()
+    names = {e["event"] for e in events(text)}
+    assert {"webhook_listening", "commands_menu_unsupported", "bot_stopped"} <= names
+    assert secret not in text
+    assert_clean(text, caplog)
 
 
 SEND_ERRORS = [
@@ -327,10 +406,12 @@ async def test_edits_that_need_not_or_cannot_happen(api: FakeBotAPI) -> None:
         await channel.close()
 
 
-async def test_crm_bot_run_process(api: FakeBotAPI, tmp_path: Path) -> None:
+@pytest.mark.parametrize("lib", LIBS)
+async def test_crm_bot_run_process(lib: str, api: FakeBotAPI, tmp_path: Path) -> None:
     """The real command: environment settings, migrations on start, SIGTERM, exit status 0."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRM_", "PTB_"))}
     env.update(
+        CRM_CHANNEL=lib,
         CRM_TELEGRAM_TOKEN=TOKEN,
         CRM_TELEGRAM_API_URL=api.base_url,
         CRM_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",

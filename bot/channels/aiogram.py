@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +25,9 @@ from aiogram.exceptions import (
 )
 from aiogram.methods.base import TelegramMethod, TelegramType
 from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
@@ -36,16 +38,25 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from bot.channels.base import SendError
-from bot.engine import Engine
+from bot.channels.base import (
+    ALLOWED_UPDATES,
+    CAPTION_LIMIT,
+    CommandMenu,
+    Handles,
+    InFlight,
+    MethodMissing,
+    SendError,
+    connect,
+    deliver,
+    edit_refusal,
+    edits_in_place,
+    method_missing,
+)
 from bot.types import Inbound, Location, Outgoing
+from bot.webhook import WebhookServer
 
+# The same for both adapters: dedupe keys and conversation state survive a switch of library.
 NAME = "telegram"
-# How long a stop waits for updates already being handled before cancelling them.
-SHUTDOWN_GRACE_SECONDS = 10.0
-# Telegram's answers when an edit cannot or need not happen.
-NOT_MODIFIED = "message is not modified"
-CANNOT_EDIT = ("message to edit not found", "message can't be edited", "message_id_invalid")
 
 log = structlog.get_logger("telegram")
 
@@ -111,6 +122,8 @@ def inbound_from_callback(cq: CallbackQuery, update_id: int) -> Inbound:
         username=cq.from_user.username,
         first_name=cq.from_user.first_name,
         language_code=cq.from_user.language_code,
+        # Where the button was: a customer's press in a group is no more served than a message.
+        chat_type=cq.message.chat.type if cq.message else "private",
         callback=cq.data or "",
         callback_message_id=cq.message.message_id if cq.message else None,
     )
@@ -156,6 +169,15 @@ def _send_error(e: Exception) -> SendError:
     return SendError("network", str(e))
 
 
+def _transient(e: Exception) -> float | None:
+    """Seconds to wait before trying again (0: back off), or None: retrying will not help."""
+    if isinstance(e, TelegramRetryAfter):
+        return float(e.retry_after)
+    if isinstance(e, TelegramNetworkError | TelegramServerError):
+        return 0.0
+    return None
+
+
 class AiogramChannel:
     name = NAME
 
@@ -166,7 +188,7 @@ class AiogramChannel:
         self.bot = Bot(
             token, session=_Session(api=api), default=DefaultBotProperties(parse_mode="HTML")
         )
-        self._inflight: set[asyncio.Task[Any]] = set()
+        self._inflight = InFlight()
 
     async def send(self, out: Outgoing) -> None:
         try:
@@ -176,7 +198,17 @@ class AiogramChannel:
 
     async def _send(self, out: Outgoing) -> None:
         markup = _markup(out)
-        if out.photo is not None:
+        if out.photo is not None and len(out.text) > CAPTION_LIMIT:
+            # Too long for a caption: the photo under the text's first line, then the whole text
+            # with the buttons (they act on what the text lists).
+            head = out.text.split("\n", 1)[0]
+            await self.bot.send_photo(
+                out.chat_id,
+                BufferedInputFile(out.photo, "chart.png"),
+                caption=head if len(head) <= CAPTION_LIMIT else None,
+            )
+            await self.bot.send_message(out.chat_id, out.text, reply_markup=markup)
+        elif out.photo is not None:
             await self.bot.send_photo(
                 out.chat_id,
                 BufferedInputFile(out.photo, "chart.png"),
@@ -190,7 +222,7 @@ class AiogramChannel:
                 caption=out.text,
                 reply_markup=markup,
             )
-        elif out.edit_message_id is not None and (markup is None or out.buttons):
+        elif edits_in_place(out):
             try:
                 await self.bot.edit_message_text(
                     text=out.text,
@@ -199,61 +231,32 @@ class AiogramChannel:
                     reply_markup=markup,
                 )
             except TelegramBadRequest as e:
-                reason = e.message.lower()
-                if NOT_MODIFIED in reason:
+                refusal = edit_refusal(e.message)
+                if refusal == "same":
                     return  # the message already shows exactly this
-                if not any(c in reason for c in CANNOT_EDIT):
+                if refusal is None:
                     raise
                 # Too old or deleted: show it as a new message instead.
                 await self.bot.send_message(out.chat_id, out.text, reply_markup=markup)
         else:
             await self.bot.send_message(out.chat_id, out.text, reply_markup=markup)
 
-    async def poll(self, engine: Engine, stop: asyncio.Event) -> None:
+    async def poll(self, engine: Handles, stop: asyncio.Event) -> None:
         """Receives updates until `stop` is set.
 
         Returns once updates already being handled are done; raises if Telegram refuses the
         bot (a wrong token, a wrong server URL) or polling fails for good.
         """
-        if not await self._connect(stop):
+        if not await self._connect(stop, webhook=None):
             return
-        dp = Dispatcher()
-
-        async def in_flight(
-            handler: Callable[[Any, dict[str, Any]], Awaitable[Any]],
-            update: Any,
-            data: dict[str, Any],
-        ) -> Any:
-            # aiogram handles each update in a task of its own and does not wait for them
-            # when polling stops; these are awaited before the session and database close.
-            task = asyncio.current_task()
-            assert task is not None
-            self._inflight.add(task)
-            try:
-                return await handler(update, data)
-            finally:
-                self._inflight.discard(task)
-
-        async def on_message(message: Message, event_update: Any) -> None:
-            inbound = inbound_from_message(message, event_update.update_id)
-            for out in await engine.handle(inbound):
-                await self._reply(out)
-
-        async def on_callback(cq: CallbackQuery, event_update: Any) -> None:
-            # Answer first: it only stops the button's spinner, and Telegram refuses answers
-            # that come late (the bot was down when it was pressed) - that must not cost the reply.
-            try:
-                await cq.answer()
-            except TelegramAPIError as e:
-                log.info("callback_answer_failed", error=str(e))
-            for out in await engine.handle(inbound_from_callback(cq, event_update.update_id)):
-                await self._reply(out)
-
-        dp.update.outer_middleware(in_flight)
-        dp.message.register(on_message)
-        dp.callback_query.register(on_callback)
+        dp = self._dispatcher(engine)
         polling = asyncio.create_task(
-            dp.start_polling(self.bot, handle_signals=False, close_bot_session=False)
+            dp.start_polling(
+                self.bot,
+                handle_signals=False,
+                close_bot_session=False,
+                allowed_updates=ALLOWED_UPDATES,
+            )
         )
         stopping = asyncio.create_task(stop.wait())
         try:
@@ -266,45 +269,92 @@ class AiogramChannel:
                 except RuntimeError:  # stopped before polling had even started
                     polling.cancel()
             await asyncio.gather(polling, return_exceptions=True)
-            await self._finish_inflight()
+            await self._inflight.finish()
         if not polling.cancelled():
             polling.result()  # re-raises why polling ended, if it failed
 
-    async def _connect(self, stop: asyncio.Event) -> bool:
-        """Checks the token with getMe and leaves webhook mode; retries while unreachable."""
-        delay = 1.0
-        while not stop.is_set():
+    async def webhook(self, engine: Handles, stop: asyncio.Event, server: WebhookServer) -> None:
+        """Receives updates through `server` until `stop`; the webhook stays set afterwards,
+        since other replicas may still be serving it (polling deletes it when it starts)."""
+        dp = self._dispatcher(engine)
+
+        async def feed(update: dict[str, Any]) -> None:
+            await dp.feed_raw_update(self.bot, update)
+
+        # Listening before setWebhook: Telegram delivers as soon as it is set.
+        async with server.serving(feed):
+            if await self._connect(stop, webhook=server):
+                await stop.wait()
+        await self._inflight.finish()
+
+    def _dispatcher(self, engine: Handles) -> Dispatcher:
+        dp = Dispatcher()
+
+        async def in_flight(
+            handler: Callable[[Any, dict[str, Any]], Awaitable[Any]],
+            update: Any,
+            data: dict[str, Any],
+        ) -> Any:
+            # aiogram handles each polled update in a task of its own and does not wait for
+            # them when polling stops; these are awaited before the session and database close.
+            with self._inflight.track_current():
+                return await handler(update, data)
+
+        async def on_message(message: Message, event_update: Any) -> None:
+            if message.from_user is None:
+                return  # sent on behalf of a channel or an anonymous admin: nobody to serve
+            await deliver(engine, inbound_from_message(message, event_update.update_id), self.send)
+
+        async def on_callback(cq: CallbackQuery, event_update: Any) -> None:
+            # Answer first: it only stops the button's spinner, and Telegram refuses answers
+            # that come late (the bot was down when it was pressed) - that must not cost the reply.
             try:
-                me = await self.bot.me()
+                await cq.answer()
+            except TelegramAPIError as e:
+                log.info("callback_answer_failed", error=str(e))
+            await deliver(engine, inbound_from_callback(cq, event_update.update_id), self.send)
+
+        dp.update.outer_middleware(in_flight)
+        dp.message.register(on_message)
+        dp.callback_query.register(on_callback)
+        return dp
+
+    async def _connect(self, stop: asyncio.Event, *, webhook: WebhookServer | None) -> bool:
+        """Checks the token with getMe, sets or leaves webhook mode; retries while unreachable."""
+
+        async def attempt() -> Any:
+            me = await self.bot.me()
+            if webhook is None:
                 # Telegram refuses getUpdates while a webhook is set (409 Conflict forever).
                 await self.bot.delete_webhook(drop_pending_updates=False)
-            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as e:
-                wait = float(e.retry_after) if isinstance(e, TelegramRetryAfter) else delay
-                log.warning("telegram_unreachable", error=str(e), retry_in=wait)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), wait)
-                delay = min(delay * 2, 60.0)
-                continue
-            log.info("telegram_connected", bot_username=me.username, bot_id=me.id)
-            return True
-        return False
+            else:
+                await self.bot.set_webhook(
+                    webhook.url, secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES
+                )
+            return me
 
-    async def _finish_inflight(self) -> None:
-        if not self._inflight:
-            return
-        _done, pending = await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE_SECONDS)
-        for task in pending:
-            task.cancel()
-        if pending:
-            log.warning("updates_cancelled_on_stop", count=len(pending))
-            await asyncio.gather(*pending, return_exceptions=True)
+        me = await connect(attempt, stop, _transient)
+        if me is None:
+            return False
+        mode = "polling" if webhook is None else "webhook"
+        log.info("telegram_connected", bot_username=me.username, bot_id=me.id, mode=mode)
+        return True
 
-    async def _reply(self, out: Outgoing) -> None:
+    async def set_commands(self, menu: CommandMenu) -> None:
+        scope = (
+            BotCommandScopeDefault()
+            if menu.chat_id is None
+            else BotCommandScopeChat(chat_id=menu.chat_id)
+        )
+        commands = [BotCommand(command=c, description=d) for c, d in menu.commands]
         try:
-            await self.send(out)
-        except SendError as e:
-            # A direct reply that failed is not retried: the user sees nothing and may resend.
-            log.warning("reply_failed", kind=e.kind, chat_id=out.chat_id, error=e.detail)
+            await self.bot.set_my_commands(commands, scope=scope, language_code=menu.language_code)
+        except TelegramAPIError as e:
+            if isinstance(e, TelegramNotFound) or method_missing(e.message):
+                raise MethodMissing(str(e)) from e
+            raise _send_error(e) from e
+        except ClientDecodeError as e:
+            raise _send_error(e) from e
 
     async def close(self) -> None:
         await self.bot.session.close()

@@ -1,12 +1,36 @@
-"""What every channel offers the runtime, and the send errors it maps its library's errors to."""
+"""What every channel offers the runtime, the send errors it maps its library's errors to, and the
+library-free pieces both Telegram adapters share (so each adapter is only its translation)."""
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-from bot.types import Outgoing
+import structlog
+
+from bot.types import Inbound, Outgoing
+
+if TYPE_CHECKING:
+    from bot.webhook import WebhookServer
 
 ErrorKind = Literal["retry_after", "blocked", "bad_request", "network"]
+
+# The update types the adapters translate; asking Telegram for others only costs traffic.
+ALLOWED_UPDATES = ["message", "callback_query"]
+# How long a stop waits for updates already being handled before cancelling them.
+SHUTDOWN_GRACE_SECONDS = 10.0
+# Telegram's limit on a photo's caption, in characters after entities are parsed; counting the
+# HTML source errs on the safe side.
+CAPTION_LIMIT = 1024
+# Telegram's answers when an edit cannot or need not happen (lower case, matched as parts).
+NOT_MODIFIED = "message is not modified"
+CANNOT_EDIT = ("message to edit not found", "message can't be edited", "message_id_invalid")
+
+log = structlog.get_logger("telegram")
+R = TypeVar("R")
 
 
 class SendError(Exception):
@@ -17,8 +41,180 @@ class SendError(Exception):
         self.retry_after = retry_after
 
 
+class MethodMissing(Exception):
+    """The Bot API server lacks the method (404 or its words), e.g. setMyCommands on an emulator."""
+
+
+@dataclass(frozen=True)
+class CommandMenu:
+    """One setMyCommands call: the commands shown to a chat, or to everyone in a language.
+
+    `chat_id` None is Telegram's default scope; `language_code` (ISO 639-1) only applies there.
+    """
+
+    commands: tuple[tuple[str, str], ...]  # (command without "/", description)
+    chat_id: int | None = None
+    language_code: str | None = None
+
+
+class Handles(Protocol):
+    """The engine, as a channel sees it."""
+
+    async def handle(self, inbound: Inbound) -> list[Outgoing]: ...
+
+
 class Channel(Protocol):
     name: str
 
     async def send(self, out: Outgoing) -> None:
         """Sends one message; raises SendError on failure."""
+
+
+class TelegramChannel(Channel, Protocol):
+    """What `bot.runtime` needs of a Telegram adapter (aiogram or python-telegram-bot)."""
+
+    async def poll(self, engine: Handles, stop: asyncio.Event) -> None:
+        """Receives updates by long polling until `stop`; returns once in-flight ones are done."""
+
+    async def webhook(self, engine: Handles, stop: asyncio.Event, server: WebhookServer) -> None:
+        """Receives updates through `server` (and sets the webhook) until `stop`."""
+
+    async def set_commands(self, menu: CommandMenu) -> None:
+        """setMyCommands; raises MethodMissing on a 404, SendError otherwise."""
+
+    async def close(self) -> None: ...
+
+
+def method_missing(reason: str) -> bool:
+    """A Bot API server's words for "no such method" (Telegram answers 404 Not Found; emulators
+    say "method ... not found" or "not supported", whatever the status)."""
+    reason = reason.lower()
+    return "method" in reason and ("not found" in reason or "not supported" in reason)
+
+
+def edit_refusal(reason: str) -> Literal["same", "gone"] | None:
+    """Why Telegram refused an edit: "same" (nothing to change), "gone" (send anew) or other."""
+    reason = reason.lower()
+    if NOT_MODIFIED in reason:
+        return "same"
+    if any(c in reason for c in CANNOT_EDIT):
+        return "gone"
+    return None
+
+
+def edits_in_place(out: Outgoing) -> bool:
+    # editMessageText takes inline buttons only: a reply keyboard (or its removal) needs a new
+    # message, and so do photos and documents.
+    return (
+        out.edit_message_id is not None
+        and out.photo is None
+        and out.document is None
+        and (bool(out.buttons) or (out.keyboard is None and not out.remove_keyboard))
+    )
+
+
+async def deliver(
+    engine: Handles, inbound: Inbound, send: Callable[[Outgoing], Awaitable[None]]
+) -> None:
+    """Hands one update to the engine and sends its replies at once."""
+    for out in await engine.handle(inbound):
+        try:
+            await send(out)
+        except SendError as e:
+            log.warning("reply_failed", kind=e.kind, chat_id=out.chat_id, error=e.detail)
+            if e.kind == "blocked" or (out.photo is None and out.document is None):
+                continue  # not retried: the user sees nothing and may resend
+            # A server that cannot take the file (an emulator, a too-large chart) still gets
+            # the words: a summary without its chart beats no summary.
+            try:
+                await send(replace(out, photo=None, document=None, filename=None))
+            except SendError as again:
+                log.warning("reply_failed", kind=again.kind, chat_id=out.chat_id)
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    """Sleeps `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def until_stopped(stop: asyncio.Event, call: Awaitable[R]) -> R | None:
+    """Awaits `call` unless `stop` comes first, which cancels it (a long poll) and gives None."""
+    task = asyncio.ensure_future(call)
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    return task.result() if not task.cancelled() else None
+
+
+async def connect(
+    attempt: Callable[[], Awaitable[R]],
+    stop: asyncio.Event,
+    transient: Callable[[Exception], float | None],
+) -> R | None:
+    """Runs `attempt` (getMe...) until it succeeds or `stop`; None if stopped first.
+
+    `transient(e)` gives the seconds to wait before retrying (0: back off), or None for an error
+    that retrying cannot fix (a refused token), which is raised.
+    """
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            return await attempt()
+        except Exception as e:
+            wait = transient(e)
+            if wait is None:
+                raise
+            wait = wait or delay
+            log.warning("telegram_unreachable", error=str(e), retry_in=wait)
+            await pause(stop, wait)
+            delay = min(delay * 2, 60.0)
+    return None
+
+
+class InFlight:
+    """Tasks handling updates, awaited before the session and the database close on stop."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None], what: str = "update") -> None:
+        async def logged() -> None:
+            try:
+                await work
+            except Exception:
+                # The engine turns flow errors into a reply; this is a bug in the adapter.
+                log.exception("update_handling_failed", what=what)
+
+        task = asyncio.create_task(logged())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @contextlib.contextmanager
+    def track_current(self) -> Iterator[None]:
+        """Counts the running task in, for libraries that create the task themselves."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            yield
+        finally:
+            self._tasks.discard(task)
+
+    async def finish(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        pending: Sequence[asyncio.Task[Any]] = [
+            t for t in self._tasks if t is not asyncio.current_task()
+        ]
+        if not pending:
+            return
+        _done, late = await asyncio.wait(pending, timeout=grace)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("updates_cancelled_on_stop", count=len(late))
+            await asyncio.gather(*late, return_exceptions=True)

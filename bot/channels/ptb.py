@@ -1,0 +1,350 @@
+"""python-telegram-bot 22 adapter: updates → `Inbound`, `Outgoing` → Bot API calls; it only
+translates.
+
+Only PTB's `Bot` and its HTTP layer are used: no `Application`, handlers or persistence, since
+the engine owns conversation state. The getUpdates loop is ours, small, and shaped like aiogram's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+    User,
+)
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.request import HTTPXRequest
+
+from bot.channels.base import (
+    ALLOWED_UPDATES,
+    CAPTION_LIMIT,
+    CommandMenu,
+    Handles,
+    InFlight,
+    MethodMissing,
+    SendError,
+    connect,
+    deliver,
+    edit_refusal,
+    edits_in_place,
+    method_missing,
+    pause,
+    until_stopped,
+)
+from bot.types import Inbound, Location, Outgoing
+from bot.webhook import WebhookServer
+
+# The same as aiogram's: dedupe keys and conversation state survive a switch of library.
+NAME = "telegram"
+PRODUCTION = "https://api.telegram.org"
+POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing to send
+
+log = structlog.get_logger("telegram")
+
+
+def _markup(out: Outgoing) -> Any:
+    if out.buttons:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label, callback_data=payload) for label, payload in row]
+                for row in out.buttons
+            ]
+        )
+    if out.keyboard is not None:
+        return ReplyKeyboardMarkup(
+            [
+                [
+                    KeyboardButton(
+                        label,
+                        request_contact=kind == "contact" or None,
+                        request_location=kind == "location" or None,
+                    )
+                    for label, kind in row
+                ]
+                for row in out.keyboard
+            ],
+            resize_keyboard=True,
+        )
+    if out.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return None
+
+
+def _who(user: User) -> dict[str, Any]:
+    return {
+        "user_id": user.id,
+        "username": user.username,
+        "first_name": user.first_name,
+        "language_code": user.language_code,
+    }
+
+
+def inbound_from_message(msg: Message, update_id: int) -> Inbound:
+    assert msg.from_user is not None
+    return Inbound(
+        channel=NAME,
+        update_id=update_id,
+        chat_id=msg.chat.id,
+        chat_type=str(msg.chat.type),
+        **_who(msg.from_user),
+        text=msg.text or msg.caption,
+        contact_phone=msg.contact.phone_number if msg.contact else None,
+        contact_user_id=msg.contact.user_id if msg.contact else None,
+        location=Location(msg.location.latitude, msg.location.longitude) if msg.location else None,
+        photo_ids=(msg.photo[-1].file_id,) if msg.photo else (),
+        voice_id=msg.voice.file_id if msg.voice else None,
+        document_id=msg.document.file_id if msg.document else None,
+        document_name=msg.document.file_name if msg.document else None,
+    )
+
+
+def inbound_from_callback(cq: CallbackQuery, update_id: int) -> Inbound:
+    return Inbound(
+        channel=NAME,
+        update_id=update_id,
+        chat_id=cq.message.chat.id if cq.message else cq.from_user.id,
+        # Where the button was: a customer's press in a group is no more served than a message.
+        chat_type=str(cq.message.chat.type) if cq.message else "private",
+        **_who(cq.from_user),
+        callback=cq.data or "",
+        callback_message_id=cq.message.message_id if cq.message else None,
+    )
+
+
+def _retry_after(e: RetryAfter) -> float:
+    wait = e.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+def _not_found(e: TelegramError) -> bool:
+    # PTB reports a 404 (no such chat or method) as InvalidToken, like a refused token (401).
+    return isinstance(e, EndPointNotFound) or (
+        isinstance(e, InvalidToken) and "not found" in e.message.lower()
+    )
+
+
+def _send_error(e: TelegramError, token: str) -> SendError:
+    """PTB's errors → the channel-neutral kinds the outbox sender acts on."""
+    detail = str(e).replace(token, "[token]")
+    if isinstance(e, RetryAfter):
+        return SendError("retry_after", detail, _retry_after(e))
+    if isinstance(e, Forbidden):
+        return SendError("blocked", detail)
+    if (
+        isinstance(e, BadRequest | ChatMigrated)
+        or _not_found(e)
+        # 413: PTB has no class for it; Telegram and the HTTP phrase both say "Too Large".
+        or (isinstance(e, NetworkError) and "too large" in e.message.lower())
+    ):
+        # Sending the same request again cannot succeed.
+        return SendError("bad_request", detail)
+    # Network, timeouts, 5xx, a response that is not the Bot API's, 401/409: retry later.
+    return SendError("network", detail)
+
+
+def _transient(e: Exception) -> float | None:
+    """Seconds to wait before trying again (0: back off), or None: retrying will not help."""
+    if isinstance(e, RetryAfter):
+        return _retry_after(e)
+    if isinstance(e, NetworkError) and not isinstance(e, BadRequest):
+        return 0.0  # also timeouts and 5xx
+    return None
+
+
+class PtbChannel:
+    name = NAME
+
+    def __init__(self, token: str, api_url: str | None = None) -> None:
+        if api_url is not None and not api_url.startswith(("http://", "https://")):
+            raise ValueError("the Bot API server URL must start with http:// or https://")
+        base = (api_url or PRODUCTION).rstrip("/")
+        # Time periods as timedelta, PTB 23's way: otherwise PTB 22 warns on every flood-control
+        # error (RetryAfter reads its own period). We read no other period attribute.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        self._token = token
+        # Two connection pools, as PTB does: a long poll must never wait behind replies.
+        self._requests = (HTTPXRequest(), HTTPXRequest(connection_pool_size=1))
+        self.bot = Bot(
+            token,
+            base_url=f"{base}/bot",
+            base_file_url=f"{base}/file/bot",
+            request=self._requests[0],
+            get_updates_request=self._requests[1],
+        )
+        self._inflight = InFlight()
+
+    async def send(self, out: Outgoing) -> None:
+        try:
+            await self._send(out)
+        except TelegramError as e:
+            raise _send_error(e, self._token) from e
+
+    async def _send(self, out: Outgoing) -> None:
+        markup = _markup(out)
+        html: dict[str, Any] = {"parse_mode": "HTML", "reply_markup": markup}
+        if out.photo is not None and len(out.text) > CAPTION_LIMIT:
+            # Too long for a caption: the photo under the text's first line, then the whole text
+            # with the buttons (they act on what the text lists).
+            head = out.text.split("\n", 1)[0]
+            await self.bot.send_photo(
+                out.chat_id,
+                out.photo,
+                caption=head if len(head) <= CAPTION_LIMIT else None,
+                filename="chart.png",
+                parse_mode="HTML",
+            )
+            await self.bot.send_message(out.chat_id, out.text, **html)
+        elif out.photo is not None:
+            await self.bot.send_photo(
+                out.chat_id, out.photo, caption=out.text, filename="chart.png", **html
+            )
+        elif out.document is not None:
+            await self.bot.send_document(
+                out.chat_id, out.document, caption=out.text, filename=out.filename or "file", **html
+            )
+        elif edits_in_place(out):
+            try:
+                await self.bot.edit_message_text(
+                    out.text, chat_id=out.chat_id, message_id=out.edit_message_id, **html
+                )
+            except BadRequest as e:
+                refusal = edit_refusal(e.message)
+                if refusal == "same":
+                    return  # the message already shows exactly this
+                if refusal is None:
+                    raise
+                # Too old or deleted: show it as a new message instead.
+                await self.bot.send_message(out.chat_id, out.text, **html)
+        else:
+            await self.bot.send_message(out.chat_id, out.text, **html)
+
+    async def poll(self, engine: Handles, stop: asyncio.Event) -> None:
+        """Receives updates until `stop` is set.
+
+        Returns once updates already being handled are done; raises if Telegram refuses the
+        bot (a wrong token, a wrong server URL).
+        """
+        if not await self._connect(stop, webhook=None):
+            return
+        offset, delay = 0, 1.0
+        try:
+            while not stop.is_set():
+                try:
+                    updates = await until_stopped(
+                        stop,
+                        self.bot.get_updates(
+                            offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                        ),
+                    )
+                except InvalidToken:
+                    raise  # the token was revoked: running on would answer nobody
+                except TelegramError as e:
+                    # Like aiogram's polling: anything else may pass (a 409 from an old
+                    # instance, a proxy's error page), so back off and keep trying.
+                    wait = _transient(e) or delay
+                    log.warning("polling_failed", error=str(e), retry_in=wait)
+                    await pause(stop, wait)
+                    delay = min(delay * 2, 60.0)
+                    continue
+                delay = 1.0
+                for update in updates or ():
+                    # The next getUpdates with this offset confirms the update to Telegram;
+                    # one handled twice after a crash is dropped by the engine (update_id).
+                    offset = update.update_id + 1
+                    # Concurrently, as aiogram does; the engine orders each user's updates.
+                    self._inflight.spawn(self._process(update, engine))
+        finally:
+            await self._inflight.finish()
+
+    async def webhook(self, engine: Handles, stop: asyncio.Event, server: WebhookServer) -> None:
+        """Receives updates through `server` until `stop`; the webhook stays set afterwards,
+        since other replicas may still be serving it (polling deletes it when it starts)."""
+
+        async def feed(data: dict[str, Any]) -> None:
+            await self._process(Update.de_json(data, self.bot), engine)
+
+        # Listening before setWebhook: Telegram delivers as soon as it is set.
+        async with server.serving(feed):
+            if await self._connect(stop, webhook=server):
+                await stop.wait()
+
+    async def _process(self, update: Update, engine: Handles) -> None:
+        if update.callback_query is not None:
+            cq = update.callback_query
+            # Answer first: it only stops the button's spinner, and Telegram refuses answers
+            # that come late (the bot was down when it was pressed) - that must not cost the reply.
+            try:
+                await cq.answer()
+            except TelegramError as e:
+                log.info("callback_answer_failed", error=str(e))
+            inbound = inbound_from_callback(cq, update.update_id)
+        elif update.message is not None and update.message.from_user is not None:
+            inbound = inbound_from_message(update.message, update.update_id)
+        else:
+            return  # edits, channel posts, anonymous admins: nothing the flows take
+        await deliver(engine, inbound, self.send)
+
+    async def _connect(self, stop: asyncio.Event, *, webhook: WebhookServer | None) -> bool:
+        """Checks the token with getMe, sets or leaves webhook mode; retries while unreachable."""
+
+        async def attempt() -> User:
+            me = await self.bot.get_me()
+            if webhook is None:
+                # Telegram refuses getUpdates while a webhook is set (409 Conflict forever).
+                await self.bot.delete_webhook(drop_pending_updates=False)
+            else:
+                await self.bot.set_webhook(
+                    webhook.url, secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES
+                )
+            return me
+
+        me = await connect(attempt, stop, _transient)
+        if me is None:
+            return False
+        mode = "polling" if webhook is None else "webhook"
+        log.info("telegram_connected", bot_username=me.username, bot_id=me.id, mode=mode)
+        return True
+
+    async def set_commands(self, menu: CommandMenu) -> None:
+        scope = (
+            BotCommandScopeDefault()
+            if menu.chat_id is None
+            else BotCommandScopeChat(chat_id=menu.chat_id)
+        )
+        commands = [BotCommand(c, d) for c, d in menu.commands]
+        try:
+            await self.bot.set_my_commands(commands, scope=scope, language_code=menu.language_code)
+        except TelegramError as e:
+            if _not_found(e) or method_missing(e.message):
+                raise MethodMissing(str(e)) from e
+            raise _send_error(e, self._token) from e
+
+    async def close(self) -> None:
+        # Our own request objects: Bot.shutdown() skips them unless Bot.initialize() ran.
+        for request in self._requests:
+            await request.shutdown()
