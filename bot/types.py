@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -172,8 +173,12 @@ class Outgoing:
     filename: str | None = None
 
     def to_payload(self) -> dict[str, Any]:
-        """JSON-safe form kept in the outbox (files are never queued)."""
-        return {
+        """JSON-safe form kept in the outbox.
+
+        A photo (a chart of ~50 KB) travels with it, base64 under "photo"; documents are never
+        queued.
+        """
+        payload: dict[str, Any] = {
             "text": self.text,
             "buttons": [[list(b) for b in row] for row in self.buttons],
             "keyboard": None
@@ -181,6 +186,9 @@ class Outgoing:
             else [[list(b) for b in row] for row in self.keyboard],
             "remove_keyboard": self.remove_keyboard,
         }
+        if self.photo is not None:
+            payload["photo"] = base64.b64encode(self.photo).decode("ascii")
+        return payload
 
     @classmethod
     def from_payload(cls, chat_id: int, payload: Mapping[str, Any]) -> Outgoing:
@@ -191,4 +199,5 @@ class Outgoing:
             buttons=tuple(tuple(tuple(b) for b in row) for row in payload.get("buttons") or ()),
             keyboard=None if kb is None else tuple(tuple(tuple(b) for b in row) for row in kb),
             remove_keyboard=bool(payload.get("remove_keyboard")),
+            photo=base64.b64decode(payload["photo"]) if payload.get("photo") else None,
         )

@@ -1,32 +1,51 @@
-"""The manager's figures for today, on demand."""
+"""The manager's summary on demand: `/summary` (today so far), `/summary week`, `/summary month`.
+
+The same message as the scheduled pushes (scheduler/digest_jobs.py): figures of the team (an
+admin: everyone), a chart, and drill-down buttons handled in handlers/digest.py.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
-from bot.types import TN, Lines, Reply, T, Text
-from crm.services import summary as svc
+from bot.types import Reply, T
+from bot.views import digest as view
+from crm.services import digest as svc
 from handlers.base import LEADS, Command, Ctx, Step
 
+# What may follow /summary, lower-cased; nothing (or anything else) means today.
+PERIOD_WORDS = {
+    "day": svc.DAY,
+    "today": svc.DAY,
+    "今天": svc.DAY,
+    "今日": svc.DAY,
+    "week": svc.WEEK,
+    "w": svc.WEEK,
+    "周": svc.WEEK,
+    "本周": svc.WEEK,
+    "month": svc.MONTH,
+    "m": svc.MONTH,
+    "月": svc.MONTH,
+    "本月": svc.MONTH,
+}
 
-async def today(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
-    day = ctx.local_now().date()
-    start = datetime.combine(day, time(0), tzinfo=ctx.who.tz)
-    s = await svc.for_period(
-        ctx.session, ctx.who.staff, start, start + timedelta(days=1), ctx.now()
+
+async def summary(ctx: Ctx) -> Step:
+    lead = ctx.who.staff
+    assert lead is not None
+    words = ctx.inbound.args.strip().lower()
+    kind = PERIOD_WORDS.get(words)
+    if words and kind is None:
+        return ctx.stay(Reply(T("Try /summary, /summary week or /summary month.")))
+    period = svc.period_of(kind or svc.DAY, ctx.local_now().date(), ctx.who.tz)
+    d = await svc.build(ctx.session, lead, period, ctx.now(), ctx.rules)
+    return ctx.stay(view.summary(d, ctx.render))
+
+
+COMMANDS = [
+    Command(
+        "summary",
+        LEADS,
+        summary,
+        T("today's team summary"),
+        menu_label=T("📊 Summary"),
     )
-    lines: list[Text] = [
-        T("<b>Team summary for {day}</b>", day=day),
-        T("Visits: {n}", n=s.visits),
-        T("New customers: {n}", n=s.new_customers),
-        T("Follow-ups done: {n}", n=s.followups_done),
-        T("Follow-ups overdue: {n}", n=s.followups_overdue),
-        T("Requests received: {n}; open: {open}", n=s.tickets_new, open=s.tickets_open),
-    ]
-    for name, count in s.visits_by_rep:
-        lines.append(TN("• {name}: {n} visit", "• {name}: {n} visits", count, name=name))
-    return ctx.stay(Reply(Lines(*lines)))
-
-
-COMMANDS = [Command("summary", LEADS, today, T("today's team summary"), menu_label=T("📊 Summary"))]
+]

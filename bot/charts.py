@@ -1,0 +1,160 @@
+"""Charts as PNG bytes (matplotlib, Agg), for the managers' summaries.
+
+No pyplot: each chart is its own `Figure` on its own Agg canvas, so nothing is left in
+matplotlib's global state and charts may be drawn concurrently. Every text is drawn with a CJK
+font found through matplotlib's font manager and passed explicitly (rcParams are not touched):
+Chinese names drawn with matplotlib's default font come out as empty boxes. The texts arrive
+already translated; this module knows no gettext.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+
+# Font families with Chinese glyphs, most preferred first (the first is what CI installs).
+CJK_FAMILIES = (
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+)
+INSTALL_HINT = (
+    "No font with Chinese characters was found for charts. Install one, e.g. "
+    "`apt-get install fonts-wqy-microhei` (or fonts-noto-cjk), then remove matplotlib's font "
+    "cache (~/.cache/matplotlib) so it is found."
+)
+# 8 x 6.4 inches at 100 dpi: 800 x 640 pixels, legible on a phone, about 40-60 KB.
+SIZE_INCHES = (8.0, 6.4)
+DPI = 100
+BAR_COLOUR = "#4C72B0"
+PLAN_COLOUR = "#DD8452"
+LINE_COLOUR = "#55A868"
+
+
+class FontMissing(RuntimeError):
+    """No CJK font is installed; the message names the package to install."""
+
+
+@cache
+def cjk_font_path() -> str:
+    """The file of the first installed CJK family in `CJK_FAMILIES`."""
+    for family in CJK_FAMILIES:
+        try:
+            return str(
+                font_manager.findfont(FontProperties(family=family), fallback_to_default=False)
+            )
+        except ValueError:
+            continue
+    raise FontMissing(INSTALL_HINT)
+
+
+def cjk_font(size: float | None = None) -> FontProperties:
+    return FontProperties(fname=cjk_font_path(), size=size)
+
+
+@dataclass(frozen=True)
+class SummaryTexts:
+    """The chart's words, translated by the caller."""
+
+    bars_title: str
+    trend_title: str
+    visits: str  # the y axis of both panels
+    plan: str  # the legend entry of the plan markers
+    no_reps: str  # shown in place of bars when the team has no reps
+
+
+def summary_figure(
+    reps: Sequence[tuple[str, int, float | None]],
+    trend: Sequence[tuple[str, int]],
+    texts: SummaryTexts,
+) -> Figure:
+    """Two panels: visits per rep (bars, with the plan as a marker where set) and visits per
+    day (a line). `reps` is (name, visits, plan or None); `trend` is (day label, visits)."""
+    font, small, title = cjk_font(10), cjk_font(9), cjk_font(12)
+    fig = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1)
+
+    top.set_title(texts.bars_title, fontproperties=title)
+    top.set_ylabel(texts.visits, fontproperties=font)
+    if reps:
+        xs = list(range(len(reps)))
+        done = [n for _name, n, _plan in reps]
+        bars = top.bar(xs, done, color=BAR_COLOUR, width=0.6)
+        top.bar_label(bars, fontproperties=small, padding=2)
+        # Many names side by side overlap: slant them.
+        slant = 30 if len(reps) > 5 else 0
+        top.set_xticks(xs, [name for name, _n, _plan in reps], rotation=slant)
+        planned = [(x, plan) for x, (_name, _n, plan) in zip(xs, reps, strict=True) if plan]
+        if planned:
+            top.scatter(
+                [x for x, _ in planned],
+                [p for _, p in planned],
+                marker="_",
+                s=900,
+                linewidths=2.5,
+                color=PLAN_COLOUR,
+                label=texts.plan,
+                zorder=3,
+            )
+            top.legend(prop=small, loc="upper right")
+        highest = max([*done, *(p for _, p in planned), 1])
+        top.set_ylim(0, highest * 1.25)
+    else:
+        top.set_xticks([])
+        top.text(
+            0.5,
+            0.5,
+            texts.no_reps,
+            ha="center",
+            va="center",
+            fontproperties=font,
+            transform=top.transAxes,
+        )
+    top.yaxis.get_major_locator().set_params(integer=True)
+
+    bottom.set_title(texts.trend_title, fontproperties=title)
+    bottom.set_ylabel(texts.visits, fontproperties=font)
+    days = list(range(len(trend)))
+    counts = [n for _label, n in trend]
+    bottom.plot(days, counts, marker="o", color=LINE_COLOUR, linewidth=2)
+    bottom.fill_between(days, counts, color=LINE_COLOUR, alpha=0.15)
+    bottom.set_xticks(days, [label for label, _n in trend])
+    bottom.set_ylim(0, max([*counts, 1]) * 1.25)
+    bottom.yaxis.get_major_locator().set_params(integer=True)
+    bottom.grid(axis="y", alpha=0.3)
+
+    for ax in (top, bottom):
+        for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
+            label.set_fontproperties(small)
+        ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    # No "Software" entry: the bytes depend on the drawing only.
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def summary_chart(
+    reps: Sequence[tuple[str, int, float | None]],
+    trend: Sequence[tuple[str, int]],
+    texts: SummaryTexts,
+) -> bytes:
+    """`summary_figure` as PNG bytes."""
+    return png(summary_figure(reps, trend, texts))

@@ -1,0 +1,202 @@
+"""The manager's summary as a message with a chart and drill-down buttons; shared by /summary
+(handlers/summary.py) and the scheduled pushes (scheduler/digest_jobs.py), so both read alike.
+
+The chart's words are rendered here with the reader's renderer and handed to bot/charts.py as
+plain strings: the chart module knows no gettext.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import timedelta
+
+from bot import charts
+from bot.types import TN, Button, Lines, Raw, Reply, T, Text
+from crm.services.digest import DAY, WEEK, Digest, Period
+
+Render = Callable[[Text], str]
+
+# Drill-down actions (handlers/digest.py): "name:<lead's staff id>:<period code>".
+OVERDUE = "dg_fu"
+BREACHES = "dg_sla"
+LOSING = "dg_lose"
+BOARD = "dg_top"
+
+
+def period_text(period: Period) -> Text:
+    """ "Tue 1 Dec 2026", "Mon 30 Nov 2026 – Sun 6 Dec 2026", "2026-12"."""
+    if period.kind == DAY:
+        return T("{day}", day=period.first)
+    if period.kind == WEEK:
+        return T("{first} – {last}", first=period.first, last=period.last)
+    return Raw(f"{period.first:%Y-%m}")
+
+
+def title(period: Period) -> Text:
+    if period.kind == DAY:
+        # The msgid of the earlier /summary: its translations still apply.
+        return T("<b>Team summary for {day}</b>", day=period.first)
+    if period.kind == WEEK:
+        return T("<b>Weekly team report, {period}</b>", period=period_text(period))
+    return T("<b>Monthly team report, {month}</b>", month=period_text(period))
+
+
+def _plan(value: float) -> float:
+    return round(value, 1)
+
+
+def visit_lines(d: Digest) -> list[Text]:
+    plan, pct = d.plan, d.percent
+    lines: list[Text] = [
+        T("Visits: {n}", n=d.visits)
+        if plan is None or pct is None
+        else T("Visits: {n} of {plan} planned ({pct}%)", n=d.visits, plan=_plan(plan), pct=pct)
+    ]
+    for row in d.reps:
+        if row.plan is None or row.percent is None:
+            lines.append(
+                TN("• {name}: {n} visit", "• {name}: {n} visits", row.visits, name=row.staff.name)
+            )
+        else:
+            lines.append(
+                T(
+                    "• {name}: {n} of {plan} planned ({pct}%)",
+                    name=row.staff.name,
+                    n=row.visits,
+                    plan=_plan(row.plan),
+                    pct=row.percent,
+                )
+            )
+    return lines
+
+
+def sales_lines(d: Digest) -> list[Text]:
+    lines: list[Text] = [
+        T("New customers: {n}", n=d.new_customers),
+        T("Stage changes: {n}", n=d.stage_changes),
+        T("Deals won: {n}, amount {amount}", n=d.won, amount=d.won_amount)
+        if d.won
+        else T("Deals won: {n}", n=0),
+    ]
+    if d.lost and d.lost_amount:
+        lines.append(T("Deals lost: {n}, amount {amount}", n=d.lost, amount=d.lost_amount))
+    else:
+        lines.append(T("Deals lost: {n}", n=d.lost))
+    lines += [
+        T("Follow-ups done: {n}", n=d.followups_done),
+        T("Follow-ups overdue: {n}", n=d.followups_overdue),
+    ]
+    return lines
+
+
+def service_lines(d: Digest) -> list[Text]:
+    lines: list[Text] = [
+        T(
+            "Requests received: {n}; resolved: {resolved}; past a time limit: {breached}",
+            n=d.tickets_opened,
+            resolved=d.tickets_resolved,
+            breached=d.tickets_breached,
+        )
+    ]
+    if d.rating is None:
+        lines.append(T("Average rating: no ratings"))
+    else:
+        lines.append(
+            TN(
+                "Average rating: {avg} ({n} rating)",
+                "Average rating: {avg} ({n} ratings)",
+                d.ratings,
+                avg=round(d.rating, 1),
+            )
+        )
+    return lines
+
+
+def attention_lines(d: Digest) -> list[Text]:
+    lines: list[Text] = []
+    if d.losing_total:
+        lines.append(
+            TN(
+                "Key customers losing touch: {n}",
+                "Key customers losing touch: {n}",
+                d.losing_total,
+            )
+        )
+        for row in d.losing:
+            owner: Text = Raw(row.owner.name) if row.owner is not None else T("team pool")
+            lines.append(
+                TN(
+                    "· {customer} ({cls}), {n} day · {owner}",
+                    "· {customer} ({cls}), {n} days · {owner}",
+                    row.days,
+                    customer=row.customer.name,
+                    cls=row.customer.customer_class,
+                    owner=owner,
+                )
+            )
+    if d.lapsing_total:
+        lines.append(TN("Claims lapsing soon: {n}", "Claims lapsing soon: {n}", d.lapsing_total))
+        for customer, owner in d.lapsing:
+            lines.append(
+                T(
+                    "· {customer}: {when} · {owner}",
+                    customer=customer.name,
+                    when=customer.claim_expires_at,
+                    owner=owner.name,
+                )
+            )
+    return lines
+
+
+def lines(d: Digest, *, late: bool = False) -> list[Text]:
+    found = [
+        title(d.period),
+        *visit_lines(d),
+        *sales_lines(d),
+        *service_lines(d),
+        *attention_lines(d),
+    ]
+    if late:
+        found.append(T("(sent late: the bot was not running at the due time)"))
+    return found
+
+
+def buttons(d: Digest) -> tuple[tuple[Button, ...], ...]:
+    tail = f"{d.lead.id}:{d.period.code}"
+    return (
+        (
+            Button(T("⚠️ Overdue follow-ups"), f"{OVERDUE}:{tail}"),
+            Button(T("⏰ Past time limits"), f"{BREACHES}:{tail}"),
+        ),
+        (
+            Button(T("📉 Losing touch"), f"{LOSING}:{tail}"),
+            Button(T("🏆 Leaderboard"), f"{BOARD}:{tail}"),
+        ),
+    )
+
+
+def chart(d: Digest, render: Render) -> bytes:
+    """The PNG: visits per rep in the period (with the plan) and visits per day, 14 days."""
+
+    def plain(text: Text) -> str:
+        return html.unescape(render(text))
+
+    span = d.trend[-1][0] - d.trend[0][0] + timedelta(days=1) if d.trend else timedelta(0)
+    texts = charts.SummaryTexts(
+        bars_title=plain(T("Visits per rep, {period}", period=period_text(d.period))),
+        trend_title=plain(
+            TN("Visits per day, last {n} day", "Visits per day, last {n} days", span.days)
+        ),
+        visits=plain(T("visits")),
+        plan=plain(T("plan")),
+        no_reps=plain(T("There are no sales reps in your team yet.")),
+    )
+    reps = [(r.staff.name, r.visits, r.plan) for r in d.reps]
+    trend = [(f"{day.month}/{day.day}", n) for day, n in d.trend]
+    return charts.summary_chart(reps, trend, texts)
+
+
+def summary(d: Digest, render: Render, *, late: bool = False) -> Reply:
+    """The whole summary: text, chart and drill-down buttons."""
+    return Reply(Lines(*lines(d, late=late)), buttons=buttons(d), photo=chart(d, render))

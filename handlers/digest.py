@@ -1,0 +1,195 @@
+"""The summary's drill-down buttons: the team's overdue follow-ups, requests past a time limit,
+key customers losing touch, and the leaderboard of the summary's period.
+
+A button's payload is "<action>:<lead's staff id>:<period code>" (bot/views/digest.py). Only a
+manager or an admin may press one, and only on a summary made for them: the lists are always
+of the presser's own team, worked out again at the press.
+"""
+
+from __future__ import annotations
+
+from bot.types import TN, Button, Lines, Raw, Reply, T, Text
+from bot.views import digest as view
+from crm.services import digest as svc
+from handlers.base import LEADS, Action, Ctx, Step
+
+# Lines (and buttons) per list; the rest is counted.
+LIMIT = 20
+STALE = T("This button is no longer valid. Nothing was changed.")
+
+
+def _more(shown: int, total: int) -> list[Text]:
+    if total <= shown:
+        return []
+    return [TN("…and {n} more not shown.", "…and {n} more not shown.", total - shown)]
+
+
+async def overdue(ctx: Ctx) -> Step:
+    assert ctx.who.staff is not None
+    rows, total = await svc.overdue_followups(ctx.session, ctx.who.staff, ctx.now(), limit=LIMIT)
+    if not rows:
+        return ctx.stay(Reply(T("No overdue follow-ups in the team. Well done!")))
+    lines: list[Text] = [
+        TN(
+            "<b>Overdue follow-ups</b>: {n} in the team",
+            "<b>Overdue follow-ups</b>: {n} in the team",
+            total,
+        )
+    ]
+    for row in rows:
+        lines.append(
+            T(
+                "• {rep}: {customer}, due {when}",
+                rep=row.staff.name,
+                customer=row.customer.name,
+                when=row.followup.due_at,
+            )
+        )
+    lines += _more(len(rows), total)
+    buttons = tuple(
+        (Button(Raw(f"📇 {row.customer.name} · {row.staff.name}"), f"card:{row.customer.id}"),)
+        for row in rows
+    )
+    return ctx.stay(Reply(Lines(*lines), buttons=buttons))
+
+
+async def breaches(ctx: Ctx) -> Step:
+    assert ctx.who.staff is not None
+    rows, total = await svc.open_breaches(ctx.session, ctx.who.staff, ctx.now(), limit=LIMIT)
+    if not rows:
+        return ctx.stay(Reply(T("No open request is past its time limit.")))
+    lines: list[Text] = [
+        TN(
+            "<b>Past a time limit</b>: {n} open request",
+            "<b>Past a time limit</b>: {n} open requests",
+            total,
+        )
+    ]
+    for row in rows:
+        customer: Text = Raw(row.customer.name) if row.customer else T("unknown customer")
+        owner: Text = Raw(row.owner.name) if row.owner else T("nobody yet")
+        lines.append(
+            T(
+                "• {number} · {customer} · {owner}: first answer was due {when}",
+                number=row.ticket.number,
+                customer=customer,
+                owner=owner,
+                when=row.due,
+            )
+            if row.stage == "first"
+            else T(
+                "• {number} · {customer} · {owner}: resolution was due {when}",
+                number=row.ticket.number,
+                customer=customer,
+                owner=owner,
+                when=row.due,
+            )
+        )
+    lines += _more(len(rows), total)
+    buttons = tuple((Button(Raw(row.ticket.number), f"tk:{row.ticket.id}"),) for row in rows)
+    return ctx.stay(Reply(Lines(*lines), buttons=buttons))
+
+
+async def losing(ctx: Ctx) -> Step:
+    assert ctx.who.staff is not None
+    rows, total = await svc.losing_touch(
+        ctx.session, ctx.who.staff, ctx.rules, ctx.now(), limit=LIMIT
+    )
+    cadence = ctx.rules.cadence_days
+    if not rows:
+        return ctx.stay(
+            Reply(
+                T(
+                    "No key customer is overdue for a visit (A every {a} days, B every {b}).",
+                    a=cadence.A,
+                    b=cadence.B,
+                )
+            )
+        )
+    lines: list[Text] = [
+        TN(
+            "<b>Key customers losing touch</b>: {n}",
+            "<b>Key customers losing touch</b>: {n}",
+            total,
+        ),
+        T("(A every {a} days, B every {b})", a=cadence.A, b=cadence.B),
+    ]
+    for row in rows:
+        c = row.customer
+        owner: Text = Raw(row.owner.name) if row.owner is not None else T("team pool")
+        lines.append(
+            TN(
+                "• {customer} · Class {cls} · never visited, registered {n} day ago · {owner}",
+                "• {customer} · Class {cls} · never visited, registered {n} days ago · {owner}",
+                row.days,
+                customer=c.name,
+                cls=c.customer_class,
+                owner=owner,
+            )
+            if row.last_visit is None
+            else TN(
+                "• {customer} · Class {cls} · {n} day since the last visit · {owner}",
+                "• {customer} · Class {cls} · {n} days since the last visit · {owner}",
+                row.days,
+                customer=c.name,
+                cls=c.customer_class,
+                owner=owner,
+            )
+        )
+    lines += _more(len(rows), total)
+    lines.append(T("All classes: /losing"))
+    buttons = tuple(
+        (Button(Raw(f"{r.customer.name} · {r.customer.customer_class}"), f"card:{r.customer.id}"),)
+        for r in rows
+    )
+    return ctx.stay(Reply(Lines(*lines), buttons=buttons))
+
+
+async def leaderboard(ctx: Ctx) -> Step:
+    assert ctx.who.staff is not None
+    period = svc.from_code(ctx.choice or "", ctx.who.tz)
+    if period is None:
+        return ctx.stay(Reply(STALE))
+    rows = await svc.leaderboard(ctx.session, ctx.who.staff, period, ctx.now())
+    if not rows:
+        return ctx.stay(Reply(T("There are no sales reps in your team yet.")))
+    lines: list[Text] = [
+        T("<b>Leaderboard, {period}</b>", period=view.period_text(period)),
+    ]
+    for row in rows:
+        rating: Text = Raw("—") if row.rating is None else Raw(f"{row.rating:.1f}")
+        lines.append(
+            T(
+                "{rank}. {name}: visits {visits} · new customers {new} · deals won {won} "
+                "({amount}) · follow-ups on time {followups} · rating {rating}",
+                rank=row.rank,
+                name=row.staff.name,
+                visits=row.visits,
+                new=row.new_customers,
+                won=row.won,
+                amount=row.won_amount,
+                followups=row.followups_on_time,
+                rating=rating,
+            )
+        )
+    lines.append(
+        T(
+            "Ranked by the amount won, then deals won, visits, new customers and follow-ups "
+            "done on time; equal reps share a rank."
+        )
+    )
+    return ctx.stay(Reply(Lines(*lines)))
+
+
+async def authorise_own_summary(ctx: Ctx, lead_id: int) -> bool:
+    """A summary's buttons are for the manager (or admin) it was made for."""
+    return ctx.who.staff is not None and ctx.who.role in LEADS and ctx.who.staff.id == lead_id
+
+
+ACTIONS = [
+    Action(view.OVERDUE, LEADS, overdue, obj_kind="own_summary"),
+    Action(view.BREACHES, LEADS, breaches, obj_kind="own_summary"),
+    Action(view.LOSING, LEADS, losing, obj_kind="own_summary"),
+    Action(view.BOARD, LEADS, leaderboard, obj_kind="own_summary"),
+]
+AUTHORISERS = {"own_summary": authorise_own_summary}
