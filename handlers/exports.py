@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from bot.types import Reply, T
+from bot.types import TN, Reply, T
 from crm.export import Filter, table
 from crm.export_files import to_xlsx
 from crm.services.access import customer_scope
@@ -72,7 +72,7 @@ async def _send(ctx: Ctx, period: str) -> Step:
     stamp = ctx.local_now().strftime("%Y%m%d")
     return Step.end(
         Reply(
-            T("{what}: {n} rows.", what=KINDS[kind], n=len(data)),
+            TN("{what}: {n} row.", "{what}: {n} rows.", len(data), what=KINDS[kind]),
             document=to_xlsx(columns, data, kind),
             filename=f"{kind}-{period}-{stamp}.xlsx",
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from bot.types import Button, Lines, Raw, Reply, T, Text
+from bot.types import TN, Button, Lines, Raw, Reply, T, Text
 from crm.enums import Role
 from crm.models import CustomerUser, Staff
 from crm.services import handover, invites, runtime
@@ -309,15 +309,18 @@ async def confirm_step(ctx: Ctx) -> Step:
         await ctx.notify.to_staff(
             t,
             Reply(
-                T(
+                TN(
+                    "🤝 You now look after {n} customer from {source}. See /today.",
                     "🤝 You now look after {n} customers from {source}. See /today.",
-                    n=per_target.get(t.id, 0),
+                    per_target.get(t.id, 0),
                     source=source.name,
                 )
             ),
             dedupe_key=f"handover:{source.id}:{t.id}:{ctx.inbound.update_id}",
         )
-    return Step.end(Reply(T("Handed over: {n} customers.", n=len(moved))))
+    return Step.end(
+        Reply(TN("Handed over: {n} customer.", "Handed over: {n} customers.", len(moved)))
+    )
 
 
 async def start_invite(ctx: Ctx) -> Step:

@@ -152,11 +152,11 @@ async def test_one_message_visit(app: App, chat: Transcript) -> None:
 async def test_checkin_pin_offers_nearby_customers(app: App, chat: Transcript) -> None:
     out = await chat("/as rep1", "@loc 31.231,121.471")
     assert "在哪位客户处签到？" in out
-    assert "华能电厂 · 0 m" in out and "东方钢铁集团 · 146 m" in out
+    assert "华能电厂 · 0米" in out and "东方钢铁集团 · 146米" in out
     # Acme Logistics (rep2's) is about 290 m away but is not rep1's to check in at.
     assert "Acme Logistics" not in out
     out = await chat("/cancel", "@loc 31.2312,121.4712")
-    assert "华能电厂 · 29 m" in out
+    assert "华能电厂 · 29米" in out
     out = await chat("[华能电厂]")
     assert "拜访 · 第2/8步" in out and "华能电厂：本次拜访方式？" in out
     assert "第1/8步" not in out

@@ -80,7 +80,7 @@ async def test_deactivate_and_hand_over_to_two_reps(app: App, chat: Transcript) 
 
 async def test_handover_without_customer_notices(app: App, chat: Transcript) -> None:
     out = await chat(
-        "/as manager",
+        "/as admin",
         "/staff",
         "[Lucy Chen]",
         "[Hand over]",
