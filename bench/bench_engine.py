@@ -1,6 +1,7 @@
 """Engine throughput and latency on the seeded demo company (SQLite file, one process).
 
-Prints updates per second and latency percentiles for a mix of staff and customer updates.
+Prints updates per second and latency percentiles, overall and per command, for a mix of staff
+and customer updates (/summary draws a chart, so it dominates the mix).
 Run: `make bench` or `.venv/bin/python bench/bench_engine.py [N]`.
 """
 
@@ -24,7 +25,7 @@ from crm.clock import ManualClock
 MIX = [
     (1003, "/today"),
     (1004, "/customers Acme"),
-    (2001, "/mine"),
+    (2001, "/my"),
     (1002, "/summary"),
     (2002, "/help"),
 ]
@@ -36,6 +37,7 @@ async def run(url: str, n: int) -> None:
     app = build_app(settings, rules, clock)
     await prepare(app, clock)
     latencies = []
+    per_command: dict[str, list[float]] = {}
     start = time.perf_counter()
     for i in range(n):
         user, text = MIX[i % len(MIX)]
@@ -45,10 +47,15 @@ async def run(url: str, n: int) -> None:
         out = await app.engine.handle(
             Inbound(channel="bench", update_id=i, chat_id=user, user_id=user, text=text)
         )
-        latencies.append((time.perf_counter() - t0) * 1000)
+        ms = (time.perf_counter() - t0) * 1000
+        latencies.append(ms)
+        per_command.setdefault(text.split()[0], []).append(ms)
         assert out, text
     elapsed = time.perf_counter() - start
     await app.close()
+    for command, values in per_command.items():
+        cq = statistics.quantiles(values, n=100)
+        print(f"  {command:<11} n={len(values):<5} p50 {cq[49]:.1f} ms  p95 {cq[94]:.1f} ms")
     q = statistics.quantiles(latencies, n=100)
     print(f"engine on SQLite: {n} updates in {elapsed:.2f} s = {n / elapsed:.0f} updates/s")
     print(
