@@ -1,17 +1,14 @@
 """The outbox dispatcher: drains due rows through a channel under Telegram's limits.
 
-One sender per bot. With `SendLimits` (the Telegram deployment) it keeps
+One sender per bot. With `SendLimits` (the Telegram deployment) it keeps Telegram's limits (an
+overall rate, a rate per chat and per group chat, the flood wait: see `bot.send_limits`), and
 
-- an overall rate (rules.rate_limits.global_per_second) with one `AsyncLimiter`;
-- a rate per chat (per_chat_per_second) and per group chat (per_group_per_minute; a group is a
-  negative chat id), with one small `AsyncLimiter` per chat, made when the chat is sent to and
-  dropped once idle, so memory follows the chats of the last few seconds, not all chats ever;
 - priority: rows are taken lower number first (relays 1, reminders 3, normal 5, bulk 8), one
   per chat at a time and only for chats free to be sent to, at most half a second's worth in
   flight (`window`), which the overall limiter serves first come first served: a relay queued
   behind any backlog waits for at most one such batch (plus its own chat's spacing);
-- Telegram's flood wait: a 429's retry_after pauses all sending (the limit is the bot's); rows
-  waiting their turn are handed back (still due) and nothing is taken until the pause is over.
+- at a flood wait, rows waiting their turn are handed back (still due) and nothing is taken
+  until the pause is over.
 
 Outcomes: sent; 403 -> the row is `unreachable` and the chat recorded, so its later rows never
 reach Telegram until it writes again (`outbox.clear_unreachable`); another 4xx -> `dead` with
@@ -27,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -39,55 +35,16 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel, SendError
+from bot.send_limits import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS, Pacing, SendLimits, backoff_seconds
 from bot.types import Outgoing
 from crm.clock import Clock
 from crm.enums import OutboxStatus
-from crm.rules import RateLimits
 from crm.services import outbox
 
+# The limits live in bot.send_limits; the runtime and tests take these from here.
+__all__ = ["BACKOFF_CAP_SECONDS", "MAX_ATTEMPTS", "OutboxSender", "SendLimits", "backoff_seconds"]
+
 log = structlog.get_logger("sender")
-
-# A row that failed this many times (network, 5xx) is dead.
-MAX_ATTEMPTS = 10
-# Retry n waits BASE * 2**(n-1) seconds, at most CAP, of which a random half (jitter).
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 600.0
-# Telegram's per-chat and per-group figures are ceilings: keep a tenth under them.
-SPACING_MARGIN = 1.1
-# How often idle per-chat limiters are dropped.
-SWEEP_SECONDS = 1.0
-# Under the limits, at most this many seconds' worth of sends are in flight at once.
-WINDOW_SECONDS = 0.5
-
-
-@dataclass(frozen=True)
-class SendLimits:
-    overall_per_second: float = 25.0
-    per_chat_per_second: float = 1.0
-    group_messages: float = 20.0
-    group_period_seconds: float = 60.0
-
-    @classmethod
-    def from_rules(cls, limits: RateLimits) -> SendLimits:
-        return cls(
-            overall_per_second=limits.global_per_second,
-            per_chat_per_second=limits.per_chat_per_second,
-            group_messages=limits.per_group_per_minute,
-            group_period_seconds=60.0,
-        )
-
-    def spacing(self, chat_id: int) -> float:
-        """Seconds between two messages to this chat."""
-        gap = SPACING_MARGIN / self.per_chat_per_second
-        if chat_id < 0:  # a group or channel
-            gap = max(gap, SPACING_MARGIN * self.group_period_seconds / self.group_messages)
-        return gap
-
-
-def backoff_seconds(attempts: int, rand: Callable[[], float] = random.random) -> float:
-    """The wait before retrying a row that failed its `attempts`-th time."""
-    ceiling = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
-    return ceiling / 2 + rand() * ceiling / 2
 
 
 class Outcome(enum.Enum):
@@ -132,21 +89,7 @@ class OutboxSender:
         self._batch = batch
         self._rand = rand
         self._lock = asyncio.Lock()
-        # Smooth, no bursts: at most N in any second, as Telegram counts.
-        self._overall = (
-            AsyncLimiter(1, 1 / limits.overall_per_second) if limits is not None else None
-        )
-        # Rows in flight under the limits: what the overall limiter serves in WINDOW_SECONDS,
-        # so a row taken (a relay) waits for at most that many before its turn.
-        self._window = (
-            max(1, min(batch, math.ceil(limits.overall_per_second * WINDOW_SECONDS)))
-            if limits is not None
-            else batch
-        )
-        self._chat_limiters: dict[int, AsyncLimiter] = {}
-        self._chat_used: dict[int, float] = {}
-        self._last_sweep = 0.0
-        self._paused_until = 0.0  # event-loop time
+        self._pacing = Pacing(limits, batch)
         self._tasks: dict[asyncio.Task[Outcome], _Row] = {}
         self._in_request: set[int] = set()  # rows whose request to Telegram has started
 
@@ -159,7 +102,7 @@ class OutboxSender:
         (the next call waits it out before taking anything).
         """
         async with self._lock:
-            await self._wait_pause(stop)
+            await self._pacing.wait_pause(stop)
             if stop is not None and stop.is_set():
                 return 0
             if self._limits is None:
@@ -178,17 +121,17 @@ class OutboxSender:
     @property
     def paused_for(self) -> float:
         """Seconds left of Telegram's flood wait (0 when sending)."""
-        return max(0.0, self._paused_until - asyncio.get_running_loop().time())
+        return self._pacing.paused_for
 
     @property
     def window(self) -> int:
         """Rows in flight at most under the limits: a relay taken waits for no more than these."""
-        return self._window
+        return self._pacing.window
 
     @property
     def tracked_chats(self) -> int:
         """Per-chat limiters held now (idle ones are dropped)."""
-        return len(self._chat_limiters)
+        return len(self._pacing)
 
     # ---- one by one, no limits --------------------------------------------------------------
 
@@ -218,13 +161,15 @@ class OutboxSender:
     async def _drain_limited(self, stop: asyncio.Event | None) -> int:
         sent = 0
         stopping = asyncio.create_task(stop.wait()) if stop is not None else None
+        window = self._pacing.window
         try:
             while True:
                 halted = (stop is not None and stop.is_set()) or self.paused_for > 0
-                if not halted and len(self._tasks) <= self._window - max(1, self._window // 5):
-                    self._evict_idle_now_and_then()
+                if not halted and len(self._tasks) <= window - max(1, window // 5):
+                    if self._pacing.sweep_due():
+                        self.evict_idle()
                     await self._refill()
-                cooling = {} if halted else self._cooling()
+                cooling = {} if halted else self._pacing.cooling()
                 if not self._tasks:
                     if not cooling or not await self._due_for(cooling):
                         return sent
@@ -255,25 +200,15 @@ class OutboxSender:
     async def _refill(self) -> None:
         """Takes due rows for chats that may be sent to now: not one already under way, nor one
         sent to less than its spacing ago. So a row taken only waits for the overall limiter."""
-        while len(self._tasks) < self._window:
-            exclude = {row.chat_id for row in self._tasks.values()} | set(self._cooling())
+        while len(self._tasks) < self._pacing.window:
+            exclude = {row.chat_id for row in self._tasks.values()} | set(self._pacing.cooling())
             rows = await self._claim(
-                self._window - len(self._tasks), one_per_chat=True, exclude=exclude
+                self._pacing.window - len(self._tasks), one_per_chat=True, exclude=exclude
             )
             if not rows:
                 return
             for row in rows:
                 self._tasks[asyncio.create_task(self._send_limited(row))] = row
-
-    def _cooling(self) -> dict[int, float]:
-        """Chats sent to less than their spacing ago, and the seconds until they may be again."""
-        now = asyncio.get_running_loop().time()
-        cooling = {}
-        for chat_id, last in self._chat_used.items():
-            left = last + self._chat_limiters[chat_id].time_period - now
-            if left > 0:
-                cooling[chat_id] = left
-        return cooling
 
     async def _due_for(self, chat_ids: Iterable[int]) -> bool:
         async with self._sessions() as session:
@@ -312,14 +247,13 @@ class OutboxSender:
         return sent
 
     async def _send_limited(self, row: _Row) -> Outcome:
-        assert self._overall is not None
-        await self._overall.acquire()
+        assert self._pacing.overall is not None
+        await self._pacing.overall.acquire()
         if self.paused_for > 0:
             return Outcome.RELEASED
         # At once, as a rule: the chat was free when its row was taken, and nothing else is
         # sent there meanwhile. Taken right before the request, so the spacing is the sends'.
-        await self._chat_limiter(row.chat_id).acquire()
-        self._chat_used[row.chat_id] = asyncio.get_running_loop().time()
+        await self._pacing.acquire(row.chat_id)
         if self.paused_for > 0:
             return Outcome.RELEASED
         self._in_request.add(row.id)
@@ -334,53 +268,17 @@ class OutboxSender:
             if row.id not in self._in_request and not task.done():
                 task.cancel()
 
-    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
-        limiter = self._chat_limiters.get(chat_id)
-        if limiter is None:
-            assert self._limits is not None
-            limiter = AsyncLimiter(1, self._limits.spacing(chat_id))
-            self._chat_limiters[chat_id] = limiter
-            self._chat_used[chat_id] = -limiter.time_period  # never sent to: free
-        return limiter
-
     def evict_idle(self) -> int:
         """Drops the limiters of chats not sent to for longer than their spacing (a new one
         would behave the same); returns how many."""
-        now = asyncio.get_running_loop().time()
-        self._last_sweep = now
-        busy = {row.chat_id for row in self._tasks.values()}
-        idle = [
-            chat_id
-            for chat_id, last in self._chat_used.items()
-            if chat_id not in busy and now - last >= self._chat_limiters[chat_id].time_period
-        ]
-        for chat_id in idle:
-            del self._chat_limiters[chat_id]
-            del self._chat_used[chat_id]
-        return len(idle)
-
-    def _evict_idle_now_and_then(self) -> None:
-        if asyncio.get_running_loop().time() - self._last_sweep >= SWEEP_SECONDS:
-            self.evict_idle()
+        return self._pacing.evict_idle(row.chat_id for row in self._tasks.values())
 
     # ---- flood wait ------------------------------------------------------------------------
 
     def _flood(self, seconds: float) -> None:
-        until = asyncio.get_running_loop().time() + seconds
-        if until > self._paused_until:
-            self._paused_until = until
+        if self._pacing.pause(seconds):
             log.warning("flood_wait", retry_after=seconds)
         self._recall()
-
-    async def _wait_pause(self, stop: asyncio.Event | None) -> None:
-        while (left := self.paused_for) > 0:
-            if stop is None:
-                await asyncio.sleep(left)
-            elif stop.is_set():
-                return
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), left)
 
     # ---- one row ---------------------------------------------------------------------------
 

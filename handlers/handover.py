@@ -1,0 +1,179 @@
+"""Handing a person's work (customers, follow-ups, requests, claims) over to reps of the team.
+
+```mermaid
+stateDiagram-v2
+    [*] --> pick: card "Hand over" (or after deactivating)
+    pick --> confirm: reps chosen, counts shown
+    confirm --> [*]: handed over (customers told, if chosen)
+```
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.types import TN, Lines, Raw, Reply, T
+from crm.enums import Role
+from crm.models import CustomerUser, Staff
+from crm.services import handover, runtime
+from handlers.base import LEADS, Action, Ctx, Flow, Step, flow_button
+from handlers.staff import team
+
+
+async def start_handover(ctx: Ctx) -> Step:
+    assert ctx.obj_id is not None
+    ctx.data = {"source": ctx.obj_id, "targets": [], "tell": True}
+    return await _pick_prompt(ctx)
+
+
+async def _candidates(ctx: Ctx) -> list[Staff]:
+    people = await ctx.session.scalars(team(ctx))
+    return [
+        p
+        for p in people
+        if p.active and p.id != ctx.data["source"] and p.role in (Role.SALES, Role.MANAGER)
+    ]
+
+
+async def _pick_prompt(ctx: Ctx) -> Step:
+    source = await ctx.session.get(Staff, ctx.data["source"])
+    assert source is not None
+    chosen = set(ctx.data["targets"])
+    buttons = [
+        flow_button(Raw(("✓ " if p.id in chosen else "") + p.name), "ho.pick", str(p.id))
+        for p in await _candidates(ctx)
+    ]
+    buttons.append(flow_button(T("Next"), "ho.pick", "next"))
+    return Step.to(
+        "ho.pick",
+        Reply(
+            T("Hand {name}'s work over to whom? Tap one or more reps.", name=source.name),
+            buttons=tuple((b,) for b in buttons),
+        ),
+    )
+
+
+async def pick_step(ctx: Ctx) -> Step:
+    if ctx.choice == "next":
+        if not ctx.data["targets"]:
+            return ctx.stay(Reply(T("Choose at least one rep.")))
+        return await _confirm_prompt(ctx)
+    ids = {p.id for p in await _candidates(ctx)}
+    pid = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else -1
+    if pid not in ids:
+        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+    targets = ctx.data["targets"]
+    ctx.data["targets"] = [t for t in targets if t != pid] if pid in targets else [*targets, pid]
+    return await _pick_prompt(ctx)
+
+
+async def _confirm_prompt(ctx: Ctx) -> Step:
+    source = await ctx.session.get(Staff, ctx.data["source"])
+    assert source is not None
+    c = await handover.counts(ctx.session, source.id, ctx.now())
+    names = [
+        p.name
+        for p in await ctx.session.scalars(
+            select(Staff).where(Staff.id.in_(ctx.data["targets"])).order_by(Staff.name)
+        )
+    ]
+    tell = ctx.data["tell"]
+    return Step.to(
+        "ho.confirm",
+        Reply(
+            Lines(
+                T(
+                    "Hand over from {source} to {targets}:",
+                    source=source.name,
+                    targets=", ".join(names),
+                ),
+                T(
+                    "Customers {c} · open follow-ups {f} · open requests {t} · claims {k}",
+                    c=c.customers,
+                    f=c.followups,
+                    t=c.tickets,
+                    k=c.claims,
+                ),
+                T("Customers will be told their new contact.")
+                if tell
+                else T("Customers will not be told."),
+            ),
+            buttons=(
+                (
+                    flow_button(T("✅ Hand over"), "ho.confirm", "go"),
+                    flow_button(T("Tell customers: on/off"), "ho.confirm", "tell"),
+                ),
+                (flow_button(T("✖ Cancel"), "ho.confirm", "cancel"),),
+            ),
+        ),
+    )
+
+
+async def confirm_step(ctx: Ctx) -> Step:
+    if ctx.choice == "cancel":
+        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
+    if ctx.choice == "tell":
+        ctx.data["tell"] = not ctx.data["tell"]
+        return await _confirm_prompt(ctx)
+    if ctx.choice != "go":
+        return ctx.stay(Reply(T("Please choose one of the buttons.")))
+    me = ctx.who.staff
+    assert me is not None
+    source = await ctx.session.get(Staff, ctx.data["source"])
+    allowed = {p.id for p in await _candidates(ctx)}
+    targets = [
+        p
+        for p in await ctx.session.scalars(select(Staff).where(Staff.id.in_(ctx.data["targets"])))
+        if p.id in allowed
+    ]
+    order = {pid: i for i, pid in enumerate(ctx.data["targets"])}
+    targets.sort(key=lambda p: order[p.id])  # the first chosen gets the first key customer
+    if source is None or not targets:
+        return Step.end(Reply(T("This button is no longer valid. Nothing was changed.")))
+    moved = await handover.hand_over(ctx.session, source, targets, by=me.id, now=ctx.now())
+    await runtime.audit(
+        ctx.session,
+        actor_kind="staff",
+        actor_id=me.id,
+        action="staff.handover",
+        entity="staff",
+        entity_id=source.id,
+        changes={"to": [t.id for t in targets], "customers": len(moved)},
+        now=ctx.now(),
+    )
+    per_target: dict[int, int] = {}
+    for m in moved:
+        per_target[m.new_owner.id] = per_target.get(m.new_owner.id, 0) + 1
+        if ctx.data["tell"]:
+            for cu in await ctx.session.scalars(
+                select(CustomerUser).where(CustomerUser.customer_id == m.customer.id)
+            ):
+                await ctx.notify.to_customer(
+                    cu,
+                    Reply(T("Your new contact at our company is {rep}.", rep=m.new_owner.name)),
+                    dedupe_key=f"handover-cust:{m.customer.id}:{m.new_owner.id}:{cu.id}",
+                )
+    for t in targets:
+        await ctx.notify.to_staff(
+            t,
+            Reply(
+                TN(
+                    "🤝 You now look after {n} customer from {source}. See /today.",
+                    "🤝 You now look after {n} customers from {source}. See /today.",
+                    per_target.get(t.id, 0),
+                    source=source.name,
+                )
+            ),
+            dedupe_key=f"handover:{source.id}:{t.id}:{ctx.inbound.update_id}",
+        )
+    return Step.end(
+        Reply(TN("Handed over: {n} customer.", "Handed over: {n} customers.", len(moved)))
+    )
+
+
+ACTIONS = [
+    Action("st_ho", LEADS, start_handover, obj_kind="team_member"),
+]
+FLOWS = [
+    Flow("ho", LEADS, {"pick": pick_step, "confirm": confirm_step}),
+]
