@@ -6,7 +6,6 @@ manager read Chinese: for them the tests look at rows and at who got a message.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,56 +14,18 @@ from sqlalchemy import select, update
 
 from bot.app import App
 from bot.i18n import Renderer
-from bot.types import Inbound, T
+from bot.types import T
 from crm.enums import Role
-from crm.models import AuditLog, Customer, FollowUp, OutboxMessage, Staff, Visit, VisitPlan
+from crm.models import AuditLog, Customer, FollowUp, Staff, Visit, VisitPlan
 from crm.services.plans import parse_targets
 from tests.conftest import Transcript
+from tests.helpers import customer as _customer
+from tests.helpers import outbox as _outbox
+from tests.helpers import press as _press
+from tests.helpers import staff as _staff
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DENIED = T("That is not available to you. Nothing was changed.")
-
-
-async def _staff(app: App, handle: str) -> Staff:
-    async with app.sessions() as s:
-        found = await s.scalar(select(Staff).where(Staff.handle == handle))
-        assert found is not None
-        return found
-
-
-async def _customer(app: App, name: str) -> Customer:
-    async with app.sessions() as s:
-        c = await s.scalar(select(Customer).where(Customer.name == name))
-        assert c is not None
-        return c
-
-
-async def _outbox(app: App, prefix: str) -> list[OutboxMessage]:
-    async with app.sessions() as s:
-        rows = await s.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.dedupe_key.startswith(prefix))
-            .order_by(OutboxMessage.id)
-        )
-        return list(rows)
-
-
-async def _press(chat: Transcript, app: App, handle: str, payload: str) -> str:
-    """Sends a callback as that person (a forged one, or a button of an older message)."""
-    staff = await _staff(app, handle)
-    assert staff.tg_user_id is not None
-    start = len(chat.lines)
-    inbound = Inbound(
-        channel="console",
-        update_id=secrets.randbits(62),
-        chat_id=staff.tg_user_id,
-        user_id=staff.tg_user_id,
-        callback=payload,
-    )
-    for out in await app.engine.handle(inbound):
-        await chat.demo.channel.send(out)
-    await chat.demo.sender.drain()
-    return "\n".join(chat.lines[start:])
 
 
 def _to(out: str, handle: str) -> list[str]:

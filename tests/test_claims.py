@@ -7,7 +7,6 @@ tests look at rows and at who got a message; rep2 reads English.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,42 +17,22 @@ from bot.app import App
 from bot.i18n import Renderer
 from bot.types import Inbound, T
 from crm.enums import Role, Stage
-from crm.models import AuditLog, Customer, CustomerChange, OutboxMessage, Staff
+from crm.models import AuditLog, Customer, CustomerChange
 from crm.services import customers as customer_svc
 from crm.services import sales
 from handlers.base import Ctx, Identity
 from handlers.claims import card_buttons_extra
 from tests.conftest import Transcript
+from tests.helpers import customer as _customer
+from tests.helpers import outbox as _outbox
+from tests.helpers import press as _press
+from tests.helpers import staff as _staff
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ZH = Renderer("zh_CN", SHANGHAI)
 TAKEN = T(
     "This customer is no longer in the pool: someone has already taken it. Nothing was changed."
 )
-
-
-async def _staff(app: App, handle: str) -> Staff:
-    async with app.sessions() as s:
-        found = await s.scalar(select(Staff).where(Staff.handle == handle))
-        assert found is not None
-        return found
-
-
-async def _customer(app: App, name: str) -> Customer:
-    async with app.sessions() as s:
-        c = await s.scalar(select(Customer).where(Customer.name == name))
-        assert c is not None
-        return c
-
-
-async def _outbox(app: App, prefix: str) -> list[OutboxMessage]:
-    async with app.sessions() as s:
-        rows = await s.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.dedupe_key.startswith(prefix))
-            .order_by(OutboxMessage.id)
-        )
-        return list(rows)
 
 
 async def _owner_changes(app: App, customer_id: int) -> list[CustomerChange]:
@@ -71,24 +50,6 @@ async def _set(app: App, name: str, **values: Any) -> Customer:
     async with app.sessions() as s, s.begin():
         await s.execute(update(Customer).where(Customer.id == c.id).values(**values))
     return await _customer(app, name)
-
-
-async def _press(chat: Transcript, app: App, handle: str, payload: str) -> str:
-    """Sends a callback as that person (a forged one, or a button of an older message)."""
-    staff = await _staff(app, handle)
-    assert staff.tg_user_id is not None
-    start = len(chat.lines)
-    inbound = Inbound(
-        channel="console",
-        update_id=secrets.randbits(62),
-        chat_id=staff.tg_user_id,
-        user_id=staff.tg_user_id,
-        callback=payload,
-    )
-    for out in await app.engine.handle(inbound):
-        await chat.demo.channel.send(out)
-    await chat.demo.sender.drain()
-    return "\n".join(chat.lines[start:])
 
 
 def _to(out: str, handle: str) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import secrets
 import warnings
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,14 +29,19 @@ from bot.channels.base import CAPTION_LIMIT
 from bot.channels.console import plain
 from bot.i18n import Renderer
 from bot.settings import load
-from bot.types import Inbound, Outgoing, T, Text
+from bot.types import Outgoing, T, Text
 from bot.views import digest as view
-from crm.models import Customer, OutboxMessage, Staff, Ticket, Visit, VisitPlan
+from crm.models import Customer, Staff, Ticket, Visit, VisitPlan
 from crm.services import agenda
 from crm.services import digest as svc
 from scheduler import digest_jobs
 from scheduler.runner import run_due
 from tests.conftest import Transcript
+from tests.helpers import customer as _customer
+from tests.helpers import outbox as _outbox
+from tests.helpers import press as _press
+from tests.helpers import staff as _staff
+from tests.helpers import ticket as _ticket
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEC_1 = date(2026, 12, 1)
@@ -53,55 +57,6 @@ def zh(text: Text) -> str:
 
 def en(text: Text) -> str:
     return plain(_EN(text))
-
-
-async def _staff(app: App, handle: str) -> Staff:
-    async with app.sessions() as s:
-        found = await s.scalar(select(Staff).where(Staff.handle == handle))
-        assert found is not None
-        return found
-
-
-async def _customer(app: App, name: str) -> Customer:
-    async with app.sessions() as s:
-        c = await s.scalar(select(Customer).where(Customer.name == name))
-        assert c is not None
-        return c
-
-
-async def _ticket(app: App, number: str) -> Ticket:
-    async with app.sessions() as s:
-        t = await s.scalar(select(Ticket).where(Ticket.number == number))
-        assert t is not None
-        return t
-
-
-async def _outbox(app: App, prefix: str) -> list[OutboxMessage]:
-    async with app.sessions() as s:
-        rows = await s.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.dedupe_key.startswith(prefix))
-            .order_by(OutboxMessage.id)
-        )
-        return list(rows)
-
-
-async def _press(chat: Transcript, app: App, handle: str, payload: str) -> str:
-    """Sends a callback as that person (a forged one, or a button of an older message)."""
-    staff = await _staff(app, handle)
-    assert staff.tg_user_id is not None
-    start = len(chat.lines)
-    inbound = Inbound(
-        channel="console",
-        update_id=secrets.randbits(62),
-        chat_id=staff.tg_user_id,
-        user_id=staff.tg_user_id,
-        callback=payload,
-    )
-    for out in await app.engine.handle(inbound):
-        await chat.demo.channel.send(out)
-    await chat.demo.sender.drain()
-    return "\n".join(chat.lines[start:])
 
 
 def _photos_to(chat: Transcript, tg: int | None) -> list[Outgoing]:

@@ -19,20 +19,8 @@ from crm.enums import Role, TicketKind, TicketStatus
 from crm.models import Customer, CustomerUser, OutboxMessage, Staff, Ticket
 from crm.services import tickets as ticket_svc
 from tests.conftest import Transcript
-
-
-async def _staff(app: App, handle: str) -> Staff:
-    async with app.sessions() as s:
-        found = await s.scalar(select(Staff).where(Staff.handle == handle))
-        assert found is not None
-        return found
-
-
-async def _customer(app: App, name: str) -> Customer:
-    async with app.sessions() as s:
-        found = await s.scalar(select(Customer).where(Customer.name == name))
-        assert found is not None
-        return found
+from tests.helpers import customer as _customer
+from tests.helpers import staff as _staff
 
 
 async def _cuser(app: App, handle: str) -> CustomerUser:

@@ -1,0 +1,62 @@
+"""Look-ups and button presses the transcript tests share."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.types import Inbound
+from crm.models import Customer, OutboxMessage, Staff, Ticket
+from tests.conftest import Transcript
+
+
+async def staff(app: App, handle: str) -> Staff:
+    async with app.sessions() as s:
+        found = await s.scalar(select(Staff).where(Staff.handle == handle))
+        assert found is not None, handle
+        return found
+
+
+async def customer(app: App, name: str) -> Customer:
+    async with app.sessions() as s:
+        found = await s.scalar(select(Customer).where(Customer.name == name))
+        assert found is not None, name
+        return found
+
+
+async def ticket(app: App, number: str) -> Ticket:
+    async with app.sessions() as s:
+        found = await s.scalar(select(Ticket).where(Ticket.number == number))
+        assert found is not None, number
+        return found
+
+
+async def outbox(app: App, prefix: str) -> list[OutboxMessage]:
+    """Outbox rows whose dedupe key starts with `prefix`, oldest first."""
+    async with app.sessions() as s:
+        rows = await s.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.dedupe_key.startswith(prefix))
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+
+async def press(chat: Transcript, app: App, handle: str, payload: str) -> str:
+    """Sends a callback as that person (a forged one, or a button of an older message)."""
+    person = await staff(app, handle)
+    assert person.tg_user_id is not None
+    start = len(chat.lines)
+    inbound = Inbound(
+        channel="console",
+        update_id=secrets.randbits(62),
+        chat_id=person.tg_user_id,
+        user_id=person.tg_user_id,
+        callback=payload,
+    )
+    for out in await app.engine.handle(inbound):
+        await chat.demo.channel.send(out)
+    await chat.demo.sender.drain()
+    return "\n".join(chat.lines[start:])
