@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.types import Reply, T
 from bot.views import digest as view
 from crm.services import digest as svc
+from handlers import digest
 from handlers.base import LEADS, Command, Ctx, Step
 
 # What may follow /summary, lower-cased; nothing (or anything else) means today.
@@ -40,6 +41,16 @@ async def summary(ctx: Ctx) -> Step:
     return ctx.stay(view.summary(d, ctx.render))
 
 
+async def leaderboard(ctx: Ctx) -> Step:
+    """`/leaderboard` (this month), `/leaderboard week`, `/leaderboard today`."""
+    words = ctx.inbound.args.strip().lower()
+    kind = PERIOD_WORDS.get(words) if words else svc.MONTH
+    if kind is None:
+        return ctx.stay(Reply(T("Try /leaderboard, /leaderboard week or /leaderboard today.")))
+    ctx.choice = svc.period_of(kind, ctx.local_now().date(), ctx.who.tz).code
+    return await digest.leaderboard(ctx)
+
+
 COMMANDS = [
     Command(
         "summary",
@@ -47,5 +58,6 @@ COMMANDS = [
         summary,
         T("today's team summary"),
         menu_label=T("📊 Summary"),
-    )
+    ),
+    Command("leaderboard", LEADS, leaderboard, T("the team's ranking for this month")),
 ]

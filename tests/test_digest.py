@@ -569,3 +569,14 @@ async def test_a_shorter_grace_after_downtime_skips_the_summary(app: App, chat: 
     assert [d.period.key for d in digest_jobs.due_for(manager, SHANGHAI, late, at_2330)] == [
         "2026-12-01"
     ]
+
+
+async def test_leaderboard_command_for_a_period(app: App, chat: Transcript) -> None:
+    out = await chat("/as admin", "/leaderboard")
+    assert "Leaderboard" in out and "Lucy Chen" in out and "张伟" in out
+    out = await chat("/leaderboard week")
+    assert "Leaderboard" in out
+    out = await chat("/leaderboard someday")
+    assert "Try /leaderboard" in out
+    out = await chat("/as rep2", "/leaderboard")
+    assert "Leaderboard" not in out  # reps get their help instead
