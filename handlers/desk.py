@@ -52,6 +52,23 @@ async def _handled_by(ctx: Ctx, ticket: Ticket) -> Reply:
     )
 
 
+async def _refusal(ctx: Ctx, ticket: Ticket) -> Reply | None:
+    """Why the user may not start working on this ticket now, if they may not."""
+    if ticket.status not in OPEN:
+        return Reply(T("{number} is already closed.", number=ticket.number))
+    if not _may_act(ctx, ticket):
+        return await _handled_by(ctx, ticket)
+    return None
+
+
+async def _still_ours(ctx: Ctx) -> Ticket | None:
+    """The flow's ticket, re-checked at each step: it may have closed or moved meanwhile."""
+    ticket = await _ticket(ctx)
+    if ticket is None or ticket.status not in OPEN or not _may_act(ctx, ticket):
+        return None
+    return ticket
+
+
 async def take(ctx: Ctx) -> Step:
     staff = ctx.who.staff
     ticket = await _ticket(ctx)
@@ -97,10 +114,9 @@ async def take(ctx: Ctx) -> Step:
 async def start_reply(ctx: Ctx) -> Step:
     ticket = await _ticket(ctx)
     assert ticket is not None
-    if ticket.status not in OPEN:
-        return ctx.stay(Reply(T("{number} is already closed.", number=ticket.number)))
-    if not _may_act(ctx, ticket):
-        return ctx.stay(await _handled_by(ctx, ticket))
+    refusal = await _refusal(ctx, ticket)
+    if refusal is not None:
+        return ctx.stay(refusal)
     ctx.data = {"ticket_id": ticket.id}
     return Step.to(
         "desk.reply",
@@ -115,9 +131,9 @@ async def start_reply(ctx: Ctx) -> Step:
 
 async def reply_step(ctx: Ctx) -> Step:
     staff = ctx.who.staff
-    ticket = await _ticket(ctx)
     assert staff is not None
-    if ticket is None or ticket.status not in OPEN or not _may_act(ctx, ticket):
+    ticket = await _still_ours(ctx)
+    if ticket is None:
         return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
     inbound = ctx.inbound
     files = list(inbound.photo_ids) + ([inbound.document_id] if inbound.document_id else [])
@@ -155,10 +171,9 @@ async def reply_step(ctx: Ctx) -> Step:
 async def start_transfer(ctx: Ctx) -> Step:
     ticket = await _ticket(ctx)
     assert ticket is not None
-    if ticket.status not in OPEN:
-        return ctx.stay(Reply(T("{number} is already closed.", number=ticket.number)))
-    if not _may_act(ctx, ticket):
-        return ctx.stay(await _handled_by(ctx, ticket))
+    refusal = await _refusal(ctx, ticket)
+    if refusal is not None:
+        return ctx.stay(refusal)
     people = await desk.transfer_candidates(ctx.session, ticket)
     buttons = [
         flow_button(
@@ -178,9 +193,9 @@ async def start_transfer(ctx: Ctx) -> Step:
 
 async def transfer_step(ctx: Ctx) -> Step:
     staff = ctx.who.staff
-    ticket = await _ticket(ctx)
     assert staff is not None
-    if ticket is None or ticket.status not in OPEN or not _may_act(ctx, ticket):
+    ticket = await _still_ours(ctx)
+    if ticket is None:
         return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
     to_id = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else -1
     to = await ctx.session.get(Staff, to_id)
@@ -239,10 +254,9 @@ async def transfer_step(ctx: Ctx) -> Step:
 async def start_resolve(ctx: Ctx) -> Step:
     ticket = await _ticket(ctx)
     assert ticket is not None
-    if ticket.status not in OPEN:
-        return ctx.stay(Reply(T("{number} is already closed.", number=ticket.number)))
-    if not _may_act(ctx, ticket):
-        return ctx.stay(await _handled_by(ctx, ticket))
+    refusal = await _refusal(ctx, ticket)
+    if refusal is not None:
+        return ctx.stay(refusal)
     ctx.data = {"ticket_id": ticket.id}
     return Step.to(
         "desk.resolve",
@@ -254,9 +268,9 @@ async def start_resolve(ctx: Ctx) -> Step:
 
 async def resolve_step(ctx: Ctx) -> Step:
     staff = ctx.who.staff
-    ticket = await _ticket(ctx)
     assert staff is not None
-    if ticket is None or ticket.status not in OPEN or not _may_act(ctx, ticket):
+    ticket = await _still_ours(ctx)
+    if ticket is None:
         return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
     note, refused = typed_text(ctx, MAX_TEXT, T("Every request needs a result: please type it."))
     if refused is not None:
