@@ -157,36 +157,27 @@ class Event:
 
 
 async def recent_events(session: AsyncSession, customer_id: int, limit: int = 5) -> list[Event]:
-
+    """The latest visits, follow-ups, changes and requests, merged newest first."""
+    sources = (
+        (Visit, Visit.visited_at, lambda v: Event(v.visited_at, "visit", v.outcome or "", v.kind)),
+        (
+            FollowUp,
+            FollowUp.created_at,
+            lambda f: Event(f.created_at, "followup", f.note or "", f.status),
+        ),
+        (
+            CustomerChange,
+            CustomerChange.changed_at,
+            lambda ch: Event(ch.changed_at, "change", ch.new_value, ch.field),
+        ),
+        (Ticket, Ticket.created_at, lambda t: Event(t.created_at, "ticket", t.number, t.kind)),
+    )
     events: list[Event] = []
-    for v in await session.scalars(
-        select(Visit)
-        .where(Visit.customer_id == customer_id)
-        .order_by(Visit.visited_at.desc())
-        .limit(limit)
-    ):
-        events.append(Event(v.visited_at, "visit", v.outcome or "", v.kind))
-    for f in await session.scalars(
-        select(FollowUp)
-        .where(FollowUp.customer_id == customer_id)
-        .order_by(FollowUp.created_at.desc())
-        .limit(limit)
-    ):
-        events.append(Event(f.created_at, "followup", f.note or "", f.status))
-    for ch in await session.scalars(
-        select(CustomerChange)
-        .where(CustomerChange.customer_id == customer_id)
-        .order_by(CustomerChange.changed_at.desc())
-        .limit(limit)
-    ):
-        events.append(Event(ch.changed_at, "change", ch.new_value, ch.field))
-    for t in await session.scalars(
-        select(Ticket)
-        .where(Ticket.customer_id == customer_id)
-        .order_by(Ticket.created_at.desc())
-        .limit(limit)
-    ):
-        events.append(Event(t.created_at, "ticket", t.number, t.kind))
+    for model, when, to_event in sources:
+        rows = await session.scalars(
+            select(model).where(model.customer_id == customer_id).order_by(when.desc()).limit(limit)
+        )
+        events.extend(to_event(row) for row in rows)
     events.sort(key=lambda e: e.at, reverse=True)
     return events[:limit]
 
