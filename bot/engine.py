@@ -18,7 +18,7 @@ from bot.guards import FloodGuard, KeyedLocks
 from bot.i18n import Renderer, pick_locale
 from bot.notify import OutboxNotifier
 from bot.render import render_reply
-from bot.types import Inbound, Outgoing, Reply, T
+from bot.types import Files, Inbound, Outgoing, Reply, T
 from crm.clock import Clock
 from crm.enums import Role
 from crm.models import CustomerUser, Staff
@@ -60,6 +60,8 @@ class Engine:
         self._flood = FloodGuard(rules.rate_limits.user_messages_per_minute)
         # Set by the runtime when a channel can show per-user command menus.
         self.on_identity_change: Callable[[int, Role, str], Awaitable[object]] | None = None
+        # Set by whoever runs a channel: how flows read the files users send (its download).
+        self.files: Files | None = None
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         guess = Renderer(
@@ -122,6 +124,7 @@ class Engine:
                 notify=OutboxNotifier(session, self._clock, self._config.default_tz),
                 render=render,
                 book=self._router,
+                files=self.files,
                 flow=state.flow,
                 step=state.step,
                 # A deep copy: flows mutate nested drafts, and the saved row must see the change.

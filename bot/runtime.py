@@ -81,6 +81,7 @@ async def serve(
     sender = OutboxSender(
         app.sessions, channel, app.clock, limits=SendLimits.from_rules(rules.rate_limits)
     )
+    app.engine.files = channel
     app.engine.on_identity_change = functools.partial(
         commands_menu.refresh_user, channel, app.router
     )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.types import Button, Inbound, KeyButton, Reply, T, Text
+from bot.types import Button, Files, Inbound, KeyButton, Reply, T, Text
 from crm.clock import Clock
 from crm.enums import Role
 from crm.models import CustomerUser, Staff
@@ -72,6 +72,8 @@ class Ctx:
     notify: Notifier
     render: Callable[[Text], str]
     book: CommandBook
+    # The channel's file download (None where the channel has none: then no file can be read).
+    files: Files | None = None
     flow: str | None = None
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
