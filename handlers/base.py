@@ -167,6 +167,7 @@ def keyboard(*labels: Text, width: int = 2) -> tuple[tuple[KeyButton, ...], ...]
 STAFF = frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SERVICE})
 FIELD = frozenset({Role.ADMIN, Role.MANAGER, Role.SALES})
 LEADS = frozenset({Role.ADMIN, Role.MANAGER})
+ADMINS = frozenset({Role.ADMIN})
 CUSTOMER = frozenset({Role.CUSTOMER})
 EVERYONE = frozenset(Role)
 

@@ -91,3 +91,9 @@ async def kv_set(session: AsyncSession, key: str, value: str) -> None:
         session.add(KeyValue(key=key, value=value))
     else:
         row.value = value
+
+
+async def kv_delete(session: AsyncSession, key: str) -> None:
+    row = await session.get(KeyValue, key)
+    if row is not None:
+        await session.delete(row)
