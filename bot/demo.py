@@ -190,5 +190,5 @@ class Demo:
             await runtime.kv_set(session, CLOCK_KEY, target.isoformat())
         local = target.astimezone(self.app.settings.tz)
         self.write(f"(clock: {local:%Y-%m-%d %H:%M %Z})")
-        await run_due(self.app.sessions, self.clock, self.app.settings.tz, self.app.rules)
+        await run_due(self.app.sessions, self.clock, self.app.settings.tz, self.app.rulebook)
         await self.sender.drain()

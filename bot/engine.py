@@ -24,6 +24,7 @@ from crm.enums import Role
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
 from crm.services import outbox, runtime
+from crm.services.rule_overrides import RuleBook
 from handlers.base import Ctx, Identity
 from handlers.router import Router
 
@@ -48,16 +49,17 @@ class Engine:
         sessionmaker: async_sessionmaker[AsyncSession],
         router: Router,
         clock: Clock,
-        rules: Rules,
+        rules: Rules | RuleBook,
         config: EngineConfig,
     ) -> None:
         self._sessions = sessionmaker
         self._router = router
         self._clock = clock
-        self._rules = rules
+        # The rules changed in chat are read from the database per update (cheaply: a version).
+        self._book = rules if isinstance(rules, RuleBook) else RuleBook(rules)
         self._config = config
         self._locks = KeyedLocks()
-        self._flood = FloodGuard(rules.rate_limits.user_messages_per_minute)
+        self._flood = FloodGuard(self._book.base.rate_limits.user_messages_per_minute)
         # Set by the runtime when a channel can show per-user command menus.
         self.on_identity_change: Callable[[int, Role, str], Awaitable[object]] | None = None
         # Set by whoever runs a channel: how flows read the files users send (its download).
@@ -120,7 +122,7 @@ class Engine:
                 who=who,
                 inbound=inbound,
                 clock=self._clock,
-                rules=self._rules,
+                rules=await self._book.current(session),
                 notify=OutboxNotifier(session, self._clock, self._config.default_tz),
                 render=render,
                 book=self._router,

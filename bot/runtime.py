@@ -101,7 +101,7 @@ async def serve(
     try:
         if scheduler:
             sched = runner.build(
-                app.sessions, app.clock, settings.tz, rules, settings.scheduler_tick_seconds
+                app.sessions, app.clock, settings.tz, app.rulebook, settings.scheduler_tick_seconds
             )
             sched.start()
         receive = (
