@@ -123,6 +123,7 @@ class Engine:
                 inbound=inbound,
                 clock=self._clock,
                 rules=await self._book.current(session),
+                rulebook=self._book,
                 notify=OutboxNotifier(session, self._clock, self._config.default_tz),
                 render=render,
                 book=self._router,

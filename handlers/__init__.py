@@ -26,6 +26,7 @@ from handlers import (
     my_tickets,
     plans,
     quick,
+    rules_chat,
     staff,
     status,
     summary,
@@ -61,6 +62,7 @@ MODULES = (
     invite,
     exports,
     import_chat,
+    rules_chat,
     audit,
     common,
 )

@@ -15,6 +15,7 @@ from crm.clock import Clock
 from crm.enums import Role
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
+from crm.services.rule_overrides import RuleBook
 
 
 @dataclass
@@ -74,6 +75,8 @@ class Ctx:
     book: CommandBook
     # The channel's file download (None where the channel has none: then no file can be read).
     files: Files | None = None
+    # Where `rules` comes from, for the flow that changes them (/rules).
+    rulebook: RuleBook | None = None
     flow: str | None = None
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
@@ -170,6 +173,12 @@ LEADS = frozenset({Role.ADMIN, Role.MANAGER})
 ADMINS = frozenset({Role.ADMIN})
 CUSTOMER = frozenset({Role.CUSTOMER})
 EVERYONE = frozenset(Role)
+
+
+def is_admin(ctx: Ctx) -> bool:
+    """Re-checked by admin-only steps: the role may have changed since the flow began."""
+    staff = ctx.who.staff
+    return staff is not None and staff.active and staff.role == Role.ADMIN
 
 
 def typed_text(ctx: Ctx, limit: int, when_empty: Text) -> tuple[str, Step | None]:

@@ -25,7 +25,17 @@ from bot.types import MAX_DOWNLOAD_BYTES, FileTooLarge, FileUnavailable, Lines, 
 from crm.enums import Role
 from crm.importer import ImportFileError, Preview, Rejected, Row, is_supported, read_rows
 from crm.services import imports, runtime
-from handlers.base import ADMINS, Command, Ctx, Flow, Handler, Step, flow_button, rows
+from handlers.base import (
+    ADMINS,
+    Command,
+    Ctx,
+    Flow,
+    Handler,
+    Step,
+    flow_button,
+    is_admin,
+    rows,
+)
 
 SHOWN_REJECTED = 20  # rejected rows listed in the preview; the rest are counted
 DETAIL_CHARS = 40
@@ -75,11 +85,6 @@ async def file_step(ctx: Ctx) -> Step:
             Reply(T("That is a photo. Please send the CSV or Excel file as a file (document)."))
         )
     return ctx.stay(Reply(T("Please send the CSV or Excel file, or /cancel.")))
-
-
-def is_admin(ctx: Ctx) -> bool:
-    staff = ctx.who.staff
-    return staff is not None and staff.active and staff.role == Role.ADMIN
 
 
 async def receive(ctx: Ctx) -> Step:
