@@ -1,4 +1,5 @@
-"""Import throughput: a 10,000-row customer CSV into SQLite, then the same file again.
+"""Import throughput: a 10,000-row customer CSV into SQLite, then the same file again; and the
+same file sent to the bot in chat (preview, Confirm, then sent again).
 
 Prints the preview and apply times, and the no-op re-import time.
 Run: `make bench` or `.venv/bin/python bench/bench_import.py [ROWS]`.
@@ -13,7 +14,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.app import build_app
+from bot.demo import DEMO_START, Demo, prepare
 from bot.migrate import upgrade
+from bot.settings import load
+from crm.clock import ManualClock
 from crm.db import make_engine, make_sessionmaker
 from crm.importer import read_rows
 from crm.services import imports
@@ -49,11 +54,40 @@ async def run(url: str, data: bytes) -> None:
     await engine.dispose()
 
 
+async def run_chat(url: str, path: Path) -> None:
+    settings, rules = load(database_url=url, _env_file=None)
+    clock = ManualClock(DEMO_START)
+    app = build_app(settings, rules, clock)
+    try:
+        await prepare(app, clock)
+        lines: list[str] = []
+        demo = Demo(app, clock, lines.append)
+        await demo.run(["/as admin"])
+        for label, inputs in (
+            ("chat preview", [f"@doc {path}"]),
+            ("chat confirm", ["[Confirm]"]),
+            ("chat re-send", [f"@doc {path}"]),
+        ):
+            start = len(lines)
+            t0 = time.perf_counter()
+            await demo.run(inputs)
+            answer = next((x for x in lines[start:] if x.startswith("[to admin]")), "")
+            print(f"{label}: {time.perf_counter() - t0:.2f} s: {answer.splitlines()[0][:90]}")
+    finally:
+        await app.close()
+
+
 def main(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         upgrade(url)
-        asyncio.run(run(url, make_csv(n)))
+        data = make_csv(n)
+        asyncio.run(run(url, data))
+        chat_url = f"sqlite+aiosqlite:///{Path(tmp) / 'chat.db'}"
+        upgrade(chat_url)
+        path = Path(tmp) / "customers.csv"
+        path.write_bytes(data)
+        asyncio.run(run_chat(chat_url, path))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from bot.settings import Settings
 from crm.clock import Clock, SystemClock
 from crm.db import make_engine, make_sessionmaker
 from crm.rules import Rules
+from crm.services.rule_overrides import RuleBook
 from handlers import build_router
 from handlers.router import Router
 
@@ -24,6 +25,8 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     engine: Engine
     router: Router
+    # The effective rules: `rules` (the files) with what admins changed in chat (/rules).
+    rulebook: RuleBook
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -34,15 +37,16 @@ def build_app(settings: Settings, rules: Rules, clock: Clock | None = None) -> A
     db = make_engine(settings.database_url)
     sessions = make_sessionmaker(db)
     router = build_router()
+    rulebook = RuleBook(rules)
     engine = Engine(
         sessions,
         router,
         clock,
-        rules,
+        rulebook,
         EngineConfig(
             default_locale=settings.locale,
             default_tz=settings.tz,
             bot_username=settings.bot_username,
         ),
     )
-    return App(settings, rules, clock, db, sessions, engine, router)
+    return App(settings, rules, clock, db, sessions, engine, router, rulebook)

@@ -49,6 +49,7 @@ class Demo:
             write=write, handle_of=lambda cid: self.handles.get(cid, str(cid))
         )
         self.sender = OutboxSender(app.sessions, self.channel, clock)
+        app.engine.files = self.channel
         self.acting = "rep1"
 
     async def _refresh_handles(self) -> None:
@@ -147,8 +148,10 @@ class Demo:
         if line.startswith("@photo "):
             return Inbound(**base, photo_ids=(f"file:{Path(line[7:].strip()).name}",))
         if line.startswith("@doc "):
-            name = Path(line[5:].strip()).name
-            return Inbound(**base, document_id=f"file:{name}", document_name=name)
+            path = Path(line[5:].strip())
+            file_id = f"file:{path.name}"
+            self.channel.documents[file_id] = path
+            return Inbound(**base, document_id=file_id, document_name=path.name)
         return Inbound(**base, text=line)
 
     async def _people(self) -> None:
@@ -187,5 +190,5 @@ class Demo:
             await runtime.kv_set(session, CLOCK_KEY, target.isoformat())
         local = target.astimezone(self.app.settings.tz)
         self.write(f"(clock: {local:%Y-%m-%d %H:%M %Z})")
-        await run_due(self.app.sessions, self.clock, self.app.settings.tz, self.app.rules)
+        await run_due(self.app.sessions, self.clock, self.app.settings.tz, self.app.rulebook)
         await self.sender.drain()

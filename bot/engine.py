@@ -18,12 +18,13 @@ from bot.guards import FloodGuard, KeyedLocks
 from bot.i18n import Renderer, pick_locale
 from bot.notify import OutboxNotifier
 from bot.render import render_reply
-from bot.types import Inbound, Outgoing, Reply, T
+from bot.types import Files, Inbound, Outgoing, Reply, T
 from crm.clock import Clock
 from crm.enums import Role
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
 from crm.services import outbox, runtime
+from crm.services.rule_overrides import RuleBook
 from handlers.base import Ctx, Identity
 from handlers.router import Router
 
@@ -48,18 +49,21 @@ class Engine:
         sessionmaker: async_sessionmaker[AsyncSession],
         router: Router,
         clock: Clock,
-        rules: Rules,
+        rules: Rules | RuleBook,
         config: EngineConfig,
     ) -> None:
         self._sessions = sessionmaker
         self._router = router
         self._clock = clock
-        self._rules = rules
+        # The rules changed in chat are read from the database per update (cheaply: a version).
+        self._book = rules if isinstance(rules, RuleBook) else RuleBook(rules)
         self._config = config
         self._locks = KeyedLocks()
-        self._flood = FloodGuard(rules.rate_limits.user_messages_per_minute)
+        self._flood = FloodGuard(self._book.base.rate_limits.user_messages_per_minute)
         # Set by the runtime when a channel can show per-user command menus.
         self.on_identity_change: Callable[[int, Role, str], Awaitable[object]] | None = None
+        # Set by whoever runs a channel: how flows read the files users send (its download).
+        self.files: Files | None = None
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         guess = Renderer(
@@ -118,10 +122,12 @@ class Engine:
                 who=who,
                 inbound=inbound,
                 clock=self._clock,
-                rules=self._rules,
+                rules=await self._book.current(session),
+                rulebook=self._book,
                 notify=OutboxNotifier(session, self._clock, self._config.default_tz),
                 render=render,
                 book=self._router,
+                files=self.files,
                 flow=state.flow,
                 step=state.step,
                 # A deep copy: flows mutate nested drafts, and the saved row must see the change.

@@ -81,6 +81,7 @@ async def serve(
     sender = OutboxSender(
         app.sessions, channel, app.clock, limits=SendLimits.from_rules(rules.rate_limits)
     )
+    app.engine.files = channel
     app.engine.on_identity_change = functools.partial(
         commands_menu.refresh_user, channel, app.router
     )
@@ -100,7 +101,7 @@ async def serve(
     try:
         if scheduler:
             sched = runner.build(
-                app.sessions, app.clock, settings.tz, rules, settings.scheduler_tick_seconds
+                app.sessions, app.clock, settings.tz, app.rulebook, settings.scheduler_tick_seconds
             )
             sched.start()
         receive = (

@@ -18,6 +18,7 @@ from bot.settings import Settings
 from crm.clock import Clock, SystemClock
 from crm.db import make_engine, make_sessionmaker
 from crm.rules import Rules
+from crm.services.rule_overrides import RuleBook
 from scheduler import runner
 
 log = structlog.get_logger("scheduler")
@@ -49,7 +50,11 @@ async def serve_scheduler(
                 loop.add_signal_handler(sig, stop.set)
                 handled.append(sig)
     sched = runner.build(
-        sessions, clock or SystemClock(), settings.tz, rules, settings.scheduler_tick_seconds
+        sessions,
+        clock or SystemClock(),
+        settings.tz,
+        RuleBook(rules),  # what admins change in chat (/rules) reaches the jobs
+        settings.scheduler_tick_seconds,
     )
     try:
         sched.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,27 @@ class Inbound:
         if self.text is not None:
             return "text"
         return "other"
+
+
+# Telegram's own limit on files a bot may download (getFile refuses larger ones).
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+
+
+class FileTooLarge(Exception):
+    """The file is over the download limit; nothing of it was read."""
+
+
+class FileUnavailable(Exception):
+    """The file cannot be fetched (unknown or expired id, the server refused, the network)."""
+
+
+class Files(Protocol):
+    """The port through which flows read what a user sent as a file; each channel implements it.
+
+    `download` raises FileTooLarge over `limit` bytes and FileUnavailable when it cannot fetch.
+    """
+
+    async def download(self, file_id: str, limit: int = MAX_DOWNLOAD_BYTES) -> bytes: ...
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,19 @@ MAX_ROWS = 50_000
 
 
 class ImportFileError(ValueError):
-    """The file as a whole cannot be read (not the problem of a single row)."""
+    """The file as a whole cannot be read (not the problem of a single row).
+
+    `code` says why, for a translated answer: file_type, unreadable, empty, too_many_rows,
+    no_name_column.
+    """
+
+    def __init__(self, message: str, code: str = "unreadable") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def is_supported(filename: str) -> bool:
+    return filename.lower().endswith((".csv", ".xlsx"))
 
 
 @dataclass
@@ -73,6 +85,7 @@ class Rejected:
     number: int
     reason: str  # a key: missing_name, bad_phone, unknown_owner, duplicate_in_file, bad_class…
     detail: str = ""
+    other_row: int | None = None  # for duplicate_in_file: the row it repeats
 
 
 @dataclass
@@ -87,28 +100,38 @@ class Preview:
 def read_rows(data: bytes, filename: str) -> tuple[list[Row], list[str]]:
     """Rows with canonical keys, and the headers that matched no column."""
     name = filename.lower()
+    if not data:
+        raise ImportFileError("the file is empty", "empty")
     if name.endswith(".xlsx"):
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            raw = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
         except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds for a bad file)
-            raise ImportFileError(f"not a readable XLSX file: {exc.__class__.__name__}") from None
-        raw = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+            raise ImportFileError(
+                f"not a readable XLSX file: {exc.__class__.__name__}", "unreadable"
+            ) from None
     elif name.endswith(".csv"):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            text = data.decode("gb18030", errors="strict")  # what Excel in China saves
-        raw = list(csv.reader(io.StringIO(text)))
+            try:
+                text = data.decode("gb18030", errors="strict")  # what Excel in China saves
+            except UnicodeDecodeError:
+                raise ImportFileError("not a text file", "unreadable") from None
+        try:
+            raw = list(csv.reader(io.StringIO(text)))
+        except csv.Error:  # NUL bytes, a field over the csv module's limit
+            raise ImportFileError("not a readable CSV file", "unreadable") from None
     else:
-        raise ImportFileError("send a .csv or .xlsx file")
+        raise ImportFileError("send a .csv or .xlsx file", "file_type")
     if not raw:
-        raise ImportFileError("the file is empty")
+        raise ImportFileError("the file is empty", "empty")
     if len(raw) > MAX_ROWS + 1:
-        raise ImportFileError(f"at most {MAX_ROWS} rows at a time")
+        raise ImportFileError(f"at most {MAX_ROWS} rows at a time", "too_many_rows")
     header = [str(h or "").strip() for h in raw[0]]
     keys = [ALIASES.get(h.lower()) for h in header]
     if "name" not in keys:
-        raise ImportFileError("no name column (name / 客户名称)")
+        raise ImportFileError("no name column (name / 客户名称)", "no_name_column")
     unknown = [h for h, k in zip(header, keys, strict=True) if h and k is None]
     rows = []
     for i, cells in enumerate(raw[1:], start=2):

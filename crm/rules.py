@@ -26,15 +26,22 @@ class Classes(_Strict):
         return self
 
 
+# Upper bounds keep a typo (an extra zero) from making a rule meaningless; /rules names them.
 class Cadence(_Strict):
-    A: int = Field(gt=0)
-    B: int = Field(gt=0)
-    C: int = Field(gt=0)
+    A: int = Field(gt=0, le=3650)
+    B: int = Field(gt=0, le=3650)
+    C: int = Field(gt=0, le=3650)
 
 
 class Claims(_Strict):
-    period_days: int = Field(gt=0)
-    warn_days: int = Field(ge=0)
+    period_days: int = Field(gt=0, le=3650)
+    warn_days: int = Field(ge=0, le=365)
+
+    @model_validator(mode="after")
+    def _warned_before(self) -> Claims:
+        if self.warn_days >= self.period_days:
+            raise ValueError("warn_days must be below period_days")
+        return self
 
 
 class Stages(_Strict):
@@ -47,8 +54,8 @@ class Visits(_Strict):
 
 
 class SlaTarget(_Strict):
-    first_response_minutes: int = Field(gt=0)
-    resolution_hours: int = Field(gt=0)
+    first_response_minutes: int = Field(gt=0, le=7 * 24 * 60)
+    resolution_hours: int = Field(gt=0, le=90 * 24)
     business_hours: bool
 
 
@@ -102,6 +109,12 @@ class BusinessHours(_Strict):
 class QuietHours(_Strict):
     start: time
     end: time
+
+    @model_validator(mode="after")
+    def _span(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("start and end must differ")
+        return self
 
 
 class Digest(_Strict):

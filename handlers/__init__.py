@@ -21,17 +21,19 @@ from handlers import (
     exports,
     followups,
     handover,
+    import_chat,
     invite,
     my_tickets,
     plans,
     quick,
+    rules_chat,
     staff,
     status,
     summary,
     tickets,
     visit,
 )
-from handlers.base import FIELD
+from handlers.base import FIELD, STAFF
 from handlers.router import Router
 
 MODULES = (
@@ -59,6 +61,8 @@ MODULES = (
     handover,
     invite,
     exports,
+    import_chat,
+    rules_chat,
     audit,
     common,
 )
@@ -78,4 +82,7 @@ def build_router() -> Router:
     router.fallback = {role: quick.fallback if role in FIELD else common.show_help for role in Role}
     # A customer's message outside a flow: a shared phone number, or words on their request.
     router.fallback[Role.CUSTOMER] = customer_inbox.customer_fallback
+    # A CSV or XLSX sent outside a flow is an import (for an admin; refused for other staff).
+    for role in STAFF:
+        router.fallback[role] = import_chat.with_files(router.fallback[role])
     return router

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.types import Button, Inbound, KeyButton, Reply, T, Text
+from bot.types import Button, Files, Inbound, KeyButton, Reply, T, Text
 from crm.clock import Clock
 from crm.enums import Role
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
+from crm.services.rule_overrides import RuleBook
 
 
 @dataclass
@@ -72,6 +73,10 @@ class Ctx:
     notify: Notifier
     render: Callable[[Text], str]
     book: CommandBook
+    # The channel's file download (None where the channel has none: then no file can be read).
+    files: Files | None = None
+    # Where `rules` comes from, for the flow that changes them (/rules).
+    rulebook: RuleBook | None = None
     flow: str | None = None
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
@@ -165,8 +170,15 @@ def keyboard(*labels: Text, width: int = 2) -> tuple[tuple[KeyButton, ...], ...]
 STAFF = frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SERVICE})
 FIELD = frozenset({Role.ADMIN, Role.MANAGER, Role.SALES})
 LEADS = frozenset({Role.ADMIN, Role.MANAGER})
+ADMINS = frozenset({Role.ADMIN})
 CUSTOMER = frozenset({Role.CUSTOMER})
 EVERYONE = frozenset(Role)
+
+
+def is_admin(ctx: Ctx) -> bool:
+    """Re-checked by admin-only steps: the role may have changed since the flow began."""
+    staff = ctx.who.staff
+    return staff is not None and staff.active and staff.role == Role.ADMIN
 
 
 def typed_text(ctx: Ctx, limit: int, when_empty: Text) -> tuple[str, Step | None]:

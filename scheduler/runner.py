@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.clock import Clock
 from crm.rules import Rules
+from crm.services.rule_overrides import RuleBook, resolve
 from scheduler import care_jobs, digest_jobs, jobs, sales_jobs, ticket_jobs
 
 log = structlog.get_logger("scheduler")
@@ -44,13 +45,14 @@ async def run_due(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     default_tz: ZoneInfo,
-    rules: Rules,
+    rules: Rules | RuleBook,
 ) -> int:
     """One pass of every job at the clock's time (the demo calls this when it moves time).
 
     Returns how many messages were queued. Items skipped as older than the grace are reported
-    once for the whole pass.
+    once for the whole pass. Given a RuleBook, the pass uses the rules in effect now.
     """
+    rules = await resolve(rules, sessions)
     async with jobs.reporting_skips(sessions, clock, default_tz, rules) as skipped:
         queued = await _every_job(sessions, clock, default_tz, rules)
     return queued + skipped.queued
@@ -101,6 +103,19 @@ class Scheduler(AsyncIOScheduler):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.jobs_lock = asyncio.Lock()
+        # The cron jobs and the fields their triggers were made with, to follow rule changes.
+        self.crons: dict[str, tuple[CronJob, dict[str, Any]]] = {}
+
+    def retime(self, rules: Rules) -> None:
+        """Moves cron jobs whose time the rules now put elsewhere (a digest time changed in
+        chat): without this they would keep firing at the time they had at start."""
+        for job_id, (cron, fields) in list(self.crons.items()):
+            wanted = cron.when(rules)
+            if wanted == fields:
+                continue
+            self.reschedule_job(job_id, trigger=CronTrigger(timezone=self.timezone, **wanted))
+            self.crons[job_id] = (cron, wanted)
+            log.info("cron_job_retimed", job=job_id)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Takes no more jobs, waits up to `grace` seconds for a running one, shuts down."""
@@ -129,12 +144,16 @@ async def _run_job(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     default_tz: ZoneInfo,
-    rules: Rules,
+    rules: Rules | RuleBook,
+    sched: Scheduler | None = None,
 ) -> None:
     async with lock:
         try:
-            async with jobs.reporting_skips(sessions, clock, default_tz, rules):
-                queued = await job(sessions, clock, default_tz, rules)
+            current = await resolve(rules, sessions)
+            if sched is not None:
+                sched.retime(current)
+            async with jobs.reporting_skips(sessions, clock, default_tz, current):
+                queued = await job(sessions, clock, default_tz, current)
         except Exception:
             log.exception("job_failed", job=job_id)
             return
@@ -146,20 +165,25 @@ def build(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     default_tz: ZoneInfo,
-    rules: Rules,
+    rules: Rules | RuleBook,
     tick_seconds: int,
     *,
     cron_jobs: list[CronJob] | None = None,
 ) -> Scheduler:
-    """The scheduler with `due-work` (first run at start) and the cron jobs; not started."""
+    """The scheduler with `due-work` (first run at start) and the cron jobs; not started.
+
+    Given a RuleBook, every run uses the rules in effect then, and cron jobs follow their times.
+    """
     sched = Scheduler(timezone=default_tz)
     lock = sched.jobs_lock
     context = (sessions, clock, default_tz, rules)
+    base = rules.base if isinstance(rules, RuleBook) else rules
     sched.add_job(
         _run_job,
         "interval",
         seconds=tick_seconds,
         args=("due-work", run_due, lock, *context),
+        kwargs={"sched": sched},
         id="due-work",
         max_instances=1,
         coalesce=True,
@@ -167,9 +191,11 @@ def build(
         next_run_time=datetime.now(default_tz),
     )
     for cron in CRON_JOBS if cron_jobs is None else cron_jobs:
+        fields = cron.when(base)
+        sched.crons[cron.id] = (cron, fields)
         sched.add_job(
             _run_job,
-            CronTrigger(timezone=default_tz, **cron.when(rules)),
+            CronTrigger(timezone=default_tz, **fields),
             args=(cron.id, cron.run, lock, *context),
             id=cron.id,
             max_instances=1,

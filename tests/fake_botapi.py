@@ -76,6 +76,7 @@ TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)>")
 ENTITY_RE = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+MAX_GETFILE = 20 * 1024 * 1024  # Telegram gives bots no file larger than this
 # Methods that send a message to a chat: what Telegram's limits count and a block refuses.
 SEND_METHODS = {
     "sendmessage",
@@ -224,6 +225,7 @@ class FakeBotAPI:
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._callbacks: dict[str, bool] = {}
         self._files: dict[str, tuple[str, bytes]] = {}
+        self._file_sizes: dict[str, int] = {}  # sizes Telegram reports, where not len(data)
         self._failures: dict[str, list[ApiError]] = {}
         self._delays: dict[str, list[float]] = {}
         self.limits = limits
@@ -404,6 +406,16 @@ class FakeBotAPI:
                 }
             }
         )
+
+    def upload(self, name: str, data: bytes, *, size: int | None = None) -> str:
+        """A file a user sent (as a document), for `getFile` and the file path; its file id.
+
+        `size` is the size Telegram reports, when a test needs a file too big to hold."""
+        file_id = f"FILE{next(self._file_ids):06d}"
+        self._files[file_id] = (f"documents/{file_id}_{name}", data)
+        if size is not None:
+            self._file_sizes[file_id] = size
+        return file_id
 
     def fail_next(
         self, method: str, status: int, description: str, retry_after: int | None = None
@@ -803,9 +815,12 @@ class FakeBotAPI:
         if file_id not in self._files:
             raise ApiError(400, "Bad Request: invalid file_id")
         path, data = self._files[file_id]
+        size = self._file_sizes.get(file_id, len(data))
+        if size > MAX_GETFILE:
+            raise ApiError(400, "Bad Request: file is too big")
         return {
             "file_id": file_id,
             "file_unique_id": f"U{file_id}",
-            "file_size": len(data),
+            "file_size": size,
             "file_path": path,
         }

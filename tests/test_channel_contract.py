@@ -22,7 +22,7 @@ from bot import commands_menu
 from bot.channels.aiogram import AiogramChannel
 from bot.channels.base import CommandMenu, MethodMissing, SendError, TelegramChannel
 from bot.channels.ptb import PtbChannel
-from bot.types import Inbound, Location, Outgoing
+from bot.types import FileTooLarge, FileUnavailable, Inbound, Location, Outgoing
 from crm.db import make_engine, make_sessionmaker
 from crm.enums import Role
 from crm.models import Staff
@@ -447,6 +447,45 @@ async def test_document(channel: Any, api: FakeBotAPI) -> None:
     assert call.status == 200
     assert call.files["document"] == ("visits.csv", data)
     assert (call.params["caption"], call.params["parse_mode"]) == ("Export <i>ready</i>", "HTML")
+
+
+# ---- download: the file a user sent, as bytes, within the limit ---------------------------
+
+
+async def test_download_a_document_the_user_sent(
+    channel: Any, polling: Polling, api: FakeBotAPI
+) -> None:
+    data = "客户名称,电话\n华北电力,13900000001\n".encode() + bytes(range(256)) * 300
+    file_id = api.upload("customers.csv", data)
+    api.push_content(
+        USER,
+        {"document": {"file_id": file_id, "file_unique_id": "u1", "file_name": "customers.csv"}},
+    )
+    inbound = await polling.engine.next()
+    assert inbound.document_id == file_id
+    mark = api.mark()
+    assert await channel.download(inbound.document_id) == data
+    assert api.find("getFile", lambda c: c.params["file_id"] == file_id, since=mark)
+
+
+async def test_download_refuses_what_is_over_the_limit(channel: Any, api: FakeBotAPI) -> None:
+    small = api.upload("a.csv", b"x" * 2000)
+    with pytest.raises(FileTooLarge):
+        await channel.download(small, limit=1000)
+    assert await channel.download(small, limit=2000) == b"x" * 2000
+    # Telegram itself refuses getFile over 20 MB, before any byte is sent.
+    huge = api.upload("huge.xlsx", b"PK", size=25 * 1024 * 1024)
+    with pytest.raises(FileTooLarge):
+        await channel.download(huge)
+
+
+async def test_download_of_an_unknown_file(channel: Any, api: FakeBotAPI) -> None:
+    with pytest.raises(FileUnavailable) as err:
+        await channel.download("NO-SUCH-FILE")
+    assert SECRET not in str(err.value)
+    api.fail_next("getFile", 502, "Bad Gateway")
+    with pytest.raises(FileUnavailable):
+        await channel.download(api.upload("b.csv", b"name\nA\n"))
 
 
 # ---- errors: every failure reaches the outbox sender as a kind it knows how to treat -------

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import structlog
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -52,7 +53,14 @@ from bot.channels.base import (
     edits_in_place,
     method_missing,
 )
-from bot.types import Inbound, Location, Outgoing
+from bot.types import (
+    MAX_DOWNLOAD_BYTES,
+    FileTooLarge,
+    FileUnavailable,
+    Inbound,
+    Location,
+    Outgoing,
+)
 from bot.webhook import WebhookServer
 
 # The same for both adapters: dedupe keys and conversation state survive a switch of library.
@@ -240,6 +248,34 @@ class AiogramChannel:
                 await self.bot.send_message(out.chat_id, out.text, reply_markup=markup)
         else:
             await self.bot.send_message(out.chat_id, out.text, reply_markup=markup)
+
+    async def download(self, file_id: str, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
+        """getFile, then the file's bytes, read no further than `limit`.
+
+        Errors carry no library text: the file URL holds the token.
+        """
+        try:
+            file = await self.bot.get_file(file_id)
+        except TelegramBadRequest as e:
+            if "too big" in e.message.lower():
+                raise FileTooLarge() from None
+            raise FileUnavailable("getFile refused") from None
+        except (TelegramAPIError, ClientDecodeError):
+            raise FileUnavailable("getFile failed") from None
+        if file.file_size is not None and file.file_size > limit:
+            raise FileTooLarge()
+        if not file.file_path:
+            raise FileUnavailable("no file path")
+        url = self.bot.session.api.file_url(self.bot.token, file.file_path)
+        data = bytearray()
+        try:
+            async for chunk in self.bot.session.stream_content(url=url, raise_for_status=True):
+                data += chunk
+                if len(data) > limit:
+                    raise FileTooLarge()
+        except (aiohttp.ClientError, TimeoutError):
+            raise FileUnavailable("download failed") from None
+        return bytes(data)
 
     async def poll(self, engine: Handles, stop: asyncio.Event) -> None:
         """Receives updates until `stop` is set.

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import structlog
 
-from bot.types import Inbound, Outgoing
+from bot.types import MAX_DOWNLOAD_BYTES, Inbound, Outgoing
 
 if TYPE_CHECKING:
     from bot.webhook import WebhookServer
@@ -81,6 +81,10 @@ class TelegramChannel(Channel, Protocol):
 
     async def set_commands(self, menu: CommandMenu) -> None:
         """setMyCommands; raises MethodMissing on a 404, SendError otherwise."""
+
+    async def download(self, file_id: str, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
+        """A file a user sent (bot.types.Files): FileTooLarge over `limit`, else
+        FileUnavailable when it cannot be fetched."""
 
     async def close(self) -> None: ...
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from bot.types import Outgoing
+from bot.types import MAX_DOWNLOAD_BYTES, FileTooLarge, FileUnavailable, Outgoing
 
 TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
 
@@ -34,7 +36,17 @@ class ConsoleChannel:
     last_buttons: dict[int, list[PressTarget]] = field(default_factory=dict)
     keyboards: dict[int, list[PressTarget]] = field(default_factory=dict)
     sent: list[Outgoing] = field(default_factory=list)
+    # What `@doc PATH` sent: file id → the path on this machine, read when a flow downloads it.
+    documents: dict[str, Path] = field(default_factory=dict)
     _next_id: int = 1
+
+    async def download(self, file_id: str, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
+        path = self.documents.get(file_id)
+        if path is None or not path.is_file():
+            raise FileUnavailable(file_id)
+        if path.stat().st_size > limit:
+            raise FileTooLarge()
+        return await asyncio.to_thread(path.read_bytes)
 
     async def send(self, out: Outgoing) -> None:
         self.sent.append(out)

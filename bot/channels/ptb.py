@@ -56,7 +56,14 @@ from bot.channels.base import (
     pause,
     until_stopped,
 )
-from bot.types import Inbound, Location, Outgoing
+from bot.types import (
+    MAX_DOWNLOAD_BYTES,
+    FileTooLarge,
+    FileUnavailable,
+    Inbound,
+    Location,
+    Outgoing,
+)
 from bot.webhook import WebhookServer
 
 # The same as aiogram's: dedupe keys and conversation state survive a switch of library.
@@ -242,6 +249,31 @@ class PtbChannel:
                 await self.bot.send_message(out.chat_id, out.text, **html)
         else:
             await self.bot.send_message(out.chat_id, out.text, **html)
+
+    async def download(self, file_id: str, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
+        """getFile, then the file's bytes; refused over `limit` (by its announced size first).
+
+        Errors carry no library text: the file URL holds the token.
+        """
+        try:
+            file = await self.bot.get_file(file_id)
+        except BadRequest as e:
+            if "too big" in e.message.lower():
+                raise FileTooLarge() from None
+            raise FileUnavailable("getFile refused") from None
+        except TelegramError:
+            raise FileUnavailable("getFile failed") from None
+        if file.file_size is not None and file.file_size > limit:
+            raise FileTooLarge()
+        if not file.file_path:
+            raise FileUnavailable("no file path")
+        try:
+            data = bytes(await file.download_as_bytearray())
+        except TelegramError:
+            raise FileUnavailable("download failed") from None
+        if len(data) > limit:
+            raise FileTooLarge()
+        return data
 
     async def poll(self, engine: Handles, stop: asyncio.Event) -> None:
         """Receives updates until `stop` is set.

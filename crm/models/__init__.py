@@ -9,6 +9,7 @@ from crm.models.runtime import (
     KeyValue,
     OutboxMessage,
     ProcessedUpdate,
+    RuleOverride,
     UnreachableChat,
 )
 from crm.models.sales import FollowUp, Visit, VisitPlan
@@ -28,6 +29,7 @@ __all__ = [
     "KeyValue",
     "OutboxMessage",
     "ProcessedUpdate",
+    "RuleOverride",
     "Staff",
     "Ticket",
     "TicketMessage",

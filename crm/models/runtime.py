@@ -97,3 +97,17 @@ class KeyValue(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class RuleOverride(Base):
+    """A business rule changed in chat (/rules): applied over the defaults and the company's file.
+
+    `key` is the rule's dotted path (sla.complaint.first_response_minutes); `value` its JSON value.
+    """
+
+    __tablename__ = "rule_override"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

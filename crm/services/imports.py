@@ -57,7 +57,9 @@ async def plan(session: AsyncSession, rows: list[Row], unknown: list[str]) -> Pr
         keys += [f"p:{fields['phone']}"] if fields.get("phone") else []
         dup = next((k for k in keys if k in seen), None)
         if dup is not None:
-            preview.rejected.append(Rejected(row.number, "duplicate_in_file", f"row {seen[dup]}"))
+            preview.rejected.append(
+                Rejected(row.number, "duplicate_in_file", f"row {seen[dup]}", seen[dup])
+            )
             continue
         for k in keys:
             seen[k] = row.number
@@ -83,7 +85,12 @@ async def plan(session: AsyncSession, rows: list[Row], unknown: list[str]) -> Pr
 
 
 async def apply(
-    session: AsyncSession, preview: Preview, *, actor_id: int | None, now: datetime
+    session: AsyncSession,
+    preview: Preview,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    source: str | None = None,
 ) -> tuple[int, int]:
     """Creates and updates what the preview says; returns (created, updated)."""
     owners = await _owners(session)
@@ -129,7 +136,12 @@ async def apply(
         action="customer.import",
         entity="customer",
         entity_id=None,
-        changes={"created": created, "updated": updated, "rejected": len(preview.rejected)},
+        changes={
+            "created": created,
+            "updated": updated,
+            "rejected": len(preview.rejected),
+            **({"file": source} if source else {}),
+        },
         now=now,
     )
     return created, updated

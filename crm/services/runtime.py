@@ -91,3 +91,24 @@ async def kv_set(session: AsyncSession, key: str, value: str) -> None:
         session.add(KeyValue(key=key, value=value))
     else:
         row.value = value
+
+
+async def kv_delete(session: AsyncSession, key: str) -> None:
+    row = await session.get(KeyValue, key)
+    if row is not None:
+        await session.delete(row)
+
+
+async def kv_lock(session: AsyncSession, key: str, *, default: str) -> KeyValue:
+    """The row, created with `default` if missing, locked for this transaction (PostgreSQL)."""
+    await session.execute(
+        _insert(session)(KeyValue).values(key=key, value=default).on_conflict_do_nothing()
+    )
+    row = await session.scalar(
+        select(KeyValue)
+        .where(KeyValue.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row

@@ -1,0 +1,225 @@
+"""An admin sends the bot a CSV or XLSX of customers: a preview, then Confirm imports it.
+
+The same parsing and upsert as `crm-bot import customers FILE` (crm.importer, crm.services.imports).
+The file's rows wait in a key-value row (not in memory, not in the message), so a restart between
+the preview and Confirm loses nothing; Confirm plans again against the database as it is then, so
+pressing it twice, or after the same file went in another way, creates nothing twice.
+
+```mermaid
+stateDiagram-v2
+    [*] --> file: /import
+    [*] --> confirm: a document (outside a flow)
+    file --> confirm: a CSV or XLSX with something to change
+    file --> file: not a file, a photo, a bad file
+    confirm --> confirm: another file replaces the preview
+    confirm --> [*]: Confirm (imported) / Cancel
+```
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from bot.types import MAX_DOWNLOAD_BYTES, FileTooLarge, FileUnavailable, Lines, Raw, Reply, T, Text
+from crm.enums import Role
+from crm.importer import ImportFileError, Preview, Rejected, Row, is_supported, read_rows
+from crm.services import imports, runtime
+from handlers.base import (
+    ADMINS,
+    Command,
+    Ctx,
+    Flow,
+    Handler,
+    Step,
+    flow_button,
+    is_admin,
+    rows,
+)
+
+SHOWN_REJECTED = 20  # rejected rows listed in the preview; the rest are counted
+DETAIL_CHARS = 40
+
+REASONS = {
+    "missing_name": T("missing name"),
+    "bad_phone": T("bad phone number"),
+    "unknown_owner": T("unknown owner"),
+    "bad_class": T("unknown class (use A, B or C)"),
+    "bad_stage": T("unknown stage"),
+    "bad_number": T("not a number"),
+    "bad_contact_role": T("unknown contact role"),
+}
+FILE_ERRORS = {
+    "file_type": T("Please send a .csv or .xlsx file. Nothing was changed."),
+    "unreadable": T("I cannot read this file as CSV or Excel (.xlsx). Nothing was changed."),
+    "empty": T("The file is empty. Nothing was changed."),
+    "too_many_rows": T("That is too many rows for one import; please split the file."),
+    "no_name_column": T(
+        "The file has no customer name column (name / 客户名称). Nothing was changed."
+    ),
+}
+NOT_ADMIN = T("Only an admin can import customers from a file. Nothing was changed.")
+COLUMNS = T(
+    "Send me a CSV or Excel (.xlsx) file with one customer per row. Columns (English or "
+    "Chinese headers): name / 客户名称 (required), external_id / 客户编号, phone / 电话, "
+    "class / 客户等级, stage / 阶段, owner / 负责人, industry / 行业, address / 地址, "
+    "area / 区域, annual value / 年业务量, tags / 标签, source / 来源, contact / 联系人, "
+    "contact phone / 联系人电话, contact role / 联系人角色. "
+    "You will see a preview before anything is changed."
+)
+
+
+def draft_key(staff_id: int) -> str:
+    return f"import.draft.{staff_id}"
+
+
+async def start(ctx: Ctx) -> Step:
+    return Step.to("imp.file", Reply(COLUMNS))
+
+
+async def file_step(ctx: Ctx) -> Step:
+    if ctx.inbound.document_id:
+        return await receive(ctx)
+    if ctx.inbound.photo_ids:
+        return ctx.stay(
+            Reply(T("That is a photo. Please send the CSV or Excel file as a file (document)."))
+        )
+    return ctx.stay(Reply(T("Please send the CSV or Excel file, or /cancel.")))
+
+
+async def receive(ctx: Ctx) -> Step:
+    """A document: checked, read and planned; a preview with Confirm if anything would change."""
+    if not is_admin(ctx):
+        return ctx.stay(Reply(NOT_ADMIN))
+    assert ctx.who.staff is not None
+    name = ctx.inbound.document_name or ""
+    file_id = ctx.inbound.document_id
+    if not is_supported(name) or file_id is None:
+        return ctx.stay(Reply(FILE_ERRORS["file_type"]))
+    if ctx.files is None:
+        return ctx.stay(Reply(T("I could not fetch that file. Please send it again.")))
+    try:
+        data = await ctx.files.download(file_id)
+    except FileTooLarge:
+        mb = MAX_DOWNLOAD_BYTES // (1024 * 1024)
+        return ctx.stay(Reply(T("The file is larger than {mb} MB; please split it.", mb=mb)))
+    except FileUnavailable:
+        return ctx.stay(Reply(T("I could not fetch that file. Please send it again.")))
+    try:
+        found, unknown = read_rows(data, name)
+    except ImportFileError as exc:
+        return ctx.stay(Reply(FILE_ERRORS.get(exc.code, FILE_ERRORS["unreadable"])))
+    if not found:
+        return ctx.stay(Reply(T("The file has no customer rows. Nothing was changed.")))
+    preview = await imports.plan(ctx.session, found, unknown)
+    summary = describe(preview, name)
+    if not preview.create and not preview.update:
+        await runtime.kv_delete(ctx.session, draft_key(ctx.who.staff.id))
+        return Step.end(
+            Reply(
+                Lines(
+                    summary,
+                    T("Nothing to change: the CRM already has every valid row as it is."),
+                )
+            )
+        )
+    token = secrets.token_hex(4)
+    draft = {
+        "token": token,
+        "file": name,
+        "rows": [[r.number, r.values] for r in found],
+        "unknown": unknown,
+    }
+    await runtime.kv_set(ctx.session, draft_key(ctx.who.staff.id), json.dumps(draft))
+    ctx.data = {"token": token, "file": name}
+    buttons = rows(
+        flow_button(T("✅ Confirm import"), "imp.confirm", f"yes.{token}"),
+        flow_button(T("✖ Cancel"), "imp.confirm", "no"),
+    )
+    return Step.to("imp.confirm", Reply(summary, buttons=buttons))
+
+
+async def confirm_step(ctx: Ctx) -> Step:
+    if ctx.inbound.document_id:
+        return await receive(ctx)  # a corrected file replaces the preview
+    if ctx.choice is None:
+        return ctx.stay(
+            Reply(T("Tap Confirm to import, or Cancel. You may also send another file."))
+        )
+    if not is_admin(ctx):
+        return Step.end(Reply(NOT_ADMIN))
+    assert ctx.who.staff is not None
+    key = draft_key(ctx.who.staff.id)
+    if ctx.choice == "no":
+        await runtime.kv_delete(ctx.session, key)
+        return Step.end(Reply(T("Import cancelled. Nothing was changed.")))
+    saved = await runtime.kv_get(ctx.session, key)
+    draft = json.loads(saved) if saved else None
+    token = ctx.data.get("token")
+    if draft is None or draft["token"] != token or ctx.choice != f"yes.{token}":
+        return Step.end(Reply(T("This preview is no longer valid. Nothing was changed.")))
+    found = [Row(number, values) for number, values in draft["rows"]]
+    # Planned again: what the database holds now decides, not what it held at the preview.
+    preview = await imports.plan(ctx.session, found, draft["unknown"])
+    created, updated = await imports.apply(
+        ctx.session, preview, actor_id=ctx.who.staff.id, now=ctx.now(), source=draft["file"]
+    )
+    await runtime.kv_delete(ctx.session, key)
+    return Step.end(
+        Reply(
+            T(
+                "Imported {file}: {created} created, {updated} updated, {rejected} rejected.",
+                file=draft["file"],
+                created=created,
+                updated=updated,
+                rejected=len(preview.rejected),
+            )
+        )
+    )
+
+
+def describe(preview: Preview, name: str) -> Lines:
+    lines: list[Text] = [
+        T("<b>Import preview: {file}</b>", file=name),
+        T("To create: {n}", n=len(preview.create)),
+        T("To update: {n}", n=len(preview.update)),
+        T("Unchanged: {n}", n=preview.unchanged),
+        T("Rejected: {n}", n=len(preview.rejected)),
+    ]
+    lines += [_rejected(r) for r in preview.rejected[:SHOWN_REJECTED]]
+    more = len(preview.rejected) - SHOWN_REJECTED
+    if more > 0:
+        lines.append(T("… and {n} more rejected rows", n=more))
+    if preview.unknown_columns:
+        ignored = ", ".join(c[:DETAIL_CHARS] for c in preview.unknown_columns[:20])
+        lines.append(T("Ignored columns: {columns}", columns=ignored))
+    return Lines(*lines)
+
+
+def _rejected(r: Rejected) -> Text:
+    if r.reason == "duplicate_in_file":
+        return T("• Row {row}: the same customer as row {other}", row=r.number, other=r.other_row)
+    reason = REASONS.get(r.reason, Raw(r.reason))
+    if r.detail:
+        detail = r.detail if len(r.detail) <= DETAIL_CHARS else r.detail[:DETAIL_CHARS] + "…"
+        return T("• Row {row}: {reason} ({value})", row=r.number, reason=reason, value=detail)
+    return T("• Row {row}: {reason}", row=r.number, reason=reason)
+
+
+def with_files(inner: Handler) -> Handler:
+    """A staff role's fallback, with a document outside any flow read as an import: an admin's
+    any document (a wrong type gets told so), anyone else's CSV or XLSX (refused)."""
+
+    async def fallback(ctx: Ctx) -> Step:
+        inbound = ctx.inbound
+        if inbound.document_id and (
+            ctx.who.role == Role.ADMIN or is_supported(inbound.document_name or "")
+        ):
+            return await receive(ctx)
+        return await inner(ctx)
+
+    return fallback
+
+
+COMMANDS = [Command("import", ADMINS, start, T("import customers from a CSV or Excel file"))]
+FLOWS = [Flow("imp", ADMINS, {"file": file_step, "confirm": confirm_step})]

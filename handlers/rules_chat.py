@@ -1,0 +1,295 @@
+"""/rules: an admin views the business rules in effect and changes one (SLA targets, visit
+cadence, claims, digest times, quiet hours). Values go through the same pydantic models as the
+rules files; a change is stored as an override (crm.services.rule_overrides), audited, and in
+effect at once for the flows and the scheduler.
+
+```mermaid
+stateDiagram-v2
+    [*] --> group: /rules (the rules in effect)
+    group --> key: SLA / cadence / claims / digest / quiet hours
+    group --> group: History
+    key --> value: a rule
+    value --> value: a value the rules do not allow
+    value --> [*]: a valid value (changed, audited)
+    key --> group: Back
+    value --> key: Back
+```
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import time
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from bot.types import Lines, Raw, Reply, T, Text
+from crm.models import AuditLog, Staff
+from crm.rules import Rules
+from crm.services import rule_overrides as svc
+from handlers.base import ADMINS, Command, Ctx, Flow, Step, flow_button, is_admin, rows
+from handlers.labels import TICKET_KIND
+
+HISTORY = 15
+NUMBER = re.compile(r"\d{1,7}")
+CLOCK = re.compile(r"(\d{1,2})[:：.](\d{2})")
+
+GROUPS = {
+    "sla": T("SLA targets"),
+    "cadence": T("Visit cadence"),
+    "claims": T("Claims"),
+    "digest": T("Digest times"),
+    "quiet": T("Quiet hours"),
+}
+FIXED_LABELS = {
+    "claims.period_days": T("Claim period (days)"),
+    "claims.warn_days": T("Claim warning (days before it lapses)"),
+    "digest.morning_agenda": T("Morning agenda"),
+    "digest.manager_summary": T("Managers' daily summary"),
+    "quiet_hours.start": T("Quiet hours start"),
+    "quiet_hours.end": T("Quiet hours end"),
+}
+DENIED = T("Only an admin can change business rules. Nothing was changed.")
+
+
+def rule_label(key: str) -> Text:
+    section, name, *rest = key.split(".")
+    if section == "sla":
+        kind = TICKET_KIND[name]
+        if rest == ["first_response_minutes"]:
+            return T("{kind}: first response (minutes)", kind=kind)
+        return T("{kind}: resolution (hours)", kind=kind)
+    if section == "cadence_days":
+        return T("Visit cadence, class {cls} (days)", cls=name)
+    return FIXED_LABELS[key]
+
+
+def shown(value: Any) -> str:
+    return value.strftime("%H:%M") if isinstance(value, time) else str(value)
+
+
+def overview(rules: Rules) -> Lines:
+    lines: list[Text] = [
+        T("<b>Business rules in effect</b>"),
+        T("<b>SLA targets</b> (first response · resolution):"),
+    ]
+    for kind in svc.KINDS:
+        target = getattr(rules.sla, kind)
+        lines.append(
+            T(
+                "• {kind}: {minutes} min · {hours} h",
+                kind=TICKET_KIND[kind],
+                minutes=target.first_response_minutes,
+                hours=target.resolution_hours,
+            )
+        )
+    c = rules.cadence_days
+    lines += [
+        T("<b>Visit cadence</b>: A every {a} days · B {b} · C {c}", a=c.A, b=c.B, c=c.C),
+        T(
+            "<b>Claims</b>: {period} days, warned {warn} days before",
+            period=rules.claims.period_days,
+            warn=rules.claims.warn_days,
+        ),
+        T(
+            "<b>Digest times</b>: morning agenda {agenda} · managers' summary {summary}",
+            agenda=shown(rules.digest.morning_agenda),
+            summary=shown(rules.digest.manager_summary),
+        ),
+        T(
+            "<b>Quiet hours</b>: {start}–{end}",
+            start=shown(rules.quiet_hours.start),
+            end=shown(rules.quiet_hours.end),
+        ),
+    ]
+    return Lines(*lines)
+
+
+def _overview_reply(ctx: Ctx) -> Reply:
+    buttons = [flow_button(label, "rules.group", key) for key, label in GROUPS.items()]
+    buttons.append(flow_button(T("📜 History"), "rules.group", "history"))
+    return Reply(overview(ctx.rules), buttons=rows(*buttons))
+
+
+async def start(ctx: Ctx) -> Step:
+    return Step.to("rules.group", _overview_reply(ctx))
+
+
+async def group_step(ctx: Ctx) -> Step:
+    if not is_admin(ctx):
+        return Step.end(Reply(DENIED))
+    if ctx.choice == "history":
+        return ctx.stay(await history(ctx))
+    if ctx.choice not in GROUPS:
+        return ctx.stay(Reply(T("Please choose one of the buttons.")))
+    return _group_reply(ctx, ctx.choice)
+
+
+def _group_reply(ctx: Ctx, group: str) -> Step:
+    ctx.data = {"group": group}
+    buttons = [
+        flow_button(
+            T(
+                "{rule}: {value}",
+                rule=rule_label(e.key),
+                value=shown(svc.value_of(ctx.rules, e.key)),
+            ),
+            "rules.key",
+            e.key,
+        )
+        for e in svc.EDITABLE.values()
+        if e.group == group
+    ]
+    buttons.append(flow_button(T("⬅ Back"), "rules.key", "back"))
+    return Step.to("rules.key", Reply(T("Which rule?"), buttons=tuple((b,) for b in buttons)))
+
+
+async def key_step(ctx: Ctx) -> Step:
+    if not is_admin(ctx):
+        return Step.end(Reply(DENIED))
+    if ctx.choice == "back":
+        return Step.to("rules.group", _overview_reply(ctx))
+    editable = svc.EDITABLE.get(ctx.choice or "")
+    if editable is None or editable.group != ctx.data.get("group"):
+        return ctx.stay(Reply(T("Please choose one of the buttons.")))
+    ctx.data["key"] = editable.key
+    return Step.to("rules.value", _ask(ctx, editable.key))
+
+
+def _ask(ctx: Ctx, key: str) -> Reply:
+    now = shown(svc.value_of(ctx.rules, key))
+    back = rows(flow_button(T("⬅ Back"), "rules.value", "back"))
+    if svc.EDITABLE[key].kind == "time":
+        text = T(
+            "{rule} is now {value}. Type the new time as HH:MM, e.g. 08:30.",
+            rule=rule_label(key),
+            value=now,
+        )
+    else:
+        low, high = svc.bounds(key)
+        text = T(
+            "{rule} is now {value}. Type the new value: a whole number from {min} to {max}.",
+            rule=rule_label(key),
+            value=now,
+            min=low,
+            max=high,
+        )
+    return Reply(text, buttons=back)
+
+
+def _parse(key: str, text: str) -> tuple[Any, Reply | None]:
+    """The typed value as the rule's type, or the answer naming what is allowed."""
+    text = unicodedata.normalize("NFKC", text).strip()  # full-width digits and colons too
+    if svc.EDITABLE[key].kind == "time":
+        m = CLOCK.fullmatch(text)
+        if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            return None, Reply(T("Please type a time as HH:MM, e.g. 08:30. Nothing was changed."))
+        return f"{int(m.group(1)):02d}:{m.group(2)}", None
+    low, high = svc.bounds(key)
+    if NUMBER.fullmatch(text) is None or not (low or 0) <= int(text) <= (high or 10**7):
+        return None, Reply(
+            T(
+                "{rule} must be a whole number from {min} to {max}. Nothing was changed.",
+                rule=rule_label(key),
+                min=low,
+                max=high,
+            )
+        )
+    return int(text), None
+
+
+def _conflict(key: str, rules: Rules) -> Text:
+    """Why a value the field allows does not fit the other rules (the models' cross-checks)."""
+    if key.startswith("claims."):
+        return T(
+            "The warning must come before the claim lapses: fewer warning days than the claim "
+            "period (now {period} days, warned {warn} days before). Nothing was changed.",
+            period=rules.claims.period_days,
+            warn=rules.claims.warn_days,
+        )
+    if key.startswith("quiet_hours."):
+        return T("Quiet hours must start and end at different times. Nothing was changed.")
+    return T("That value does not fit the other rules. Nothing was changed.")
+
+
+async def value_step(ctx: Ctx) -> Step:
+    if not is_admin(ctx):
+        return Step.end(Reply(DENIED))
+    assert ctx.who.staff is not None
+    key = ctx.data.get("key")
+    if key not in svc.EDITABLE:
+        return Step.end(Reply(T("This button is no longer valid. Nothing was changed.")))
+    if ctx.choice == "back":
+        return _group_reply(ctx, svc.EDITABLE[key].group)
+    if ctx.choice is not None or not ctx.inbound.text:
+        return ctx.stay(_ask(ctx, key))  # a photo, a file, a stray button: asked again
+    value, refusal = _parse(key, ctx.inbound.text)
+    if refusal is not None:
+        return ctx.stay(refusal)
+    old = svc.value_of(ctx.rules, key)
+    if shown(old) == shown(value):
+        return Step.end(
+            Reply(
+                T(
+                    "{rule} is already {value}. Nothing was changed.",
+                    rule=rule_label(key),
+                    value=shown(old),
+                )
+            )
+        )
+    assert ctx.rulebook is not None
+    try:
+        old, new = await svc.change(
+            ctx.session, ctx.rulebook, key, value, actor_id=ctx.who.staff.id, now=ctx.now()
+        )
+    except ValidationError:
+        return ctx.stay(Reply(_conflict(key, ctx.rules)))
+    return Step.end(
+        Reply(
+            T(
+                "{rule}: {old} → {new}. In effect now.",
+                rule=rule_label(key),
+                old=shown(old),
+                new=shown(new),
+            )
+        )
+    )
+
+
+async def history(ctx: Ctx) -> Reply:
+    entries = (
+        await ctx.session.execute(
+            select(AuditLog, Staff.name)
+            .outerjoin(Staff, (AuditLog.actor_kind == "staff") & (Staff.id == AuditLog.actor_id))
+            .where(AuditLog.entity == "rules")
+            .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+            .limit(HISTORY)
+        )
+    ).all()
+    if not entries:
+        return Reply(T("No business rule has been changed in chat yet."))
+    lines: list[Text] = [T("<b>Changes to business rules</b>")]
+    for entry, name in entries:
+        for key, change in (entry.changes or {}).items():
+            if key not in svc.EDITABLE or not isinstance(change, list) or len(change) != 2:
+                continue
+            lines.append(
+                T(
+                    "{when} · {who} · {rule}: {old} → {new}",
+                    when=entry.at,
+                    who=Raw(name) if name else T("the system"),
+                    rule=rule_label(key),
+                    old=str(change[0]),
+                    new=str(change[1]),
+                )
+            )
+    return Reply(Lines(*lines))
+
+
+COMMANDS = [
+    Command("rules", ADMINS, start, T("business rules: SLA targets, cadence, claims, times"))
+]
+FLOWS = [Flow("rules", ADMINS, {"group": group_step, "key": key_step, "value": value_step})]
