@@ -558,3 +558,46 @@ def test_report_chart_draws_requests_by_kind_in_chinese() -> None:
     empty = charts.report_figure([], [], texts)
     assert {"暂无", "本期没有工单"} <= {t.get_text() for t in empty.findobj(MplText)}
     assert charts.png(fig).startswith(b"\x89PNG")
+
+
+async def test_admin_reports_in_english_for_today_week_and_month(
+    app: App, chat: Transcript
+) -> None:
+    now = app.clock.now()
+
+    async def received(start: datetime, end: datetime) -> int:
+        async with app.sessions() as s:
+            n = await s.scalar(
+                select(func.count(Ticket.id)).where(
+                    Ticket.created_at >= start, Ticket.created_at < end
+                )
+            )
+            return int(n or 0)
+
+    dec = datetime(2026, 12, 1, tzinfo=SHANGHAI)
+    cases = [
+        ("/report today", T("{day}", day=date(2026, 12, 1)), dec, True),
+        (
+            "/report this week",
+            T("{first} – {last}", first=date(2026, 11, 30), last=date(2026, 12, 6)),
+            datetime(2026, 11, 30, tzinfo=SHANGHAI),
+            True,
+        ),
+        ("/report this month", Raw("2026-12"), dec, True),
+        ("/report last month", Raw("2026-11"), START, False),
+        (
+            "/report last week",
+            T("{first} – {last}", first=date(2026, 11, 23), last=date(2026, 11, 29)),
+            datetime(2026, 11, 23, tzinfo=SHANGHAI),
+            False,
+        ),
+    ]
+    await chat("/as admin")
+    for command, period, start, running in cases:
+        out = await chat(command)
+        assert en(T("<b>Report for every team, {period}</b>", period=period)) in out, command
+        assert (en(T("(so far, as of {when})", when=now)) in out) is running
+        end = now if running else (dec if start == START else dec - timedelta(days=1))
+        n = await received(start, end)
+        assert en(T("Received: {n}; resolved: {resolved}", n=n, resolved=0)) in out, command
+        assert out.count("[to admin] [photo]") == 1
