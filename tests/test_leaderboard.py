@@ -139,3 +139,39 @@ async def test_a_deal_breaks_the_tie(app: App, chat: Transcript) -> None:
     async with app.sessions() as s:
         rows = await svc.leaderboard(s, manager, period, app.clock.now())
     assert [(r.rank, r.staff.name, r.won) for r in rows] == [(1, "张伟", 1), (2, "Lucy Chen", 0)]
+
+
+async def test_an_admins_board_ranks_each_team_on_its_own(app: App, chat: Transcript) -> None:
+    admin, manager = await _staff(app, "admin"), await _staff(app, "manager")
+    async with app.sessions() as s, s.begin():
+        rep = Staff(handle="rep9", tg_user_id=1099, name="Wu Bo", role="sales", team="west")
+        s.add(rep)
+        await s.flush()
+        c = Customer(name="西部机械厂", customer_class="B", owner_id=rep.id, team="west")
+        s.add(c)
+        await s.flush()
+        s.add(Visit(customer_id=c.id, staff_id=rep.id, kind="onsite", visited_at=at(2, 10)))
+    period = svc.period_of(svc.DAY, DEC_2, SHANGHAI)
+    async with app.sessions() as s:
+        everyone = await svc.leaderboard(s, admin, period, app.clock.now())
+        team = await svc.leaderboard(s, manager, period, app.clock.now())
+    # One board across teams would put Wu Bo first and the east reps second.
+    assert [(r.rank, r.staff.name) for r in everyone] == [
+        (1, "Wu Bo"),
+        (2, "Lucy Chen"),
+        (2, "张伟"),
+    ]
+    assert [(t, [(r.rank, r.staff.name) for r in rows]) for t, rows in svc.per_team(everyone)] == [
+        ("east", [(1, "Lucy Chen"), (1, "张伟")]),
+        ("west", [(1, "Wu Bo")]),
+    ]
+    assert "Wu Bo" not in {r.staff.name for r in team}
+
+    await chat("/as admin")
+    out = await _press(chat, app, "admin", f"dg_top:{admin.id}:{period.code}")
+    east, west = out.index("Team east"), out.index("Team west")
+    assert east < out.index("1. Lucy Chen") < out.index("1. 张伟") < west < out.index("1. Wu Bo")
+    await chat("/as manager")
+    out = await _press(chat, app, "manager", f"dg_top:{manager.id}:{period.code}")
+    assert "Wu Bo" not in out
+    assert plain(_ZH(T("<b>Team {team}</b>", team=Raw("east")))) not in out
