@@ -19,12 +19,13 @@ from matplotlib.text import Text as MplText
 from PIL import Image
 from sqlalchemy import func, select, update
 
-from bot import charts
+from bot import charts, commands_menu
 from bot.app import App
 from bot.channels.console import plain
 from bot.i18n import Renderer
 from bot.types import TN, Outgoing, Raw, T, Text
 from bot.views import report as view
+from crm.enums import Role
 from crm.models import (
     AuditLog,
     ConversationState,
@@ -37,6 +38,7 @@ from crm.models import (
     VisitPlan,
 )
 from crm.services import agenda
+from handlers import build_router
 from handlers import report as flow
 from handlers.labels import LOST_REASON, TICKET_KIND
 from tests.conftest import Transcript
@@ -601,3 +603,10 @@ async def test_admin_reports_in_english_for_today_week_and_month(
         n = await received(start, end)
         assert en(T("Received: {n}; resolved: {resolved}", n=n, resolved=0)) in out, command
         assert out.count("[to admin] [photo]") == 1
+
+
+def test_report_is_in_the_menus_of_managers_and_admins_only() -> None:
+    book = build_router()
+    for role in Role:
+        names = [name for name, _ in commands_menu.commands(book, role, "zh_CN")]
+        assert ("report" in names) is (role in (Role.MANAGER, Role.ADMIN)), role
