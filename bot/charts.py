@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from matplotlib import font_manager
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -76,19 +77,15 @@ class SummaryTexts:
     no_reps: str  # shown in place of bars when the team has no reps
 
 
-def summary_figure(
+def _rep_bars(
+    top: Axes,
     reps: Sequence[tuple[str, int, float | None]],
-    trend: Sequence[tuple[str, int]],
-    texts: SummaryTexts,
-) -> Figure:
-    """Two panels: visits per rep (bars, with the plan as a marker where set) and visits per
-    day (a line). `reps` is (name, visits, plan or None); `trend` is (day label, visits)."""
+    heading: str,
+    texts: SummaryTexts | ReportTexts,
+) -> None:
+    """Visits per rep as bars, the plan as a marker where set (the summary's and the report's)."""
     font, small, title = cjk_font(10), cjk_font(9), cjk_font(12)
-    fig = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    top, bottom = fig.subplots(2, 1)
-
-    top.set_title(texts.bars_title, fontproperties=title)
+    top.set_title(heading, fontproperties=title)
     top.set_ylabel(texts.visits, fontproperties=font)
     if reps:
         xs = list(range(len(reps)))
@@ -126,6 +123,21 @@ def summary_figure(
         )
     top.yaxis.get_major_locator().set_params(integer=True)
 
+
+def summary_figure(
+    reps: Sequence[tuple[str, int, float | None]],
+    trend: Sequence[tuple[str, int]],
+    texts: SummaryTexts,
+) -> Figure:
+    """Two panels: visits per rep (bars, with the plan as a marker where set) and visits per
+    day (a line). `reps` is (name, visits, plan or None); `trend` is (day label, visits)."""
+    font, small, title = cjk_font(10), cjk_font(9), cjk_font(12)
+    fig = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1)
+
+    _rep_bars(top, reps, texts.bars_title, texts)
+
     bottom.set_title(texts.trend_title, fontproperties=title)
     bottom.set_ylabel(texts.visits, fontproperties=font)
     days = list(range(len(trend)))
@@ -142,6 +154,69 @@ def summary_figure(
             label.set_fontproperties(small)
         ax.spines[["top", "right"]].set_visible(False)
     return fig
+
+
+@dataclass(frozen=True)
+class ReportTexts:
+    """The report chart's words, translated by the caller."""
+
+    bars_title: str
+    kinds_title: str
+    visits: str
+    plan: str
+    requests: str  # the x axis of the requests panel
+    no_reps: str
+    no_requests: str  # shown in place of bars when no request came in
+
+
+def report_figure(
+    reps: Sequence[tuple[str, int, float | None]],
+    kinds: Sequence[tuple[str, int]],
+    texts: ReportTexts,
+) -> Figure:
+    """Two panels: visits per rep against plan, and the period's requests by kind (horizontal
+    bars, the most frequent on top). `kinds` is (translated kind, requests)."""
+    font, small, title = cjk_font(10), cjk_font(9), cjk_font(12)
+    fig = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1)
+    _rep_bars(top, reps, texts.bars_title, texts)
+
+    bottom.set_title(texts.kinds_title, fontproperties=title)
+    if kinds:
+        ys = list(range(len(kinds)))[::-1]
+        bars = bottom.barh(ys, [n for _k, n in kinds], color=LINE_COLOUR, height=0.6)
+        bottom.bar_label(bars, fontproperties=small, padding=2)
+        bottom.set_yticks(ys, [k for k, _n in kinds])
+        bottom.set_xlim(0, max(n for _k, n in kinds) * 1.2)
+        bottom.set_xlabel(texts.requests, fontproperties=font)
+        bottom.xaxis.get_major_locator().set_params(integer=True)
+    else:
+        bottom.set_yticks([])
+        bottom.set_xticks([])
+        bottom.text(
+            0.5,
+            0.5,
+            texts.no_requests,
+            ha="center",
+            va="center",
+            fontproperties=font,
+            transform=bottom.transAxes,
+        )
+    for ax in (top, bottom):
+        for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
+            label.set_fontproperties(small)
+        ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def report_chart(
+    reps: Sequence[tuple[str, int, float | None]],
+    kinds: Sequence[tuple[str, int]],
+    texts: ReportTexts,
+) -> bytes:
+    """`report_figure` as PNG bytes."""
+    return png(report_figure(reps, kinds, texts))
 
 
 def png(fig: Figure) -> bytes:

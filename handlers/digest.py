@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bot.types import TN, Button, Lines, Raw, Reply, T, Text
 from bot.views import digest as view
+from crm.enums import Role
 from crm.services import digest as svc
 from handlers.base import LEADS, Action, Ctx, Step
 
@@ -156,22 +157,12 @@ async def leaderboard(ctx: Ctx) -> Step:
     lines: list[Text] = [
         T("<b>Leaderboard, {period}</b>", period=view.period_text(period)),
     ]
-    for row in rows:
-        rating: Text = Raw("—") if row.rating is None else Raw(f"{row.rating:.1f}")
-        lines.append(
-            T(
-                "{rank}. {name}: visits {visits} · new customers {new} · deals won {won} "
-                "({amount}) · follow-ups on time {followups} · rating {rating}",
-                rank=row.rank,
-                name=row.staff.name,
-                visits=row.visits,
-                new=row.new_customers,
-                won=row.won,
-                amount=row.won_amount,
-                followups=row.followups_on_time,
-                rating=rating,
-            )
-        )
+    # An admin sees every team, each ranked on its own; a manager's team is one.
+    teams = svc.per_team(rows) if ctx.who.role == Role.ADMIN else [(None, rows)]
+    for team, team_rows in teams:
+        if len(teams) > 1:
+            lines.append(T("<b>Team {team}</b>", team=Raw(team) if team else T("no team")))
+        lines += [_board_line(row) for row in team_rows]
     lines.append(
         T(
             "Ranked by the amount won, then deals won, visits, new customers and follow-ups "
@@ -179,6 +170,22 @@ async def leaderboard(ctx: Ctx) -> Step:
         )
     )
     return ctx.stay(Reply(Lines(*lines)))
+
+
+def _board_line(row: svc.BoardRow) -> Text:
+    rating: Text = Raw("—") if row.rating is None else Raw(f"{row.rating:.1f}")
+    return T(
+        "{rank}. {name}: visits {visits} · new customers {new} · deals won {won} "
+        "({amount}) · follow-ups on time {followups} · rating {rating}",
+        rank=row.rank,
+        name=row.staff.name,
+        visits=row.visits,
+        new=row.new_customers,
+        won=row.won,
+        amount=row.won_amount,
+        followups=row.followups_on_time,
+        rating=rating,
+    )
 
 
 async def authorise_own_summary(ctx: Ctx, lead_id: int) -> bool:

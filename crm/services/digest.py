@@ -31,6 +31,7 @@ from crm.services.digest_board import (
     losing_touch,
     open_breaches,
     overdue_followups,
+    per_team,
 )
 from crm.services.digest_periods import (
     DAY,
@@ -75,6 +76,7 @@ __all__ = [
     "losing_touch",
     "open_breaches",
     "overdue_followups",
+    "per_team",
     "period_of",
     "previous",
     "prorated_plans",

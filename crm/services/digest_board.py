@@ -191,9 +191,21 @@ async def leaderboard(
         )
         for rep in scope.reps
     ]
-    rows.sort(key=lambda r: (tuple(-x for x in r.score), r.staff.name, r.staff.id))
-    ranked: list[BoardRow] = []
+    return ranked(rows)
+
+
+def ranked(rows: list[BoardRow]) -> list[BoardRow]:
+    """Best first, equal scores sharing a rank (1, 1, 3); names break ties in the order only."""
+    rows = sorted(rows, key=lambda r: (tuple(-x for x in r.score), r.staff.name, r.staff.id))
+    found: list[BoardRow] = []
     for i, row in enumerate(rows):
-        same = bool(ranked) and ranked[-1].score == row.score
-        ranked.append(replace(row, rank=ranked[-1].rank if same else i + 1))
-    return ranked
+        same = bool(found) and found[-1].score == row.score
+        found.append(replace(row, rank=found[-1].rank if same else i + 1))
+    return found
+
+
+def per_team(rows: list[BoardRow]) -> list[tuple[str | None, list[BoardRow]]]:
+    """An admin's board split by team, ranked within each (teams by name, no team last): reps
+    compete with their own team, whose customers and territory they share."""
+    teams = sorted({r.staff.team for r in rows}, key=lambda t: (t is None, t or ""))
+    return [(team, ranked([r for r in rows if r.staff.team == team])) for team in teams]

@@ -1,0 +1,245 @@
+"""The report (/report) as messages: the summary's figures with the chart, then the complaint
+analysis, then the lifecycle picture; three messages, as one would pass Telegram's length limit.
+
+The labels of request kinds, categories and lost reasons are the flows' own (handlers/labels.py,
+handlers/tickets.py), so a report names them as the forms that recorded them.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import timedelta
+
+from bot import charts
+from bot.types import TN, Lines, Raw, Reply, T, Text
+from bot.views import digest as summary_view
+from crm.date_ranges import RANGE
+from crm.services.report import Report
+from crm.services.report_lifecycle import Deal
+from handlers.labels import LOST_REASON, TICKET_KIND, label
+from handlers.tickets import CATEGORY
+
+Render = Callable[[Text], str]
+
+
+def period_text(r: Report) -> Text:
+    period = r.period
+    if period.kind == RANGE:
+        return T("{first} – {last}", first=period.first, last=period.last)
+    return summary_view.period_text(period)
+
+
+def title(r: Report) -> Text:
+    if r.teams:
+        return T("<b>Report for every team, {period}</b>", period=period_text(r))
+    return T("<b>Team report, {period}</b>", period=period_text(r))
+
+
+def duration(span: timedelta) -> Text:
+    minutes = max(int(span.total_seconds() // 60), 0)
+    if minutes < 60:
+        return TN("{n} minute", "{n} minutes", minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return T("{h} h {m} min", h=hours, m=minutes)
+    days, hours = divmod(hours, 24)
+    return T("{d} d {h} h", d=days, h=hours)
+
+
+def team_lines(r: Report) -> list[Text]:
+    if not r.teams:
+        return []
+    lines: list[Text] = [T("<b>By team</b>")]
+    for row in r.teams:
+        team: Text = Raw(row.team) if row.team else T("no team")
+        pct = row.percent
+        lines.append(
+            TN(
+                "• {team}: {n} rep, {visits} visits",
+                "• {team}: {n} reps, {visits} visits",
+                row.reps,
+                team=team,
+                visits=row.visits,
+            )
+            if pct is None
+            else TN(
+                "• {team}: {n} rep, {visits} visits, {pct}% of the plan",
+                "• {team}: {n} reps, {visits} visits, {pct}% of the plan",
+                row.reps,
+                team=team,
+                visits=row.visits,
+                pct=pct,
+            )
+        )
+    return lines
+
+
+def figures(r: Report) -> list[Text]:
+    lines: list[Text] = [title(r)]
+    if r.open:
+        lines.append(T("(so far, as of {when})", when=r.digest.now))
+    lines.append(T("<b>Visits and plan completion</b>"))
+    lines += summary_view.visit_lines(r.digest)
+    lines += team_lines(r)
+    lines.append(T("<b>Sales</b>"))
+    lines += summary_view.sales_lines(r.digest)
+    return lines
+
+
+def service(r: Report) -> list[Text]:
+    f = r.tickets
+    lines: list[Text] = [
+        T("<b>Requests and complaints, {period}</b>", period=period_text(r)),
+        T("Received: {n}; resolved: {resolved}", n=f.received, resolved=f.resolved),
+    ]
+    if f.by_kind:
+        lines.append(T("By kind:"))
+        lines += [T("• {name}: {n}", name=label(TICKET_KIND, k), n=n) for k, n in f.by_kind]
+        lines.append(T("By category:"))
+        lines += [
+            T("• {name}: {n}", name=CATEGORY.get(c, Raw(c)) if c else T("no category"), n=n)
+            for c, n in f.by_category
+        ]
+    rate = f.breach_rate
+    lines.append(
+        T("No time limit fell due in this period.")
+        if rate is None
+        else T(
+            "Past a time limit: {breached} of {n} with a deadline in the period ({pct}%)",
+            breached=f.breached,
+            n=f.with_deadline,
+            pct=rate,
+        )
+    )
+    lines.append(
+        T("Median time to first response: none answered in this period")
+        if f.first_response is None
+        else TN(
+            "Median time to first response: {time} ({n} request)",
+            "Median time to first response: {time} ({n} requests)",
+            f.first_responses,
+            time=duration(f.first_response),
+        )
+    )
+    lines.append(
+        T("Median time to resolution: none resolved in this period")
+        if f.resolution is None
+        else TN(
+            "Median time to resolution: {time} ({n} request)",
+            "Median time to resolution: {time} ({n} requests)",
+            f.resolutions,
+            time=duration(f.resolution),
+        )
+    )
+    lines.append(
+        T("Average rating: no ratings")
+        if f.rating is None
+        else TN(
+            "Average rating: {avg} ({n} rating)",
+            "Average rating: {avg} ({n} ratings)",
+            f.ratings,
+            avg=round(f.rating, 1),
+        )
+    )
+    return lines
+
+
+def _by(deal: Deal) -> Text:
+    return Raw(deal.by.name) if deal.by is not None else T("unknown")
+
+
+def lifecycle(r: Report) -> list[Text]:
+    life = r.lifecycle
+    lines: list[Text] = [T("<b>Customer lifecycle</b>")]
+    lines.append(
+        TN(
+            "Customers at risk now (past their visit cadence): {n}",
+            "Customers at risk now (past their visit cadence): {n}",
+            life.at_risk_total,
+        )
+    )
+    if life.at_risk_by_class:
+        classes = " · ".join(f"{cls} {n}" for cls, n in life.at_risk_by_class.items())
+        lines.append(T("By class: {classes}", classes=Raw(classes)))
+    for row in life.at_risk:
+        owner: Text = Raw(row.owner.name) if row.owner is not None else T("team pool")
+        lines.append(
+            TN(
+                "· {customer} ({cls}), {n} day · {owner}",
+                "· {customer} ({cls}), {n} days · {owner}",
+                row.days,
+                customer=row.customer.name,
+                cls=row.customer.customer_class,
+                owner=owner,
+            )
+        )
+    lines.append(
+        TN(
+            "Customers lost in the period: {n}, amount {amount}",
+            "Customers lost in the period: {n}, amount {amount}",
+            len(life.lost),
+            amount=life.lost_amount,
+        )
+    )
+    for reason, n, amount in life.lost_reasons:
+        lines.append(
+            T("• {reason}: {n} ({amount})", reason=label(LOST_REASON, reason), n=n, amount=amount)
+        )
+    for deal in life.lost[:5]:
+        lines.append(
+            T(
+                "· {customer} · {reason} · {rep}",
+                customer=deal.customer.name,
+                reason=label(LOST_REASON, deal.reason),
+                rep=_by(deal),
+            )
+        )
+    lines.append(
+        TN(
+            "Deals won in the period: {n}, amount {amount}",
+            "Deals won in the period: {n}, amount {amount}",
+            len(life.won),
+            amount=life.won_amount,
+        )
+    )
+    for deal in life.won[:5]:
+        lines.append(
+            T(
+                "· {customer}: {amount} · {rep}",
+                customer=deal.customer.name,
+                amount=deal.amount or 0,
+                rep=_by(deal),
+            )
+        )
+    if len(life.won) > 5:
+        lines.append(TN("…and {n} more not shown.", "…and {n} more not shown.", len(life.won) - 5))
+    return lines
+
+
+def chart(r: Report, render: Render) -> bytes:
+    """Visits per rep against plan, and the period's requests by kind."""
+
+    def plain(text: Text) -> str:
+        return html.unescape(render(text))
+
+    texts = charts.ReportTexts(
+        bars_title=plain(T("Visits per rep, {period}", period=period_text(r))),
+        kinds_title=plain(T("Requests by kind, {period}", period=period_text(r))),
+        visits=plain(T("visits")),
+        plan=plain(T("plan")),
+        requests=plain(T("requests")),
+        no_reps=plain(T("There are no sales reps in your team yet.")),
+        no_requests=plain(T("No requests in this period.")),
+    )
+    reps = [(row.staff.name, row.visits, row.plan) for row in r.digest.reps]
+    kinds = [(plain(label(TICKET_KIND, k)), n) for k, n in r.tickets.by_kind]
+    return charts.report_chart(reps, kinds, texts)
+
+
+def report(r: Report, render: Render) -> list[Reply]:
+    return [
+        Reply(Lines(*figures(r)), photo=chart(r, render)),
+        Reply(Lines(*service(r))),
+        Reply(Lines(*lifecycle(r))),
+    ]
