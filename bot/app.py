@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.engine import Engine, EngineConfig
+from bot.metrics import Metrics
 from bot.settings import Settings
 from crm.clock import Clock, SystemClock
 from crm.db import make_engine, make_sessionmaker
@@ -24,6 +25,7 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     engine: Engine
     router: Router
+    metrics: Metrics
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -34,6 +36,7 @@ def build_app(settings: Settings, rules: Rules, clock: Clock | None = None) -> A
     db = make_engine(settings.database_url)
     sessions = make_sessionmaker(db)
     router = build_router()
+    metrics = Metrics()
     engine = Engine(
         sessions,
         router,
@@ -44,5 +47,6 @@ def build_app(settings: Settings, rules: Rules, clock: Clock | None = None) -> A
             default_tz=settings.tz,
             bot_username=settings.bot_username,
         ),
+        metrics,
     )
-    return App(settings, rules, clock, db, sessions, engine, router)
+    return App(settings, rules, clock, db, sessions, engine, router, metrics)

@@ -82,6 +82,9 @@ class TelegramChannel(Channel, Protocol):
     async def set_commands(self, menu: CommandMenu) -> None:
         """setMyCommands; raises MethodMissing on a 404, SendError otherwise."""
 
+    async def ping(self) -> None:
+        """getMe, for the health check; raises if Telegram does not answer or refuses us."""
+
     async def close(self) -> None: ...
 
 
