@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,14 +16,17 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import App
 from bot.demo import prepare
+from bot.engine import Engine, EngineConfig
 from bot.health import Health
 from bot.metrics import Metrics
 from bot.scheduler_main import serve_scheduler
-from bot.types import Outgoing
+from bot.types import Inbound, Outgoing, T
 from bot.webhook import PATH, SECRET_HEADER
 from crm.clock import ManualClock
 from crm.db import make_engine, make_sessionmaker
 from crm.services import outbox
+from handlers import build_router
+from handlers.base import EVERYONE, Command, Ctx, Step
 from scheduler import runner
 from tests.fake_botapi import FakeBotAPI
 from tests.test_run_smoke import TOKEN, USER, free_port, running, to
@@ -292,3 +296,51 @@ async def test_telegram_check_is_cached_and_fails_the_health(tmp_path: Path) -> 
         assert len(calls) == 2
     finally:
         await db.dispose()
+
+
+async def test_update_outcomes_are_counted_apart(app: App) -> None:
+    router = build_router()
+
+    async def broken(ctx: Ctx) -> Step:
+        raise RuntimeError("boom")
+
+    router.add(commands=[Command("broken", EVERYONE, broken, T("show this help"))])
+    metrics = Metrics()
+    config = EngineConfig(app.settings.locale, app.settings.tz, app.settings.bot_username)
+    engine = Engine(app.sessions, router, app.clock, app.rules, config, metrics)
+
+    def inbound(text: str, update_id: int, user: int = 901, chat_type: str = "private") -> Inbound:
+        return Inbound(
+            channel="test",
+            update_id=update_id,
+            chat_id=user if chat_type == "private" else -100,
+            user_id=user,
+            text=text,
+            chat_type=chat_type,
+        )
+
+    await engine.handle(inbound("/start", 1))
+    await engine.handle(inbound("/start", 1))  # Telegram resending it
+    await engine.handle(inbound("/broken", 2))
+    await engine.handle(inbound("hello", 3, user=902, chat_type="group"))  # not staff
+    for i in range(app.rules.rate_limits.user_messages_per_minute + 1):
+        await engine.handle(inbound("/start", 100 + i, user=903))
+    found = samples(metrics.render().decode())
+    per_minute = app.rules.rate_limits.user_messages_per_minute
+    assert value(found, "crm_updates_total", outcome="ok") == 1 + per_minute
+    assert value(found, "crm_updates_total", outcome="duplicate") == 1
+    assert value(found, "crm_updates_total", outcome="error") == 1
+    assert value(found, "crm_updates_total", outcome="ignored") == 1
+    assert value(found, "crm_updates_total", outcome="throttled") == 1
+    assert value(found, "crm_handler_seconds_count") == 5 + per_minute
+
+
+async def test_a_health_port_in_use_stops_the_scheduler_with_status_2(app: App) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings = app.settings.model_copy(update={"health_port": taken.getsockname()[1]})
+        status = await asyncio.wait_for(
+            serve_scheduler(settings, app.rules, stop=asyncio.Event(), clock=app.clock), 30
+        )
+    assert status == 2
