@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.engine import Engine, EngineConfig
+from bot.metrics import Metrics
 from bot.settings import Settings
 from crm.clock import Clock, SystemClock
 from crm.db import make_engine, make_sessionmaker
@@ -27,6 +28,7 @@ class App:
     router: Router
     # The effective rules: `rules` (the files) with what admins changed in chat (/rules).
     rulebook: RuleBook
+    metrics: Metrics
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -38,6 +40,7 @@ def build_app(settings: Settings, rules: Rules, clock: Clock | None = None) -> A
     sessions = make_sessionmaker(db)
     router = build_router()
     rulebook = RuleBook(rules)
+    metrics = Metrics()
     engine = Engine(
         sessions,
         router,
@@ -48,5 +51,6 @@ def build_app(settings: Settings, rules: Rules, clock: Clock | None = None) -> A
             default_tz=settings.tz,
             bot_username=settings.bot_username,
         ),
+        metrics,
     )
-    return App(settings, rules, clock, db, sessions, engine, router, rulebook)
+    return App(settings, rules, clock, db, sessions, engine, router, rulebook, metrics)

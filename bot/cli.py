@@ -1,4 +1,4 @@
-"""`crm-bot`: run, scheduler, demo, migrate, export."""
+"""`crm-bot`: run, scheduler, demo, migrate, export, backup, restore..."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import import_cli, privacy_cli
+from bot import backup_cli, import_cli, privacy_cli
 from bot import logging as logs
 from bot.settings import Settings, SettingsError, load
 from crm.rules import Rules
@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
     import_cli.add_parser(sub)
     privacy_cli.add_parser(sub)
+    backup_cli.add_parser(sub)
 
     exp = sub.add_parser("export", help="write customers, visits, follow-ups or tickets")
     db_opt(exp)
@@ -102,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         return import_cli.run(args, settings)
     if args.command == "privacy":
         return privacy_cli.run(args, settings)
+    if args.command in ("backup", "restore"):
+        return backup_cli.run(args, settings)
     if args.command == "invite":
         return asyncio.run(_invite(settings, rules, args))
     if args.command == "scheduler":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +17,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from bot.guards import FloodGuard, KeyedLocks
 from bot.i18n import Renderer, pick_locale
+from bot.metrics import Metrics
 from bot.notify import OutboxNotifier
 from bot.render import render_reply
 from bot.types import Files, Inbound, Outgoing, Reply, T
@@ -51,8 +53,10 @@ class Engine:
         clock: Clock,
         rules: Rules | RuleBook,
         config: EngineConfig,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessionmaker
+        self._metrics = metrics
         self._router = router
         self._clock = clock
         # The rules changed in chat are read from the database per update (cheaply: a version).
@@ -66,16 +70,25 @@ class Engine:
         self.files: Files | None = None
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
+        # Wall time, not the injectable clock: latency is measured, not simulated.
+        started = time.perf_counter()
+        outs, outcome = await self._handle(inbound)
+        if self._metrics is not None:
+            self._metrics.update_handled(outcome, time.perf_counter() - started)
+        return outs
+
+    async def _handle(self, inbound: Inbound) -> tuple[list[Outgoing], str]:
         guess = Renderer(
             pick_locale(inbound.language_code, self._config.default_locale), self._config.default_tz
         )
         verdict = self._flood.check(inbound.user_id, self._clock.now())
         if verdict != "ok":
-            return [render_reply(Reply(FLOOD), guess, inbound.chat_id)] if verdict == "warn" else []
+            warn = [render_reply(Reply(FLOOD), guess, inbound.chat_id)] if verdict == "warn" else []
+            return warn, "throttled"
         key = (inbound.channel, inbound.chat_id, inbound.user_id)
         async with self._locks.hold(key):
             try:
-                outs, changed = await self._handle_locked(inbound)
+                outs, changed, outcome = await self._handle_locked(inbound)
             except Exception:
                 ref = secrets.token_hex(4)
                 log.exception(
@@ -85,32 +98,32 @@ class Engine:
                     update_id=inbound.update_id,
                     kind=inbound.kind,
                 )
-                return [render_reply(Reply(_error(ref)), guess, inbound.chat_id)]
+                return [render_reply(Reply(_error(ref)), guess, inbound.chat_id)], "error"
         if changed is not None and self.on_identity_change is not None:
             # After the commit: the user's command menu follows a new role or language.
             try:
                 await self.on_identity_change(inbound.chat_id, *changed)
             except Exception:
                 log.warning("menu_refresh_failed", chat_id=inbound.chat_id, exc_info=True)
-        return outs
+        return outs, outcome
 
     async def _handle_locked(
         self, inbound: Inbound
-    ) -> tuple[list[Outgoing], tuple[Role, str] | None]:
+    ) -> tuple[list[Outgoing], tuple[Role, str] | None, str]:
         async with self._sessions() as session, session.begin():
             now = self._clock.now()
             if not await runtime.mark_processed(session, inbound.channel, inbound.update_id, now):
                 log.info("update_duplicate", channel=inbound.channel, update_id=inbound.update_id)
-                return [], None
+                return [], None, "duplicate"
             # Writing again means the chat is reachable again, if it had blocked the bot.
             await outbox.clear_unreachable(session, inbound.chat_id)
             if inbound.chat_type != "private" and not await self._is_staff(session, inbound):
                 # Customers are served in private chats only; a group is the staff's queue.
-                return [], None
+                return [], None, "ignored"
             who = await self._identify(session, inbound)
             render = Renderer(who.locale, who.tz)
             if who.staff is not None and not who.staff.active:
-                return [render_reply(Reply(DEACTIVATED), render, inbound.chat_id)], None
+                return [render_reply(Reply(DEACTIVATED), render, inbound.chat_id)], None, "ok"
             before = (who.role, who.locale)
             state = await runtime.lock_state(
                 session, inbound.channel, inbound.chat_id, inbound.user_id, now
@@ -152,7 +165,7 @@ class Engine:
                 for r in step.replies
             ]
             after = (ctx.who.role, ctx.who.locale)
-            return outs, (after if after != before else None)
+            return outs, (after if after != before else None), "ok"
 
     async def _is_staff(self, session: AsyncSession, inbound: Inbound) -> bool:
         found = await session.scalar(select(Staff.id).where(Staff.tg_user_id == inbound.user_id))

@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 
+NOISY = ("aiogram", "telegram", "httpx", "apscheduler", "sqlalchemy", "alembic", "asyncio")
 SECRET_KEYS = {"token", "telegram_token", "phone", "text", "password", "payload"}
 TOKEN_RE = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
 # E.164 numbers and Chinese mobile numbers; dates and ids must not look like phones.
@@ -57,14 +58,54 @@ def _stderr_logger(*_args: Any) -> _StderrLogger:
     return _StderrLogger()
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The libraries' records, rendered like ours; sys.stderr looked up at each record."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def _exception_text(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    # ScrubFilter has already turned the record's traceback into scrubbed text.
+    record = event.get("_record")
+    if record is not None and record.exc_text:
+        event["exception"] = record.exc_text
+    return event
+
+
 def setup(level: str = "INFO", json: bool = True) -> None:
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
-    for handler in logging.getLogger().handlers:
+    """JSON lines on stderr (`json`), else a console rendering; for structlog's events and the
+    libraries' stdlib records alike, so that every line of a JSON log parses."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        root.addHandler(_StderrHandler())
+    logging.captureWarnings(True)  # warnings too, as records rather than bare stderr text
+    for handler in root.handlers:
         if not any(isinstance(f, ScrubFilter) for f in handler.filters):
             handler.addFilter(ScrubFilter())
-    for noisy in ("aiogram", "telegram", "httpx", "apscheduler", "sqlalchemy", "alembic"):
+    # Libraries that would log requests, SQL parameters or payloads below WARNING.
+    for noisy in (*NOISY, "aiosqlite", "asyncpg", "aiohttp", "httpcore", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _exception_text,
+            scrub,
+        ],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    for handler in root.handlers:
+        if isinstance(handler, _StderrHandler):
+            handler.setFormatter(formatter)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -12,6 +12,7 @@ import structlog
 from bot import commands_menu
 from bot.app import App, build_app
 from bot.channels.base import TelegramChannel
+from bot.health import Health
 from bot.migrate import upgrade_async
 from bot.sender import OutboxSender, SendLimits
 from bot.settings import Settings
@@ -44,7 +45,7 @@ async def _publish_menus(channel: TelegramChannel, app: App, locale: str) -> Non
         log.exception("commands_menu_failed")
 
 
-def make_webhook(settings: Settings) -> WebhookServer | None:
+def make_webhook(settings: Settings, health: Health | None = None) -> WebhookServer | None:
     if settings.webhook_url is None or settings.webhook_secret is None:
         return None
     return WebhookServer(
@@ -52,6 +53,7 @@ def make_webhook(settings: Settings) -> WebhookServer | None:
         settings.webhook_secret.get_secret_value(),
         settings.webhook_listen,
         settings.webhook_port,
+        routes=health.routes() if health is not None else (),
     )
 
 
@@ -79,9 +81,14 @@ async def serve(
         await channel.close()
         raise
     sender = OutboxSender(
-        app.sessions, channel, app.clock, limits=SendLimits.from_rules(rules.rate_limits)
+        app.sessions,
+        channel,
+        app.clock,
+        limits=SendLimits.from_rules(rules.rate_limits),
+        metrics=app.metrics,
     )
     app.engine.files = channel
+    health = Health(app.db, app.sessions, app.clock, app.metrics, channel.ping)
     app.engine.on_identity_change = functools.partial(
         commands_menu.refresh_user, channel, app.router
     )
@@ -96,14 +103,27 @@ async def serve(
     sched = None
     tasks: dict[asyncio.Task[None], str] = {}
     menus: asyncio.Task[None] | None = None
-    webhook = make_webhook(settings)
+    # With a webhook, /healthz and /metrics are on its listener (the one port the proxy reaches).
+    webhook = make_webhook(settings, health)
+    exits = contextlib.AsyncExitStack()
     status = 0
     try:
+        if webhook is None:
+            try:
+                await exits.enter_async_context(
+                    health.serving(settings.health_listen, settings.health_port)
+                )
+            except OSError as exc:
+                log.error("invalid_setting", setting="CRM_HEALTH_PORT", error=str(exc))
+                status = 2
+                return status
         if scheduler:
             sched = runner.build(
                 app.sessions, app.clock, settings.tz, app.rulebook, settings.scheduler_tick_seconds
             )
             sched.start()
+            # Until leader election: the scheduler running here makes this process the leader.
+            app.metrics.set_leader(True)
         receive = (
             channel.poll(app.engine, stop)
             if webhook is None
@@ -150,6 +170,8 @@ async def serve(
         if menus is not None:
             menus.cancel()  # still setting menus when stopped so soon: they can wait
             await asyncio.gather(menus, return_exceptions=True)
+        app.metrics.set_leader(False)
+        await exits.aclose()
         await channel.close()
         await app.close()
         log.info("bot_stopped", status=status)

@@ -3,6 +3,8 @@
 The jobs only queue outbox rows; the sender in `crm-bot run` (started there with
 `--no-scheduler`) sends them. Run one scheduler per database: two would do every pass twice
 (harmless thanks to the dedupe keys, but wasted).
+
+`/healthz` (the database) and `/metrics` are served on CRM_HEALTH_LISTEN:CRM_HEALTH_PORT.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import signal
 
 import structlog
 
+from bot.health import Health
+from bot.metrics import Metrics
 from bot.migrate import upgrade_async
 from bot.settings import Settings
 from crm.clock import Clock, SystemClock
@@ -41,6 +45,9 @@ async def serve_scheduler(
     await upgrade_async(settings.database_url)
     db = make_engine(settings.database_url)
     sessions = make_sessionmaker(db)
+    clock = clock or SystemClock()
+    metrics = Metrics()
+    health = Health(db, sessions, clock, metrics)
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
     if stop is None:
@@ -51,13 +58,23 @@ async def serve_scheduler(
                 handled.append(sig)
     sched = runner.build(
         sessions,
-        clock or SystemClock(),
+        clock,
         settings.tz,
         RuleBook(rules),  # what admins change in chat (/rules) reaches the jobs
         settings.scheduler_tick_seconds,
     )
+    exits = contextlib.AsyncExitStack()
     try:
+        try:
+            await exits.enter_async_context(
+                health.serving(settings.health_listen, settings.health_port)
+            )
+        except OSError as exc:
+            log.error("invalid_setting", setting="CRM_HEALTH_PORT", error=str(exc))
+            return 2
         sched.start()
+        # Until leader election: the one scheduler process is the leader while it runs.
+        metrics.set_leader(True)
         log.info(
             "scheduler_started",
             jobs=sorted(job.id for job in sched.get_jobs()),
@@ -69,6 +86,8 @@ async def serve_scheduler(
         for sig in handled:
             loop.remove_signal_handler(sig)
         await sched.stop()
+        metrics.set_leader(False)
+        await exits.aclose()
         await db.dispose()
         log.info("scheduler_stopped")
     return 0

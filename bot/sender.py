@@ -35,6 +35,7 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel, SendError
+from bot.metrics import Metrics
 from bot.send_limits import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS, Pacing, SendLimits, backoff_seconds
 from bot.types import Outgoing
 from crm.clock import Clock
@@ -54,6 +55,16 @@ class Outcome(enum.Enum):
     BLOCKED = "blocked"
     DEAD = "dead"
     RELEASED = "released"  # not tried: handed back, due as before
+
+
+# What `crm_sends_total{outcome}` calls each outcome of a request to Telegram.
+_METRIC = {
+    Outcome.SENT: "ok",
+    Outcome.FLOOD: "429",
+    Outcome.BLOCKED: "403",
+    Outcome.RETRY: "error",
+    Outcome.DEAD: "dead",
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,7 @@ class OutboxSender:
         lease: timedelta = timedelta(seconds=120),
         batch: int = 50,
         rand: Callable[[], float] = random.random,
+        metrics: Metrics | None = None,
     ) -> None:
         """`limits` turns on Telegram's limits. `limiter` is the older way of asking for them:
         its rate becomes the overall one, with Telegram's per-chat and per-group figures."""
@@ -88,6 +100,7 @@ class OutboxSender:
         self._lease = lease
         self._batch = batch
         self._rand = rand
+        self._metrics = metrics
         self._lock = asyncio.Lock()
         self._pacing = Pacing(limits, batch)
         self._tasks: dict[asyncio.Task[Outcome], _Row] = {}
@@ -301,6 +314,12 @@ class OutboxSender:
                 await outbox.release(session, ids)
 
     async def _send(self, row: _Row) -> Outcome:
+        outcome = await self._try(row)
+        if self._metrics is not None and outcome in _METRIC:
+            self._metrics.sent(_METRIC[outcome])
+        return outcome
+
+    async def _try(self, row: _Row) -> Outcome:
         try:
             await self._channel.send(Outgoing.from_payload(row.chat_id, row.payload))
         except SendError as err:

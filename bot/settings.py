@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     rules_file: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
+    # /healthz and /metrics in polling mode and for `crm-bot scheduler` (with a webhook they are
+    # on the webhook's listener). 0: any free port, logged as health_listening.
+    health_listen: str = "127.0.0.1"
+    health_port: int = Field(default=8081, ge=0, le=65535)
     scheduler_tick_seconds: int = Field(default=30, gt=0, le=3600)
     sender_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 

@@ -9,7 +9,7 @@ resends on errors, while the engine already turns a failed update into a reply t
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
@@ -31,18 +31,28 @@ log = structlog.get_logger("webhook")
 class WebhookServer:
     """Listens on `listen`:`port` (0: any free port, known once serving) for `url`'s updates."""
 
-    def __init__(self, url: str, secret: str, listen: str = "127.0.0.1", port: int = 8080) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        listen: str = "127.0.0.1",
+        port: int = 8080,
+        routes: Sequence[web.AbstractRouteDef] = (),
+    ) -> None:
+        """`routes`: served beside the webhook (bot.health's /healthz and /metrics)."""
         self.url = url
         self.secret = secret
         self.listen = listen
         self.port = port
         self._inflight = InFlight()
+        self._routes = list(routes)
 
     @asynccontextmanager
     async def serving(self, handle: UpdateHandler) -> AsyncIterator[WebhookServer]:
         """Serves while the block runs; on leaving, stops listening, then lets updates end."""
         app = web.Application()
         app.router.add_post(PATH, partial(self._receive, handle))
+        app.add_routes(self._routes)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
         await runner.setup()
         try:

@@ -70,7 +70,8 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def app(db_url: str, clock: ManualClock) -> AsyncIterator[App]:
-    settings, rules = load(database_url=db_url, _env_file=None)
+    # health_port=0: `crm-bot scheduler` in a test listens on any free port, not 8081.
+    settings, rules = load(database_url=db_url, _env_file=None, health_port=0)
     application = build_app(settings, rules, clock)
     try:
         yield application

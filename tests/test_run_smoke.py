@@ -111,7 +111,11 @@ class Bot:
 
 @contextlib.asynccontextmanager
 async def running(
-    api: FakeBotAPI, tmp_path: Path, ready: str = "getUpdates", **overrides: object
+    api: FakeBotAPI,
+    tmp_path: Path,
+    ready: str = "getUpdates",
+    scheduler: bool = True,
+    **overrides: object,
 ) -> AsyncIterator[Bot]:
     """`serve()` in this event loop until the block ends; then it must stop promptly and tidily.
 
@@ -125,12 +129,14 @@ async def running(
         telegram_api_url=api.base_url,
         locale="zh_CN",
         sender_poll_seconds=0.1,
-        **overrides,
+        **{"health_port": 0, **overrides},
     )
     loop = asyncio.get_running_loop()
     before = asyncio.all_tasks()
     stop = asyncio.Event()
-    bot = Bot(asyncio.create_task(serve(settings, rules, stop=stop)), stop, db_url)
+    bot = Bot(
+        asyncio.create_task(serve(settings, rules, scheduler=scheduler, stop=stop)), stop, db_url
+    )
     try:
         polling = asyncio.create_task(api.wait_for(ready, timeout=STARTUP))
         await asyncio.wait({polling, bot.task}, return_when=asyncio.FIRST_COMPLETED)
@@ -417,6 +423,7 @@ async def test_crm_bot_run_process(lib: str, api: FakeBotAPI, tmp_path: Path) ->
         CRM_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
         CRM_LOG_LEVEL="INFO",
         CRM_LOG_JSON="true",
+        CRM_HEALTH_PORT="0",
         PYTHONPATH=str(ROOT),
         PYTHONDEVMODE="1",  # unclosed resources and never-awaited coroutines are reported
     )

@@ -392,5 +392,12 @@ class AiogramChannel:
         except ClientDecodeError as e:
             raise _send_error(e) from e
 
+    async def ping(self) -> None:
+        # get_me, not me(): me() answers from a cache after the first call.
+        try:
+            await self.bot.get_me()
+        except (TelegramAPIError, ClientDecodeError) as e:
+            raise _send_error(e) from e
+
     async def close(self) -> None:
         await self.bot.session.close()

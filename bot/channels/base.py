@@ -86,6 +86,9 @@ class TelegramChannel(Channel, Protocol):
         """A file a user sent (bot.types.Files): FileTooLarge over `limit`, else
         FileUnavailable when it cannot be fetched."""
 
+    async def ping(self) -> None:
+        """getMe, for the health check; raises if Telegram does not answer or refuses us."""
+
     async def close(self) -> None: ...
 
 

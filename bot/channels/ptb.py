@@ -376,6 +376,12 @@ class PtbChannel:
                 raise MethodMissing(str(e)) from e
             raise _send_error(e, self._token) from e
 
+    async def ping(self) -> None:
+        try:
+            await self.bot.get_me()
+        except TelegramError as e:
+            raise _send_error(e, self._token) from None
+
     async def close(self) -> None:
         # Our own request objects: Bot.shutdown() skips them unless Bot.initialize() ran.
         for request in self._requests:

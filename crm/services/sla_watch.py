@@ -100,6 +100,16 @@ async def breaches(session: AsyncSession, rules: Rules, now: datetime, tz: tzinf
     return [b for b in found if b.key not in told]
 
 
+async def breaches_alerted(session: AsyncSession) -> int:
+    """How many deadlines (a ticket's first answer or resolution) have passed and been alerted,
+    all time: one per breach, however many managers were told. Outbox rows are never deleted."""
+    prefix = breach_key(0, FIRST, MANAGER).split(":", 1)[0]
+    keys = await session.scalars(
+        select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.startswith(f"{prefix}:"))
+    )
+    return len({k.rsplit(":", 1)[0] for k in keys})
+
+
 async def after_hours_complaints(
     session: AsyncSession, rules: Rules, now: datetime, tz: tzinfo
 ) -> list[Ticket]:

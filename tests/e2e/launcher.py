@@ -80,6 +80,8 @@ INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id"}
 def bot_env(**settings: str) -> dict[str, str]:
     """The environment of a `crm-bot` process: ours, without stray CRM_ settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    # Any free port for /healthz: several bots (and test runs) share this machine.
+    env["CRM_HEALTH_PORT"] = "0"
     env.update(PYTHONPATH=str(ROOT), **settings)
     return env
 
