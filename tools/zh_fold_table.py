@@ -26,11 +26,17 @@ def main() -> int:
         for path in ROOT.glob(pattern):
             chars |= set(re.findall(r"[\u3400-\u9fff]", path.read_text(encoding="utf-8")))
     converters = [opencc.OpenCC(c) for c in CONFIGS]
+    to_simplified = opencc.OpenCC("t2s").convert
     fold: dict[str, str] = {t: s for t, s in EXTRA.items() if s in chars}
     for simplified in sorted(chars):
         for convert in converters:
             traditional = convert.convert(simplified)
-            if len(traditional) == 1 and traditional != simplified and traditional not in chars:
+            # Only a character Simplified text never has: folding must not change Simplified.
+            if (
+                len(traditional) == 1
+                and traditional != simplified
+                and to_simplified(traditional) != traditional
+            ):
                 fold.setdefault(traditional, simplified)
     pairs = "".join(f"{t}{s}" for t, s in sorted(fold.items(), key=lambda kv: kv[1]))
     lines = [pairs[i : i + 80] for i in range(0, len(pairs), 80)]
