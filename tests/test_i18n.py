@@ -15,6 +15,7 @@ from bot.commands_menu import default_menus
 from bot.i18n import SUPPORTED, Renderer, default_menu_locales, pick_locale
 from bot.types import Inbound, Money, T
 from crm.models import CustomerUser
+from crm.services import care
 from handlers import build_router
 from tests.conftest import Transcript
 from tests.helpers import press, staff
@@ -168,3 +169,23 @@ async def test_lang_refuses_a_forged_language(app: App, chat: Transcript) -> Non
     out = await press(chat, app, "rep1", "lang::xx")
     assert "该按钮已失效，未做任何更改。" in out
     assert (await staff(app, "rep1")).locale == "zh_CN"
+
+
+@pytest.mark.parametrize(
+    ("templates", "locale", "expected"),
+    [
+        ({"zh_CN": "简", "en": "E", "zh_TW": "繁", "ru": "Р"}, "ru", "Р"),
+        ({"zh_CN": "简", "en": "E", "zh_TW": "繁"}, "zh_TW", "繁"),
+        ({"zh_CN": "简", "en": "E"}, "zh_TW", "简"),  # Simplified stands in for Traditional
+        ({"zh_TW": "繁", "en": "E"}, "zh_CN", "繁"),  # ... and back
+        ({"zh_CN": "简", "en": "E"}, "ru", "E"),  # English for Russian
+        ({"zh_CN": "简", "en": ""}, "ru", "简"),
+        ({"ru": "Р"}, "en", "Р"),  # whatever was written
+        ({"zh_CN": "简", "en": "E"}, "xx", "简"),
+        ({}, "en", ""),
+    ],
+)
+def test_campaign_text_for_each_reader(
+    templates: dict[str, str], locale: str, expected: str
+) -> None:
+    assert care.pick_template(templates, locale) == expected
