@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +15,7 @@ from bot.app import App
 from bot.commands_menu import default_menus
 from bot.i18n import SUPPORTED, Renderer, default_menu_locales, pick_locale
 from bot.types import Inbound, Money, T
+from bot.views import digest as digest_views
 from crm.models import CustomerUser
 from crm.services import care
 from handlers import build_router
@@ -189,3 +191,28 @@ def test_campaign_text_for_each_reader(
     templates: dict[str, str], locale: str, expected: str
 ) -> None:
     assert care.pick_template(templates, locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "won", "lost"),
+    [
+        ("zh_CN", "¥120,000", "¥8,500.50"),
+        ("zh_TW", "CN¥120,000", "CN¥8,500.50"),
+        ("en", "CN¥120,000", "CN¥8,500.50"),
+        ("ru", "120\xa0000\xa0CN¥", "8\xa0500,50\xa0CN¥"),
+    ],
+)
+def test_digest_amounts_are_money_in_the_readers_format(locale: str, won: str, lost: str) -> None:
+    d = SimpleNamespace(
+        new_customers=0,
+        stage_changes=2,
+        won=1,
+        won_amount=Decimal(120000),
+        lost=1,
+        lost_amount=Decimal("8500.50"),
+        followups_done=0,
+        followups_overdue=0,
+    )
+    render = Renderer(locale, SHANGHAI)
+    won_line, lost_line = (render(t) for t in digest_views.sales_lines(d)[2:4])  # type: ignore[arg-type]
+    assert won in won_line and lost in lost_line
