@@ -586,7 +586,11 @@ async def test_menus_at_start_per_role_and_language(
         for c in api.calls_of("setMyCommands")
     }
     assert set(calls) == {
-        (None, None), (None, "en"), (None, "ru"), (USER + 1, None), (USER + 2, None)
+        (None, None),
+        (None, "en"),
+        (None, "ru"),
+        (USER + 1, None),
+        (USER + 2, None),
     }
     assert all(c.status == 200 for c in calls.values())
 
