@@ -43,9 +43,13 @@ CLOCK = (
     # 3点, 三点半, 十点一刻, 3点15分, 15点
     rf"(?P<zh_h>{NUM})\s*[点點时時]\s*钟?\s*"
     rf"(?:(?P<zh_half>半)|(?P<zh_quarter>[一三])\s*刻|(?P<zh_m>{NUM})\s*分?)?"
-    # в 3 часа дня, в 10 утра, 7:30 вечера
-    rf"|(?:{_AT})?(?P<ru_h>\d{{1,2}})(?:\s*[:.]\s*(?P<ru_m>\d{{2}}))?\s*(?:час(?:а|ов)?{RU_END}\s*)?"
+    # в 3 часа дня, в 10 утра, в 3 дня
+    rf"|{_AT}(?P<ru_h>\d{{1,2}})(?:\s*[:.]\s*(?P<ru_m>\d{{2}}))?\s*(?:час(?:а|ов)?{RU_END}\s*)?"
     rf"(?P<ru_part>{'|'.join(_RU_MERIDIEM)}){RU_END}"
+    # 3 часа дня, 10 утра, 7:30 вечера; but "3 дня" alone is three days
+    rf"|(?P<rub_h>\d{{1,2}})(?:\s*[:.]\s*(?P<rub_m>\d{{2}}))?\s*"
+    rf"(?:час(?:а|ов)?{RU_END}\s*(?P<rub_part>{'|'.join(_RU_MERIDIEM)})|(?P<rub_part2>утра|вечера|ночи))"
+    rf"{RU_END}"
     # в 3 часа
     rf"|(?:{_AT})?(?P<ruh_h>\d{{1,2}})\s*час(?:а|ов)?{RU_END}"
     # в 15.30
@@ -83,9 +87,10 @@ def clock_of(m: re.Match[str]) -> Clock | None:
         else:
             minute = number(m["zh_m"]) if m["zh_m"] else 0
         return Clock(hour, minute) if hour is not None and minute is not None else None
-    if m["ru_h"]:
-        minute = int(m["ru_m"]) if m["ru_m"] else 0
-        return Clock(int(m["ru_h"]), minute, _RU_MERIDIEM[m["ru_part"].lower()])
+    if m["ru_h"] or m["rub_h"]:
+        hour, minute = (m["ru_h"], m["ru_m"]) if m["ru_h"] else (m["rub_h"], m["rub_m"])
+        part = m["ru_part"] or m["rub_part"] or m["rub_part2"]
+        return Clock(int(hour), int(minute) if minute else 0, _RU_MERIDIEM[part.lower()])
     if m["ruh_h"]:
         return Clock(int(m["ruh_h"]))
     if m["rudot_h"]:

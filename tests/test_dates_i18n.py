@@ -39,6 +39,10 @@ RUSSIAN = [
     ("сегодня вечером", at(12, 1, 19)),
     ("вечером в 8", at(12, 1, 20)),
     ("в 7 вечера", at(12, 1, 19)),
+    ("в 3 дня", at(12, 1, 15)),
+    ("завтра 7:30 вечера", at(12, 2, 19, 30)),
+    ("послезавтра 3 часа дня", at(12, 3, 15)),
+    ("в 2 ночи", at(12, 2, 2)),
     ("в 15.30", at(12, 1, 15, 30)),
     ("в обед", at(12, 1, 12)),
     ("через 3 дня", at(12, 4)),
@@ -134,6 +138,8 @@ def test_find_when_inside_a_russian_clause() -> None:
     assert (found.phrase, found.start) == ("в следующий вторник после обеда", 12)
     assert found.when == datetime(2026, 12, 8, 15, 0, tzinfo=TZ)
     assert find_when("обсудили цену трансформатора", CLOCK.now(), TZ) is None
+    # Three days, not three in the afternoon.
+    assert find_when("предупредить за 3 дня до поставки", CLOCK.now(), TZ) is None
 
 
 def test_find_when_keeps_the_traditional_text_as_typed() -> None:
