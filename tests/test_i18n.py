@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.commands_menu import default_menus
+from bot.commands_menu import commands, default_menus
 from bot.i18n import SUPPORTED, Renderer, default_menu_locales, pick_locale
 from bot.types import Inbound, Money, T
 from bot.views import digest as digest_views
+from crm.enums import Role
 from crm.models import CustomerUser
 from crm.services import care
 from handlers import build_router
@@ -104,6 +105,18 @@ def test_default_menus_one_per_language_telegram_can_tell_apart() -> None:
     helps = [dict(m.commands)["help"] for m in menus]
     assert helps[0] == "show this help" and helps[1] == "显示帮助"
     assert len(set(helps)) == 3
+
+
+@pytest.mark.parametrize("role", [Role.SALES, Role.MANAGER, Role.SERVICE, Role.CUSTOMER])
+def test_every_role_has_its_menu_in_every_language(role: Role) -> None:
+    book = build_router()
+    menus = {loc: dict(commands(book, role, loc)) for loc in SUPPORTED}
+    assert len({tuple(m) for m in menus.values()}) == 1  # the same commands everywhere
+    assert menus["zh_TW"]["help"] == "顯示說明" and menus["zh_CN"]["help"] == "显示帮助"
+    assert _cyrillic(menus["ru"]["help"]) and menus["en"]["help"] == "show this help"
+    for loc in ("zh_CN", "zh_TW", "ru"):
+        same = [c for c, d in menus[loc].items() if d == menus["en"][c]]
+        assert not same, f"{loc} menu not translated: {same}"
 
 
 def _cyrillic(text: str) -> bool:
