@@ -168,14 +168,14 @@ def pick_menu(ctx: Ctx, *, edit: bool = False) -> Step:
 def text_prompt(locale: str) -> Step:
     state = TEXT_STATES[locale]
     if locale == "zh_CN":
-        ask = T("Type the message in Chinese (简体中文), or skip it.")
+        ask: Text = T("Type the message in Chinese (简体中文), or skip it.")
     elif locale == "en":
         ask = T("Type the message in English, or skip it: English readers then get the Chinese.")
     else:
-        ask = T(
-            "Type the message in {language}, or skip it: its readers then get one of the other "
-            "texts.",
-            language=LANGUAGES[locale],
+        # The language named in itself heads the prompt; skipped, its readers get the nearest
+        # text written (crm.services.care_templates.FALLBACKS).
+        ask = Lines(
+            Raw(f"🌐 {LANGUAGES[locale].text}"), T("Please type the message, or tap “Skip”.")
         )
     return Step.to(
         state,

@@ -138,6 +138,8 @@ async def test_manager_campaign_for_class_a(app: App, chat: Transcript) -> None:
         "[1]",  # now
     )
     assert _only_to(out, "manager")
+    # The optional languages' prompts are headed by the language's own name.
+    assert "🌐 繁體中文" in out and "🌐 Русский" in out
     assert f"繁體中文：“{tw}”" in out  # the confirmation quotes each text as typed
     async with app.sessions() as s:
         state = await s.scalar(select(ConversationState).where(ConversationState.user_id == 1002))
