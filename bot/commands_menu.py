@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import CommandMenu, MethodMissing, SendError, TelegramChannel
-from bot.i18n import SUPPORTED, Renderer
+from bot.i18n import Renderer, default_menu_locales
 from crm.enums import Role
 from crm.models import Staff
 from handlers.base import CommandBook
@@ -28,11 +28,6 @@ COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 MAX_DESCRIPTION = 256
 
 log = structlog.get_logger("commands_menu")
-
-
-def language_code(locale: str) -> str:
-    """Our locale → the ISO 639-1 code Telegram gives users ("zh_CN" → "zh")."""
-    return locale.split("_", 1)[0]
 
 
 def commands(book: CommandBook, role: Role, locale: str) -> tuple[tuple[str, str], ...]:
@@ -46,14 +41,14 @@ def commands(book: CommandBook, role: Role, locale: str) -> tuple[tuple[str, str
 
 
 def default_menus(book: CommandBook, default_locale: str) -> list[CommandMenu]:
+    """The customer menu for everyone, and for each other language Telegram can tell apart.
+
+    A locale left out (zh_TW beside zh_CN: both "zh") gets its menu per chat instead, at the
+    customer's first message (see Engine.on_identity_change)."""
     menus = [CommandMenu(commands(book, Role.CUSTOMER, default_locale))]
-    for locale in SUPPORTED:
-        if locale != default_locale:
-            menus.append(
-                CommandMenu(
-                    commands(book, Role.CUSTOMER, locale), language_code=language_code(locale)
-                )
-            )
+    for code, locale in default_menu_locales(default_locale).items():
+        if code is not None and locale != default_locale:
+            menus.append(CommandMenu(commands(book, Role.CUSTOMER, locale), language_code=code))
     return menus
 
 

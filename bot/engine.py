@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
 from bot.guards import FloodGuard, KeyedLocks
-from bot.i18n import Renderer, pick_locale
+from bot.i18n import Renderer, default_menu_locales, pick_locale
 from bot.metrics import Metrics
 from bot.notify import OutboxNotifier
 from bot.render import render_reply
@@ -120,11 +120,15 @@ class Engine:
             if inbound.chat_type != "private" and not await self._is_staff(session, inbound):
                 # Customers are served in private chats only; a group is the staff's queue.
                 return [], None, "ignored"
-            who = await self._identify(session, inbound)
+            who, new = await self._identify(session, inbound)
             render = Renderer(who.locale, who.tz)
             if who.staff is not None and not who.staff.active:
                 return [render_reply(Reply(DEACTIVATED), render, inbound.chat_id)], None, "ok"
             before = (who.role, who.locale)
+            if new and who.locale not in default_menu_locales(self._config.default_locale).values():
+                # Telegram's default menus cannot tell this language apart (zh_TW from zh_CN):
+                # a newcomer speaking it gets the menu on their own chat.
+                before = (who.role, "")
             state = await runtime.lock_state(
                 session, inbound.channel, inbound.chat_id, inbound.user_id, now
             )
@@ -171,15 +175,17 @@ class Engine:
         found = await session.scalar(select(Staff.id).where(Staff.tg_user_id == inbound.user_id))
         return found is not None
 
-    async def _identify(self, session: AsyncSession, inbound: Inbound) -> Identity:
+    async def _identify(self, session: AsyncSession, inbound: Inbound) -> tuple[Identity, bool]:
+        """Who wrote, and whether they are new to us (a customer seen for the first time)."""
         staff = await session.scalar(select(Staff).where(Staff.tg_user_id == inbound.user_id))
         if staff is not None:
             return Identity(
                 role=Role(staff.role), locale=staff.locale, tz=ZoneInfo(staff.timezone), staff=staff
-            )
+            ), False
         cuser = await session.scalar(
             select(CustomerUser).where(CustomerUser.tg_user_id == inbound.user_id)
         )
+        new = cuser is None
         if cuser is None:
             cuser = CustomerUser(
                 tg_user_id=inbound.user_id,
@@ -194,7 +200,7 @@ class Engine:
             locale=cuser.locale,
             tz=self._config.default_tz,
             customer_user=cuser,
-        )
+        ), new
 
 
 def _error(ref: str) -> T:

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     # Checked even when unset: it is required with a webhook URL.
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     bot_username: str = "crm_bot"
-    locale: Literal["zh_CN", "en"] = "zh_CN"
+    locale: Literal["zh_CN", "zh_TW", "en", "ru"] = "zh_CN"
     timezone: str = "Asia/Shanghai"
     rules_file: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

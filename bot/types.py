@@ -46,6 +46,13 @@ class Raw:
     text: str
 
 
+@dataclass(frozen=True)
+class Money:
+    """An amount of money (a deal, a customer's annual value), shown in the reader's format."""
+
+    amount: Any  # int, float or Decimal
+
+
 Text = Union[T, TN, Raw, "Lines"]
 
 

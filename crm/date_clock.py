@@ -7,6 +7,9 @@ The rules:
 - An hour from 1 to 6 with no 上午/下午/am/pm ("3点", "at 3", "3:30") is in the afternoon: reps
   meet customers in working hours. A two-digit clock hour ("15:00", "03:30") is read as 24-hour.
 - 下午3点 → 15:00, 晚上8点 → 20:00, 中午1点 → 13:00, 晚上12点 → 00:00 the next day.
+- Russian: утром 09:00, в обед/в полдень 12:00, днём/после обеда 15:00, вечером 19:00, ночью
+  21:00; в 3 часа дня → 15:00, в 10 утра → 10:00, в 7 вечера → 19:00, в 2 ночи → 02:00;
+  в 15:00 or в 15.30 as typed; в 3 / в 3 часа alone is in the afternoon, as 3点.
 """
 
 from __future__ import annotations
@@ -15,18 +18,42 @@ import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 
-from crm.date_words import EN_END, EN_NUMBERS, EN_START, NUM, ORDINAL, PARTS, number, words
+from crm.date_words import (
+    EN_END,
+    EN_NUMBERS,
+    EN_START,
+    NUM,
+    ORDINAL,
+    PARTS,
+    RU_END,
+    RU_START,
+    number,
+    words,
+)
 
 DEFAULT_HOUR = time(9, 0)
 
 _AMPM = rf"[ap]\.?m{EN_END}\.?"
-_AT = rf"{EN_START}(?:at|around|about|by|@)\s*"
+_AT = rf"(?:{EN_START}(?:at|around|about|by|@)|{RU_START}(?:в|к|около){RU_END})\s*"
+# в 3 часа дня, в 10 утра: the Russian word for the part of the day works as am/pm.
+_RU_MERIDIEM = {"утра": "am", "дня": "pm", "вечера": "pm", "ночи": "am"}
 
-PART = rf"(?:{EN_START}in\s+the\s+|{EN_START}around\s+)?(?P<part>{words(PARTS)})"
+PART = rf"(?:{EN_START}in\s+the\s+|{EN_START}around\s+|{RU_START}в\s+)?(?P<part>{words(PARTS)})"
 CLOCK = (
     # 3点, 三点半, 十点一刻, 3点15分, 15点
     rf"(?P<zh_h>{NUM})\s*[点點时時]\s*钟?\s*"
     rf"(?:(?P<zh_half>半)|(?P<zh_quarter>[一三])\s*刻|(?P<zh_m>{NUM})\s*分?)?"
+    # в 3 часа дня, в 10 утра, в 3 дня
+    rf"|{_AT}(?P<ru_h>\d{{1,2}})(?:\s*[:.]\s*(?P<ru_m>\d{{2}}))?\s*(?:час(?:а|ов)?{RU_END}\s*)?"
+    rf"(?P<ru_part>{'|'.join(_RU_MERIDIEM)}){RU_END}"
+    # 3 часа дня, 10 утра, 7:30 вечера; but "3 дня" alone is three days
+    rf"|(?P<rub_h>\d{{1,2}})(?:\s*[:.]\s*(?P<rub_m>\d{{2}}))?\s*"
+    rf"(?:час(?:а|ов)?{RU_END}\s*(?P<rub_part>{'|'.join(_RU_MERIDIEM)})|(?P<rub_part2>утра|вечера|ночи))"
+    rf"{RU_END}"
+    # в 3 часа
+    rf"|(?:{_AT})?(?P<ruh_h>\d{{1,2}})\s*час(?:а|ов)?{RU_END}"
+    # в 15.30
+    rf"|{RU_START}(?:в|к|около)\s*(?P<rudot_h>\d{{1,2}})\.(?P<rudot_m>\d{{2}})(?![\d.])"
     # 15:00, 3:30pm, at 10:30
     rf"|(?:{_AT})?(?P<colon_h>\d{{1,2}})\s*[:：]\s*(?P<colon_m>\d{{2}})(?:\s*(?P<colon_ampm>{_AMPM}))?"
     # 3pm, 10 am, at 3 p.m.
@@ -60,6 +87,15 @@ def clock_of(m: re.Match[str]) -> Clock | None:
         else:
             minute = number(m["zh_m"]) if m["zh_m"] else 0
         return Clock(hour, minute) if hour is not None and minute is not None else None
+    if m["ru_h"] or m["rub_h"]:
+        hour, minute = (m["ru_h"], m["ru_m"]) if m["ru_h"] else (m["rub_h"], m["rub_m"])
+        part = m["ru_part"] or m["rub_part"] or m["rub_part2"]
+        return Clock(int(hour), int(minute) if minute else 0, _RU_MERIDIEM[part.lower()])
+    if m["ruh_h"]:
+        return Clock(int(m["ruh_h"]))
+    if m["rudot_h"]:
+        exact = len(m["rudot_h"]) == 2
+        return Clock(int(m["rudot_h"]), int(m["rudot_m"]), exact=exact)
     if m["colon_h"]:
         meridiem = m["colon_ampm"][0].lower() + "m" if m["colon_ampm"] else None
         exact = meridiem is None and len(m["colon_h"]) == 2  # "03:30", "15:00"; not "3:30"

@@ -14,23 +14,41 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
+from functools import cache
 
 from crm.date_clock import CLOCK, PART, clock_of, part_of, time_of_day
 from crm.date_rules import DATE, Day, date_of
 from crm.date_words import EN_START
+from crm.zh_hant import fold
 
 _ON = rf"(?:{EN_START}(?:on|by)\s+)?"  # "on Friday": left out of the phrase found
 _SEP = r"[\s,，]*"
-# One phrase: a date, a part of the day, a time, each optional but in this order...
-_WHEN = re.compile(
-    rf"{_ON}(?P<date>{DATE})?{_SEP}(?P<part_all>{PART})?{_SEP}(?P<clock>{CLOCK})?", re.IGNORECASE
-)
-# ... or a time followed by its date ("3pm Friday", "at 10 on Dec 3").
-_DATE_AFTER = re.compile(rf"{_SEP}{_ON}(?P<date>{DATE})", re.IGNORECASE)
+
+
+# Compiled at first use, not at import: in three languages they take a good half-second, which
+# every process start (and every command-line call) would pay.
+@cache
+def _when() -> re.Pattern[str]:
+    """One phrase: a date, a part of the day, a time, each optional but in this order..."""
+    return re.compile(
+        rf"{_ON}(?P<date>{DATE})?{_SEP}(?P<part_all>{PART})?{_SEP}(?P<clock>{CLOCK})?",
+        re.IGNORECASE,
+    )
+
+
+@cache
+def _date_after() -> re.Pattern[str]:
+    """... or a time followed by its date ("3pm Friday", "at 10 on Dec 3")."""
+    return re.compile(rf"{_SEP}{_ON}(?P<date>{DATE})", re.IGNORECASE)
+
+
 # Words that may surround a date without changing it: 大概明天, 周五前, "by Friday", "Friday-ish".
-_FILLER_BEFORE = re.compile(r"(?:在|于|约|大概|大约|预计|大约在|on|by|around|about)?", re.I)
+_FILLER_BEFORE = re.compile(
+    r"(?:在|于|约|大概|大约|预计|大约在|on|by|around|about|примерно|где-то|около|до)?", re.I
+)
 _FILLER_AFTER = re.compile(
-    r"(?:左右|前后|之前|以前|前|或者更早|or\s+so|-?ish|at\s+the\s+latest)?", re.I
+    r"(?:左右|前后|之前|以前|前|或者更早|or\s+so|-?ish|at\s+the\s+latest|примерно|или\s+раньше)?",
+    re.I,
 )
 
 
@@ -63,15 +81,18 @@ def _resolve(
 
 
 def scan(text: str, local_now: datetime) -> Iterator[tuple[int, int, datetime]]:
-    """Every date phrase the grammar finds in text: (start, end, local naive datetime)."""
-    for m in _WHEN.finditer(text):
+    """Every date phrase the grammar finds in text: (start, end, local naive datetime).
+
+    Traditional Chinese is read through crm.zh_hant.fold, which keeps positions."""
+    text = fold(text)
+    for m in _when().finditer(text):
         found = [g for g in ("date", "part_all", "clock") if m[g]]
         if not found:
             continue
         start, end = m.start(found[0]), m.end(found[-1])
         date_match: re.Match[str] | None = m if m["date"] else None
         if date_match is None:
-            after = _DATE_AFTER.match(text, end)
+            after = _date_after().match(text, end)
             if after is not None:
                 date_match, end = after, after.end()
         when = _resolve(m, date_match, local_now)
@@ -85,6 +106,17 @@ def grammar(text: str, local_now: datetime) -> datetime | None:
     if first is None:
         return None
     start, end, when = first
+    text = fold(text)
     if _is_filler(text[:start], _FILLER_BEFORE) and _is_filler(text[end:], _FILLER_AFTER):
         return when
     return None
+
+
+def malformed(text: str, local_now: datetime) -> bool:
+    """True if text is shaped like one of the grammar's phrases but names no real time
+    (32 декабря, 明天25点): then no one else should guess at it."""
+    text = fold(text).strip()
+    m = _when().fullmatch(text)
+    if m is None or not any(m[g] for g in ("date", "part_all", "clock")):
+        return False
+    return _resolve(m, m if m["date"] else None, local_now) is None

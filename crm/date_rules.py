@@ -1,4 +1,5 @@
-"""Which day a date phrase means, for crm.dates: one rule per phrasing, in Chinese and English.
+"""Which day a date phrase means, for crm.dates: one rule per phrasing, in Chinese, English and
+Russian.
 
 The rules, all in the rep's time zone:
 - A date without a year (12月3日, Dec 3, 5号, the 5th) is its next occurrence, today included.
@@ -8,6 +9,11 @@ The rules, all in the rep's time zone:
   Chinese speakers mean it; 这周二/本周二 is this week's, even if already past. English "next
   Tuesday" keeps dateparser's meaning, the coming Tuesday (today excluded); "this Friday" is the
   coming Friday, today included.
+- Russian: во вторник is the coming Tuesday, rolled a week on once its time has passed (as 周二);
+  в следующий вторник and во вторник на следующей неделе are Tuesday of the next calendar week
+  (as 下周二), в этот вторник this week's; через 3 дня / через неделю count from today;
+  на следующей неделе is a week from today, в следующем месяце the first of the next month.
+  5 декабря is its next occurrence; 05.12.2026 is day, month, year.
 """
 
 from __future__ import annotations
@@ -22,11 +28,16 @@ from crm.date_words import (
     EN_END,
     EN_START,
     MONTH_EN,
+    MONTH_RU,
     MONTHS,
     NUM,
     ORDINAL,
     RELATIVE_DAYS,
+    RU_END,
+    RU_MONTHS,
+    RU_START,
     WEEKDAY_EN,
+    WEEKDAY_RU,
     WEEKDAYS,
     number,
     words,
@@ -171,6 +182,52 @@ def _next_period(m: re.Match[str], today: date) -> Day:
     return Day(today + timedelta(weeks=1))
 
 
+def _ru_day_month(m: re.Match[str], today: date) -> Day | None:
+    month = RU_MONTHS[m["rdm_mon"].lower().rstrip(".")]
+    year = int(m["rdm_y"]) if m["rdm_y"] else None
+    found = _next_date(today, month, int(m["rdm_d"]), year)
+    return Day(found) if found else None
+
+
+def _dotted(m: re.Match[str], today: date) -> Day | None:
+    found = _safe_date(int(m["dot_y"]), int(m["dot_m"]), int(m["dot_d"]))
+    return Day(found) if found else None
+
+
+def _ru_count(m: re.Match[str], today: date) -> Day | None:
+    count = number(m["rc_n"]) if m["rc_n"] else 1  # через неделю: one week
+    if count is None:
+        return None
+    days = count * 7 if m["rc_unit"].lower().startswith("недел") else count
+    return Day(today + timedelta(days=days))
+
+
+def _ru_next_week_weekday(m: re.Match[str], today: date) -> Day:
+    weekday = WEEKDAYS[(m["rnw_d1"] or m["rnw_d2"]).lower().rstrip(".")]
+    return Day(_monday(today) + timedelta(weeks=1, days=weekday))
+
+
+def _ru_weekday(m: re.Match[str], today: date) -> Day:
+    weekday = WEEKDAYS[m["rw_d"].lower().rstrip(".")]
+    prefix = (m["rw_prefix"] or "").lower()
+    if prefix.startswith("следующ"):
+        return Day(_monday(today) + timedelta(weeks=1, days=weekday))
+    if prefix.startswith("эт"):
+        return Day(_monday(today) + timedelta(days=weekday))
+    return Day(_coming(today, weekday), roll=7)  # во вторник, в ближайший вторник
+
+
+def _ru_next_period(m: re.Match[str], today: date) -> Day:
+    if "месяц" in m["rnp"].lower():
+        return Day(_month_day(today, 1, months_ahead=1) or today)
+    return Day(today + timedelta(weeks=1))
+
+
+def _ru_day_of_month(m: re.Match[str], today: date) -> Day | None:
+    found = _month_day(today, int(m["rdom_d"]), months_ahead=0)
+    return Day(found) if found else None
+
+
 def _relative_day(m: re.Match[str], today: date) -> Day:
     word = " ".join(m["rel"].lower().split()).removeprefix("the ")
     days, part = RELATIVE_DAYS[word]
@@ -185,6 +242,45 @@ DATE_RULES = [
         r"(?<!\d)(?P<iso_y>\d{4})\s*[-/.年]\s*(?P<iso_m>\d{1,2})\s*[-/.月]\s*(?P<iso_d>\d{1,2})"
         r"(?!\d)\s*[日号]?",
         _iso,
+    ),
+    _Rule(
+        "dotted",
+        r"(?<![\d.])(?P<dot_d>\d{1,2})\.(?P<dot_m>\d{1,2})\.(?P<dot_y>\d{4})(?![\d.])",
+        _dotted,
+    ),
+    _Rule(
+        "ru_day_month",
+        rf"{RU_START}(?P<rdm_d>\d{{1,2}})(?:-?го)?\s*(?P<rdm_mon>{MONTH_RU})"
+        rf"(?:\s*(?P<rdm_y>\d{{4}})(?![\d:])(?:\s*(?:года|г\.|г{RU_END}))?)?",
+        _ru_day_month,
+    ),
+    _Rule(
+        "ru_count",
+        rf"{RU_START}через\s+(?:(?P<rc_n>{COUNT})\s*)?(?P<rc_unit>день|дня|дней|неделю|недели|недель)"
+        rf"{RU_END}",
+        _ru_count,
+    ),
+    _Rule(
+        "ru_day_of_month",
+        rf"{RU_START}(?P<rdom_d>\d{{1,2}})(?:-?го)?\s+числа{RU_END}",
+        _ru_day_of_month,
+    ),
+    _Rule(
+        "ru_next_week_weekday",
+        rf"{RU_START}на\s+следующей\s+неделе\s*,?\s*(?:во?\s+)?(?P<rnw_d1>{WEEKDAY_RU})"
+        rf"|(?:{RU_START}во?\s+)?(?P<rnw_d2>{WEEKDAY_RU})\s+на\s+следующей\s+неделе{RU_END}",
+        _ru_next_week_weekday,
+    ),
+    _Rule(
+        "ru_weekday",
+        rf"(?:{RU_START}во?\s+)?(?:(?P<rw_prefix>следующ(?:ий|ую|ее)|эт(?:от|у|о)|ближайш(?:ий|ую|ее))"
+        rf"\s+)?(?P<rw_d>{WEEKDAY_RU})",
+        _ru_weekday,
+    ),
+    _Rule(
+        "ru_next_period",
+        rf"(?P<rnp>{RU_START}(?:на\s+следующей\s+неделе|в\s+следующем\s+месяце)){RU_END}",
+        _ru_next_period,
     ),
     _Rule("zh_month_day", rf"(?P<zmd_m>{NUM})\s*月\s*(?P<zmd_d>{NUM})\s*[日号]?", _zh_month_day),
     _Rule(

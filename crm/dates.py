@@ -1,6 +1,8 @@
-"""Dates and times typed by people ("明天下午3点", "下周二", "next Friday 3pm", "2026-12-01").
+"""Dates and times typed by people ("明天下午3点", "下週二", "next Friday 3pm", "завтра в 15:00",
+"2026-12-01").
 
-A small grammar of our own reads the phrasings reps really type, in Chinese and English; whatever
+A small grammar of our own reads the phrasings reps really type, in Chinese (Simplified and
+Traditional), English and Russian; whatever
 it does not recognise goes to dateparser. dateparser knows many more forms but fails on common
 Chinese ones (明天下午3点, 下周二, 12月3日) and silently misreads some English ones ("Friday at 3"
 becomes 1 March, "tomorrow at 3" tomorrow at the current time), hence the grammar comes first.
@@ -22,9 +24,9 @@ from zoneinfo import ZoneInfo
 import dateparser
 
 from crm.date_clock import DEFAULT_HOUR
-from crm.date_grammar import grammar, scan
+from crm.date_grammar import grammar, malformed, scan
 
-LANGUAGES = ["zh", "en"]
+LANGUAGES = ["zh", "en", "ru"]
 MAX_LENGTH = 100  # a date phrase, not a paragraph
 MAX_SEARCH_LENGTH = 500  # find_when looks inside a clause of a message
 
@@ -33,7 +35,8 @@ MAX_SEARCH_LENGTH = 500  # find_when looks inside a clause of a message
 _NAMES_A_TIME = re.compile(
     r"\d\s*[:：点時时]|\d\s*[ap]\.?m|[点時时钟]|小时|分钟|秒|现在|马上|刚才|"
     r"hour|minute|min|sec|now|noon|midnight|morning|afternoon|evening|night|"
-    r"上午|下午|中午|早上|晚上|凌晨|傍晚|今晚|明晚",
+    r"上午|下午|中午|早上|晚上|凌晨|傍晚|今晚|明晚|"
+    r"час|минут|секунд|сейчас|утр|вечер|дн[её]м|ноч|полдень|обед",
     re.IGNORECASE,
 )
 
@@ -68,7 +71,9 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     if not text or len(text) > MAX_LENGTH:
         return None
     local_now = _local_now(now, tz)
-    parsed = grammar(text, local_now) or _dateparser(text, local_now)
+    parsed = grammar(text, local_now)
+    if parsed is None and not malformed(text, local_now):
+        parsed = _dateparser(text, local_now)
     return parsed.replace(tzinfo=tz) if parsed is not None else None
 
 

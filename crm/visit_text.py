@@ -1,12 +1,16 @@
 """One message typed outside a customer's gate → a visit draft.
 
     拜访华能电厂，见了张工，谈变压器报价，下周二下午跟进
+    拜訪華能電廠，見了張工，談變壓器報價，下週二下午跟進
     visited Acme, met Li, they want a quote, follow up Friday 3pm
+    визит в Acme, встретился с Li, хотят цену, перезвонить в пятницу в 15:00
 
 The message is cut into clauses at punctuation. The clause with a follow-up word (跟进, 回访,
 follow up, call back...) and a date gives the follow-up; the others give the customer (after
 拜访, visited, called...), the people met (after 见了, 和, met, saw...), and what is left is the
-outcome. Matching the typed customer name against the database is the caller's job.
+outcome. Traditional Chinese is read through crm.zh_hant.fold, and what is found is given back
+in the characters typed. Matching the typed customer name against the database is the caller's
+job.
 
 Pure and synchronous: no database, no bot.
 """
@@ -31,9 +35,11 @@ from crm.visit_text_words import (
     PHONE,
     PHONE_WORDS,
 )
+from crm.zh_hant import fold
 
 MAX_LENGTH = 2000
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 
 
 @dataclass
@@ -67,10 +73,14 @@ def parse_visit(text: str, now: datetime, tz: ZoneInfo) -> VisitDraft | None:
     A report names a customer or a person met; anything else ("hello", "谢谢", a lone date,
     "/start") is not one.
     """
-    text = text.strip()
-    if not text or text.startswith("/") or len(text) > MAX_LENGTH:
+    typed = text.strip()
+    if not typed or typed.startswith("/") or len(typed) > MAX_LENGTH:
         return None
-    zh = _CJK.search(text) is not None
+    text = fold(typed)
+    # The fold changes characters one for one: what was found goes back to the typed ones.
+    unfold = str.maketrans({f: t for f, t in zip(text, typed, strict=True) if f != t})
+    # A Russian report may name a Chinese customer (визит в 华能电厂): its words decide.
+    zh = _CJK.search(text) is not None and _CYRILLIC.search(text) is None
     followup: FoundWhen | None = None
     clauses: list[str] = []
     for clause in split_clauses(text):
@@ -103,10 +113,10 @@ def parse_visit(text: str, now: datetime, tz: ZoneInfo) -> VisitDraft | None:
     kind = found.kind or _kind_from_words(" ".join(clauses))
     outcome = ("，" if zh else ", ").join(found.outcome) or strip_edges(text)
     return VisitDraft(
-        customer_query=found.customer,
-        contacts=found.contacts,
-        outcome=outcome,
+        customer_query=found.customer.translate(unfold) if found.customer else None,
+        contacts=[c.translate(unfold) for c in found.contacts],
+        outcome=outcome.translate(unfold),
         followup_at=followup.when if followup else None,
-        followup_text=followup.phrase.strip() if followup else None,
+        followup_text=followup.phrase.strip().translate(unfold) if followup else None,
         kind=kind,
     )

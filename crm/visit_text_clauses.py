@@ -54,7 +54,10 @@ def strip_edges(text: str) -> str:
 _FOLLOWUP = re.compile(
     r"再跟进|跟进|回访|再联系|再约|再沟通|复访|再来|再去|再谈|下次拜访"
     r"|(?<![A-Za-z])(?:follow[\s-]?up|call\s+(?:them\s+|him\s+|her\s+)?back|revisit"
-    r"|check\s+back|touch\s+base|next\s+(?:visit|meeting|call))(?![A-Za-z])",
+    r"|check\s+back|touch\s+base|next\s+(?:visit|meeting|call))(?![A-Za-z])"
+    r"|(?<![А-Яа-яЁё])(?:перезвонить|перезвоню|созвониться|созвонимся|связаться|свяжусь"
+    r"|повторный\s+визит|следующий\s+визит|следующая\s+встреча|напомнить|вернуться\s+к)"
+    r"(?![А-Яа-яЁё])",
     re.IGNORECASE,
 )
 
@@ -94,17 +97,21 @@ def _without(text: str, found: FoundWhen) -> str:
 _EMPTY = re.compile(
     r"(?:\s|今天|今早|上午|下午|中午|早上|刚才|刚刚|刚|然后|并且|并|也|还|了|我们|我|需要|要|再"
     r"|(?<![A-Za-z])(?:and|then|so|also|today|this\s+morning|this\s+afternoon|earlier|just"
-    r"|we|i|(?:we|i)['’]ll|will|to|with|on|at|by|again|next\s+steps?)(?![A-Za-z]))*",
+    r"|we|i|(?:we|i)['’]ll|will|to|with|on|at|by|again|next\s+steps?)(?![A-Za-z])"
+    r"|(?<![А-Яа-яЁё])(?:и|потом|затем|также|тоже|сегодня|утром|мы|я|нужно|надо|снова|ещё|еще"
+    r"|договорились)(?![А-Яа-яЁё]))*",
     re.IGNORECASE,
 )
 _LEADING_CONNECTOR = re.compile(
     r"^(?:然后|并且|并|也|还|今天|上午|下午|中午|早上|刚才|刚刚"
-    r"|(?:and|then|so|also|but|to|today|this\s+morning|this\s+afternoon)(?![A-Za-z]))\s*",
+    r"|(?:and|then|so|also|but|to|today|this\s+morning|this\s+afternoon)(?![A-Za-z])"
+    r"|(?:и|потом|затем|также|но|сегодня)(?![А-Яа-яЁё]))\s*",
     re.IGNORECASE,
 )
 
 _TRAILING_CONNECTOR = re.compile(
-    r"\s*(?:需要|要|再|然后|我们|(?<![A-Za-z])(?:so|and|then|will|(?:we|i)['’]ll|we|i|need\s+to|to))$",
+    r"\s*(?:需要|要|再|然后|我们|(?<![A-Za-z])(?:so|and|then|will|(?:we|i)['’]ll|we|i|need\s+to|to)"
+    r"|(?<![А-Яа-яЁё])(?:и|потом|нужно|надо|договорились))$",
     re.IGNORECASE,
 )
 

@@ -19,6 +19,7 @@ from crm.visit_text_words import (
     NOT_PEOPLE,
     ONSITE,
     PHONE,
+    RU_CONTACT,
     ZH_CONTACT,
     ZH_MEDIUM,
     ZH_OF_PERSON,
@@ -47,7 +48,7 @@ class Found:
 
 def _clean_name(name: str) -> str:
     name = strip_edges(name)
-    name = re.sub(r"^(?:the|our|their)\s+", "", name, flags=re.IGNORECASE)
+    name = re.sub(r"^(?:the|our|their|в|во|на|с|со)\s+", "", name, flags=re.IGNORECASE)
     return re.sub(r"^了\s*", "", name).strip()
 
 
@@ -103,7 +104,7 @@ def take_contacts(clause: str, zh: bool, found: Found) -> str:
     if zh and (speaker := ZH_SPEAKER.match(clause)):
         found.add_people([speaker["person"]])
         return clause
-    m = (ZH_CONTACT if zh else EN_CONTACT).search(clause)
+    m = ZH_CONTACT.search(clause) if zh else EN_CONTACT.search(clause) or RU_CONTACT.search(clause)
     if m is None:
         return clause
     names = [_clean_name(n) for n in NAME_LIST.split(m["names"] or m["present"])]

@@ -1,7 +1,10 @@
 """The words of a visit report, for crm.visit_text: how customers, people and kinds are named.
 
 Customers follow a visit verb (拜访, visited, called...), people a meeting verb (见了, 和, met,
-saw...); a Chinese name stops at the next verb or person, an English one at the next linking word.
+saw..., встретился с...); a Chinese name stops at the next verb or person, an English or Russian
+one at the next linking word. Russian rules join the English ones: both are used for a message
+that is not Chinese (crm.visit_text decides). Traditional Chinese is folded to these Simplified
+words first (crm.zh_hant).
 """
 
 from __future__ import annotations
@@ -20,17 +23,21 @@ _ZH_NAME = rf"(?!{_ZH_AFTER_NAME})(?P<name>.{{2,40}}?)"
 _ZH_NAME_END = rf"(?=\s*$|\s*(?:{_ZH_AFTER_NAME}))"
 _ZH_SOON = r"(?:今天|今早|上午|下午|中午|早上|刚才|刚刚|刚|昨天)?\s*"
 _ZH_WITH = r"(?:和|跟(?![进踪])|与|同(?![意步时样事]))"  # 跟进 and 同意 are other words
-ZH_MEDIUM = {"线上": ONLINE, "视频": ONLINE, "网络": ONLINE, "腾讯": ONLINE, "钉钉": ONLINE}
+# 视讯 and 网路 are Taiwan's words (視訊會議, 網路會議).
+ZH_MEDIUM = {
+    "线上": ONLINE, "视频": ONLINE, "视讯": ONLINE, "网络": ONLINE, "网路": ONLINE,
+    "腾讯": ONLINE, "钉钉": ONLINE,
+}  # fmt: skip
 _ZH_CUSTOMER = [
     (rf"(?:打电话给|打给|电话联系了?|致电|电话回访了?)\s*{_ZH_NAME}{_ZH_NAME_END}", PHONE),
     (rf"给\s*{_ZH_NAME}\s*打了?(?:个|一个|一通|通)?电话", PHONE),
     (
         rf"^{_ZH_SOON}{_ZH_WITH}\s*{_ZH_NAME}\s*(?:开了?|进行了?|通了?)\s*(?:个|一个|一次)?"
-        r"(?P<medium>线上|视频|网络|腾讯|钉钉|电话)(?:会议|会|电话|通话)?",
+        r"(?P<medium>线上|视频|视讯|网络|网路|腾讯|钉钉|电话)(?:会议|会|电话|通话)?",
         None,
     ),
     (
-        rf"(?:线上会议|视频会议|网络会议|腾讯会议|视频拜访|线上拜访)\s*[:：]?\s*{_ZH_NAME}{_ZH_NAME_END}",
+        rf"(?:线上会议|视频会议|视讯会议|网络会议|网路会议|腾讯会议|视频拜访|线上拜访)\s*[:：]?\s*{_ZH_NAME}{_ZH_NAME_END}",
         ONLINE,
     ),
     (
@@ -74,13 +81,51 @@ EN_MET_WITH = re.compile(
 )
 
 
+# Russian: names end where a linking word or the next verb starts; a Russian word needs its own
+# boundaries against Cyrillic letters.
+_RU = r"(?<![А-Яа-яЁё])"
+_RU_END = r"(?![А-Яа-яЁё])"
+_RU_LINK = (
+    r"и|по|о|об|обо|про|насчёт|насчет|на|с|со|где|который|которая|сегодня|вчера|утром|днём|днем"
+    r"|вечером|обсудили|обсуждали|поговорили|говорили|встретился|встретилась|встретились"
+    r"|виделся|виделась|договорились|показали|показал|показала"
+)
+_RU_NAME_END = rf"(?=\s*$|\s*[-–—:(]|\s+(?:{_RU_LINK}){_RU_END})"
+_RU_CUSTOMER = [
+    (
+        rf"{_RU}(?:видеозвонок|видеовстреча|онлайн-встреча|онлайн\s+встреча|созвон\s+по\s+видео)"
+        rf"\s+(?:с|со|в)\s+{_EN_NAME}{_RU_NAME_END}",
+        ONLINE,
+    ),
+    (
+        rf"{_RU}(?:позвонил[аи]?|звонил[аи]?|созвонил(?:ся|ась|ись))\s+(?:в|во|с|со)?\s*"
+        rf"{_EN_NAME}{_RU_NAME_END}",
+        PHONE,
+    ),
+    (
+        rf"{_RU}(?:визит|выезд|поездка)\s+(?:в|во|на|к)\s+{_EN_NAME}{_RU_NAME_END}",
+        ONSITE,
+    ),
+    (
+        rf"{_RU}(?:посетил[аи]?|навестил[аи]?)\s+{_EN_NAME}{_RU_NAME_END}",
+        ONSITE,
+    ),
+    (
+        rf"{_RU}(?:был[аи]?|съездил[аи]?|ездил[аи]?|заехал[аи]?|приехал[аи]?)\s+(?:в|во|на)\s+"
+        rf"{_EN_NAME}{_RU_NAME_END}",
+        ONSITE,
+    ),
+    (rf"{_RU}встреча\s+(?:в|во|на)\s+{_EN_NAME}{_RU_NAME_END}", None),
+]
+
+
 def _compile(rules: list[tuple[str, str | None]]) -> list[tuple[re.Pattern[str], str | None]]:
     return [(re.compile(pattern, re.IGNORECASE), kind) for pattern, kind in rules]
 
 
 CUSTOMER_RULES = {
     True: _compile(_ZH_CUSTOMER),
-    False: _compile(_EN_CUSTOMER),
+    False: _compile(_EN_CUSTOMER + _RU_CUSTOMER),
 }
 
 # Where the people's names stop: as a customer's, but 和/跟/与 join names there (张工和李总).
@@ -99,9 +144,18 @@ EN_CONTACT = re.compile(
     r"|presented|gave|it))(?![A-Za-z]))",
     re.IGNORECASE,
 )
-NAME_LIST = re.compile(r"\s*(?:[、,，/&+]|以及|和|及|与|跟|还有|(?<![A-Za-z])and(?![A-Za-z]))\s*")
+RU_CONTACT = re.compile(
+    rf"{_RU}(?P<verb>встретил(?:ся|ась|ись)|виделс[яь]|виделась|говорил[аи]?|поговорил[аи]?"
+    rf"|общал(?:ся|ась|ись)|пообщал(?:ся|ась|ись)|разговаривал[аи]?|встреча)\s+(?:с|со)\s+"
+    rf"(?P<names>.+?)(?=\s*$|\s*[-–—:(]|\s+(?:о|об|обо|про|по|насчёт|насчет|сегодня|вчера"
+    rf"|и\s+(?:обсудили|поговорили|договорились|показали|он|она|они|мы)){_RU_END})",
+    re.IGNORECASE,
+)
+NAME_LIST = re.compile(
+    r"\s*(?:[、,，/&+]|以及|和|及|与|跟|还有|(?<![A-Za-z])and(?![A-Za-z])|(?<![А-Яа-яЁё])и(?![А-Яа-яЁё]))\s*"
+)
 # "Li at Acme", "Li from Acme": a person and the customer.
-EN_PERSON_AT = re.compile(r"^(?P<person>.+?)\s+(?:at|from)\s+(?P<org>.+)$", re.IGNORECASE)
+EN_PERSON_AT = re.compile(r"^(?P<person>.+?)\s+(?:at|from|из)\s+(?P<org>.+)$", re.IGNORECASE)
 # 华能电厂的张工, 华能电厂张工, 华能电厂 王经理: the customer, then a person (surname + title).
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
@@ -126,27 +180,31 @@ NOT_PEOPLE = {
     "客户", "对方", "他们", "她们", "我们", "你们", "他", "她", "你", "我", "大家", "领导",
     "you", "him", "her", "them", "us", "me", "everyone", "the customer", "the client",
     "the team", "their team",
+    "клиент", "клиентом", "клиентами", "заказчиком", "ним", "ней", "ними", "нами", "всеми",
 }  # fmt: skip
 
 # Words that tell how the visit was made, when no customer rule has said it.
 ONLINE_WORDS = re.compile(
-    r"线上|视频|网络会议|腾讯会议|钉钉|飞书|(?<![A-Za-z])(?:online|zoom|teams|webex|google\s+meet"
-    r"|video|virtual)(?![A-Za-z])",
+    r"线上|视频|视讯|网络会议|网路会议|腾讯会议|钉钉|飞书|(?<![A-Za-z])(?:online|zoom|teams|webex|google\s+meet"
+    r"|video|virtual)(?![A-Za-z])|видео|онлайн|зум",
     re.IGNORECASE,
 )
 PHONE_WORDS = re.compile(
-    r"电话|致电|打给|(?<![A-Za-z])(?:called|call|phoned?|rang|by\s+phone)(?![A-Za-z])",
+    r"电话|致电|打给|(?<![A-Za-z])(?:called|call|phoned?|rang|by\s+phone)(?![A-Za-z])"
+    r"|звонил|позвонил|созвонил|по\s+телефону",
     re.IGNORECASE,
 )
 ONSITE_WORDS = re.compile(
     r"拜访|走访|到访|上门|现场|去了|实地|(?<![A-Za-z])(?:visited|visit|on[- ]?site|in\s+person"
-    r"|dropped\s+by|stopped\s+by|went\s+to)(?![A-Za-z])",
+    r"|dropped\s+by|stopped\s+by|went\s+to)(?![A-Za-z])|визит|посетил|выезд|съездил|на\s+месте",
     re.IGNORECASE,
 )
 # A first clause that is only a name ("华能电厂：见了张工", "Acme - met Li") has none of these.
 NOT_A_NAME = re.compile(
     r"谈|聊|说|想|要|需|希望|觉得|认为|同意|确认|准备|打算|计划|报价|合同|问题|没有|已经|我|你|他|她"
     r"|(?<![A-Za-z])(?:they|we|he|she|i|it|you|want|wants|need|needs|asked|discussed|is|are|was"
-    r"|were|will|would|has|have|had|quote|price|pricing|ok|okay|thanks|thank|hello|hi)(?![A-Za-z])",
+    r"|were|will|would|has|have|had|quote|price|pricing|ok|okay|thanks|thank|hello|hi)(?![A-Za-z])"
+    r"|(?<![А-Яа-яЁё])(?:мы|я|он|она|они|хотят|хочет|нужно|нужен|нужна|цена|цену|спасибо|привет"
+    r"|обсудили|договорились|согласны)(?![А-Яа-яЁё])",
     re.IGNORECASE,
 )

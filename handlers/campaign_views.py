@@ -16,6 +16,15 @@ from handlers.common import LANGUAGES
 from handlers.labels import STAGE, label
 
 STEPS = 5
+# The order the texts are asked in, and each one's state: the two every campaign has one of
+# first, then the languages whose readers can do with one of those.
+TEXT_LOCALES = ("zh_CN", "en", "zh_TW", "ru")
+TEXT_STATES = {
+    "zh_CN": "campaign.text_zh",
+    "en": "campaign.text_en",
+    "zh_TW": "campaign.text_tw",
+    "ru": "campaign.text_ru",
+}
 DIMENSION = {
     "class": T("🏷 Class"),
     "stage": T("📈 Stage"),
@@ -157,12 +166,17 @@ def pick_menu(ctx: Ctx, *, edit: bool = False) -> Step:
 
 
 def text_prompt(locale: str) -> Step:
-    state = "campaign.text_zh" if locale == "zh_CN" else "campaign.text_en"
-    ask = (
-        T("Type the message in Chinese (简体中文), or skip it.")
-        if locale == "zh_CN"
-        else T("Type the message in English, or skip it: English readers then get the Chinese.")
-    )
+    state = TEXT_STATES[locale]
+    if locale == "zh_CN":
+        ask: Text = T("Type the message in Chinese (简体中文), or skip it.")
+    elif locale == "en":
+        ask = T("Type the message in English, or skip it: English readers then get the Chinese.")
+    else:
+        # The language named in itself heads the prompt; skipped, its readers get the nearest
+        # text written (crm.services.care_templates.FALLBACKS).
+        ask = Lines(
+            Raw(f"🌐 {LANGUAGES[locale].text}"), T("Please type the message, or tap “Skip”.")
+        )
     return Step.to(
         state,
         Reply(
@@ -218,7 +232,7 @@ def confirm_reply(ctx: Ctx, found: care.Audience) -> Reply:
     held = care.quiet_until(at or ctx.now(), ctx.rules.quiet_hours, ctx.who.tz)
     if held is not None:
         lines.append(T("That is in the quiet hours: it will be held until {when}.", when=held))
-    for code in ("zh_CN", "en"):
+    for code in TEXT_LOCALES:
         if texts.get(code):
             lines.append(T("{language}: “{text}”", language=LANGUAGES[code], text=texts[code]))
     state = "campaign.confirm"

@@ -5,11 +5,13 @@ A campaign is a greeting (only to customers who agreed to care messages, with th
 and within the frequency cap) or an operational notice: policy, price, outage or event (to every
 customer on Telegram, consent or not). Its audience is the customers the composer may see,
 narrowed by class, stage, tag, owner and area (several values of one criterion: any of them;
-several criteria: all of them). The texts are typed per language (Chinese, English; one may be
-left out and the other stands in) with the placeholders {name}, {company} and {rep}; anything
-else in braces is refused. The number of recipients is shown before anything is saved; the
-preview goes to the composer only. Confirmed, the campaign and one delivery per recipient are
-saved; the scheduler sends them at the time given (scheduler/care_jobs.py).
+several criteria: all of them). The texts are typed per language: Simplified Chinese and English
+(one may be left out and the other stands in), then, if wanted, Traditional Chinese and Russian
+(their readers otherwise get the Simplified Chinese and the English), with the placeholders
+{name}, {company} and {rep}; anything else in braces is refused. The number of recipients is
+shown before anything is saved; the preview goes to the composer only. Confirmed, the campaign
+and one delivery per recipient are saved; the scheduler sends them at the time given
+(scheduler/care_jobs.py).
 
 ```mermaid
 stateDiagram-v2
@@ -21,7 +23,9 @@ stateDiagram-v2
     seg --> seg: clear
     seg --> text_zh: next (someone would receive it)
     text_zh --> text_en: the Chinese text (placeholders checked), or skip
-    text_en --> when: the English text, or skip (when there is a Chinese one)
+    text_en --> text_tw: the English text, or skip (when there is a Chinese one)
+    text_tw --> text_ru: the Traditional Chinese text, or skip
+    text_ru --> when: the Russian text, or skip
     when --> confirm: now, or a typed date and time
     confirm --> confirm: preview (to the composer only)
     confirm --> [*]: confirmed: the campaign and its deliveries are saved
@@ -29,6 +33,8 @@ stateDiagram-v2
     seg --> [*]: cancel
     text_zh --> [*]: cancel
     text_en --> [*]: cancel
+    text_tw --> [*]: cancel
+    text_ru --> [*]: cancel
     when --> [*]: cancel
     confirm --> [*]: cancel
 ```
@@ -46,6 +52,7 @@ from crm.services import care, runtime
 from handlers.base import LEADS, Action, Command, Ctx, Flow, Step, flow_button, rows, typed_text
 from handlers.campaign_list import cancel_campaign, list_campaigns, may_cancel_campaign
 from handlers.campaign_views import (
+    TEXT_LOCALES,
     at_of,
     audience_of,
     cancel_button,
@@ -155,7 +162,7 @@ async def _text_step(ctx: Ctx, locale: str) -> Step:
         if locale == "en" and not texts.get("zh_CN"):
             return ctx.stay(Reply(T("One of the two texts is needed: please type it in English.")))
         texts.pop(locale, None)
-        return text_prompt("en") if locale == "zh_CN" else when_prompt()
+        return _after(locale)
     if ctx.choice is not None:
         return ctx.stay(Reply(CHOOSE))
     text, refused = typed_text(ctx, TEXT_LIMIT, T("Please type the message, or tap “Skip”."))
@@ -184,7 +191,13 @@ async def _text_step(ctx: Ctx, locale: str) -> Step:
             )
         )
     texts[locale] = text
-    return text_prompt("en") if locale == "zh_CN" else when_prompt()
+    return _after(locale)
+
+
+def _after(locale: str) -> Step:
+    """The next language's prompt, or when to send once every language has had its turn."""
+    later = TEXT_LOCALES[TEXT_LOCALES.index(locale) + 1 :]
+    return text_prompt(later[0]) if later else when_prompt()
 
 
 async def text_zh_step(ctx: Ctx) -> Step:
@@ -193,6 +206,14 @@ async def text_zh_step(ctx: Ctx) -> Step:
 
 async def text_en_step(ctx: Ctx) -> Step:
     return await _text_step(ctx, "en")
+
+
+async def text_tw_step(ctx: Ctx) -> Step:
+    return await _text_step(ctx, "zh_TW")
+
+
+async def text_ru_step(ctx: Ctx) -> Step:
+    return await _text_step(ctx, "ru")
 
 
 # ---------------------------------------------------------------- when
@@ -339,6 +360,8 @@ FLOWS = [
             "pick": pick_step,
             "text_zh": text_zh_step,
             "text_en": text_en_step,
+            "text_tw": text_tw_step,
+            "text_ru": text_ru_step,
             "when": when_step,
             "confirm": confirm_step,
         },

@@ -9,7 +9,13 @@ from crm.services import invites, runtime
 from handlers.base import EVERYONE, Action, Command, Ctx, Identity, Step
 from handlers.labels import ROLE
 
-LANGUAGES = {"zh_CN": Raw("简体中文"), "en": Raw("English")}
+# Each language named in itself, so that a reader finds their own whatever the current one.
+LANGUAGES = {
+    "zh_CN": Raw("简体中文"),
+    "zh_TW": Raw("繁體中文"),
+    "en": Raw("English"),
+    "ru": Raw("Русский"),
+}
 
 
 def main_menu(ctx: Ctx) -> tuple[tuple[KeyButton, ...], ...]:

@@ -8,7 +8,7 @@ of the presser's own team, worked out again at the press.
 
 from __future__ import annotations
 
-from bot.types import TN, Button, Lines, Raw, Reply, T, Text
+from bot.types import TN, Button, Lines, Money, Raw, Reply, T, Text
 from bot.views import digest as view
 from crm.enums import Role
 from crm.services import digest as svc
@@ -182,7 +182,7 @@ def _board_line(row: svc.BoardRow) -> Text:
         visits=row.visits,
         new=row.new_customers,
         won=row.won,
-        amount=row.won_amount,
+        amount=Money(row.won_amount),
         followups=row.followups_on_time,
         rating=rating,
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from bot.types import Button, Lines, Raw, Reply, T, Text
+from bot.types import Button, Lines, Money, Raw, Reply, T, Text
 from crm.enums import CustomerClass, Stage
 from crm.models import Customer
 from crm.services import access, runtime, status
@@ -141,7 +141,7 @@ async def _save_stage(ctx: Ctx) -> Step:
         lines.append(
             T(
                 "Its annual value is now {value}: suggest class {cls}?",
-                value=customer.annual_value,
+                value=Money(customer.annual_value),
                 cls=suggestion.value,
             )
         )

@@ -37,6 +37,8 @@ async def compose(
     zh: str | None,
     en: str | None = None,
     *,
+    tw: str | None = None,
+    ru: str | None = None,
     when: str = "[Now]",
     seg: tuple[str, ...] = ("[Class]", "[1]", "[Done]"),
 ) -> str:
@@ -49,6 +51,8 @@ async def compose(
         "[Next]",
         zh if zh is not None else "[Skip]",
         en if en is not None else "[Skip]",
+        tw if tw is not None else "[Skip]",
+        ru if ru is not None else "[Skip]",
         when,
         "[Confirm]",
     )
@@ -118,6 +122,7 @@ async def test_manager_campaign_for_class_a(app: App, chat: Transcript) -> None:
         )
     zh = "{name}您好！{company}的各位同事冬安。——{rep}"
     en = "Dear {name} of {company}, warm winter wishes. — {rep}"
+    tw = "{name}您好！{company}的各位同事冬安。——{rep}（繁體）"
     out = await chat(
         "/as manager",
         "/campaign",
@@ -128,9 +133,14 @@ async def test_manager_campaign_for_class_a(app: App, chat: Transcript) -> None:
         "[7]",  # next (class, stage, tag, owner, area, clear, next, cancel)
         zh,
         en,
+        tw,
+        "[1]",  # skip the Russian: its readers get the English
         "[1]",  # now
     )
     assert _only_to(out, "manager")
+    # The optional languages' prompts are headed by the language's own name.
+    assert "🌐 繁體中文" in out and "🌐 Русский" in out
+    assert f"繁體中文：“{tw}”" in out  # the confirmation quotes each text as typed
     async with app.sessions() as s:
         state = await s.scalar(select(ConversationState).where(ConversationState.user_id == 1002))
         assert state is not None and (state.flow, state.step) == ("campaign", "confirm")
@@ -150,16 +160,24 @@ async def test_manager_campaign_for_class_a(app: App, chat: Transcript) -> None:
         "scheduled",
     )
     assert campaign.segment == {"class": ["A"]}
-    assert campaign.templates == {"zh_CN": zh, "en": en}
+    assert campaign.templates == {"zh_CN": zh, "en": en, "zh_TW": tw}
     deliveries = await _deliveries(app, campaign.id)
     assert sorted(deliveries) == [2001, 2002, 2006]
     assert {d.status for d in deliveries.values()} == {"scheduled"}
 
+    # Each reader gets the text of their language when it was written: customer1 now reads
+    # Traditional Chinese, customer2 Russian (no Russian text: the English).
+    async with app.sessions() as s, s.begin():
+        for handle, locale in (("customer1", "zh_TW"), ("customer2", "ru")):
+            await s.execute(
+                update(CustomerUser).where(CustomerUser.handle == handle).values(locale=locale)
+            )
     out = await chat("@clock +1m")
     sent = await _care_outbox(app)
     # Exactly the class A customers on Telegram who agreed.
     assert sorted(r.chat_id for r in sent) == [2001, 2002]
     assert "[to customer2] Dear customer2 of 国际会展中心, warm winter wishes. — 张伟" in out
+    assert "[to customer1] customer1您好！华能电厂的各位同事冬安。——张伟（繁體）" in out
     assert _to(out, "customer1") and not _to(out, "customer6")
     for row in sent:
         assert row.payload["buttons"][0][0][1].startswith("care_off:")
@@ -191,7 +209,7 @@ async def test_outage_notice_reaches_customers_without_consent(app: App, chat: T
     out = await chat("停电 {name")
     assert "A brace is not matched" in out
     zh = "【计划停电】{company}：12月3日 9:00-12:00 线路检修停电。"
-    out = await chat(zh, "[Skip]", "tomorrow 10:00")
+    out = await chat(zh, "[Skip]", "[Skip]", "[Skip]", "tomorrow 10:00")
     assert "Kind: ⚡ Notice: outage" in out and "When: Wed 2 Dec 10:00" in out
     out = await chat("[Preview]")
     assert _only_to(out, "admin")
@@ -305,7 +323,7 @@ async def test_composer_refusals(app: App, chat: Transcript) -> None:
     assert "Left out: 1 customer without consent to greetings" in out
     out = await chat("[Next]", "[Skip]", "[Skip]")
     assert "One of the two texts is needed" in out
-    out = await chat("Hello {company}", "next Blursday")
+    out = await chat("Hello {company}", "[Skip]", "[Skip]", "next Blursday")
     assert "I could not read that date and time." in out
     out = await chat("2026-11-30 10:00")
     assert "That time has passed." in out

@@ -478,8 +478,11 @@ async def test_cap_holds_the_fifth_greeting(app: App, chat: Transcript, clock: M
     # Two greetings composed by the admin for class A, then an outage notice.
     from tests.test_campaigns import compose
 
+    # A minute apart: the admin's typing stays under the flood limit (30 updates a minute).
     await compose(chat, "[Greeting]", "Dear {name}, happy autumn!", when="[Now]")
+    clock.advance(timedelta(minutes=1))
     await compose(chat, "[Greeting]", "Dear {name}, a second one!", when="[Now]")
+    clock.advance(timedelta(minutes=1))
     await compose(chat, "[outage]", "Power off on Friday, {company}.", when="[Now]")
     out = await _run_at(chat, clock, "2026-10-01T10:00")
     assert "[to customer2] Dear customer2, happy autumn!" in out

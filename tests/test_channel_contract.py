@@ -624,7 +624,13 @@ async def test_menus_at_start_per_role_and_language(
         (c.params.get("scope", {}).get("chat_id"), c.params.get("language_code")): c
         for c in api.calls_of("setMyCommands")
     }
-    assert set(calls) == {(None, None), (None, "en"), (USER + 1, None), (USER + 2, None)}
+    assert set(calls) == {
+        (None, None),
+        (None, "en"),
+        (None, "ru"),
+        (USER + 1, None),
+        (USER + 2, None),
+    }
     assert all(c.status == 200 for c in calls.values())
 
     def menu(key: tuple[int | None, str | None]) -> dict[str, str]:

@@ -29,7 +29,7 @@ from bot.channels.base import CAPTION_LIMIT
 from bot.channels.console import plain
 from bot.i18n import Renderer
 from bot.settings import load
-from bot.types import Outgoing, T, Text
+from bot.types import Money, Outgoing, T, Text
 from bot.views import digest as view
 from crm.models import Customer, Staff, Ticket, Visit, VisitPlan
 from crm.services import agenda
@@ -193,7 +193,7 @@ async def test_summary_figures_follow_the_days_work(app: App, chat: Transcript) 
     assert out.count("[to manager] [photo]") == 1
     for text in (
         view.title(d.period),
-        T("Deals won: {n}, amount {amount}", n=1, amount=Decimal(120000)),
+        T("Deals won: {n}, amount {amount}", n=1, amount=Money(Decimal(120000))),
         T("Visits: {n} of {plan} planned ({pct}%)", n=1, plan=1.0, pct=100),
         T("Follow-ups overdue: {n}", n=2),
     ):

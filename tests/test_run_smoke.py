@@ -196,11 +196,13 @@ async def test_start_and_first_ticket_step_over_the_bot_api(
     assert bot.stop_seconds < 3
     assert api.find("deleteWebhook") is not None
     assert not [c for c in api.calls if c.status != 200]
-    # The customers' command menus: in the company's language, and in English for English users.
+    # The customers' command menus: in the company's language, and in English and Russian for
+    # users whose Telegram speaks them (zh_TW shares "zh" with the company's zh_CN: per chat).
     menus = api.calls_of("setMyCommands")
     assert [(c.params["scope"], c.params.get("language_code")) for c in menus] == [
         ({"type": "default"}, None),
         ({"type": "default"}, "en"),
+        ({"type": "default"}, "ru"),
     ]
     text = logged()
     assert {"bot_started", "telegram_connected", "bot_stopped", "commands_menu_set"} <= {

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot import charts
-from bot.types import TN, Button, Lines, Raw, Reply, T, Text
+from bot.types import TN, Button, Lines, Money, Raw, Reply, T, Text
 from crm.services.digest import DAY, WEEK, Digest, Period
 
 Render = Callable[[Text], str]
@@ -75,12 +75,12 @@ def sales_lines(d: Digest) -> list[Text]:
     lines: list[Text] = [
         T("New customers: {n}", n=d.new_customers),
         T("Stage changes: {n}", n=d.stage_changes),
-        T("Deals won: {n}, amount {amount}", n=d.won, amount=d.won_amount)
+        T("Deals won: {n}, amount {amount}", n=d.won, amount=Money(d.won_amount))
         if d.won
         else T("Deals won: {n}", n=0),
     ]
     if d.lost and d.lost_amount:
-        lines.append(T("Deals lost: {n}, amount {amount}", n=d.lost, amount=d.lost_amount))
+        lines.append(T("Deals lost: {n}, amount {amount}", n=d.lost, amount=Money(d.lost_amount)))
     else:
         lines.append(T("Deals lost: {n}", n=d.lost))
     lines += [

@@ -36,8 +36,19 @@ def fill(text: str, *, name: str, company: str, rep: str) -> str:
     return text.format_map({"name": name, "company": company, "rep": rep})
 
 
+# Whose text a reader gets when none was written in their language: the nearest one first
+# (Traditional and Simplified Chinese stand in for each other, English for Russian).
+FALLBACKS = {
+    "zh_CN": ("zh_TW", "en", "ru"),
+    "zh_TW": ("zh_CN", "en", "ru"),
+    "en": ("zh_CN", "zh_TW", "ru"),
+    "ru": ("en", "zh_CN", "zh_TW"),
+}
+
+
 def pick_template(templates: Mapping[str, str], locale: str) -> str:
-    """The text in the reader's language, else any other that was written."""
-    if templates.get(locale):
-        return templates[locale]
+    """The text in the reader's language, else the nearest written one, else any other."""
+    for code in (locale, *FALLBACKS.get(locale, ())):
+        if templates.get(code):
+            return templates[code]
     return next((t for t in templates.values() if t), "")

@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.enums import FollowUpStatus, TicketStatus
 from crm.geo import distance_m
 from crm.models import Contact, Customer, CustomerChange, FollowUp, Staff, Ticket, Visit
-from crm.names import search_key
+from crm.names import search_key, sound_of
 from crm.phones import normalise
 from crm.services.access import customer_scope
 
 
 async def search(session: AsyncSession, staff: Staff, query: str, limit: int = 8) -> list[Customer]:
-    """By phone, by name or pinyin substring, then fuzzily; only customers the staff may see."""
+    """By phone, by name or pinyin substring, by the sound of Chinese characters (Simplified finds
+    Traditional and back), then fuzzily; only customers the staff may see."""
     query = query.strip()
     scope = customer_scope(staff)
     phone = normalise(query) if any(ch.isdigit() for ch in query) else None
@@ -39,6 +40,18 @@ async def search(session: AsyncSession, staff: Staff, query: str, limit: int = 8
     ).all()
     if direct:
         return list(direct)
+    sound = sound_of(query)
+    if sound is not None:
+        alike = (
+            await session.scalars(
+                select(Customer)
+                .where(scope, Customer.name_search.contains(sound))
+                .order_by(Customer.name)
+                .limit(limit)
+            )
+        ).all()
+        if alike:
+            return list(alike)
     candidates = (await session.execute(select(Customer.id, Customer.name).where(scope))).all()
     names = {cid: name for cid, name in candidates}
     best = process.extract(query, names, scorer=fuzz.WRatio, limit=limit, score_cutoff=70)
