@@ -23,7 +23,7 @@ from bot import charts, commands_menu
 from bot.app import App
 from bot.channels.console import plain
 from bot.i18n import Renderer
-from bot.types import TN, Outgoing, Raw, T, Text
+from bot.types import TN, Money, Outgoing, Raw, T, Text
 from bot.views import report as view
 from crm.enums import Role
 from crm.models import (
@@ -286,8 +286,8 @@ async def test_manager_report_for_a_typed_range_in_chinese(app: App, chat: Trans
             pct=round(v2 * 100 / plan),
         ),
         TN("• {name}: {n} visit", "• {name}: {n} visits", v1, name="张伟"),
-        T("Deals won: {n}, amount {amount}", n=2, amount=Decimal(92500)),
-        T("Deals lost: {n}, amount {amount}", n=3, amount=Decimal(35000)),
+        T("Deals won: {n}, amount {amount}", n=2, amount=Money(Decimal(92500))),
+        T("Deals lost: {n}, amount {amount}", n=3, amount=Money(Decimal(35000))),
         T("<b>Requests and complaints, {period}</b>", period=period),
         *_expected_service(EAST),
         T("• {name}: {n}", name=T("Service"), n=1),
@@ -296,10 +296,15 @@ async def test_manager_report_for_a_typed_range_in_chinese(app: App, chat: Trans
             "Customers lost in the period: {n}, amount {amount}",
             "Customers lost in the period: {n}, amount {amount}",
             3,
-            amount=Decimal(35000),
+            amount=Money(Decimal(35000)),
         ),
-        T("• {reason}: {n} ({amount})", reason=LOST_REASON["price"], n=2, amount=Decimal(35000)),
-        T("• {reason}: {n} ({amount})", reason=LOST_REASON["competitor"], n=1, amount=0),
+        T(
+            "• {reason}: {n} ({amount})",
+            reason=LOST_REASON["price"],
+            n=2,
+            amount=Money(Decimal(35000)),
+        ),
+        T("• {reason}: {n} ({amount})", reason=LOST_REASON["competitor"], n=1, amount=Money(0)),
         T(
             "· {customer} · {reason} · {rep}",
             customer="老王面馆",
@@ -310,12 +315,12 @@ async def test_manager_report_for_a_typed_range_in_chinese(app: App, chat: Trans
             "Deals won in the period: {n}, amount {amount}",
             "Deals won in the period: {n}, amount {amount}",
             2,
-            amount=Decimal(92500),
+            amount=Money(Decimal(92500)),
         ),
         T(
             "· {customer}: {amount} · {rep}",
             customer="Sunrise Foods",
-            amount=80000,
+            amount=Money(80000),
             rep="Lucy Chen",
         ),
     ]
@@ -495,7 +500,7 @@ async def test_a_managers_report_has_only_the_team_an_admins_every_team(
                 "Deals won in the period: {n}, amount {amount}",
                 "Deals won in the period: {n}, amount {amount}",
                 2,
-                amount=Decimal(92500),
+                amount=Money(Decimal(92500)),
             )
         )
         in out
@@ -527,9 +532,14 @@ async def test_a_managers_report_has_only_the_team_an_admins_every_team(
             "Deals won in the period: {n}, amount {amount}",
             "Deals won in the period: {n}, amount {amount}",
             3,
-            amount=Decimal(92500 + 55000),
+            amount=Money(Decimal(92500 + 55000)),
         ),
-        T("· {customer}: {amount} · {rep}", customer="西部机械厂", amount=55000, rep="Wu Bo"),
+        T(
+            "· {customer}: {amount} · {rep}",
+            customer="西部机械厂",
+            amount=Money(55000),
+            rep="Wu Bo",
+        ),
     ):
         assert en(text) in out, en(text)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot import charts
-from bot.types import TN, Lines, Raw, Reply, T, Text
+from bot.types import TN, Lines, Money, Raw, Reply, T, Text
 from bot.views import digest as summary_view
 from crm.date_ranges import RANGE
 from crm.services.report import Report
@@ -179,12 +179,17 @@ def lifecycle(r: Report) -> list[Text]:
             "Customers lost in the period: {n}, amount {amount}",
             "Customers lost in the period: {n}, amount {amount}",
             len(life.lost),
-            amount=life.lost_amount,
+            amount=Money(life.lost_amount),
         )
     )
     for reason, n, amount in life.lost_reasons:
         lines.append(
-            T("• {reason}: {n} ({amount})", reason=label(LOST_REASON, reason), n=n, amount=amount)
+            T(
+                "• {reason}: {n} ({amount})",
+                reason=label(LOST_REASON, reason),
+                n=n,
+                amount=Money(amount),
+            )
         )
     for deal in life.lost[:5]:
         lines.append(
@@ -200,7 +205,7 @@ def lifecycle(r: Report) -> list[Text]:
             "Deals won in the period: {n}, amount {amount}",
             "Deals won in the period: {n}, amount {amount}",
             len(life.won),
-            amount=life.won_amount,
+            amount=Money(life.won_amount),
         )
     )
     for deal in life.won[:5]:
@@ -208,7 +213,7 @@ def lifecycle(r: Report) -> list[Text]:
             T(
                 "· {customer}: {amount} · {rep}",
                 customer=deal.customer.name,
-                amount=deal.amount or 0,
+                amount=Money(deal.amount or 0),
                 rep=_by(deal),
             )
         )
