@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -13,6 +13,7 @@ from crm.db import make_engine, make_sessionmaker
 from crm.rules import Rules
 from handlers import build_router
 from handlers.router import Router
+from scheduler.leader import Leadership
 
 
 @dataclass
@@ -24,6 +25,9 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     engine: Engine
     router: Router
+    # Set by the runtime when this process is a scheduler candidate: `leadership.is_leader`
+    # says whether it runs the jobs now (for metrics and health checks).
+    leadership: Leadership | None = field(default=None)
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -1,4 +1,9 @@
-"""Per inbound update: dedupe, lock the user, load who and where they are, route, commit, reply."""
+"""Per inbound update: lock the user, dedupe, load who and where they are, route, commit, reply.
+
+The user is locked twice: an asyncio lock per (channel, chat, user) inside this process, so its
+updates queue here rather than each holding a database connection while waiting, and the
+database's lock (`runtime.lock_user`, an advisory lock on PostgreSQL) across the replicas.
+"""
 
 from __future__ import annotations
 
@@ -94,6 +99,9 @@ class Engine:
         self, inbound: Inbound
     ) -> tuple[list[Outgoing], tuple[Role, str] | None]:
         async with self._sessions() as session, session.begin():
+            # Across processes (webhook replicas on PostgreSQL) first, before anything is read:
+            # see crm.services.runtime for why an advisory lock and not only the state row.
+            await runtime.lock_user(session, inbound.channel, inbound.chat_id, inbound.user_id)
             now = self._clock.now()
             if not await runtime.mark_processed(session, inbound.channel, inbound.update_id, now):
                 log.info("update_duplicate", channel=inbound.channel, update_id=inbound.update_id)

@@ -1,4 +1,10 @@
-"""The long-running bot: the channel (polling or webhook), the outbox sender and the scheduler."""
+"""The long-running bot: the channel (polling or webhook), the outbox sender and the scheduler.
+
+Every part may run in several replicas against one PostgreSQL: updates serialise per user in
+the database (`crm.services.runtime`), senders claim outbox rows with SKIP LOCKED
+(`crm.services.outbox`), and the scheduler runs in every replica as a candidate of which only the
+leader runs jobs (`scheduler.leader`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import signal
+from datetime import timedelta
 
 import structlog
 
@@ -18,6 +25,7 @@ from bot.settings import Settings
 from bot.webhook import WebhookServer
 from crm.rules import Rules
 from scheduler import runner
+from scheduler.leader import Leadership
 
 log = structlog.get_logger("runtime")
 
@@ -42,6 +50,14 @@ async def _publish_menus(channel: TelegramChannel, app: App, locale: str) -> Non
         await commands_menu.publish(channel, app.router, app.sessions, locale)
     except Exception:
         log.exception("commands_menu_failed")
+
+
+def make_leadership(settings: Settings) -> Leadership:
+    return Leadership(
+        settings.database_url,
+        retry_seconds=settings.leader_retry_seconds,
+        check_seconds=settings.leader_check_seconds,
+    )
 
 
 def make_webhook(settings: Settings) -> WebhookServer | None:
@@ -79,7 +95,11 @@ async def serve(
         await channel.close()
         raise
     sender = OutboxSender(
-        app.sessions, channel, app.clock, limits=SendLimits.from_rules(rules.rate_limits)
+        app.sessions,
+        channel,
+        app.clock,
+        limits=SendLimits.from_rules(rules.rate_limits),
+        lease=timedelta(seconds=settings.sender_lease_seconds),
     )
     app.engine.on_identity_change = functools.partial(
         commands_menu.refresh_user, channel, app.router
@@ -93,16 +113,27 @@ async def serve(
                 loop.add_signal_handler(sig, stop.set)
                 handled.append(sig)
     sched = None
+    leadership: Leadership | None = None
+    campaign: asyncio.Task[None] | None = None
     tasks: dict[asyncio.Task[None], str] = {}
     menus: asyncio.Task[None] | None = None
     webhook = make_webhook(settings)
     status = 0
     try:
         if scheduler:
+            leadership = make_leadership(settings)
+            app.leadership = leadership
             sched = runner.build(
-                app.sessions, app.clock, settings.tz, rules, settings.scheduler_tick_seconds
+                app.sessions,
+                app.clock,
+                settings.tz,
+                rules,
+                settings.scheduler_tick_seconds,
+                leadership=leadership,
             )
             sched.start()
+            # Not among `tasks`: it retries on its own while the database is away.
+            campaign = asyncio.create_task(leadership.run(stop))
         receive = (
             channel.poll(app.engine, stop)
             if webhook is None
@@ -146,6 +177,9 @@ async def serve(
         await asyncio.gather(
             *tasks, *([sched.stop()] if sched is not None else []), return_exceptions=True
         )
+        if campaign is not None:
+            # After the jobs: the lock goes once nothing runs under it any more.
+            await asyncio.gather(campaign, return_exceptions=True)
         if menus is not None:
             menus.cancel()  # still setting menus when stopped so soon: they can wait
             await asyncio.gather(menus, return_exceptions=True)

@@ -1,8 +1,9 @@
 """`crm-bot scheduler`: the scheduler alone - its jobs and nothing else.
 
 The jobs only queue outbox rows; the sender in `crm-bot run` (started there with
-`--no-scheduler`) sends them. Run one scheduler per database: two would do every pass twice
-(harmless thanks to the dedupe keys, but wasted).
+`--no-scheduler`) sends them. Several may run against one PostgreSQL (and beside `crm-bot run`
+with its scheduler): they elect one leader that runs the jobs (`scheduler.leader`), the others
+stand by and take over when it goes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from crm.clock import Clock, SystemClock
 from crm.db import make_engine, make_sessionmaker
 from crm.rules import Rules
 from scheduler import runner
+from scheduler.leader import Leadership
 
 log = structlog.get_logger("scheduler")
 
@@ -48,11 +50,23 @@ async def serve_scheduler(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
                 handled.append(sig)
-    sched = runner.build(
-        sessions, clock or SystemClock(), settings.tz, rules, settings.scheduler_tick_seconds
+    leadership = Leadership(
+        settings.database_url,
+        retry_seconds=settings.leader_retry_seconds,
+        check_seconds=settings.leader_check_seconds,
     )
+    sched = runner.build(
+        sessions,
+        clock or SystemClock(),
+        settings.tz,
+        rules,
+        settings.scheduler_tick_seconds,
+        leadership=leadership,
+    )
+    campaign: asyncio.Task[None] | None = None
     try:
         sched.start()
+        campaign = asyncio.create_task(leadership.run(stop))
         log.info(
             "scheduler_started",
             jobs=sorted(job.id for job in sched.get_jobs()),
@@ -63,7 +77,10 @@ async def serve_scheduler(
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
+        stop.set()
         await sched.stop()
+        if campaign is not None:
+            await asyncio.gather(campaign, return_exceptions=True)
         await db.dispose()
         log.info("scheduler_stopped")
     return 0
