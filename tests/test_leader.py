@@ -30,8 +30,9 @@ def pg_url(pg_server: Any, pg_template: str) -> Iterator[str]:
 
 
 async def _wait(cond: Any, timeout: float = 10.0) -> None:
+    # Polling: the condition is another task's state, with no event to wait on.
     async with asyncio.timeout(timeout):
-        while not cond():
+        while not cond():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
 
 
