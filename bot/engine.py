@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -21,11 +21,11 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from bot.guards import FloodGuard, KeyedLocks
 from bot.i18n import Renderer, pick_locale
-from bot.notify import OutboxNotifier
+from bot.notify import MAX_QUEUED_PHOTO, OutboxNotifier
 from bot.render import render_reply
 from bot.types import Inbound, Outgoing, Reply, T
 from crm.clock import Clock
-from crm.enums import Role
+from crm.enums import OutboxStatus, Role
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
 from crm.services import outbox, runtime
@@ -65,6 +65,13 @@ class Engine:
         self._flood = FloodGuard(rules.rate_limits.user_messages_per_minute)
         # Set by the runtime when a channel can show per-user command menus.
         self.on_identity_change: Callable[[int, Role, str], Awaitable[object]] | None = None
+        # Set by the runtime (Telegram): replies are journaled as outbox rows leased this long,
+        # in the update's transaction. A replica that dies after the commit but before sending
+        # them would otherwise lose them for good: Telegram's resend of the update is a
+        # duplicate, and answered with nothing. With the journal another replica's sender sends
+        # them when the lease ends. Off for the console demo and most tests, whose channel
+        # sends at once in the same process.
+        self.reply_lease: timedelta | None = None
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         guess = Renderer(
@@ -153,8 +160,45 @@ class Engine:
                 render_reply(r, render, inbound.chat_id, inbound.callback_message_id)
                 for r in step.replies
             ]
+            if self.reply_lease is not None:
+                outs = await self._journal(session, inbound, outs, now)
             after = (ctx.who.role, ctx.who.locale)
             return outs, (after if after != before else None)
+
+    async def _journal(
+        self, session: AsyncSession, inbound: Inbound, outs: list[Outgoing], now: datetime
+    ) -> list[Outgoing]:
+        assert self.reply_lease is not None
+        journaled = []
+        for i, out in enumerate(outs):
+            if out.document is not None or (
+                out.photo is not None and len(out.photo) > MAX_QUEUED_PHOTO
+            ):
+                journaled.append(out)  # too big for a row: sent at once, not journaled
+                continue
+            row_id = await outbox.add_leased(
+                session,
+                chat_id=out.chat_id,
+                payload=out.to_payload(),
+                dedupe_key=f"reply:{inbound.channel}:{inbound.update_id}:{i}",
+                now=now,
+                lease=self.reply_lease,
+            )
+            journaled.append(replace(out, journal_id=row_id))
+        return journaled
+
+    async def replied(self, journal_id: int, error: str | None) -> None:
+        """The channel sent a journaled reply (`error` None), or it was refused: either way no
+        other replica should try it again (a refused direct reply is not retried)."""
+        try:
+            async with self._sessions() as session, session.begin():
+                if error is None:
+                    await outbox.mark_sent(session, journal_id, self._clock.now())
+                else:
+                    await outbox.mark_final(session, journal_id, OutboxStatus.DEAD, error)
+        except Exception:
+            # The row is taken over when its lease ends: sent once more, flagged `retaken`.
+            log.warning("reply_journal_failed", outbox_id=journal_id, exc_info=True)
 
     async def _is_staff(self, session: AsyncSession, inbound: Inbound) -> bool:
         found = await session.scalar(select(Staff.id).where(Staff.tg_user_id == inbound.user_id))

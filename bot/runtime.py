@@ -104,6 +104,8 @@ async def serve(
     app.engine.on_identity_change = functools.partial(
         commands_menu.refresh_user, channel, app.router
     )
+    # A reply committed but not yet sent when this process dies is sent by another replica.
+    app.engine.reply_lease = timedelta(seconds=settings.reply_lease_seconds)
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
     if stop is None:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     sender_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     # How long a sender owns a row it took: a crashed replica's rows are sent by another after it.
     sender_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    # How long a direct reply, journaled in the outbox, waits to be sent by the process that
+    # handled the update before another replica's sender sends it (that process died).
+    reply_lease_seconds: float = Field(default=30.0, ge=2, le=3600)
     # Scheduler leader election on PostgreSQL (scheduler.leader): a stand-by asks for the lock
     # this often (takeover within about that much after the leader dies); the leader checks its
     # lock's connection this often.

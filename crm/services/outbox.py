@@ -74,6 +74,36 @@ async def enqueue(
     return bool(result.rowcount)
 
 
+async def add_leased(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    now: datetime,
+    lease: timedelta,
+    priority: int = PRIORITY_RELAY,
+) -> int:
+    """A row already leased to its writer, which sends it itself (a direct reply, journaled in
+    the update's transaction): if the writer dies before `mark_sent`, the row is taken over when
+    the lease ends, like a crashed sender's. Returns its id."""
+    row = OutboxMessage(
+        chat_id=chat_id,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        due_at=now,
+        priority=priority,
+        late=False,
+        status=OutboxStatus.SENDING,
+        lease_until=now + lease,
+        attempts=1,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
 def _claimable(now: datetime) -> Any:
     """Due rows that are waiting, or whose sender's lease ran out (it crashed or hung)."""
     return (OutboxMessage.due_at <= now) & or_(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm import sla
@@ -18,13 +21,23 @@ OPEN = (TicketStatus.NEW, TicketStatus.IN_PROGRESS)
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 
+def _insert(session: AsyncSession) -> Any:
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
 async def next_number(session: AsyncSession, year: int) -> str:
-    """T-YYYY-NNNNNN; the counter row is locked so concurrent creators never share a number."""
+    """T-YYYY-NNNNNN; the counter row is locked so concurrent creators never share a number.
+
+    The year's row is created with insert-or-skip first: two creators of the year's first
+    tickets (two replicas, or two users at once) would otherwise both find no row and both
+    insert it, and one of them fail.
+    """
     key = f"ticket_seq:{year}"
-    row = await session.get(KeyValue, key, with_for_update=True)
-    if row is None:
-        row = KeyValue(key=key, value="0")
-        session.add(row)
+    await session.execute(
+        _insert(session)(KeyValue).values(key=key, value="0").on_conflict_do_nothing()
+    )
+    row = await session.get(KeyValue, key, with_for_update=True, populate_existing=True)
+    assert row is not None
     row.value = str(int(row.value) + 1)
     await session.flush()
     return f"T-{year}-{int(row.value):06d}"
