@@ -8,11 +8,16 @@ few seconds ahead in real time and fall due while the test runs.
 
 This test plays Telegram and its load balancer: 200 customers each send a request through the
 ticket flow (10 updates: /new, kind, category, text, four photos sent at once, Done, Send),
-2,000 updates round-robin over the three webhooks with the secret header. Like Telegram it only
-sends a user's next update once the previous one was answered (the four photos go together, to
-different replicas: they race for the same draft), and it resends to a live replica an update
-whose POST failed. Midway it kills (SIGKILL) the replica holding the scheduler's leader lock,
-found in pg_locks, and keeps feeding.
+2,000 updates round-robin over the three webhooks with the secret header, at most 20 in flight.
+Like Telegram it only sends a user's next update once the previous one was answered (the four
+photos go together, to different replicas: they race for the same draft), and it resends to a
+live replica an update whose POST failed. Midway it kills (SIGKILL) the replica holding the
+scheduler's leader lock, found in pg_locks, and keeps feeding; more reminders are seeded then,
+due while the stand-bys take over.
+
+Its time is the replicas' CPU: about 10 updates/s on two cores shared with other work (some
+three minutes), faster on a quiet machine. Every wait has a timeout and the processes are always
+stopped (SIGTERM, then SIGKILL) on the way out.
 
 Then: every update processed exactly once (processed_update; each reply delivered once at the
 fake API), every conversation consistent (ended, one ticket each with exactly its text and four
