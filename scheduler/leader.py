@@ -51,6 +51,8 @@ LEADER_LOCK_KEY = 0x43524D5343484544
 # What the lock's connection is called in pg_stat_activity (with the process id), so an operator
 # or a test can tell which process leads: pg_locks (advisory, this key) joined to it by pid.
 APPLICATION_NAME = "crm-bot scheduler"
+# The least time the lock's queries get before the connection counts as lost.
+QUERY_TIMEOUT_SECONDS = 10.0
 
 
 def application_name(pid: int | None = None) -> str:
@@ -128,8 +130,9 @@ class Leadership:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             while not stop.is_set():
                 # Bounded: a connection hanging (a network partition) must not keep a process
-                # that may have lost the lock believing it leads.
-                async with asyncio.timeout(self.check_seconds):
+                # that may have lost the lock believing it leads. Not too tight either: a slow
+                # answer on a busy machine is no reason to step down.
+                async with asyncio.timeout(max(2 * self.check_seconds, QUERY_TIMEOUT_SECONDS)):
                     if not self._leader:
                         got = await conn.scalar(
                             text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK_KEY}

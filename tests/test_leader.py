@@ -1,4 +1,5 @@
-"""Scheduler leader election (scheduler.leader) and the cross-process user lock on PostgreSQL.
+"""Scheduler leader election (scheduler.leader), the cross-process user lock and outbox claims
+on PostgreSQL.
 
 Two `Leadership` objects, or two engines with pools of their own, stand for two processes: the
 database sees separate sessions either way, and nothing in-process is shared between them.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from sqlalchemy import select, text
 from bot.app import App, build_app
 from bot.settings import load
 from bot.types import Inbound
-from crm.db import make_engine
+from crm.db import make_engine, make_sessionmaker
 from crm.models import ConversationState, CustomerUser, ProcessedUpdate, Ticket, TicketMessage
 from scheduler import runner
 from scheduler.leader import LEADER_LOCK_KEY, Leadership, application_name
@@ -262,3 +264,38 @@ async def test_taking_over_runs_a_pass_at_once(
         if campaign is not None:
             await asyncio.wait_for(campaign, 5)
         await app.close()
+
+
+async def test_two_senders_never_take_rows_for_one_chat_at_once(pg_url: str) -> None:
+    """Two replicas' senders claim at the same moment: the second waits for the first's claim,
+    then sees that chat as held and takes the other chat's row only."""
+    from crm.services import outbox
+
+    db = make_engine(pg_url)
+    sessions = make_sessionmaker(db)
+    now = datetime.now(UTC)
+    lease = timedelta(seconds=60)
+    try:
+        async with sessions() as s, s.begin():
+            for key, chat in (("a1", 1), ("a2", 1), ("b1", 2)):
+                await outbox.enqueue(
+                    s, chat_id=chat, payload={"text": key}, dedupe_key=key, due_at=now
+                )
+        first = sessions()
+        await first.begin()
+        taken = await outbox.claim_due(first, now, lease=lease, one_per_chat=True, limit=1)
+        assert [r.dedupe_key for r in taken] == ["a1"]
+
+        async def second_claim() -> list[str]:
+            async with sessions() as s, s.begin():
+                rows = await outbox.claim_due(s, now, lease=lease, one_per_chat=True)
+                return [r.dedupe_key for r in rows]
+
+        second = asyncio.create_task(second_claim())
+        await asyncio.sleep(0.3)
+        assert not second.done()  # waiting for the first claim's transaction
+        await first.commit()
+        await first.close()
+        assert await asyncio.wait_for(second, 5) == ["b1"]
+    finally:
+        await db.dispose()
