@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,6 +15,7 @@ from crm.rules import Rules
 from crm.services.rule_overrides import RuleBook
 from handlers import build_router
 from handlers.router import Router
+from scheduler.leader import Leadership
 
 
 @dataclass
@@ -29,6 +30,9 @@ class App:
     # The effective rules: `rules` (the files) with what admins changed in chat (/rules).
     rulebook: RuleBook
     metrics: Metrics
+    # Set by the runtime when this process is a scheduler candidate: `leadership.is_leader`
+    # says whether it runs the jobs now (for metrics and health checks).
+    leadership: Leadership | None = field(default=None)
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -1,4 +1,9 @@
-"""Per inbound update: dedupe, lock the user, load who and where they are, route, commit, reply."""
+"""Per inbound update: lock the user, dedupe, load who and where they are, route, commit, reply.
+
+The user is locked twice: an asyncio lock per (channel, chat, user) inside this process, so its
+updates queue here rather than each holding a database connection while waiting, and the
+database's lock (`runtime.lock_user`, an advisory lock on PostgreSQL) across the replicas.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,8 @@ import copy
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -18,11 +23,11 @@ from sqlalchemy.orm.attributes import flag_modified
 from bot.guards import FloodGuard, KeyedLocks
 from bot.i18n import Renderer, default_menu_locales, pick_locale
 from bot.metrics import Metrics
-from bot.notify import OutboxNotifier
+from bot.notify import MAX_QUEUED_PHOTO, OutboxNotifier
 from bot.render import render_reply
 from bot.types import Files, Inbound, Outgoing, Reply, T
 from crm.clock import Clock
-from crm.enums import Role
+from crm.enums import OutboxStatus, Role
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
 from crm.services import outbox, runtime
@@ -68,6 +73,13 @@ class Engine:
         self.on_identity_change: Callable[[int, Role, str], Awaitable[object]] | None = None
         # Set by whoever runs a channel: how flows read the files users send (its download).
         self.files: Files | None = None
+        # Set by the runtime (Telegram): replies are journaled as outbox rows leased this long,
+        # in the update's transaction. A replica that dies after the commit but before sending
+        # them would otherwise lose them for good: Telegram's resend of the update is a
+        # duplicate, and answered with nothing. With the journal another replica's sender sends
+        # them when the lease ends. Off for the console demo and most tests, whose channel
+        # sends at once in the same process.
+        self.reply_lease: timedelta | None = None
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         # Wall time, not the injectable clock: latency is measured, not simulated.
@@ -111,6 +123,9 @@ class Engine:
         self, inbound: Inbound
     ) -> tuple[list[Outgoing], tuple[Role, str] | None, str]:
         async with self._sessions() as session, session.begin():
+            # Across processes (webhook replicas on PostgreSQL) first, before anything is read:
+            # see crm.services.runtime for why an advisory lock and not only the state row.
+            await runtime.lock_user(session, inbound.channel, inbound.chat_id, inbound.user_id)
             now = self._clock.now()
             if not await runtime.mark_processed(session, inbound.channel, inbound.update_id, now):
                 log.info("update_duplicate", channel=inbound.channel, update_id=inbound.update_id)
@@ -168,8 +183,45 @@ class Engine:
                 render_reply(r, render, inbound.chat_id, inbound.callback_message_id)
                 for r in step.replies
             ]
+            if self.reply_lease is not None:
+                outs = await self._journal(session, inbound, outs, now)
             after = (ctx.who.role, ctx.who.locale)
             return outs, (after if after != before else None), "ok"
+
+    async def _journal(
+        self, session: AsyncSession, inbound: Inbound, outs: list[Outgoing], now: datetime
+    ) -> list[Outgoing]:
+        assert self.reply_lease is not None
+        journaled = []
+        for i, out in enumerate(outs):
+            if out.document is not None or (
+                out.photo is not None and len(out.photo) > MAX_QUEUED_PHOTO
+            ):
+                journaled.append(out)  # too big for a row: sent at once, not journaled
+                continue
+            row_id = await outbox.add_leased(
+                session,
+                chat_id=out.chat_id,
+                payload=out.to_payload(),
+                dedupe_key=f"reply:{inbound.channel}:{inbound.update_id}:{i}",
+                now=now,
+                lease=self.reply_lease,
+            )
+            journaled.append(replace(out, journal_id=row_id))
+        return journaled
+
+    async def replied(self, journal_id: int, error: str | None) -> None:
+        """The channel sent a journaled reply (`error` None), or it was refused: either way no
+        other replica should try it again (a refused direct reply is not retried)."""
+        try:
+            async with self._sessions() as session, session.begin():
+                if error is None:
+                    await outbox.mark_sent(session, journal_id, self._clock.now())
+                else:
+                    await outbox.mark_final(session, journal_id, OutboxStatus.DEAD, error)
+        except Exception:
+            # The row is taken over when its lease ends: sent once more, flagged `retaken`.
+            log.warning("reply_journal_failed", outbox_id=journal_id, exc_info=True)
 
     async def _is_staff(self, session: AsyncSession, inbound: Inbound) -> bool:
         found = await session.scalar(select(Staff.id).where(Staff.tg_user_id == inbound.user_id))

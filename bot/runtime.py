@@ -1,4 +1,10 @@
-"""The long-running bot: the channel (polling or webhook), the outbox sender and the scheduler."""
+"""The long-running bot: the channel (polling or webhook), the outbox sender and the scheduler.
+
+Every part may run in several replicas against one PostgreSQL: updates serialise per user in
+the database (`crm.services.runtime`), senders claim outbox rows with SKIP LOCKED
+(`crm.services.outbox`), and the scheduler runs in every replica as a candidate of which only the
+leader runs jobs (`scheduler.leader`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import signal
+from datetime import timedelta
 
 import structlog
 
@@ -19,6 +26,7 @@ from bot.settings import Settings
 from bot.webhook import WebhookServer
 from crm.rules import Rules
 from scheduler import runner
+from scheduler.leader import Leadership
 
 log = structlog.get_logger("runtime")
 
@@ -43,6 +51,14 @@ async def _publish_menus(channel: TelegramChannel, app: App, locale: str) -> Non
         await commands_menu.publish(channel, app.router, app.sessions, locale)
     except Exception:
         log.exception("commands_menu_failed")
+
+
+def make_leadership(settings: Settings) -> Leadership:
+    return Leadership(
+        settings.database_url,
+        retry_seconds=settings.leader_retry_seconds,
+        check_seconds=settings.leader_check_seconds,
+    )
 
 
 def make_webhook(settings: Settings, health: Health | None = None) -> WebhookServer | None:
@@ -86,12 +102,15 @@ async def serve(
         app.clock,
         limits=SendLimits.from_rules(rules.rate_limits),
         metrics=app.metrics,
+        lease=timedelta(seconds=settings.sender_lease_seconds),
     )
     app.engine.files = channel
     health = Health(app.db, app.sessions, app.clock, app.metrics, channel.ping)
     app.engine.on_identity_change = functools.partial(
         commands_menu.refresh_user, channel, app.router
     )
+    # A reply committed but not yet sent when this process dies is sent by another replica.
+    app.engine.reply_lease = timedelta(seconds=settings.reply_lease_seconds)
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
     if stop is None:
@@ -101,6 +120,8 @@ async def serve(
                 loop.add_signal_handler(sig, stop.set)
                 handled.append(sig)
     sched = None
+    leadership: Leadership | None = None
+    campaign: asyncio.Task[None] | None = None
     tasks: dict[asyncio.Task[None], str] = {}
     menus: asyncio.Task[None] | None = None
     # With a webhook, /healthz and /metrics are on its listener (the one port the proxy reaches).
@@ -118,12 +139,21 @@ async def serve(
                 status = 2
                 return status
         if scheduler:
+            leadership = make_leadership(settings)
+            app.leadership = leadership
             sched = runner.build(
-                app.sessions, app.clock, settings.tz, app.rulebook, settings.scheduler_tick_seconds
+                app.sessions,
+                app.clock,
+                settings.tz,
+                app.rulebook,
+                settings.scheduler_tick_seconds,
+                leadership=leadership,
             )
+            app.metrics.set_leader(leadership.is_leader)
+            leadership.on_change(app.metrics.set_leader)
             sched.start()
-            # Until leader election: the scheduler running here makes this process the leader.
-            app.metrics.set_leader(True)
+            # Not among `tasks`: it retries on its own while the database is away.
+            campaign = asyncio.create_task(leadership.run(stop))
         receive = (
             channel.poll(app.engine, stop)
             if webhook is None
@@ -167,6 +197,9 @@ async def serve(
         await asyncio.gather(
             *tasks, *([sched.stop()] if sched is not None else []), return_exceptions=True
         )
+        if campaign is not None:
+            # After the jobs: the lock goes once nothing runs under it any more.
+            await asyncio.gather(campaign, return_exceptions=True)
         if menus is not None:
             menus.cancel()  # still setting menus when stopped so soon: they can wait
             await asyncio.gather(menus, return_exceptions=True)

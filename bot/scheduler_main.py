@@ -1,8 +1,9 @@
 """`crm-bot scheduler`: the scheduler alone - its jobs and nothing else.
 
 The jobs only queue outbox rows; the sender in `crm-bot run` (started there with
-`--no-scheduler`) sends them. Run one scheduler per database: two would do every pass twice
-(harmless thanks to the dedupe keys, but wasted).
+`--no-scheduler`) sends them. Several may run against one PostgreSQL (and beside `crm-bot run`
+with its scheduler): they elect one leader that runs the jobs (`scheduler.leader`), the others
+stand by and take over when it goes.
 
 `/healthz` (the database) and `/metrics` are served on CRM_HEALTH_LISTEN:CRM_HEALTH_PORT.
 """
@@ -24,6 +25,7 @@ from crm.db import make_engine, make_sessionmaker
 from crm.rules import Rules
 from crm.services.rule_overrides import RuleBook
 from scheduler import runner
+from scheduler.leader import Leadership
 
 log = structlog.get_logger("scheduler")
 
@@ -56,14 +58,23 @@ async def serve_scheduler(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
                 handled.append(sig)
+    leadership = Leadership(
+        settings.database_url,
+        retry_seconds=settings.leader_retry_seconds,
+        check_seconds=settings.leader_check_seconds,
+    )
     sched = runner.build(
         sessions,
         clock,
         settings.tz,
         RuleBook(rules),  # what admins change in chat (/rules) reaches the jobs
         settings.scheduler_tick_seconds,
+        leadership=leadership,
     )
+    metrics.set_leader(leadership.is_leader)
+    leadership.on_change(metrics.set_leader)
     exits = contextlib.AsyncExitStack()
+    campaign: asyncio.Task[None] | None = None
     try:
         try:
             await exits.enter_async_context(
@@ -73,8 +84,7 @@ async def serve_scheduler(
             log.error("invalid_setting", setting="CRM_HEALTH_PORT", error=str(exc))
             return 2
         sched.start()
-        # Until leader election: the one scheduler process is the leader while it runs.
-        metrics.set_leader(True)
+        campaign = asyncio.create_task(leadership.run(stop))
         log.info(
             "scheduler_started",
             jobs=sorted(job.id for job in sched.get_jobs()),
@@ -85,7 +95,10 @@ async def serve_scheduler(
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
+        stop.set()
         await sched.stop()
+        if campaign is not None:
+            await asyncio.gather(campaign, return_exceptions=True)
         metrics.set_leader(False)
         await exits.aclose()
         await db.dispose()

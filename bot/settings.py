@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     health_port: int = Field(default=8081, ge=0, le=65535)
     scheduler_tick_seconds: int = Field(default=30, gt=0, le=3600)
     sender_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # How long a sender owns a row it took: a crashed replica's rows are sent by another after it.
+    sender_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    # How long a direct reply, journaled in the outbox, waits to be sent by the process that
+    # handled the update before another replica's sender sends it (that process died).
+    reply_lease_seconds: float = Field(default=30.0, ge=2, le=3600)
+    # Scheduler leader election on PostgreSQL (scheduler.leader): a stand-by asks for the lock
+    # this often (takeover within about that much after the leader dies); the leader checks its
+    # lock's connection this often.
+    leader_retry_seconds: float = Field(default=5.0, gt=0, le=60)
+    leader_check_seconds: float = Field(default=5.0, gt=0, le=60)
 
     @field_validator("timezone")
     @classmethod

@@ -199,6 +199,10 @@ class Outgoing:
     photo: bytes | None = None
     document: bytes | None = None
     filename: str | None = None
+    # The outbox row that journals this reply (the engine's, with `Engine.reply_lease`): the
+    # channel reports the send through `Handles.replied`, and a reply whose process died before
+    # that is sent by another replica's sender. Not part of the payload.
+    journal_id: int | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """JSON-safe form kept in the outbox.

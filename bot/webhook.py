@@ -1,9 +1,15 @@
 """The webhook receiver both Telegram adapters share; it imports no Telegram library.
 
 An aiohttp server (aiohttp comes with aiogram) takes Telegram's POSTs on `PATH`, refuses any
-without the secret given to setWebhook, and hands each update to the adapter in a task of its own,
-answering 200 at once: Telegram waits for the answer before sending that chat's next update and
-resends on errors, while the engine already turns a failed update into a reply to the user.
+without the secret given to setWebhook, and answers 200 once the update has been handled: its
+transaction committed and its replies sent. Telegram resends an update whose POST failed or got
+no answer, so a replica killed mid-update (kill -9, a crashed host) loses nothing: the resent copy
+goes to a replica still up (behind the load balancer), and the dedupe of update ids makes sure it
+is processed once, whichever replica had got how far. Telegram also waits for the answer before
+sending that chat's next update, which keeps one user's updates in order across replicas.
+
+An update whose handling fails is still answered 200: the engine already turned a flow's error
+into a reply, and an update the adapter cannot read would fail again on every resend.
 """
 
 from __future__ import annotations
@@ -16,8 +22,6 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-
-from bot.channels.base import InFlight
 
 PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -44,7 +48,6 @@ class WebhookServer:
         self.secret = secret
         self.listen = listen
         self.port = port
-        self._inflight = InFlight()
         self._routes = list(routes)
 
     @asynccontextmanager
@@ -61,8 +64,8 @@ class WebhookServer:
             log.info("webhook_listening", listen=self.listen, port=self.port, path=PATH)
             yield self
         finally:
+            # Stops listening, then waits (up to shutdown_timeout) for requests being handled.
             await runner.cleanup()
-            await self._inflight.finish()
 
     async def _receive(self, handle: UpdateHandler, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -77,5 +80,8 @@ class WebhookServer:
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             log.warning("webhook_refused", reason="not an update")
             return web.Response(status=400)
-        self._inflight.spawn(handle(update), what="webhook_update")
+        try:
+            await handle(update)
+        except Exception:
+            log.exception("webhook_update_failed", update_id=update["update_id"])
         return web.Response()

@@ -15,11 +15,16 @@ idempotent (dedupe keys), since a pass may run twice, and use `scheduler.jobs.is
 and `note_skipped` for items it finds long overdue. A cron job that did not fire while the bot
 was down is not run later by APScheduler: the work it stands for must also be found from the
 database by a pass (or by the job's next run). Jobs never overlap: each holds one lock.
+
+Several processes: every replica builds the scheduler, but with a `Leadership`
+(`scheduler.leader`) only the one holding the leader lock runs the jobs; the others skip each
+run. A replica taking over runs a pass at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -27,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,6 +41,7 @@ from crm.clock import Clock
 from crm.rules import Rules
 from crm.services.rule_overrides import RuleBook, resolve
 from scheduler import care_jobs, digest_jobs, jobs, sales_jobs, ticket_jobs
+from scheduler.leader import Leadership
 
 log = structlog.get_logger("scheduler")
 
@@ -146,8 +153,12 @@ async def _run_job(
     default_tz: ZoneInfo,
     rules: Rules | RuleBook,
     sched: Scheduler | None = None,
+    *,
+    leadership: Leadership | None = None,
 ) -> None:
     async with lock:
+        if leadership is not None and not leadership.is_leader:
+            return  # a stand-by (checked under the lock: leadership may go while waiting)
         try:
             current = await resolve(rules, sessions)
             if sched is not None:
@@ -169,10 +180,13 @@ def build(
     tick_seconds: int,
     *,
     cron_jobs: list[CronJob] | None = None,
+    leadership: Leadership | None = None,
 ) -> Scheduler:
     """The scheduler with `due-work` (first run at start) and the cron jobs; not started.
 
     Given a RuleBook, every run uses the rules in effect then, and cron jobs follow their times.
+    With `leadership`, jobs run only while this process leads, and `due-work` runs at once
+    when it takes over.
     """
     sched = Scheduler(timezone=default_tz)
     lock = sched.jobs_lock
@@ -183,7 +197,7 @@ def build(
         "interval",
         seconds=tick_seconds,
         args=("due-work", run_due, lock, *context),
-        kwargs={"sched": sched},
+        kwargs={"sched": sched, "leadership": leadership},
         id="due-work",
         max_instances=1,
         coalesce=True,
@@ -197,9 +211,18 @@ def build(
             _run_job,
             CronTrigger(timezone=default_tz, **fields),
             args=(cron.id, cron.run, lock, *context),
+            kwargs={"leadership": leadership},
             id=cron.id,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
         )
+    if leadership is not None:
+
+        def took_over(leader: bool) -> None:
+            if leader and sched.running:
+                with contextlib.suppress(JobLookupError):
+                    sched.modify_job("due-work", next_run_time=datetime.now(default_tz))
+
+        leadership.on_change(took_over)
     return sched

@@ -62,6 +62,9 @@ class Handles(Protocol):
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]: ...
 
+    async def replied(self, journal_id: int, error: str | None) -> None:
+        """A journaled reply (`Outgoing.journal_id`) was sent (`error` None) or refused."""
+
 
 class Channel(Protocol):
     name: str
@@ -123,20 +126,31 @@ def edits_in_place(out: Outgoing) -> bool:
 async def deliver(
     engine: Handles, inbound: Inbound, send: Callable[[Outgoing], Awaitable[None]]
 ) -> None:
-    """Hands one update to the engine and sends its replies at once."""
+    """Hands one update to the engine and sends its replies at once; a journaled reply's
+    outcome is reported back, so that no other replica sends it again."""
     for out in await engine.handle(inbound):
-        try:
-            await send(out)
-        except SendError as e:
-            log.warning("reply_failed", kind=e.kind, chat_id=out.chat_id, error=e.detail)
-            if e.kind == "blocked" or (out.photo is None and out.document is None):
-                continue  # not retried: the user sees nothing and may resend
-            # A server that cannot take the file (an emulator, a too-large chart) still gets
-            # the words: a summary without its chart beats no summary.
-            try:
-                await send(replace(out, photo=None, document=None, filename=None))
-            except SendError as again:
-                log.warning("reply_failed", kind=again.kind, chat_id=out.chat_id)
+        error = await _send_reply(out, send)
+        if out.journal_id is not None:
+            await engine.replied(out.journal_id, error)
+
+
+async def _send_reply(out: Outgoing, send: Callable[[Outgoing], Awaitable[None]]) -> str | None:
+    """Sends one reply; None, or why it was not delivered."""
+    try:
+        await send(out)
+        return None
+    except SendError as e:
+        log.warning("reply_failed", kind=e.kind, chat_id=out.chat_id, error=e.detail)
+        if e.kind == "blocked" or (out.photo is None and out.document is None):
+            return e.detail or e.kind  # not retried: the user sees nothing and may resend
+    # A server that cannot take the file (an emulator, a too-large chart) still gets
+    # the words: a summary without its chart beats no summary.
+    try:
+        await send(replace(out, photo=None, document=None, filename=None))
+        return None
+    except SendError as again:
+        log.warning("reply_failed", kind=again.kind, chat_id=out.chat_id)
+        return again.detail or again.kind
 
 
 async def pause(stop: asyncio.Event, seconds: float) -> None:

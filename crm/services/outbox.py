@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,9 @@ PRIORITY_RELAY = 1
 PRIORITY_REMINDER = 3
 PRIORITY_NORMAL = 5
 PRIORITY_BULK = 8
+
+# The advisory lock claims with one row per chat take turns on ("CRMCLAIM" in ASCII).
+CLAIM_LOCK_KEY = 0x43524D434C41494D
 
 # What a row for a chat that blocked the bot records as its error.
 UNREACHABLE_REASON = "chat unreachable: it blocked the bot"
@@ -72,6 +75,36 @@ async def enqueue(
     )
     result = await session.execute(stmt)
     return bool(result.rowcount)
+
+
+async def add_leased(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    now: datetime,
+    lease: timedelta,
+    priority: int = PRIORITY_RELAY,
+) -> int:
+    """A row already leased to its writer, which sends it itself (a direct reply, journaled in
+    the update's transaction): if the writer dies before `mark_sent`, the row is taken over when
+    the lease ends, like a crashed sender's. Returns its id."""
+    row = OutboxMessage(
+        chat_id=chat_id,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        due_at=now,
+        priority=priority,
+        late=False,
+        status=OutboxStatus.SENDING,
+        lease_until=now + lease,
+        attempts=1,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row.id
 
 
 def _claimable(now: datetime) -> Any:
@@ -118,7 +151,15 @@ async def claim_due(
     With `one_per_chat`, at most one row per chat is taken (the first in that order), and none
     for chats in `exclude_chats` or with a row another sender holds: a chat's messages then go
     out one at a time and in order, however many senders there are.
+
+    Several senders (replicas) on PostgreSQL: the rows are locked with SKIP LOCKED, so two
+    claims never take the same row. That alone would still let two claims at the same moment
+    each take a row for the same chat (neither sees the other's, not yet committed, as held),
+    so with `one_per_chat` the claims themselves take turns on a transaction-level advisory
+    lock: a claim lasts milliseconds, and the next one sees what the last one took.
     """
+    if one_per_chat and _postgres(session):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
     await _skip_unreachable(session, now)
     stmt = select(OutboxMessage).where(_claimable(now))
     excluded = set(exclude_chats)

@@ -1,11 +1,34 @@
-"""Conversation state, processed updates, audit and key-value rows: the engine's bookkeeping."""
+"""Conversation state, processed updates, audit and key-value rows: the engine's bookkeeping.
+
+How one user's updates are serialised across webhook replicas (PostgreSQL)
+--------------------------------------------------------------------------
+Replicas share nothing but the database, and two updates of one user may reach two replicas at
+once (a button pressed twice, Telegram resending an update whose POST failed). Each update is one
+transaction that starts like this::
+
+    BEGIN
+    SELECT pg_advisory_xact_lock(user_lock_key(channel, chat, user))  -- waits for the other one
+    INSERT INTO processed_update ... ON CONFLICT DO NOTHING            -- 0 rows: a redelivery
+    ... identify the user (a new one's customer_user row is created here) ...
+    INSERT INTO conversation_state ... ON CONFLICT DO NOTHING; SELECT ... FOR UPDATE
+    ... the flow's step, its domain changes, the new state ...
+    COMMIT                                                              -- releases the lock
+
+The advisory lock comes first because the state row alone cannot guard what happens before it
+exists: a new user's first two updates would both find no row (and both create the user). A
+transaction-level lock is released by COMMIT, ROLLBACK or the connection dying (a killed replica),
+so it can never be left behind. The dedupe insert runs under the lock: of two copies of an
+update, the second waits, then finds the row and does nothing. SQLite serves one process, where
+the engine's in-process lock per user does the same job; there `lock_user` is a no-op.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +38,24 @@ from crm.models import AuditLog, ConversationState, KeyValue, ProcessedUpdate
 
 def _insert(session: AsyncSession) -> Any:
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+def user_lock_key(channel: str, chat_id: int, user_id: int) -> int:
+    """A signed 64-bit advisory-lock key for one conversation, the same in every process
+    (Python's own `hash` is salted per process, so it cannot be used)."""
+    digest = hashlib.blake2b(f"{channel}:{chat_id}:{user_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock_user(session: AsyncSession, channel: str, chat_id: int, user_id: int) -> None:
+    """Waits until no other transaction (in any process) works on this conversation; held until
+    this transaction ends. Call it first in the update's transaction."""
+    if session.bind.dialect.name != "postgresql":
+        return
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": user_lock_key(channel, chat_id, user_id)},
+    )
 
 
 async def mark_processed(
