@@ -80,9 +80,13 @@ async def losing_touch(
     ]
     if own_only:
         conditions.append(Customer.owner_id == staff.id)
-    total = await session.scalar(select(func.count(Customer.id)).where(*conditions)) or 0
+    if limit is not None and limit <= 0:
+        total = await session.scalar(select(func.count(Customer.id)).where(*conditions))
+        return [], int(total or 0)
+    # The count of all of them rides on the rows (a window over the matches, before the limit):
+    # one pass over the scope instead of two.
     stmt = (
-        select(Customer, Staff, last.label("last"))
+        select(Customer, Staff, last.label("last"), func.count().over().label("total"))
         .outerjoin(Staff, Staff.id == Customer.owner_id)
         .where(*conditions)
         .order_by(Customer.customer_class, reference, Customer.id)
@@ -90,7 +94,8 @@ async def losing_touch(
     if limit is not None:
         stmt = stmt.limit(limit)
     found = []
-    for customer, owner, last_at in (await session.execute(stmt)).all():
+    total = 0
+    for customer, owner, last_at, total in (await session.execute(stmt)).all():
         # SQLite returns max() of a timestamp as text; the customer's own columns are typed.
         last_visit = _as_datetime(last_at)
         since = last_visit or customer.created_at
