@@ -93,9 +93,11 @@ async def losing_touch(
     )
     if limit is not None:
         stmt = stmt.limit(limit)
+    rows = (await session.execute(stmt)).all()
+    # No rows with a limit above 0: nothing matches at all.
+    total = int(rows[0].total) if rows else 0
     found = []
-    total = 0
-    for customer, owner, last_at, total in (await session.execute(stmt)).all():
+    for customer, owner, last_at, _total in rows:
         # SQLite returns max() of a timestamp as text; the customer's own columns are typed.
         last_visit = _as_datetime(last_at)
         since = last_visit or customer.created_at
