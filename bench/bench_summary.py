@@ -15,8 +15,9 @@ and separately the text, buttons and PNG chart of ten of them (`bot.views.digest
 per summary. One summary is built first, unmeasured (the scheduler is a long-running process).
 
 Run: `make bench`, or `.venv/bin/python bench/bench_summary.py [--quick]` (a tenth of all).
-Targets: building every summary in at most 2 s, and no more than 1.5 times as long with ten
-times the history (flat, allowing for noise).
+Targets: building every summary in at most 2 s (wall clock), and no more than 1.5 times the CPU
+time with ten times the history (flat, allowing for noise; CPU time, as the wall clock of a
+shared machine says more about the neighbours).
 """
 
 from __future__ import annotations
@@ -296,9 +297,9 @@ class Company:
         raw.close()
 
 
-async def summaries(url: str) -> tuple[float, float, int, int]:
-    """(seconds building every manager's figures, seconds rendering one with its chart, how
-    many, visits counted)."""
+async def summaries(url: str) -> tuple[float, float, float, int, int]:
+    """(seconds building every manager's figures, the CPU seconds of it, seconds rendering one
+    with its chart, how many, visits counted)."""
     settings, rules = load(database_url=url, _env_file=None)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
@@ -313,10 +314,13 @@ async def summaries(url: str) -> tuple[float, float, int, int]:
         # Warm-up, as in the long-running scheduler: the holiday calendar (loaded once a
         # process), SQLAlchemy's statement cache, the connection.
         await build((await svc.recipients(session))[0])
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for lead in await svc.recipients(session):
             built.append(await build(lead))
         build_s = time.perf_counter() - t0
+        # CPU time too (this process, SQLite's thread included): on a shared machine it is far
+        # less noisy than the wall clock.
+        cpu_s = time.process_time() - c0
     # The text and chart of a sample: they do not depend on the history, and matplotlib takes
     # long enough that all of them would dominate the run.
     t1 = time.perf_counter()
@@ -325,7 +329,7 @@ async def summaries(url: str) -> tuple[float, float, int, int]:
         assert reply.photo
     render_s = (time.perf_counter() - t1) / min(CHART_SAMPLE, len(built))
     await engine.dispose()
-    return build_s, render_s, len(built), sum(d.visits for _l, _p, d in built)
+    return build_s, cpu_s, render_s, len(built), sum(d.visits for _l, _p, d in built)
 
 
 def main(argv: list[str]) -> int:
@@ -349,22 +353,23 @@ def main(argv: list[str]) -> int:
         for target in (history // 10, history):
             company.history(target - (company.visits - today))
             generated = time.perf_counter() - t0
-            build_s, render_s, n, counted = asyncio.run(summaries(url))
-            results.append(build_s)
+            build_s, cpu_s, render_s, n, counted = asyncio.run(summaries(url))
+            results.append((build_s, cpu_s))
             print(
                 f"  history {target:>9,}: {n} summaries built in {build_s:5.2f} s "
+                f"(CPU {cpu_s:5.2f} s) "
                 f"({build_s / n * 1000:.0f} ms each; {counted:,} visits today counted), "
                 f"text + chart {render_s:.2f} s each  [data generated in {generated:.0f} s]",
                 flush=True,
             )
             t0 = time.perf_counter()
         company.sync.dispose()
-    small, big = results
+    (_small, small_cpu), (big, big_cpu) = results
     print("targets:")
     verdict(big <= TARGET_SECONDS, f"every summary built in {big:.2f} s (≤ {TARGET_SECONDS:g} s)")
     verdict(
-        big <= FLAT_FACTOR * small,
-        f"10× the history costs {big / small:.2f}× the time (≤ {FLAT_FACTOR:g}×: flat)",
+        big_cpu <= FLAT_FACTOR * small_cpu,
+        f"10× the history costs {big_cpu / small_cpu:.2f}× the CPU time (≤ {FLAT_FACTOR:g}×: flat)",
     )
     return 0
 
