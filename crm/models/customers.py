@@ -27,6 +27,8 @@ class Customer(Base):
         Index("ix_customer_claim", "claim_expires_at"),
         # The summary's "new customers" of a team in a day.
         Index("ix_customer_created_by_time", "created_by", "created_at"),
+        # A team's claims about to lapse (the summary), a rep's (the morning agenda).
+        Index("ix_customer_owner_claim", "owner_id", "claim_expires_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

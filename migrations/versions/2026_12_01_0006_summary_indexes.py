@@ -1,8 +1,9 @@
 """summary indexes
 
 The managers' summaries count what happened in a day (customers registered by the team, stage
-changes, requests opened, answered, resolved, rated or past their time limit): indexes on those
-times keep each count to the day's rows instead of a scan of every row ever written.
+changes, requests opened, answered, resolved, rated or past their time limit) and the team's
+claims about to lapse: indexes on those times keep each to the day's (the team's) rows instead of
+a scan of every row ever written.
 
 Revision ID: 0006
 Revises: 0004
@@ -19,6 +20,7 @@ depends_on = None
 
 INDEXES = [
     ('ix_customer_created_by_time', 'customer', ['created_by', 'created_at']),
+    ('ix_customer_owner_claim', 'customer', ['owner_id', 'claim_expires_at']),
     ('ix_customer_change_time', 'customer_change', ['changed_at']),
     ('ix_ticket_created', 'ticket', ['created_at']),
     ('ix_ticket_resolved', 'ticket', ['resolved_at']),
