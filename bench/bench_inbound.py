@@ -9,12 +9,12 @@ uses PTB's Bot only, no Application). The HTTP layer is replaced by a session (a
 request object (PTB) that still serialises every call as the real one does and answers at once
 with a realistic result, so no network is involved and the figures are the bot's own.
 
-Workload: 10 sales reps at once (4 with --quick), each sequential (a person waits for the
-answer before the next tap), each round six updates: a one-message visit, the Save button, a card lookup, a
-button on the card, Reply on a ticket of theirs and the reply's text. A first round per user
-warms caches up and is not measured. On SQLite a single rep is measured too: an update's own
-latency, without queueing behind the others'. The flood guard stays on: the demo clock moves
-3 s per update, so nobody is over 30 a minute.
+Workload: 10 sales reps at once (4 with --quick), each sequential (a person waits for the answer
+before the next tap), each round six updates: a one-message visit, the Save button, a card
+lookup, a button on the card, Reply on a ticket of theirs and the reply's text. A first round
+per user warms caches up and is not measured. On SQLite a single rep is measured too: an
+update's own latency, without queueing behind the others'. The flood guard stays on: the demo
+clock moves 3 s per update, so nobody is over 30 a minute.
 
 Run: `make bench`, or `.venv/bin/python bench/bench_inbound.py [--quick]`.
 Targets (SQLite): at least 40 % of echo's updates/s, and p99 at most 30 ms.
