@@ -2,7 +2,9 @@
 
 Prints updates per second and latency percentiles, overall and per command, for a mix of staff
 and customer updates (/summary draws a chart, so it dominates the mix).
-Run: `make bench` or `.venv/bin/python bench/bench_engine.py [N]`.
+Run: `make bench` or `.venv/bin/python bench/bench_engine.py [N | --quick]` (500 updates by
+default, 100 with --quick: /summary's chart makes each one costly, and `make bench` has to stay
+well under ten minutes).
 """
 
 from __future__ import annotations
@@ -71,4 +73,5 @@ def main(n: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    arg = sys.argv[1] if len(sys.argv) > 1 else ""
+    main(100 if arg == "--quick" else int(arg) if arg else 500)

@@ -7,6 +7,8 @@ database's lock (`runtime.lock_user`, an advisory lock on PostgreSQL) across the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import secrets
 import time
@@ -68,6 +70,15 @@ class Engine:
         self._book = rules if isinstance(rules, RuleBook) else RuleBook(rules)
         self._config = config
         self._locks = KeyedLocks()
+        # SQLite takes one writer at a time, and a writer that finds the database locked sleeps
+        # in SQLite's busy handler (1 ms, then longer, up to 100 ms a try) and is not served
+        # first when it wakes: concurrent updates cost tens to hundreds of milliseconds each.
+        # SQLite serves one process, so its updates take turns here instead, first come first
+        # served, without sleeping. PostgreSQL's row locks order a user's updates (and leave
+        # different users' updates in parallel).
+        bind = sessionmaker.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._turns: asyncio.Lock | None = asyncio.Lock() if sqlite else None
         self._flood = FloodGuard(self._book.base.rate_limits.user_messages_per_minute)
         # Set by the runtime when a channel can show per-user command menus.
         self.on_identity_change: Callable[[int, Role, str], Awaitable[object]] | None = None
@@ -98,7 +109,8 @@ class Engine:
             warn = [render_reply(Reply(FLOOD), guess, inbound.chat_id)] if verdict == "warn" else []
             return warn, "throttled"
         key = (inbound.channel, inbound.chat_id, inbound.user_id)
-        async with self._locks.hold(key):
+        turn = self._turns if self._turns is not None else contextlib.nullcontext()
+        async with self._locks.hold(key), turn:
             try:
                 outs, changed, outcome = await self._handle_locked(inbound)
             except Exception:

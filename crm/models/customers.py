@@ -25,6 +25,10 @@ class Customer(Base):
     __table_args__ = (
         Index("ix_customer_owner_stage", "owner_id", "stage"),
         Index("ix_customer_claim", "claim_expires_at"),
+        # The summary's "new customers" of a team in a day.
+        Index("ix_customer_created_by_time", "created_by", "created_at"),
+        # A team's claims about to lapse (the summary), a rep's (the morning agenda).
+        Index("ix_customer_owner_claim", "owner_id", "claim_expires_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -83,6 +87,8 @@ class CustomerChange(Base):
     """History of stage and class changes: who, when, from what to what, and why."""
 
     __tablename__ = "customer_change"
+    # The summary's stage changes in a day.
+    __table_args__ = (Index("ix_customer_change_time", "changed_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(

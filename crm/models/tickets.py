@@ -13,6 +13,12 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_ticket_open_deadline", "status", "resolution_due"),
         Index("ix_ticket_customer", "customer_id", "status"),
+        # The summary's requests opened, resolved, rated and past their limits in a day.
+        Index("ix_ticket_created", "created_at"),
+        Index("ix_ticket_resolved", "resolved_at"),
+        Index("ix_ticket_rated", "rated_at"),
+        Index("ix_ticket_first_response_due", "first_response_due"),
+        Index("ix_ticket_resolution_due", "resolution_due"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

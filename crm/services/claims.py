@@ -9,7 +9,7 @@ prospect stages below do. Each change of owner made here (lapse, claim, reassign
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,9 +52,15 @@ def in_pool_of(staff: Staff) -> ColumnElement[bool]:
 
 
 async def lapsing_soon(
-    session: AsyncSession, now: datetime, warn_days: int, *, owner_id: int | None = None
+    session: AsyncSession,
+    now: datetime,
+    warn_days: int,
+    *,
+    owner_id: int | None = None,
+    owner_ids: Sequence[int] | None = None,
 ) -> list[tuple[Customer, Staff]]:
-    """Claimed prospects whose claim ends within `warn_days` (not yet lapsed), with the owner."""
+    """Claimed prospects whose claim ends within `warn_days` (not yet lapsed), with the owner;
+    only those of `owner_id`, or of `owner_ids` (a team), when given."""
     if warn_days <= 0:
         return []
     stmt = (
@@ -69,6 +75,9 @@ async def lapsing_soon(
     )
     if owner_id is not None:
         stmt = stmt.where(Customer.owner_id == owner_id)
+    if owner_ids is not None:
+        # In the query, not after it: a manager's summary must not read the whole company's.
+        stmt = stmt.where(Customer.owner_id.in_(owner_ids))
     return [(c, s) for c, s in (await session.execute(stmt)).all()]
 
 

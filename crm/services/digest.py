@@ -241,11 +241,9 @@ async def build(
     d.losing, d.losing_total = await agenda.losing_touch(
         session, lead, rules.cadence_days, now, classes=agenda.KEY_CLASSES, limit=TOP
     )
-    lapsing = [
-        (c, owner)
-        for c, owner in await claims.lapsing_soon(session, now, rules.claims.warn_days)
-        if scope.everyone or owner.id in people
-    ]
+    lapsing = await claims.lapsing_soon(
+        session, now, rules.claims.warn_days, owner_ids=None if scope.everyone else people
+    )
     d.lapsing, d.lapsing_total = lapsing[:TOP], len(lapsing)
 
     local_now = now.astimezone(period.tz).date()

@@ -75,15 +75,7 @@ async def lock_state(
     session: AsyncSession, channel: str, chat_id: int, user_id: int, now: datetime
 ) -> ConversationState:
     """The user's state row, created if missing and locked for this transaction."""
-    stmt = (
-        _insert(session)(ConversationState)
-        .values(
-            channel=channel, chat_id=chat_id, user_id=user_id, data={}, version=0, updated_at=now
-        )
-        .on_conflict_do_nothing()
-    )
-    await session.execute(stmt)
-    state = await session.scalar(
+    locked = (
         select(ConversationState)
         .where(
             ConversationState.channel == channel,
@@ -93,6 +85,20 @@ async def lock_state(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    # Nearly every update is from someone who has a row already: look first, insert only if
+    # missing (a statement less per update); the insert still copes with a concurrent first one.
+    state = await session.scalar(locked)
+    if state is not None:
+        return state
+    stmt = (
+        _insert(session)(ConversationState)
+        .values(
+            channel=channel, chat_id=chat_id, user_id=user_id, data={}, version=0, updated_at=now
+        )
+        .on_conflict_do_nothing()
+    )
+    await session.execute(stmt)
+    state = await session.scalar(locked)
     assert state is not None
     return state
 
