@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.app import App
 from bot.channels.console import plain
 from bot.i18n import Renderer
-from bot.types import Raw, T
+from bot.types import Money, Raw, T
 from crm.models import Customer, CustomerChange, FollowUp, Staff, Ticket, Visit
 from crm.services import digest as svc
 from tests.conftest import Transcript
@@ -110,7 +110,7 @@ async def test_leaderboard_columns_ties_and_empty_rows(app: App, chat: Transcrip
             visits=row.visits,
             new=row.new_customers,
             won=row.won,
-            amount=row.won_amount,
+            amount=Money(row.won_amount),
             followups=row.followups_on_time,
             rating=rating,
         )
