@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import signal
+from datetime import timedelta
 
 import structlog
 
@@ -79,7 +80,11 @@ async def serve(
         await channel.close()
         raise
     sender = OutboxSender(
-        app.sessions, channel, app.clock, limits=SendLimits.from_rules(rules.rate_limits)
+        app.sessions,
+        channel,
+        app.clock,
+        limits=SendLimits.from_rules(rules.rate_limits),
+        lease=timedelta(seconds=settings.sender_lease_seconds),
     )
     app.engine.on_identity_change = functools.partial(
         commands_menu.refresh_user, channel, app.router

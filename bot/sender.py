@@ -16,6 +16,13 @@ Telegram's reason; network errors and 5xx -> retried with exponential backoff an
 after MAX_ATTEMPTS. A row is leased while sent: a crashed sender's rows are taken over when the
 lease ends (flagged `retaken`). Nothing is deleted.
 
+At most one request is unconfirmed at a time: from the moment a row's request starts until its
+outcome is committed, no other row's request starts. A crash (kill -9, a power cut) can then
+send at most one row twice - the one whose request reached Telegram but whose `sent` was not yet
+written. Rows still wait for their turn concurrently; only the request and its commit are one
+at a time, which keeps the overall rate as long as a request and its commit take less than
+1/overall_per_second (40 ms at 25/s; tests/test_fault_kill.py kills the sender 20 times).
+
 Without limits (the console demo, most tests) rows are sent one by one in the outbox's order.
 """
 
@@ -92,6 +99,8 @@ class OutboxSender:
         self._pacing = Pacing(limits, batch)
         self._tasks: dict[asyncio.Task[Outcome], _Row] = {}
         self._in_request: set[int] = set()  # rows whose request to Telegram has started
+        # Held from a request's start until its outcome is committed: one unconfirmed row.
+        self._unconfirmed = asyncio.Lock()
 
     # ---- public ----------------------------------------------------------------------------
 
@@ -248,19 +257,22 @@ class OutboxSender:
 
     async def _send_limited(self, row: _Row) -> Outcome:
         assert self._pacing.overall is not None
-        await self._pacing.overall.acquire()
-        if self.paused_for > 0:
-            return Outcome.RELEASED
-        # At once, as a rule: the chat was free when its row was taken, and nothing else is
-        # sent there meanwhile. Taken right before the request, so the spacing is the sends'.
-        await self._pacing.acquire(row.chat_id)
-        if self.paused_for > 0:
-            return Outcome.RELEASED
-        self._in_request.add(row.id)
-        try:
-            return await self._send(row)
-        finally:
-            self._in_request.discard(row.id)
+        # The overall limiter and the chat's turn are taken under the lock too: the spacing
+        # is then that of the requests, however long one waited for the one before.
+        async with self._unconfirmed:
+            await self._pacing.overall.acquire()
+            if self.paused_for > 0:
+                return Outcome.RELEASED
+            # At once, as a rule: the chat was free when its row was taken, and nothing else is
+            # sent there meanwhile. Taken right before the request, so the spacing is the sends'.
+            await self._pacing.acquire(row.chat_id)
+            if self.paused_for > 0:
+                return Outcome.RELEASED
+            self._in_request.add(row.id)
+            try:
+                return await self._send(row)
+            finally:
+                self._in_request.discard(row.id)
 
     def _recall(self) -> None:
         """Rows still waiting for their turn are handed back; requests under way finish."""

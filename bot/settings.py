@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     log_json: bool = True
     scheduler_tick_seconds: int = Field(default=30, gt=0, le=3600)
     sender_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # How long a row being sent stays the sender's: after a crash, its rows wait this long
+    # before another (or the restarted) sender takes them over. Longer than any one request.
+    sender_lease_seconds: float = Field(default=120.0, ge=1, le=3600)
 
     @field_validator("timezone")
     @classmethod
