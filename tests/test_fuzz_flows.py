@@ -50,24 +50,36 @@ from handlers import build_router
 ROUTER = build_router()
 FLOW_STEPS = [(f.name, step) for f in ROUTER.flows.values() for step in f.steps]
 # Where the walk starts: who, and what they type first.
+VISIT_TO_CONFIRM = [
+    "/visit",
+    "Acme",
+    "[On-site]",
+    "[Quote]",
+    "quote",
+    "[Skip]",
+    "[Skip]",
+    "tomorrow 10:00",
+]
 ENTRIES = [
     ("rep2", ["/visit"]),
-    (
-        "rep2",
-        ["/visit", "Acme", "[On-site]", "[Quote]", "quote", "[Skip]", "[Skip]", "tomorrow 10:00"],
-    ),
-    ("rep2", ["/followup", "Acme", "tomorrow 10:00"]),
-    ("manager", ["/plan"]),
+    ("rep2", VISIT_TO_CONFIRM),
+    ("rep2", [*VISIT_TO_CONFIRM, "[Edit]"]),
+    ("rep2", ["/followup", "Acme", "[1]", "tomorrow 10:00"]),
+    ("manager", ["/plan", "[1]"]),
+    ("manager", ["/campaign"]),
     ("manager", ["/campaign", "[1]", "[1]", "[1]", "新年好", "Happy new year"]),
     ("rep2", ["/customers"]),
+    ("rep2", ["/customers", "Acme", "[1]"]),
     ("rep2", ["/newcustomer", "Acme Logistics"]),
-    ("rep2", ["/customers", "Acme"]),
     ("rep1", ["/customers", "华能"]),
     ("rep2", ["@loc 31.2312,121.4712"]),
     ("customer1", ["/new"]),
+    ("customer1", ["/new", "[投诉]", "[服务]", "停电两次", "[完成]"]),
     ("customer1", ["/my"]),
     ("customer1", ["the meter is still broken"]),
-    ("agent", ["/tickets"]),
+    ("agent", ["/tickets", "[1]"]),
+    ("agent", ["/tickets", "[1]", "[转办]"]),
+    ("agent", ["/tickets", "[1]", "[办结]"]),
     ("manager", ["/staff"]),
     ("manager", ["/invite"]),
     ("rep2", ["/export"]),
@@ -121,23 +133,26 @@ async def _harvest(path: Path, rules_file: Path) -> Harvest:
         demo = Demo(app, clock, lambda _line: None)
         await demo.run(["/people"])
         rng = random.Random(2026_12_01)
+        async def record(handle: str, uid: int) -> None:
+            state = await state_of(app, uid)
+            if state is not None and state.flow is not None and state.step is not None:
+                drafts.setdefault((state.flow, state.step), (handle, dict(state.data)))
+
         for handle, first in ENTRIES:
             uid = demo._user_id(handle)
             for _ in range(WALKS_PER_ENTRY):
-                await demo.run([f"/as {handle}", "/cancel", *first])
+                await demo.run([f"/as {handle}", "/cancel"])
+                for line in first:  # the scripted part: every step on the way counts
+                    await demo.run([line])
+                    await record(handle, uid)
                 for _move in range(MOVES_PER_WALK):
-                    state = await state_of(app, uid)
-                    if state is not None and state.flow is not None:
-                        drafts.setdefault((state.flow, state.step), (handle, dict(state.data)))
                     targets = demo.channel.last_buttons.get(uid, [])
                     if targets and rng.random() < 0.75:
                         move = f"[{rng.randint(1, len(targets))}]"
                     else:
                         move = rng.choice(WORDS)
                     await demo.run([move])
-                state = await state_of(app, uid)
-                if state is not None and state.flow is not None:
-                    drafts.setdefault((state.flow, state.step), (handle, dict(state.data)))
+                    await record(handle, uid)
     finally:
         await app.close()
     unreached = [fs for fs in FLOW_STEPS if fs not in drafts]
