@@ -70,6 +70,8 @@ ENTRIES = [
     ("manager", ["/campaign", "[1]", "[1]", "[1]", "新年好", "Happy new year"]),
     ("rep2", ["/customers"]),
     ("rep2", ["/customers", "Acme", "[1]"]),
+    ("rep2", ["/customers", "Acme", "[1]", "[Stage]"]),
+    ("rep2", ["/customers", "Acme", "[1]", "[Class]", "[1]"]),
     ("rep2", ["/newcustomer", "Acme Logistics"]),
     ("rep1", ["/customers", "华能"]),
     ("rep2", ["@loc 31.2312,121.4712"]),
@@ -77,10 +79,11 @@ ENTRIES = [
     ("customer1", ["/new", "[投诉]", "[服务]", "停电两次", "[完成]"]),
     ("customer1", ["/my"]),
     ("customer1", ["the meter is still broken"]),
-    ("agent", ["/tickets", "[1]"]),
-    ("agent", ["/tickets", "[1]", "[转办]"]),
-    ("agent", ["/tickets", "[1]", "[办结]"]),
+    ("agent", ["/tickets", "[6]"]),
+    ("agent", ["/tickets", "[6]", "[转办]"]),
+    ("agent", ["/tickets", "[6]", "[办结]"]),
     ("manager", ["/staff"]),
+    ("manager", ["/staff", "[4]", "[移交]"]),
     ("manager", ["/invite"]),
     ("rep2", ["/export"]),
 ]
@@ -133,6 +136,7 @@ async def _harvest(path: Path, rules_file: Path) -> Harvest:
         demo = Demo(app, clock, lambda _line: None)
         await demo.run(["/people"])
         rng = random.Random(2026_12_01)
+
         async def record(handle: str, uid: int) -> None:
             state = await state_of(app, uid)
             if state is not None and state.flow is not None and state.step is not None:
@@ -417,4 +421,4 @@ def test_the_walk_reaches_most_steps(harvest: Harvest) -> None:
     """The drafts are the flows' own for most steps; the rest are listed here to be seen."""
     reached = len(FLOW_STEPS) - len(harvest.unreached)
     print(f"\nwalk reached {reached}/{len(FLOW_STEPS)} steps; not: {harvest.unreached}")
-    assert reached >= len(FLOW_STEPS) * 0.5, harvest.unreached
+    assert reached >= len(FLOW_STEPS) * 0.8, harvest.unreached
