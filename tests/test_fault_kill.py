@@ -5,7 +5,9 @@ paces them) into `FakeBotAPI` on 127.0.0.1. Each trial queues a batch, waits unt
 number of its rows reached the Bot API (plus a random few milliseconds, so the kill lands in
 any phase: a request under way, its answer, the row's commit), SIGKILLs the process and starts a
 new one, which must take the dead sender's rows over once their lease (1 s here) ends and finish
-the batch. The new process is the next trial's victim, so 20 trials cost 21 starts.
+the batch. The new process is the next trial's victim, so 20 trials cost 21 starts. Each start
+is `bot.cli.main(["run", "--no-scheduler"])` (migrations, polling, the sender) in a process
+forked from a parent that imported the bot once: an import costs 5 s on a busy machine.
 
 Per trial: every row reached the chat at least once and ends `sent`; a row that reached it twice
 is a duplicate, counted, and there is at most one per crash (the sender has at most one request
