@@ -29,6 +29,7 @@ from bot.notify import MAX_QUEUED_PHOTO, OutboxNotifier
 from bot.render import render_reply
 from bot.types import Files, Inbound, Outgoing, Reply, T
 from crm.clock import Clock
+from crm.db import unavailable
 from crm.enums import OutboxStatus, Role
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
@@ -113,15 +114,18 @@ class Engine:
         async with self._locks.hold(key), turn:
             try:
                 outs, changed, outcome = await self._handle_locked(inbound)
-            except Exception:
+            except Exception as exc:
                 ref = secrets.token_hex(4)
-                log.exception(
-                    "update_failed",
-                    ref=ref,
-                    channel=inbound.channel,
-                    update_id=inbound.update_id,
-                    kind=inbound.kind,
+                where = dict(
+                    ref=ref, channel=inbound.channel, update_id=inbound.update_id, kind=inbound.kind
                 )
+                if unavailable(exc):
+                    # The database is away (or locked): the transaction is gone with it, nothing
+                    # was saved, and the update is not marked processed - the user may resend.
+                    # The user's language is Telegram's guess: their row cannot be read now.
+                    log.warning("database_unavailable", **where, error=_brief(exc))
+                    return [render_reply(Reply(_busy(ref)), guess, inbound.chat_id)], "unavailable"
+                log.exception("update_failed", **where)
                 return [render_reply(Reply(_error(ref)), guess, inbound.chat_id)], "error"
         if changed is not None and self.on_identity_change is not None:
             # After the commit: the user's command menu follows a new role or language.
@@ -269,3 +273,16 @@ class Engine:
 
 def _error(ref: str) -> T:
     return T("Something went wrong and nothing was saved. Please try again. (ref {ref})", ref=ref)
+
+
+def _busy(ref: str) -> T:
+    return T(
+        "The system is busy right now and nothing was saved. Please try again shortly. (ref {ref})",
+        ref=ref,
+    )
+
+
+def _brief(exc: BaseException) -> str:
+    """The error's type and first line, for the log: no statement parameters (user text)."""
+    first = str(exc).split("\n", 1)[0][:200]
+    return f"{type(exc).__name__}: {first}"

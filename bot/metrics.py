@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crm.services import outbox, sla_watch
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-UPDATE_OUTCOMES = ("ok", "error", "duplicate", "throttled", "ignored")
+UPDATE_OUTCOMES = ("ok", "error", "unavailable", "duplicate", "throttled", "ignored")
 # ok: sent; 429: Telegram's flood wait; 403: the chat blocked the bot; error: retried later;
 # dead: given up (Telegram refused it for good, or too many failures).
 SEND_OUTCOMES = ("ok", "429", "403", "error", "dead")

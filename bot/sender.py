@@ -16,6 +16,13 @@ Telegram's reason; network errors and 5xx -> retried with exponential backoff an
 after MAX_ATTEMPTS. A row is leased while sent: a crashed sender's rows are taken over when the
 lease ends (flagged `retaken`). Nothing is deleted.
 
+At most one request is unconfirmed at a time: from the moment a row's request starts until its
+outcome is committed, no other row's request starts. A crash (kill -9, a power cut) can then
+send at most one row twice - the one whose request reached Telegram but whose `sent` was not yet
+written. Rows still wait for their turn concurrently; only the request and its commit are one
+at a time, which keeps the overall rate as long as a request and its commit take less than
+1/overall_per_second (40 ms at 25/s; tests/test_fault_kill.py kills the sender 20 times).
+
 Without limits (the console demo, most tests) rows are sent one by one in the outbox's order.
 """
 
@@ -39,6 +46,7 @@ from bot.metrics import Metrics
 from bot.send_limits import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS, Pacing, SendLimits, backoff_seconds
 from bot.types import Outgoing
 from crm.clock import Clock
+from crm.db import unavailable
 from crm.enums import OutboxStatus
 from crm.services import outbox
 
@@ -46,6 +54,9 @@ from crm.services import outbox
 __all__ = ["BACKOFF_CAP_SECONDS", "MAX_ATTEMPTS", "OutboxSender", "SendLimits", "backoff_seconds"]
 
 log = structlog.get_logger("sender")
+
+# The longest wait between two drains that failed (the database away).
+RUN_BACKOFF_CAP_SECONDS = 30.0
 
 
 class Outcome(enum.Enum):
@@ -105,6 +116,8 @@ class OutboxSender:
         self._pacing = Pacing(limits, batch)
         self._tasks: dict[asyncio.Task[Outcome], _Row] = {}
         self._in_request: set[int] = set()  # rows whose request to Telegram has started
+        # Held from a request's start until its outcome is committed: one unconfirmed row.
+        self._unconfirmed = asyncio.Lock()
 
     # ---- public ----------------------------------------------------------------------------
 
@@ -123,13 +136,33 @@ class OutboxSender:
             return await self._drain_limited(stop)
 
     async def run(self, stop: asyncio.Event, poll_seconds: float) -> None:
+        """Drains every `poll_seconds` until `stop`. A drain that fails (the database is away)
+        is logged and tried again, waiting twice as long after each failure in a row (at most
+        RUN_BACKOFF_CAP_SECONDS): the loop outlives any outage and resumes by itself."""
+        failures = 0
         while not stop.is_set():
             try:
                 await self.drain(stop)
-            except Exception:
-                log.exception("drain_failed")
+                if failures:
+                    log.info("drain_recovered", failures=failures)
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                if unavailable(exc):
+                    # Expected while the database is away: one line, not a traceback per try.
+                    first = str(exc).partition("\n")[0][:200]  # no statement parameters
+                    log.warning(
+                        "drain_failed_database_unavailable",
+                        failures=failures,
+                        error=f"{type(exc).__name__}: {first}",
+                    )
+                else:
+                    log.exception("drain_failed", failures=failures)
+            wait = poll_seconds
+            if failures:
+                wait = max(poll_seconds, min(poll_seconds * 2**failures, RUN_BACKOFF_CAP_SECONDS))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll_seconds)
+                await asyncio.wait_for(stop.wait(), wait)
 
     @property
     def paused_for(self) -> float:
@@ -261,19 +294,22 @@ class OutboxSender:
 
     async def _send_limited(self, row: _Row) -> Outcome:
         assert self._pacing.overall is not None
-        await self._pacing.overall.acquire()
-        if self.paused_for > 0:
-            return Outcome.RELEASED
-        # At once, as a rule: the chat was free when its row was taken, and nothing else is
-        # sent there meanwhile. Taken right before the request, so the spacing is the sends'.
-        await self._pacing.acquire(row.chat_id)
-        if self.paused_for > 0:
-            return Outcome.RELEASED
-        self._in_request.add(row.id)
-        try:
-            return await self._send(row)
-        finally:
-            self._in_request.discard(row.id)
+        # The overall limiter and the chat's turn are taken under the lock too: the spacing
+        # is then that of the requests, however long one waited for the one before.
+        async with self._unconfirmed:
+            await self._pacing.overall.acquire()
+            if self.paused_for > 0:
+                return Outcome.RELEASED
+            # At once, as a rule: the chat was free when its row was taken, and nothing else is
+            # sent there meanwhile. Taken right before the request, so the spacing is the sends'.
+            await self._pacing.acquire(row.chat_id)
+            if self.paused_for > 0:
+                return Outcome.RELEASED
+            self._in_request.add(row.id)
+            try:
+                return await self._send(row)
+            finally:
+                self._in_request.discard(row.id)
 
     def _recall(self) -> None:
         """Rows still waiting for their turn are handed back; requests under way finish."""

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: int = Field(default=30, gt=0, le=3600)
     sender_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     # How long a sender owns a row it took: a crashed replica's rows are sent by another after it.
-    sender_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    sender_lease_seconds: float = Field(default=120.0, ge=1, le=3600)
     # How long a direct reply, journaled in the outbox, waits to be sent by the process that
     # handled the update before another replica's sender sends it (that process died).
     reply_lease_seconds: float = Field(default=30.0, ge=2, le=3600)

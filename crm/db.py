@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -70,3 +73,59 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# SQLite's words for "another connection holds the lock" and "the file is not there (now)".
+SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open", "disk i/o")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached or used right now - a connection
+    lost or refused, the pool exhausted, SQLite's lock held too long - rather than a bug or bad
+    data: the same work may succeed in a moment, and nothing of it was committed."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(e, sa_exc.TimeoutError | sa_exc.DisconnectionError | sa_exc.InterfaceError):
+            return True
+        if isinstance(e, sa_exc.OperationalError) and (
+            "sqlite" not in type(e.orig).__module__
+            or any(words in str(e.orig).lower() for words in SQLITE_UNAVAILABLE)
+        ):
+            return True
+        # A refused or reset connection, a connect that timed out (not any OSError: a missing
+        # file in a handler is a bug).
+        if isinstance(e, ConnectionError | TimeoutError | socket.gaierror) or (
+            isinstance(e, OSError) and e.errno in NETWORK_ERRNOS
+        ):
+            return True
+        # asyncpg's own errors for a lost or refused connection and a server shutting down.
+        name = type(e).__name__
+        if type(e).__module__.startswith("asyncpg") and name in ASYNCPG_UNAVAILABLE:
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+NETWORK_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.ETIMEDOUT,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.EPIPE,
+}
+ASYNCPG_UNAVAILABLE = {
+    "ConnectionDoesNotExistError",
+    "ConnectionFailureError",
+    "PostgresConnectionError",
+    "CannotConnectNowError",
+    "AdminShutdownError",
+    "CrashShutdownError",
+    "TooManyConnectionsError",
+    "InterfaceError",
+}

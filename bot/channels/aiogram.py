@@ -42,6 +42,7 @@ from aiogram.types import (
 from bot.channels.base import (
     ALLOWED_UPDATES,
     CAPTION_LIMIT,
+    REQUEST_TIMEOUT_SECONDS,
     CommandMenu,
     Handles,
     InFlight,
@@ -189,12 +190,17 @@ def _transient(e: Exception) -> float | None:
 class AiogramChannel:
     name = NAME
 
-    def __init__(self, token: str, api_url: str | None = None) -> None:
+    def __init__(
+        self, token: str, api_url: str | None = None, timeout: float = REQUEST_TIMEOUT_SECONDS
+    ) -> None:
+        """`timeout`: seconds a request may take (a long poll gets its polling time on top)."""
         if api_url is not None and not api_url.startswith(("http://", "https://")):
             raise ValueError("the Bot API server URL must start with http:// or https://")
         api = TelegramAPIServer.from_base(api_url) if api_url else PRODUCTION
         self.bot = Bot(
-            token, session=_Session(api=api), default=DefaultBotProperties(parse_mode="HTML")
+            token,
+            session=_Session(api=api, timeout=timeout),
+            default=DefaultBotProperties(parse_mode="HTML"),
         )
         self._inflight = InFlight()
 

@@ -27,6 +27,15 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 CAPTION_LIMIT = 1024
 # Telegram's answers when an edit cannot or need not happen (lower case, matched as parts).
 NOT_MODIFIED = "message is not modified"
+# How long one Bot API request (a send) may take before it counts as failed (and is retried):
+# long enough for Telegram's slow moments and a file upload, short enough that a hung request
+# does not hold the outbox sender's one unconfirmed request for a minute (aiogram's default).
+REQUEST_TIMEOUT_SECONDS = 20.0
+# A direct reply that failed for a passing reason (a 5xx, a timeout, a dropped connection) is
+# tried again after these waits: the user is looking at the chat. A flood wait up to
+# REPLY_FLOOD_WAIT_SECONDS is waited out; a longer one, like a refusal, drops the reply.
+REPLY_RETRY_WAITS = (0.5, 1.5)
+REPLY_FLOOD_WAIT_SECONDS = 5.0
 CANNOT_EDIT = ("message to edit not found", "message can't be edited", "message_id_invalid")
 
 log = structlog.get_logger("telegram")
@@ -123,6 +132,25 @@ def edits_in_place(out: Outgoing) -> bool:
     )
 
 
+async def send_reply(send: Callable[[Outgoing], Awaitable[None]], out: Outgoing) -> None:
+    """Sends a direct reply, trying again after a passing failure (REPLY_RETRY_WAITS); raises
+    the last SendError. A timeout may have reached Telegram: the retry can show it twice,
+    which beats a user left without an answer."""
+    for attempt, wait in enumerate((*REPLY_RETRY_WAITS, None), 1):
+        try:
+            await send(out)
+            return
+        except SendError as e:
+            if wait is None:
+                raise
+            if e.kind == "retry_after" and e.retry_after <= REPLY_FLOOD_WAIT_SECONDS:
+                wait = max(wait, e.retry_after)
+            elif e.kind != "network":
+                raise
+            log.info("reply_retried", kind=e.kind, chat_id=out.chat_id, attempt=attempt)
+            await asyncio.sleep(wait)
+
+
 async def deliver(
     engine: Handles, inbound: Inbound, send: Callable[[Outgoing], Awaitable[None]]
 ) -> None:
@@ -137,7 +165,7 @@ async def deliver(
 async def _send_reply(out: Outgoing, send: Callable[[Outgoing], Awaitable[None]]) -> str | None:
     """Sends one reply; None, or why it was not delivered."""
     try:
-        await send(out)
+        await send_reply(send, out)
         return None
     except SendError as e:
         log.warning("reply_failed", kind=e.kind, chat_id=out.chat_id, error=e.detail)

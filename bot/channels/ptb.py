@@ -43,6 +43,7 @@ from telegram.request import HTTPXRequest
 from bot.channels.base import (
     ALLOWED_UPDATES,
     CAPTION_LIMIT,
+    REQUEST_TIMEOUT_SECONDS,
     CommandMenu,
     Handles,
     InFlight,
@@ -186,7 +187,11 @@ def _transient(e: Exception) -> float | None:
 class PtbChannel:
     name = NAME
 
-    def __init__(self, token: str, api_url: str | None = None) -> None:
+    def __init__(
+        self, token: str, api_url: str | None = None, timeout: float = REQUEST_TIMEOUT_SECONDS
+    ) -> None:
+        """`timeout`: seconds a request may take to answer (a long poll gets its polling time
+        on top)."""
         if api_url is not None and not api_url.startswith(("http://", "https://")):
             raise ValueError("the Bot API server URL must start with http:// or https://")
         base = (api_url or PRODUCTION).rstrip("/")
@@ -195,7 +200,10 @@ class PtbChannel:
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self._token = token
         # Two connection pools, as PTB does: a long poll must never wait behind replies.
-        self._requests = (HTTPXRequest(), HTTPXRequest(connection_pool_size=1))
+        self._requests = (
+            HTTPXRequest(read_timeout=timeout, write_timeout=timeout),
+            HTTPXRequest(connection_pool_size=1, read_timeout=timeout),
+        )
         self.bot = Bot(
             token,
             base_url=f"{base}/bot",
