@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from bot import charts
 from bot.types import TN, Button, Lines, Money, Raw, Reply, T, Text
@@ -124,17 +125,7 @@ def attention_lines(d: Digest) -> list[Text]:
             )
         )
         for row in d.losing:
-            owner: Text = Raw(row.owner.name) if row.owner is not None else T("team pool")
-            lines.append(
-                TN(
-                    "· {customer} ({cls}), {n} day · {owner}",
-                    "· {customer} ({cls}), {n} days · {owner}",
-                    row.days,
-                    customer=row.customer.name,
-                    cls=row.customer.customer_class,
-                    owner=owner,
-                )
-            )
+            lines.append(losing_line(row))
     if d.lapsing_total:
         lines.append(TN("Claims lapsing soon: {n}", "Claims lapsing soon: {n}", d.lapsing_total))
         for customer, owner in d.lapsing:
@@ -200,3 +191,16 @@ def chart(d: Digest, render: Render) -> bytes:
 def summary(d: Digest, render: Render, *, late: bool = False) -> Reply:
     """The whole summary: text, chart and drill-down buttons."""
     return Reply(Lines(*lines(d, late=late)), buttons=buttons(d), photo=chart(d, render))
+
+
+def losing_line(row: Any) -> Text:
+    """One customer losing touch: name, class, days since the last visit, owner."""
+    owner: Text = Raw(row.owner.name) if row.owner is not None else T("team pool")
+    return TN(
+        "· {customer} ({cls}), {n} day · {owner}",
+        "· {customer} ({cls}), {n} days · {owner}",
+        row.days,
+        customer=row.customer.name,
+        cls=row.customer.customer_class,
+        owner=owner,
+    )

@@ -163,17 +163,7 @@ def lifecycle(r: Report) -> list[Text]:
         classes = " · ".join(f"{cls} {n}" for cls, n in life.at_risk_by_class.items())
         lines.append(T("By class: {classes}", classes=Raw(classes)))
     for row in life.at_risk:
-        owner: Text = Raw(row.owner.name) if row.owner is not None else T("team pool")
-        lines.append(
-            TN(
-                "· {customer} ({cls}), {n} day · {owner}",
-                "· {customer} ({cls}), {n} days · {owner}",
-                row.days,
-                customer=row.customer.name,
-                cls=row.customer.customer_class,
-                owner=owner,
-            )
-        )
+        lines.append(summary_view.losing_line(row))
     lines.append(
         TN(
             "Customers lost in the period: {n}, amount {amount}",
