@@ -39,6 +39,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
+from bot.channels import aiogram_responses  # noqa: F401 (keeps response models built)
 from bot.channels.base import (
     ALLOWED_UPDATES,
     CAPTION_LIMIT,
