@@ -146,10 +146,9 @@ class Engine:
             if not await runtime.mark_processed(session, inbound.channel, inbound.update_id, now):
                 log.info("update_duplicate", channel=inbound.channel, update_id=inbound.update_id)
                 return [], None, "duplicate"
-            # Writing again means the chat is reachable again, if it had blocked the bot.
-            await outbox.clear_unreachable(session, inbound.chat_id)
             if inbound.chat_type != "private" and not await self._is_staff(session, inbound):
                 # Customers are served in private chats only; a group is the staff's queue.
+                await outbox.clear_unreachable(session, inbound.chat_id)
                 return [], None, "ignored"
             who, new = await self._identify(session, inbound)
             render = Renderer(who.locale, who.tz)
@@ -160,9 +159,17 @@ class Engine:
                 # Telegram's default menus cannot tell this language apart (zh_TW from zh_CN):
                 # a newcomer speaking it gets the menu on their own chat.
                 before = (who.role, "")
-            state = await runtime.lock_state(
-                session, inbound.channel, inbound.chat_id, inbound.user_id, now
+            state, (rules_version, unreachable) = await runtime.lock_state(
+                session,
+                inbound.channel,
+                inbound.chat_id,
+                inbound.user_id,
+                now,
+                also=(RuleBook.version_column(), outbox.unreachable_flag(inbound.chat_id)),
             )
+            if unreachable:
+                # Writing again means the chat is reachable again: it had blocked the bot.
+                await outbox.clear_unreachable(session, inbound.chat_id)
             if state.expires_at is not None and state.expires_at < now:
                 state.flow, state.step, state.data = None, None, {}
             ctx = Ctx(
@@ -170,7 +177,7 @@ class Engine:
                 who=who,
                 inbound=inbound,
                 clock=self._clock,
-                rules=await self._book.current(session),
+                rules=await self._book.at_version(session, rules_version),
                 rulebook=self._book,
                 notify=OutboxNotifier(session, self._clock, self._config.default_tz),
                 render=render,

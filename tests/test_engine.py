@@ -184,3 +184,33 @@ async def test_role_or_language_change_refreshes_the_menu(app: App, chat: Transc
     assert calls == []
     await app.engine.handle(msg(None, user=1003, callback="lang::en"))
     assert calls == [(1003, "sales", "en")]
+
+
+async def test_a_chat_that_blocked_the_bot_is_reachable_once_it_writes(app: App) -> None:
+    from crm.models import UnreachableChat
+
+    async with app.sessions() as s, s.begin():
+        s.add_all([UnreachableChat(chat_id=REP1, reason="blocked"), UnreachableChat(chat_id=42)])
+    await app.engine.handle(msg("/help"))
+    assert await count(app, UnreachableChat, UnreachableChat.chat_id == REP1) == 0
+    assert await count(app, UnreachableChat) == 1  # another chat's mark stays
+    # A chat that writes and was never blocked writes nothing of the kind.
+    await app.engine.handle(msg("/help"))
+    assert await count(app, UnreachableChat) == 1
+    # A group the bot ignores (a customer writing there) is reachable again too.
+    async with app.sessions() as s, s.begin():
+        s.add(UnreachableChat(chat_id=-100777))
+    assert (
+        await app.engine.handle(
+            Inbound(
+                channel="test",
+                update_id=next(_ids),
+                chat_id=-100777,
+                user_id=777,
+                text="hi",
+                chat_type="group",
+            )
+        )
+        == []
+    )
+    assert await count(app, UnreachableChat, UnreachableChat.chat_id == -100777) == 0

@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.models import RuleOverride
@@ -137,8 +137,16 @@ class RuleBook:
         self._version: str | None = None
         self._rules = base
 
+    @staticmethod
+    def version_column() -> ColumnElement[str | None]:
+        """The rules' version, for `current(version=)` read along with another statement."""
+        return runtime.kv_column(VERSION_KEY)
+
     async def current(self, session: AsyncSession) -> Rules:
-        version = await runtime.kv_get(session, VERSION_KEY)
+        return await self.at_version(session, await runtime.kv_get(session, VERSION_KEY))
+
+    async def at_version(self, session: AsyncSession, version: str | None) -> Rules:
+        """The rules for `version` (read by the caller with `version_column`)."""
         if version != self._version:
             rows = await session.scalars(select(RuleOverride))
             self._rules = effective(self.base, {r.key: r.value for r in rows})
