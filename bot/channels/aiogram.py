@@ -31,15 +31,16 @@ from aiogram.types import (
     BotCommandScopeDefault,
     BufferedInputFile,
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
 )
 
 from bot.channels import aiogram_responses  # noqa: F401 (keeps response models built)
+from bot.channels.aiogram_mapping import (
+    NAME,
+    inbound_from_callback,
+    inbound_from_message,
+    reply_markup,
+)
 from bot.channels.base import (
     ALLOWED_UPDATES,
     CAPTION_LIMIT,
@@ -59,84 +60,11 @@ from bot.types import (
     MAX_DOWNLOAD_BYTES,
     FileTooLarge,
     FileUnavailable,
-    Inbound,
-    Location,
     Outgoing,
 )
 from bot.webhook import WebhookServer
 
-# The same for both adapters: dedupe keys and conversation state survive a switch of library.
-NAME = "telegram"
-
 log = structlog.get_logger("telegram")
-
-
-def _markup(out: Outgoing) -> Any:
-    if out.buttons:
-        return InlineKeyboardMarkup(
-            inline_keyboard=[
-                [InlineKeyboardButton(text=label, callback_data=payload) for label, payload in row]
-                for row in out.buttons
-            ]
-        )
-    if out.keyboard is not None:
-        return ReplyKeyboardMarkup(
-            keyboard=[
-                [
-                    KeyboardButton(
-                        text=label,
-                        request_contact=kind == "contact" or None,
-                        request_location=kind == "location" or None,
-                    )
-                    for label, kind in row
-                ]
-                for row in out.keyboard
-            ],
-            resize_keyboard=True,
-        )
-    if out.remove_keyboard:
-        return ReplyKeyboardRemove()
-    return None
-
-
-def inbound_from_message(msg: Message, update_id: int) -> Inbound:
-    user = msg.from_user
-    assert user is not None
-    return Inbound(
-        channel=NAME,
-        update_id=update_id,
-        chat_id=msg.chat.id,
-        user_id=user.id,
-        username=user.username,
-        first_name=user.first_name,
-        language_code=user.language_code,
-        chat_type=msg.chat.type,
-        text=msg.text or msg.caption,
-        contact_phone=msg.contact.phone_number if msg.contact else None,
-        contact_user_id=msg.contact.user_id if msg.contact else None,
-        location=Location(msg.location.latitude, msg.location.longitude) if msg.location else None,
-        photo_ids=(msg.photo[-1].file_id,) if msg.photo else (),
-        voice_id=msg.voice.file_id if msg.voice else None,
-        document_id=msg.document.file_id if msg.document else None,
-        document_name=msg.document.file_name if msg.document else None,
-    )
-
-
-def inbound_from_callback(cq: CallbackQuery, update_id: int) -> Inbound:
-    chat_id = cq.message.chat.id if cq.message else cq.from_user.id
-    return Inbound(
-        channel=NAME,
-        update_id=update_id,
-        chat_id=chat_id,
-        user_id=cq.from_user.id,
-        username=cq.from_user.username,
-        first_name=cq.from_user.first_name,
-        language_code=cq.from_user.language_code,
-        # Where the button was: a customer's press in a group is no more served than a message.
-        chat_type=cq.message.chat.type if cq.message else "private",
-        callback=cq.data or "",
-        callback_message_id=cq.message.message_id if cq.message else None,
-    )
 
 
 class _Session(AiohttpSession):
@@ -212,7 +140,7 @@ class AiogramChannel:
             raise _send_error(e) from e
 
     async def _send(self, out: Outgoing) -> None:
-        markup = _markup(out)
+        markup = reply_markup(out)
         if out.photo is not None and len(out.text) > CAPTION_LIMIT:
             # Too long for a caption: the photo under the text's first line, then the whole text
             # with the buttons (they act on what the text lists).

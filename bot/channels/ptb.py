@@ -18,13 +18,6 @@ from telegram import (
     BotCommand,
     BotCommandScopeChat,
     BotCommandScopeDefault,
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
     Update,
     User,
 )
@@ -57,91 +50,19 @@ from bot.channels.base import (
     pause,
     until_stopped,
 )
+from bot.channels.ptb_mapping import NAME, inbound_from_callback, inbound_from_message, reply_markup
 from bot.types import (
     MAX_DOWNLOAD_BYTES,
     FileTooLarge,
     FileUnavailable,
-    Inbound,
-    Location,
     Outgoing,
 )
 from bot.webhook import WebhookServer
 
-# The same as aiogram's: dedupe keys and conversation state survive a switch of library.
-NAME = "telegram"
 PRODUCTION = "https://api.telegram.org"
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing to send
 
 log = structlog.get_logger("telegram")
-
-
-def _markup(out: Outgoing) -> Any:
-    if out.buttons:
-        return InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(label, callback_data=payload) for label, payload in row]
-                for row in out.buttons
-            ]
-        )
-    if out.keyboard is not None:
-        return ReplyKeyboardMarkup(
-            [
-                [
-                    KeyboardButton(
-                        label,
-                        request_contact=kind == "contact" or None,
-                        request_location=kind == "location" or None,
-                    )
-                    for label, kind in row
-                ]
-                for row in out.keyboard
-            ],
-            resize_keyboard=True,
-        )
-    if out.remove_keyboard:
-        return ReplyKeyboardRemove()
-    return None
-
-
-def _who(user: User) -> dict[str, Any]:
-    return {
-        "user_id": user.id,
-        "username": user.username,
-        "first_name": user.first_name,
-        "language_code": user.language_code,
-    }
-
-
-def inbound_from_message(msg: Message, update_id: int) -> Inbound:
-    assert msg.from_user is not None
-    return Inbound(
-        channel=NAME,
-        update_id=update_id,
-        chat_id=msg.chat.id,
-        chat_type=str(msg.chat.type),
-        **_who(msg.from_user),
-        text=msg.text or msg.caption,
-        contact_phone=msg.contact.phone_number if msg.contact else None,
-        contact_user_id=msg.contact.user_id if msg.contact else None,
-        location=Location(msg.location.latitude, msg.location.longitude) if msg.location else None,
-        photo_ids=(msg.photo[-1].file_id,) if msg.photo else (),
-        voice_id=msg.voice.file_id if msg.voice else None,
-        document_id=msg.document.file_id if msg.document else None,
-        document_name=msg.document.file_name if msg.document else None,
-    )
-
-
-def inbound_from_callback(cq: CallbackQuery, update_id: int) -> Inbound:
-    return Inbound(
-        channel=NAME,
-        update_id=update_id,
-        chat_id=cq.message.chat.id if cq.message else cq.from_user.id,
-        # Where the button was: a customer's press in a group is no more served than a message.
-        chat_type=str(cq.message.chat.type) if cq.message else "private",
-        **_who(cq.from_user),
-        callback=cq.data or "",
-        callback_message_id=cq.message.message_id if cq.message else None,
-    )
 
 
 def _retry_after(e: RetryAfter) -> float:
@@ -220,7 +141,7 @@ class PtbChannel:
             raise _send_error(e, self._token) from e
 
     async def _send(self, out: Outgoing) -> None:
-        markup = _markup(out)
+        markup = reply_markup(out)
         html: dict[str, Any] = {"parse_mode": "HTML", "reply_markup": markup}
         if out.photo is not None and len(out.text) > CAPTION_LIMIT:
             # Too long for a caption: the photo under the text's first line, then the whole text
