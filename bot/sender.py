@@ -43,10 +43,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel, SendError
 from bot.metrics import Metrics
+from bot.resilient import run_every
 from bot.send_limits import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS, Pacing, SendLimits, backoff_seconds
 from bot.types import Outgoing
 from crm.clock import Clock
-from crm.db import unavailable
 from crm.enums import OutboxStatus
 from crm.services import outbox
 
@@ -54,9 +54,6 @@ from crm.services import outbox
 __all__ = ["BACKOFF_CAP_SECONDS", "MAX_ATTEMPTS", "OutboxSender", "SendLimits", "backoff_seconds"]
 
 log = structlog.get_logger("sender")
-
-# The longest wait between two drains that failed (the database away).
-RUN_BACKOFF_CAP_SECONDS = 30.0
 
 
 class Outcome(enum.Enum):
@@ -136,33 +133,8 @@ class OutboxSender:
             return await self._drain_limited(stop)
 
     async def run(self, stop: asyncio.Event, poll_seconds: float) -> None:
-        """Drains every `poll_seconds` until `stop`. A drain that fails (the database is away)
-        is logged and tried again, waiting twice as long after each failure in a row (at most
-        RUN_BACKOFF_CAP_SECONDS): the loop outlives any outage and resumes by itself."""
-        failures = 0
-        while not stop.is_set():
-            try:
-                await self.drain(stop)
-                if failures:
-                    log.info("drain_recovered", failures=failures)
-                failures = 0
-            except Exception as exc:
-                failures += 1
-                if unavailable(exc):
-                    # Expected while the database is away: one line, not a traceback per try.
-                    first = str(exc).partition("\n")[0][:200]  # no statement parameters
-                    log.warning(
-                        "drain_failed_database_unavailable",
-                        failures=failures,
-                        error=f"{type(exc).__name__}: {first}",
-                    )
-                else:
-                    log.exception("drain_failed", failures=failures)
-            wait = poll_seconds
-            if failures:
-                wait = max(poll_seconds, min(poll_seconds * 2**failures, RUN_BACKOFF_CAP_SECONDS))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), wait)
+        """Drains every `poll_seconds` until `stop`, through any outage (`bot.resilient`)."""
+        await run_every(poll_seconds, stop, lambda: self.drain(stop), name="drain", log=log)
 
     @property
     def paused_for(self) -> float:
