@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from crm.clock import ManualClock
 from crm.dates import find_when, parse_when
-
-TZ = ZoneInfo("Asia/Shanghai")
-CLOCK = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=TZ))  # a Tuesday, as the demo starts
-
-
-def local(text: str, clock: ManualClock = CLOCK) -> datetime | None:
-    parsed = parse_when(text, clock.now(), TZ)
-    if parsed is None:
-        return None
-    assert parsed.tzinfo is TZ
-    return parsed.replace(tzinfo=None)
-
-
-def at(month: int, day: int, hour: int = 9, minute: int = 0, year: int = 2026) -> datetime:
-    return datetime(year, month, day, hour, minute)
-
+from tests.dates_helpers import NOW, TZ, at, local
 
 RUSSIAN = [
     ("завтра в 15:00", at(12, 2, 15)),
@@ -121,29 +105,29 @@ def test_traditional_chinese(text: str, expected: datetime) -> None:
 
 @pytest.mark.parametrize("text", GARBAGE)
 def test_garbage_is_none(text: str) -> None:
-    assert parse_when(text, CLOCK.now(), TZ) is None
+    assert parse_when(text, NOW, TZ) is None
 
 
 def test_the_clock_moves_the_reading() -> None:
-    later = ManualClock(CLOCK.now())
+    later = ManualClock(NOW)
     later.advance(timedelta(hours=8))  # Tuesday 17:00
-    assert local("во вторник в 16:00", later) == at(12, 8, 16)  # today's 16:00 has passed
-    assert local("週二晚上", later) == at(12, 1, 19)
-    assert local("завтра", later) == at(12, 2)
+    assert local("во вторник в 16:00", later.now()) == at(12, 8, 16)  # today's 16:00 has passed
+    assert local("週二晚上", later.now()) == at(12, 1, 19)
+    assert local("завтра", later.now()) == at(12, 2)
 
 
 def test_find_when_inside_a_russian_clause() -> None:
-    found = find_when("перезвонить в следующий вторник после обеда по цене", CLOCK.now(), TZ)
+    found = find_when("перезвонить в следующий вторник после обеда по цене", NOW, TZ)
     assert found is not None
     assert (found.phrase, found.start) == ("в следующий вторник после обеда", 12)
     assert found.when == datetime(2026, 12, 8, 15, 0, tzinfo=TZ)
-    assert find_when("обсудили цену трансформатора", CLOCK.now(), TZ) is None
+    assert find_when("обсудили цену трансформатора", NOW, TZ) is None
     # Three days, not three in the afternoon.
-    assert find_when("предупредить за 3 дня до поставки", CLOCK.now(), TZ) is None
+    assert find_when("предупредить за 3 дня до поставки", NOW, TZ) is None
 
 
 def test_find_when_keeps_the_traditional_text_as_typed() -> None:
-    found = find_when("下週二下午跟進報價", CLOCK.now(), TZ)
+    found = find_when("下週二下午跟進報價", NOW, TZ)
     assert found is not None
     assert (found.phrase, found.start) == ("下週二下午", 0)
     assert found.when == datetime(2026, 12, 8, 15, 0, tzinfo=TZ)
