@@ -50,7 +50,7 @@ from bot.channels.base import (
     InFlight,
     MethodMissing,
     SendError,
-    connect,
+    connect_bot,
     deliver,
     edit_refusal,
     edits_in_place,
@@ -291,25 +291,7 @@ class AiogramChannel:
         return dp
 
     async def _connect(self, stop: asyncio.Event, *, webhook: WebhookServer | None) -> bool:
-        """Checks the token with getMe, sets or leaves webhook mode; retries while unreachable."""
-
-        async def attempt() -> Any:
-            me = await self.bot.me()
-            if webhook is None:
-                # Telegram refuses getUpdates while a webhook is set (409 Conflict forever).
-                await self.bot.delete_webhook(drop_pending_updates=False)
-            else:
-                await self.bot.set_webhook(
-                    webhook.url, secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES
-                )
-            return me
-
-        me = await connect(attempt, stop, _transient)
-        if me is None:
-            return False
-        mode = "polling" if webhook is None else "webhook"
-        log.info("telegram_connected", bot_username=me.username, bot_id=me.id, mode=mode)
-        return True
+        return await connect_bot(self.bot, self.bot.me, stop, _transient, webhook)
 
     async def set_commands(self, menu: CommandMenu) -> None:
         scope = (

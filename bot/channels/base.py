@@ -226,6 +226,36 @@ async def connect(
     return None
 
 
+async def connect_bot(
+    bot: Any,
+    get_me: Callable[[], Awaitable[Any]],
+    stop: asyncio.Event,
+    transient: Callable[[Exception], float | None],
+    webhook: Any | None,
+) -> bool:
+    """Checks the token with `get_me`, then sets the webhook (`webhook.url`, `.secret`) or
+    leaves webhook mode for polling; retries while Telegram is unreachable (`connect`). Both
+    libraries' bots name these calls and their arguments alike. False if stopped first."""
+
+    async def attempt() -> Any:
+        me = await get_me()
+        if webhook is None:
+            # Telegram refuses getUpdates while a webhook is set (409 Conflict forever).
+            await bot.delete_webhook(drop_pending_updates=False)
+        else:
+            await bot.set_webhook(
+                webhook.url, secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES
+            )
+        return me
+
+    me = await connect(attempt, stop, transient)
+    if me is None:
+        return False
+    mode = "polling" if webhook is None else "webhook"
+    log.info("telegram_connected", bot_username=me.username, bot_id=me.id, mode=mode)
+    return True
+
+
 class InFlight:
     """Tasks handling updates, awaited before the session and the database close on stop."""
 

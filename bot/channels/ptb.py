@@ -19,7 +19,6 @@ from telegram import (
     BotCommandScopeChat,
     BotCommandScopeDefault,
     Update,
-    User,
 )
 from telegram.error import (
     BadRequest,
@@ -42,7 +41,7 @@ from bot.channels.base import (
     InFlight,
     MethodMissing,
     SendError,
-    connect,
+    connect_bot,
     deliver,
     edit_refusal,
     edits_in_place,
@@ -271,25 +270,7 @@ class PtbChannel:
         await deliver(engine, inbound, self.send)
 
     async def _connect(self, stop: asyncio.Event, *, webhook: WebhookServer | None) -> bool:
-        """Checks the token with getMe, sets or leaves webhook mode; retries while unreachable."""
-
-        async def attempt() -> User:
-            me = await self.bot.get_me()
-            if webhook is None:
-                # Telegram refuses getUpdates while a webhook is set (409 Conflict forever).
-                await self.bot.delete_webhook(drop_pending_updates=False)
-            else:
-                await self.bot.set_webhook(
-                    webhook.url, secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES
-                )
-            return me
-
-        me = await connect(attempt, stop, _transient)
-        if me is None:
-            return False
-        mode = "polling" if webhook is None else "webhook"
-        log.info("telegram_connected", bot_username=me.username, bot_id=me.id, mode=mode)
-        return True
+        return await connect_bot(self.bot, self.bot.get_me, stop, _transient, webhook)
 
     async def set_commands(self, menu: CommandMenu) -> None:
         scope = (
