@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -18,9 +17,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.attributes import flag_modified
 
 from bot.guards import FloodGuard, KeyedLocks
 from bot.i18n import Renderer, default_menu_locales, pick_locale
@@ -41,6 +39,12 @@ from handlers.router import Router
 log = structlog.get_logger("engine")
 
 STATE_TTL = timedelta(days=14)
+# The state row with what every update needs besides: the rules' version, and whether the chat
+# had blocked the bot (then writing again makes it reachable).
+STATE_QUERY = runtime.StateQuery(
+    also=(RuleBook.version_column(), outbox.unreachable_flag(bindparam("chat_id")))
+)
+_STAFF_BY_USER = select(Staff).where(Staff.tg_user_id == bindparam("user_id"))
 
 FLOOD = T("You are sending messages too fast. Please wait a minute and try again.")
 DEACTIVATED = T("Your staff account is deactivated. Please contact your manager or an admin.")
@@ -160,12 +164,7 @@ class Engine:
                 # a newcomer speaking it gets the menu on their own chat.
                 before = (who.role, "")
             state, (rules_version, unreachable) = await runtime.lock_state(
-                session,
-                inbound.channel,
-                inbound.chat_id,
-                inbound.user_id,
-                now,
-                also=(RuleBook.version_column(), outbox.unreachable_flag(inbound.chat_id)),
+                session, inbound.channel, inbound.chat_id, inbound.user_id, now, STATE_QUERY
             )
             if unreachable:
                 # Writing again means the chat is reachable again: it had blocked the bot.
@@ -185,8 +184,8 @@ class Engine:
                 files=self.files,
                 flow=state.flow,
                 step=state.step,
-                # A deep copy: flows mutate nested drafts, and the saved row must see the change.
-                data=copy.deepcopy(state.data or {}),
+                # The row's own copy, read for this update: flows may change it as they like.
+                data=state.data or {},
                 bot_username=self._config.bot_username,
                 default_locale=self._config.default_locale,
             )
@@ -195,11 +194,9 @@ class Engine:
                 state.flow, state.step, state.data, state.expires_at = None, None, {}, None
             else:
                 state.flow, state.step = step.state.split(".", 1)
-                state.data = copy.deepcopy(ctx.data)
-                flag_modified(state, "data")
+                state.data = ctx.data
                 state.expires_at = now + STATE_TTL
-            state.version += 1
-            state.updated_at = now
+            await runtime.save_state(session, state, now)
             # Rendering inside the transaction: a broken template rolls the change back too.
             render = Renderer(ctx.who.locale, ctx.who.tz)
             outs = [
@@ -252,7 +249,7 @@ class Engine:
 
     async def _identify(self, session: AsyncSession, inbound: Inbound) -> tuple[Identity, bool]:
         """Who wrote, and whether they are new to us (a customer seen for the first time)."""
-        staff = await session.scalar(select(Staff).where(Staff.tg_user_id == inbound.user_id))
+        staff = await session.scalar(_STAFF_BY_USER, {"user_id": inbound.user_id})
         if staff is not None:
             return Identity(
                 role=Role(staff.role), locale=staff.locale, tz=ZoneInfo(staff.timezone), staff=staff

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select, text, update
+from sqlalchemy import BindParameter, ColumnElement, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -276,7 +276,7 @@ async def clear_unreachable(session: AsyncSession, chat_id: int) -> bool:
     return bool(result.rowcount)
 
 
-def unreachable_flag(chat_id: int) -> ColumnElement[bool]:
+def unreachable_flag(chat_id: int | BindParameter[int]) -> ColumnElement[bool]:
     """Whether the chat is marked unreachable, as a column to read along with another
     statement: the engine calls `clear_unreachable` only then (rarely)."""
     return exists().where(UnreachableChat.chat_id == chat_id)

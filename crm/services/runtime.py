@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, text
+from sqlalchemy import ColumnElement, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,17 +60,75 @@ async def lock_user(session: AsyncSession, channel: str, chat_id: int, user_id: 
     )
 
 
+# The statements of every update are built once, with their parameters bound at execution:
+# building a statement and its cache key costs more than SQLite takes to run it.
+_PROCESSED = ProcessedUpdate.__table__
+_MARK = {
+    name: insert(_PROCESSED).on_conflict_do_nothing()
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 async def mark_processed(
     session: AsyncSession, channel: str, update_id: int, now: datetime
 ) -> bool:
     """False when this update was already processed (a redelivery)."""
-    stmt = (
-        _insert(session)(ProcessedUpdate)
-        .values(channel=channel, update_id=update_id, processed_at=now)
-        .on_conflict_do_nothing()
+    # On the connection: the ORM's bulk-insert handling has nothing to do for one plain row.
+    result = await (await session.connection()).execute(
+        _MARK[session.bind.dialect.name],
+        {"channel": channel, "update_id": update_id, "processed_at": now},
     )
-    result = await session.execute(stmt)
     return bool(result.rowcount)
+
+
+@dataclass
+class State:
+    """A conversation's state row as the engine reads and writes it: plain values, not an ORM
+    object (loading one and flushing its change cost more than the rest of a short update)."""
+
+    id: int
+    flow: str | None
+    step: str | None
+    data: dict[str, Any]
+    version: int
+    expires_at: datetime | None
+
+
+_STATE = ConversationState.__table__
+_STATE_COLUMNS = (
+    _STATE.c.id,
+    _STATE.c.flow,
+    _STATE.c.step,
+    _STATE.c.data,
+    _STATE.c.version,
+    _STATE.c.expires_at,
+)
+_NEW_STATE = {
+    name: insert(_STATE).on_conflict_do_nothing()
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_SAVE_STATE = update(_STATE).where(_STATE.c.id == bindparam("state_id"))
+
+
+class StateQuery:
+    """The select of a conversation's state row, locked, with the values of `also` (scalar
+    subqueries the caller needs on every update: every statement saved is a good part of an
+    update's time). `also` may use the bound parameters `channel`, `chat_id` and `user_id`."""
+
+    def __init__(self, also: Sequence[ColumnElement[Any]] = ()) -> None:
+        self.width = len(_STATE_COLUMNS)
+        self.statement = (
+            select(*_STATE_COLUMNS, *also)
+            .where(
+                _STATE.c.channel == bindparam("channel"),
+                _STATE.c.chat_id == bindparam("chat_id"),
+                _STATE.c.user_id == bindparam("user_id"),
+            )
+            .with_for_update(of=_STATE)
+        )
+
+
+PLAIN_STATE = StateQuery()
 
 
 async def lock_state(
@@ -78,38 +137,39 @@ async def lock_state(
     chat_id: int,
     user_id: int,
     now: datetime,
-    *,
-    also: Sequence[ColumnElement[Any]] = (),
-) -> tuple[ConversationState, Sequence[Any]]:
-    """The user's state row, created if missing and locked for this transaction; and the
-    values of `also` (scalar subqueries the caller needs on every update), read in the same
-    statement: every statement saved is a good part of an update's time."""
-    locked = (
-        select(ConversationState, *also)
-        .where(
-            ConversationState.channel == channel,
-            ConversationState.chat_id == chat_id,
-            ConversationState.user_id == user_id,
-        )
-        .with_for_update(of=ConversationState)
-        .execution_options(populate_existing=True)
-    )
+    query: StateQuery = PLAIN_STATE,
+) -> tuple[State, Sequence[Any]]:
+    """The user's state row, created if missing and locked for this transaction; and the values
+    of the query's `also`."""
+    conn = await session.connection()
+    where = {"channel": channel, "chat_id": chat_id, "user_id": user_id}
     # Nearly every update is from someone who has a row already: look first, insert only if
     # missing (a statement less per update); the insert still copes with a concurrent first one.
-    row = (await session.execute(locked)).first()
-    if row is not None:
-        return row[0], tuple(row[1:])
-    stmt = (
-        _insert(session)(ConversationState)
-        .values(
-            channel=channel, chat_id=chat_id, user_id=user_id, data={}, version=0, updated_at=now
+    row = (await conn.execute(query.statement, where)).first()
+    if row is None:
+        await conn.execute(
+            _NEW_STATE[session.bind.dialect.name],
+            {**where, "data": {}, "version": 0, "updated_at": now},
         )
-        .on_conflict_do_nothing()
+        row = (await conn.execute(query.statement, where)).first()
+        assert row is not None
+    return State(*row[: query.width]), tuple(row[query.width :])
+
+
+async def save_state(session: AsyncSession, state: State, now: datetime) -> None:
+    """Writes the state back, its version one up."""
+    await (await session.connection()).execute(
+        _SAVE_STATE,
+        {
+            "state_id": state.id,
+            "flow": state.flow,
+            "step": state.step,
+            "data": state.data,
+            "version": state.version + 1,
+            "expires_at": state.expires_at,
+            "updated_at": now,
+        },
     )
-    await session.execute(stmt)
-    row = (await session.execute(locked)).first()
-    assert row is not None
-    return row[0], tuple(row[1:])
 
 
 async def audit(
