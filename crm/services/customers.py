@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import FollowUpStatus, TicketStatus
@@ -89,34 +92,32 @@ class Card:
     open_tickets: int
 
 
+# A card is looked at after nearly every change: its statements are built once (see
+# crm.services.runtime), the customer bound at execution.
+_CUSTOMER = bindparam("customer_id")
+_CONTACTS = select(Contact).where(Contact.customer_id == _CUSTOMER).order_by(Contact.id)
+_NEXT_FOLLOWUP = (
+    select(FollowUp)
+    .where(FollowUp.customer_id == _CUSTOMER, FollowUp.status == FollowUpStatus.OPEN)
+    .order_by(FollowUp.due_at)
+    .limit(1)
+)
+_OPEN_TICKETS = select(func.count(Ticket.id)).where(
+    Ticket.customer_id == _CUSTOMER,
+    Ticket.status.in_([TicketStatus.NEW, TicketStatus.IN_PROGRESS]),
+)
+
+
 async def card(session: AsyncSession, customer_id: int) -> Card | None:
     customer = await session.get(Customer, customer_id)
     if customer is None:
         return None
+    at = {"customer_id": customer_id}
     owner = await session.get(Staff, customer.owner_id) if customer.owner_id else None
-    contacts = list(
-        await session.scalars(
-            select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.id)
-        )
-    )
-    last_visit = await session.scalar(
-        select(Visit)
-        .where(Visit.customer_id == customer_id)
-        .order_by(Visit.visited_at.desc())
-        .limit(1)
-    )
-    next_fu = await session.scalar(
-        select(FollowUp)
-        .where(FollowUp.customer_id == customer_id, FollowUp.status == FollowUpStatus.OPEN)
-        .order_by(FollowUp.due_at)
-        .limit(1)
-    )
-    open_tickets = await session.scalar(
-        select(func.count(Ticket.id)).where(
-            Ticket.customer_id == customer_id,
-            Ticket.status.in_([TicketStatus.NEW, TicketStatus.IN_PROGRESS]),
-        )
-    )
+    contacts = list(await session.scalars(_CONTACTS, at))
+    last_visit = await session.scalar(_latest(Visit, 1), at)
+    next_fu = await session.scalar(_NEXT_FOLLOWUP, at)
+    open_tickets = await session.scalar(_OPEN_TICKETS, at)
     return Card(customer, owner, contacts, last_visit, next_fu, open_tickets or 0)
 
 
@@ -169,27 +170,32 @@ class Event:
     extra: str = ""
 
 
+_WHEN = {
+    Visit: Visit.visited_at,
+    FollowUp: FollowUp.created_at,
+    CustomerChange: CustomerChange.changed_at,
+    Ticket: Ticket.created_at,
+}
+
+
+@functools.cache
+def _latest(model: type[Any], limit: int) -> Select[Any]:
+    """A customer's latest rows of `model`, newest first (the customer bound at execution)."""
+    when = _WHEN[model]
+    return select(model).where(model.customer_id == _CUSTOMER).order_by(when.desc()).limit(limit)
+
+
 async def recent_events(session: AsyncSession, customer_id: int, limit: int = 5) -> list[Event]:
     """The latest visits, follow-ups, changes and requests, merged newest first."""
-    sources = (
-        (Visit, Visit.visited_at, lambda v: Event(v.visited_at, "visit", v.outcome or "", v.kind)),
-        (
-            FollowUp,
-            FollowUp.created_at,
-            lambda f: Event(f.created_at, "followup", f.note or "", f.status),
-        ),
-        (
-            CustomerChange,
-            CustomerChange.changed_at,
-            lambda ch: Event(ch.changed_at, "change", ch.new_value, ch.field),
-        ),
-        (Ticket, Ticket.created_at, lambda t: Event(t.created_at, "ticket", t.number, t.kind)),
+    sources: tuple[tuple[type[Any], Callable[[Any], Event]], ...] = (
+        (Visit, lambda v: Event(v.visited_at, "visit", v.outcome or "", v.kind)),
+        (FollowUp, lambda f: Event(f.created_at, "followup", f.note or "", f.status)),
+        (CustomerChange, lambda ch: Event(ch.changed_at, "change", ch.new_value, ch.field)),
+        (Ticket, lambda t: Event(t.created_at, "ticket", t.number, t.kind)),
     )
     events: list[Event] = []
-    for model, when, to_event in sources:
-        rows = await session.scalars(
-            select(model).where(model.customer_id == customer_id).order_by(when.desc()).limit(limit)
-        )
+    for model, to_event in sources:
+        rows = await session.scalars(_latest(model, limit), {"customer_id": customer_id})
         events.extend(to_event(row) for row in rows)
     events.sort(key=lambda e: e.at, reverse=True)
     return events[:limit]

@@ -1,0 +1,78 @@
+"""The customer checks built once per role (access.can_see_customer) answer exactly as the SQL
+condition the lists use (access.customer_scope), for every role, team and owner, None ones too."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy import select
+
+from bot.app import App
+from crm.enums import Role
+from crm.models import Customer, Staff
+from crm.services import access
+from crm.services.customers import new_customer
+
+
+async def test_the_check_and_the_scope_agree_for_everyone(app: App) -> None:
+    now = app.clock.now()
+    handles = itertools.count()
+    async with app.sessions() as s, s.begin():
+
+        def person(role: Role, team: str | None, manager: Staff | None = None) -> Staff:
+            staff = Staff(
+                handle=f"acc{next(handles)}",
+                name="x",
+                role=role,
+                team=team,
+                manager_id=manager.id if manager else None,
+                created_at=now,
+            )
+            s.add(staff)
+            return staff
+
+        boss_east, boss_none = person(Role.MANAGER, "east"), person(Role.MANAGER, None)
+        await s.flush()
+        people = [
+            boss_east,
+            boss_none,
+            person(Role.ADMIN, None),
+            person(Role.SERVICE, "east"),
+            person(Role.SALES, "east", boss_east),
+            person(Role.SALES, None, boss_none),
+            person(Role.SALES, "west", boss_east),  # another team, but this manager's report
+            person(Role.SALES, "west"),
+            person(Role.CUSTOMER, "east"),  # not staff: sees nothing
+        ]
+        await s.flush()
+        customers = []
+        for owner, team in itertools.product([None, *people[4:8]], ["east", "west", None]):
+            customers.append(
+                new_customer(
+                    f"c{len(customers)}",
+                    owner_id=owner.id if owner else None,
+                    team=team,
+                    created_at=now,
+                )
+            )
+        s.add_all(customers)
+    checked = 0
+    async with app.sessions() as s:
+        everyone = list(await s.scalars(select(Staff)))
+        all_customers = list(await s.scalars(select(Customer.id)))
+        for staff in everyone:
+            seen = set(await s.scalars(select(Customer.id).where(access.customer_scope(staff))))
+            for cid in all_customers:
+                assert await access.can_see_customer(s, staff, cid) == (cid in seen), (
+                    staff.role,
+                    staff.team,
+                    cid,
+                )
+                checked += 1
+    assert checked == len(people) * len(customers)
+    # And the answers are not all the same: the test would catch a check that says yes always.
+    async with app.sessions() as s:
+        rep = await s.get(Staff, people[7].id)
+        assert rep is not None
+        answers = {await access.can_see_customer(s, rep, cid) for cid in all_customers}
+    assert answers == {True, False}
