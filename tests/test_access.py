@@ -1,5 +1,6 @@
-"""The customer checks built once per role (access.can_see_customer) answer exactly as the SQL
-condition the lists use (access.customer_scope), for every role, team and owner, None ones too."""
+"""The customer check and search built once per role (access.can_see_customer, customers.search)
+answer exactly as the SQL condition the lists use (access.customer_scope), for every role, team
+and owner, None ones too."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.app import App
 from crm.enums import Role
 from crm.models import Customer, Staff
 from crm.services import access
-from crm.services.customers import new_customer
+from crm.services.customers import new_customer, search
 
 
 async def test_the_check_and_the_scope_agree_for_everyone(app: App) -> None:
@@ -69,6 +70,9 @@ async def test_the_check_and_the_scope_agree_for_everyone(app: App) -> None:
                     cid,
                 )
                 checked += 1
+            # Search finds within the same scope (by name here: every name has a "c").
+            found = {c.id for c in await search(s, staff, "c", limit=100)}
+            assert found == seen, (staff.role, staff.team)
     assert checked == len(people) * len(customers)
     # And the answers are not all the same: the test would catch a check that says yes always.
     async with app.sessions() as s:

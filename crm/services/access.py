@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select, true
+import functools
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import Role
@@ -26,38 +29,43 @@ def customer_scope(staff: Staff) -> ColumnElement[bool]:
     return false()
 
 
-def _scope_statement(role: Role) -> Select[tuple[int]]:
-    """`customer_scope` for one role with the staff member's id and team bound at execution:
-    built once, as checks on one customer run several times an update. (`IS NOT DISTINCT FROM`
-    where `customer_scope` compares with a team that may be None, which it renders `IS NULL`.)"""
+@functools.cache
+def bound_scope(role: Role) -> ColumnElement[bool]:
+    """`customer_scope` for one role with the staff member's id and team left as parameters
+    (`scope_params`), so that a statement using it is built once, not per call: building one
+    costs more than running it. (`IS NOT DISTINCT FROM` where `customer_scope` compares with a
+    team that may be None, which it renders `IS NULL`.)"""
     sid, team = bindparam("scope_staff_id"), bindparam("scope_team")
-    scope: ColumnElement[bool]
     if role in (Role.ADMIN, Role.SERVICE):
-        scope = true()
-    else:
-        pool = and_(
-            Customer.owner_id.is_(None),
-            or_(Customer.team.is_not_distinct_from(team), Customer.team.is_(None)),
+        return true()
+    pool = and_(
+        Customer.owner_id.is_(None),
+        or_(Customer.team.is_not_distinct_from(team), Customer.team.is_(None)),
+    )
+    if role == Role.MANAGER:
+        team_ids = select(Staff.id).where(
+            or_(Staff.manager_id == sid, Staff.team.is_not_distinct_from(team))
         )
-        if role == Role.MANAGER:
-            team_ids = select(Staff.id).where(
-                or_(Staff.manager_id == sid, Staff.team.is_not_distinct_from(team))
-            )
-            scope = or_(Customer.owner_id == sid, Customer.owner_id.in_(team_ids), pool)
-        elif role == Role.SALES:
-            scope = or_(Customer.owner_id == sid, pool)
-        else:
-            scope = false()
-    return select(Customer.id).where(Customer.id == bindparam("customer_id"), scope)
+        return or_(Customer.owner_id == sid, Customer.owner_id.in_(team_ids), pool)
+    if role == Role.SALES:
+        return or_(Customer.owner_id == sid, pool)
+    return false()
 
 
-_CAN_SEE = {role: _scope_statement(role) for role in Role}
+def scope_params(staff: Staff) -> dict[str, Any]:
+    """The parameters of `bound_scope(staff.role)`."""
+    return {"scope_staff_id": staff.id, "scope_team": staff.team}
+
+
+_CAN_SEE = {
+    role: select(Customer.id).where(Customer.id == bindparam("customer_id"), bound_scope(role))
+    for role in Role
+}
 
 
 async def can_see_customer(session: AsyncSession, staff: Staff, customer_id: int) -> bool:
     found = await session.scalar(
-        _CAN_SEE[Role(staff.role)],
-        {"customer_id": customer_id, "scope_staff_id": staff.id, "scope_team": staff.team},
+        _CAN_SEE[Role(staff.role)], {"customer_id": customer_id, **scope_params(staff)}
     )
     return found is not None
 

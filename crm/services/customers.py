@@ -9,53 +9,57 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.enums import FollowUpStatus, TicketStatus
+from crm.enums import FollowUpStatus, Role, TicketStatus
 from crm.geo import distance_m
 from crm.models import Contact, Customer, CustomerChange, FollowUp, Staff, Ticket, Visit
 from crm.names import search_key, sound_of
 from crm.phones import normalise
-from crm.services.access import customer_scope
+from crm.services.access import bound_scope, customer_scope, scope_params
+
+
+@functools.cache
+def _search_statements(role: Role, limit: int) -> tuple[Select[Any], ...]:
+    """search's statements for one role, built once (see access.bound_scope)."""
+    scope = bound_scope(role)
+    by_name = Customer.name_search.contains(bindparam("needle")) | Customer.name.contains(
+        bindparam("query")
+    )
+    return (
+        select(Customer).where(scope, Customer.phone == bindparam("phone")),
+        select(Customer).where(scope, by_name).order_by(Customer.name).limit(limit),
+        select(Customer)
+        .where(scope, Customer.name_search.contains(bindparam("sound")))
+        .order_by(Customer.name)
+        .limit(limit),
+        select(Customer.id, Customer.name).where(scope),
+    )
 
 
 async def search(session: AsyncSession, staff: Staff, query: str, limit: int = 8) -> list[Customer]:
     """By phone, by name or pinyin substring, by the sound of Chinese characters (Simplified finds
     Traditional and back), then fuzzily; only customers the staff may see."""
     query = query.strip()
-    scope = customer_scope(staff)
+    by_phone, by_name, by_sound, every_name = _search_statements(Role(staff.role), limit)
+    scope = scope_params(staff)
     phone = normalise(query) if any(ch.isdigit() for ch in query) else None
     if phone:
-        by_phone = (
-            await session.scalars(select(Customer).where(scope, Customer.phone == phone))
-        ).all()
-        if by_phone:
-            return list(by_phone)
-    needle = query.lower()
+        found = (await session.scalars(by_phone, {**scope, "phone": phone})).all()
+        if found:
+            return list(found)
     direct = (
-        await session.scalars(
-            select(Customer)
-            .where(scope, or_(Customer.name_search.contains(needle), Customer.name.contains(query)))
-            .order_by(Customer.name)
-            .limit(limit)
-        )
+        await session.scalars(by_name, {**scope, "needle": query.lower(), "query": query})
     ).all()
     if direct:
         return list(direct)
     sound = sound_of(query)
     if sound is not None:
-        alike = (
-            await session.scalars(
-                select(Customer)
-                .where(scope, Customer.name_search.contains(sound))
-                .order_by(Customer.name)
-                .limit(limit)
-            )
-        ).all()
+        alike = (await session.scalars(by_sound, {**scope, "sound": sound})).all()
         if alike:
             return list(alike)
-    candidates = (await session.execute(select(Customer.id, Customer.name).where(scope))).all()
+    candidates = (await session.execute(every_name, scope)).all()
     names = {cid: name for cid, name in candidates}
     best = process.extract(query, names, scorer=fuzz.WRatio, limit=limit, score_cutoff=70)
     ids = [cid for _name, _score, cid in best]
@@ -219,7 +223,4 @@ async def nearest(
 
 
 async def contacts_of(session: AsyncSession, customer_id: int) -> list[Contact]:
-    rows = await session.scalars(
-        select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.id)
-    )
-    return list(rows)
+    return list(await session.scalars(_CONTACTS, {"customer_id": customer_id}))

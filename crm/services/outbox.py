@@ -46,6 +46,12 @@ def _postgres(session: AsyncSession) -> bool:
     return session.bind.dialect.name == "postgresql"
 
 
+_ENQUEUE = {
+    name: insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -68,12 +74,8 @@ async def enqueue(
         attempts=0,
         created_at=due_at,
     )
-    stmt = (
-        _insert(session)(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-    )
-    result = await session.execute(stmt)
+    # Built once, run on the connection: the ORM's bulk-insert handling has nothing to do here.
+    result = await (await session.connection()).execute(_ENQUEUE[session.bind.dialect.name], values)
     return bool(result.rowcount)
 
 
