@@ -203,6 +203,9 @@ async def product_run(lib: str, url: str, users: int, rounds: int) -> Result:
     settings, rules = load(database_url=url, _env_file=None)
     clock = ManualClock(DEMO_START)
     app = build_app(settings, rules, clock)
+    # As `crm-bot run` has it (bot.runtime.serve): every reply journaled in the update's
+    # transaction and marked sent after it went out.
+    app.engine.reply_lease = timedelta(seconds=settings.reply_lease_seconds)
     await prepare(app, clock)
     reps = await add_reps(app, users)
     api = FakeApi()

@@ -17,10 +17,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, delete, exists, func, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from crm.enums import OutboxStatus
 from crm.models import OutboxMessage, UnreachableChat
@@ -46,6 +58,8 @@ def _postgres(session: AsyncSession) -> bool:
     return session.bind.dialect.name == "postgresql"
 
 
+_TABLE = OutboxMessage.__table__
+_ADD_LEASED = insert(_TABLE).returning(_TABLE.c.id)
 _ENQUEUE = {
     name: insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
@@ -92,7 +106,7 @@ async def add_leased(
     """A row already leased to its writer, which sends it itself (a direct reply, journaled in
     the update's transaction): if the writer dies before `mark_sent`, the row is taken over when
     the lease ends, like a crashed sender's. Returns its id."""
-    row = OutboxMessage(
+    values = dict(
         chat_id=chat_id,
         payload=payload,
         dedupe_key=dedupe_key,
@@ -102,11 +116,10 @@ async def add_leased(
         status=OutboxStatus.SENDING,
         lease_until=now + lease,
         attempts=1,
+        retaken=False,
         created_at=now,
     )
-    session.add(row)
-    await session.flush()
-    return row.id
+    return (await (await session.connection()).execute(_ADD_LEASED, values)).scalar_one()
 
 
 def _claimable(now: datetime) -> Any:
@@ -207,12 +220,16 @@ async def has_due(session: AsyncSession, now: datetime, chat_ids: Iterable[int])
     return found is not None
 
 
-async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(status=OutboxStatus.SENT, sent_at=now, lease_until=None)
-    )
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("when"), lease_until=None)
+)
+
+
+async def mark_sent(session: AsyncSession | AsyncConnection, row_id: int, now: datetime) -> None:
+    """`sent` (a session's or a bare connection's: a journaled reply is marked on its own)."""
+    await session.execute(_MARK_SENT, {"row_id": row_id, "when": now})
 
 
 async def mark_retry(
