@@ -38,6 +38,7 @@ from _telegram_stub import TOKEN, FakeApi, Updates, aiogram_bot, ptb_request
 
 from bot.app import App, build_app
 from bot.demo import DEMO_START, prepare
+from bot.gc_tuning import freeze_startup_objects
 from bot.logging import setup as setup_logging
 from bot.migrate import upgrade
 from bot.settings import load
@@ -208,6 +209,7 @@ async def product_run(lib: str, url: str, users: int, rounds: int) -> Result:
     app.engine.reply_lease = timedelta(seconds=settings.reply_lease_seconds)
     await prepare(app, clock)
     reps = await add_reps(app, users)
+    freeze_startup_objects()  # as `crm-bot run` does once started
     api = FakeApi()
     backend = url.split("+", 1)[0]
     try:

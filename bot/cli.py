@@ -110,14 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "scheduler":
         from bot.scheduler_main import serve_scheduler
 
-        return asyncio.run(serve_scheduler(settings, rules))
+        return asyncio.run(serve_scheduler(settings, rules, freeze_startup=True))
     if args.command == "run":
         if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
             print(NO_TOKEN, file=sys.stderr)
             return 2
         from bot.runtime import serve
 
-        return asyncio.run(serve(settings, rules, scheduler=not args.no_scheduler))
+        return asyncio.run(
+            serve(settings, rules, scheduler=not args.no_scheduler, freeze_startup=True)
+        )
     return 2
 
 

@@ -19,6 +19,7 @@ import structlog
 from bot import commands_menu
 from bot.app import App, build_app
 from bot.channels.base import TelegramChannel
+from bot.gc_tuning import freeze_startup_objects
 from bot.health import Health
 from bot.migrate import upgrade_async
 from bot.sender import OutboxSender, SendLimits
@@ -79,11 +80,14 @@ async def serve(
     *,
     scheduler: bool = True,
     stop: asyncio.Event | None = None,
+    freeze_startup: bool = False,
 ) -> int:
     """Runs until SIGINT/SIGTERM (or until `stop` is set, when given); returns an exit status.
 
     0 after a requested stop, 1 if a part (the channel, the sender) ended by itself,
     2 for settings that cannot work. With `stop` given, signals are left to the caller.
+    `freeze_startup` (the command line's process, not a test's) keeps startup's objects out of
+    the garbage collector's full passes (`bot.gc_tuning`).
     """
     try:
         channel = make_channel(settings)
@@ -111,6 +115,8 @@ async def serve(
     )
     # A reply committed but not yet sent when this process dies is sent by another replica.
     app.engine.reply_lease = timedelta(seconds=settings.reply_lease_seconds)
+    if freeze_startup:
+        log.info("startup_objects_frozen", count=freeze_startup_objects())
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
     if stop is None:

@@ -16,6 +16,7 @@ import signal
 
 import structlog
 
+from bot.gc_tuning import freeze_startup_objects
 from bot.health import Health
 from bot.metrics import Metrics
 from bot.migrate import upgrade_async
@@ -38,8 +39,10 @@ async def serve_scheduler(
     *,
     stop: asyncio.Event | None = None,
     clock: Clock | None = None,
+    freeze_startup: bool = False,
 ) -> int:
     """Runs the scheduler until SIGINT/SIGTERM (or until `stop` is set, when given); 0 then.
+    `freeze_startup`: as for `bot.runtime.serve`.
 
     With `stop` given, signals are left to the caller. A pass runs at once on start, so what
     fell due while nothing was running is found straight away.
@@ -50,6 +53,8 @@ async def serve_scheduler(
     clock = clock or SystemClock()
     metrics = Metrics()
     health = Health(db, sessions, clock, metrics)
+    if freeze_startup:
+        freeze_startup_objects()
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
     if stop is None:
