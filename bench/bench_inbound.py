@@ -14,7 +14,9 @@ before the next tap), each round six updates: a one-message visit, the Save butt
 lookup, a button on the card, Reply on a ticket of theirs and the reply's text. A first round
 per user warms caches up and is not measured. On SQLite a single rep is measured too: an
 update's own latency, without queueing behind the others'. The flood guard stays on: the demo
-clock moves 3 s per update, so nobody is over 30 a minute.
+clock moves 3 s per update, so nobody is over 30 a minute. As in `crm-bot run`, every reply is
+journaled (an outbox row in the update's transaction, marked sent once it went out) and startup's
+objects are frozen for the garbage collector.
 
 Run: `make bench`, or `.venv/bin/python bench/bench_inbound.py [--quick]`.
 Targets (SQLite): at least 40 % of echo's updates/s, and p99 at most 30 ms.
