@@ -80,3 +80,26 @@ async def test_the_check_and_the_scope_agree_for_everyone(app: App) -> None:
         assert rep is not None
         answers = {await access.can_see_customer(s, rep, cid) for cid in all_customers}
     assert answers == {True, False}
+
+
+async def test_a_check_kept_in_the_session_is_forgotten_once_it_writes(app: App) -> None:
+    from sqlalchemy import update
+
+    now = app.clock.now()
+    async with app.sessions() as s, s.begin():
+        rep = Staff(handle="memo", name="x", role=Role.SALES, team="east", created_at=now)
+        other = Staff(handle="memo2", name="y", role=Role.SALES, team="west", created_at=now)
+        s.add_all([rep, other])
+        await s.flush()
+        customer = new_customer("丙", owner_id=rep.id, team="east", created_at=now)
+        s.add(customer)
+        await s.flush()
+        assert await access.can_see_customer(s, rep, customer.id)
+        customer.owner_id, customer.team = other.id, "west"  # handed over, flushed below
+        await s.flush()
+        assert not await access.can_see_customer(s, rep, customer.id)
+        # A bulk change (as claims' lapse does) is seen too.
+        await s.execute(
+            update(Customer).where(Customer.id == customer.id).values(owner_id=rep.id, team="east")
+        )
+        assert await access.can_see_customer(s, rep, customer.id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, event, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from crm.enums import Role
 from crm.models import Customer, CustomerUser, FollowUp, Staff, Ticket
@@ -63,11 +64,31 @@ _CAN_SEE = {
 }
 
 
+# Within one transaction the same customer is checked more than once (the button's check, then
+# whether the card offers editing): the answer is kept in the session until it writes anything.
+_SEEN = "access.can_see_customer"
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_after_flush(session: Session, _context: object) -> None:
+    session.info.pop(_SEEN, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_before_bulk_change(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        state.session.info.pop(_SEEN, None)
+
+
 async def can_see_customer(session: AsyncSession, staff: Staff, customer_id: int) -> bool:
-    found = await session.scalar(
-        _CAN_SEE[Role(staff.role)], {"customer_id": customer_id, **scope_params(staff)}
-    )
-    return found is not None
+    seen: dict[tuple[object, ...], bool] = session.info.setdefault(_SEEN, {})
+    key = (staff.id, staff.role, staff.team, customer_id)
+    if key not in seen:
+        found = await session.scalar(
+            _CAN_SEE[Role(staff.role)], {"customer_id": customer_id, **scope_params(staff)}
+        )
+        seen[key] = found is not None
+    return seen[key]
 
 
 async def can_edit_customer(session: AsyncSession, staff: Staff, customer_id: int) -> bool:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import FollowUpStatus, Role, TicketStatus
@@ -174,35 +173,55 @@ class Event:
     extra: str = ""
 
 
-_WHEN = {
-    Visit: Visit.visited_at,
-    FollowUp: FollowUp.created_at,
-    CustomerChange: CustomerChange.changed_at,
-    Ticket: Ticket.created_at,
-}
-
-
 @functools.cache
 def _latest(model: type[Any], limit: int) -> Select[Any]:
     """A customer's latest rows of `model`, newest first (the customer bound at execution)."""
-    when = _WHEN[model]
+    when = {Visit: Visit.visited_at, FollowUp: FollowUp.created_at}[model]
     return select(model).where(model.customer_id == _CUSTOMER).order_by(when.desc()).limit(limit)
+
+
+# Each source of a card's events: its time, its text and its extra (the kind, the status...).
+_SOURCES = (
+    ("visit", Visit, Visit.visited_at, func.coalesce(Visit.outcome, ""), Visit.kind),
+    ("followup", FollowUp, FollowUp.created_at, func.coalesce(FollowUp.note, ""), FollowUp.status),
+    (
+        "change",
+        CustomerChange,
+        CustomerChange.changed_at,
+        CustomerChange.new_value,
+        CustomerChange.field,
+    ),
+    ("ticket", Ticket, Ticket.created_at, Ticket.number, Ticket.kind),
+)
+
+
+@functools.cache
+def _recent(limit: int) -> Select[Any]:
+    """The latest `limit` of each source, in one statement (four cost four times the work of
+    building and running one): the newest first, and a visit before its follow-up at the same
+    moment, as the sources are listed."""
+    parts = [
+        select(
+            when.label("at"),
+            literal(rank).label("rank"),
+            literal(kind).label("kind"),
+            text_of.label("text"),
+            extra.label("extra"),
+        )
+        .where(model.customer_id == _CUSTOMER)
+        .order_by(when.desc())
+        .limit(limit)
+        .subquery()
+        for rank, (kind, model, when, text_of, extra) in enumerate(_SOURCES)
+    ]
+    merged = union_all(*(select(*part.c) for part in parts)).subquery()
+    return select(merged).order_by(merged.c.at.desc(), merged.c.rank).limit(limit)
 
 
 async def recent_events(session: AsyncSession, customer_id: int, limit: int = 5) -> list[Event]:
     """The latest visits, follow-ups, changes and requests, merged newest first."""
-    sources: tuple[tuple[type[Any], Callable[[Any], Event]], ...] = (
-        (Visit, lambda v: Event(v.visited_at, "visit", v.outcome or "", v.kind)),
-        (FollowUp, lambda f: Event(f.created_at, "followup", f.note or "", f.status)),
-        (CustomerChange, lambda ch: Event(ch.changed_at, "change", ch.new_value, ch.field)),
-        (Ticket, lambda t: Event(t.created_at, "ticket", t.number, t.kind)),
-    )
-    events: list[Event] = []
-    for model, to_event in sources:
-        rows = await session.scalars(_latest(model, limit), {"customer_id": customer_id})
-        events.extend(to_event(row) for row in rows)
-    events.sort(key=lambda e: e.at, reverse=True)
-    return events[:limit]
+    rows = await session.execute(_recent(limit), {"customer_id": customer_id})
+    return [Event(r.at, r.kind, r.text, r.extra) for r in rows]
 
 
 async def nearest(
