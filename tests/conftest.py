@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from bot.app import App, build_app
 from bot.demo import DEMO_START, Demo, prepare
@@ -102,3 +104,15 @@ async def chat(app: App, clock: ManualClock) -> Transcript:
     await prepare(app, clock)
     lines: list[str] = []
     return Transcript(Demo(app, clock, lines.append), lines)
+
+
+@pytest.fixture
+def info_logs() -> Iterator[None]:
+    """Info events reach `capture_logs` whatever level an earlier test left structlog at (the
+    CLI sets WARNING for its short commands)."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)

@@ -8,13 +8,11 @@ attempts counted. Refusals (4xx) are not retried.
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import structlog
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
@@ -31,16 +29,8 @@ from tests.test_channel_contract import LIBS, TOKEN, USER, Recorder, to
 TIMEOUT = 0.5  # the adapters' request timeout here (20 s in production)
 
 
-@pytest.fixture(autouse=True)
-def info_logs() -> Iterator[None]:
-    """Info events reach `capture_logs` whatever level an earlier test left structlog at (the
-    CLI sets WARNING for its short commands)."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    try:
-        yield
-    finally:
-        structlog.configure(**saved)
+# Info events must reach `capture_logs` (see the fixture).
+pytestmark = pytest.mark.usefixtures("info_logs")
 
 
 def make(lib: str, base_url: str) -> Any:

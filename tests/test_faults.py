@@ -8,7 +8,6 @@ SQLite another connection holds the database's write lock for longer than the bo
 from __future__ import annotations
 
 import asyncio
-import logging
 import secrets
 import sqlite3
 from collections import Counter
@@ -18,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import structlog
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
@@ -45,17 +43,8 @@ from tests.conftest import Transcript
 from tests.tcp_proxy import TcpProxy
 from tests.test_dispatcher import FakeChannel
 
-
-@pytest.fixture(autouse=True)
-def info_logs() -> Iterator[None]:
-    """Info events reach `capture_logs` whatever level an earlier test left structlog at (the
-    CLI sets WARNING for its short commands)."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    try:
-        yield
-    finally:
-        structlog.configure(**saved)
+# Info events must reach `capture_logs` (see the fixture).
+pytestmark = pytest.mark.usefixtures("info_logs")
 
 
 async def count(app: App, model: type, *where: object) -> int:
