@@ -3,31 +3,38 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, event, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session
 
 from crm.enums import Role
 from crm.models import Customer, CustomerUser, FollowUp, Staff, Ticket
 
 
+def _scope(
+    role: Role,
+    staff_id: object,
+    same_team: Callable[[InstrumentedAttribute[str | None]], ColumnElement[bool]],
+) -> ColumnElement[bool]:
+    """Who sees which customers, once for both forms below: `staff_id` and `same_team` say how
+    the staff member's id and team appear in the SQL (values, or parameters bound later)."""
+    if role in (Role.ADMIN, Role.SERVICE):
+        return true()
+    pool = and_(Customer.owner_id.is_(None), or_(same_team(Customer.team), Customer.team.is_(None)))
+    if role == Role.MANAGER:
+        team_ids = select(Staff.id).where(or_(Staff.manager_id == staff_id, same_team(Staff.team)))
+        return or_(Customer.owner_id == staff_id, Customer.owner_id.in_(team_ids), pool)
+    if role == Role.SALES:
+        return or_(Customer.owner_id == staff_id, pool)
+    return false()
+
+
 def customer_scope(staff: Staff) -> ColumnElement[bool]:
     """SQL condition for the customers a staff member may see."""
-    if staff.role in (Role.ADMIN, Role.SERVICE):
-        return true()
-    pool = and_(
-        Customer.owner_id.is_(None), or_(Customer.team == staff.team, Customer.team.is_(None))
-    )
-    if staff.role == Role.MANAGER:
-        team_ids = select(Staff.id).where(
-            or_(Staff.manager_id == staff.id, Staff.team == staff.team)
-        )
-        return or_(Customer.owner_id == staff.id, Customer.owner_id.in_(team_ids), pool)
-    if staff.role == Role.SALES:
-        return or_(Customer.owner_id == staff.id, pool)
-    return false()
+    return _scope(Role(staff.role), staff.id, lambda team: team == staff.team)
 
 
 @functools.cache
@@ -36,21 +43,10 @@ def bound_scope(role: Role) -> ColumnElement[bool]:
     (`scope_params`), so that a statement using it is built once, not per call: building one
     costs more than running it. (`IS NOT DISTINCT FROM` where `customer_scope` compares with a
     team that may be None, which it renders `IS NULL`.)"""
-    sid, team = bindparam("scope_staff_id"), bindparam("scope_team")
-    if role in (Role.ADMIN, Role.SERVICE):
-        return true()
-    pool = and_(
-        Customer.owner_id.is_(None),
-        or_(Customer.team.is_not_distinct_from(team), Customer.team.is_(None)),
+    team = bindparam("scope_team")
+    return _scope(
+        role, bindparam("scope_staff_id"), lambda column: column.is_not_distinct_from(team)
     )
-    if role == Role.MANAGER:
-        team_ids = select(Staff.id).where(
-            or_(Staff.manager_id == sid, Staff.team.is_not_distinct_from(team))
-        )
-        return or_(Customer.owner_id == sid, Customer.owner_id.in_(team_ids), pool)
-    if role == Role.SALES:
-        return or_(Customer.owner_id == sid, pool)
-    return false()
 
 
 def scope_params(staff: Staff) -> dict[str, Any]:
