@@ -75,11 +75,10 @@ class Engine:
         self._book = rules if isinstance(rules, RuleBook) else RuleBook(rules)
         self._config = config
         self._locks = KeyedLocks()
-        # SQLite takes one writer at a time, and a writer that finds the database locked sleeps
-        # in SQLite's busy handler (1 ms, then longer, up to 100 ms a try) and is not served
-        # first when it wakes: concurrent updates cost tens to hundreds of milliseconds each.
-        # SQLite serves one process, so its updates take turns here instead, first come first
-        # served, without sleeping. PostgreSQL's row locks order a user's updates (and leave
+        # SQLite takes one writer at a time, and a writer that finds the database locked waits
+        # and retries (crm.sqlite_async), not served first when it gets in. SQLite serves one
+        # process, so its updates take turns here instead, first come first served, without
+        # waiting on the lock. PostgreSQL's row locks order a user's updates (and leave
         # different users' updates in parallel).
         bind = sessionmaker.kw.get("bind")
         assert bind is not None, "the engine's sessions need an engine to be bound to"
@@ -236,13 +235,12 @@ class Engine:
         """The channel sent a journaled reply (`error` None), or it was refused: either way no
         other replica should try it again (a refused direct reply is not retried)."""
         try:
-            if error is None:
-                # A bare connection: one statement needs no session (a good part of its cost).
-                async with self._db.begin() as conn:
+            # A bare connection: one statement needs no session (a good part of its cost).
+            async with self._db.begin() as conn:
+                if error is None:
                     await outbox.mark_sent(conn, journal_id, self._clock.now())
-            else:
-                async with self._sessions() as session, session.begin():
-                    await outbox.mark_final(session, journal_id, OutboxStatus.DEAD, error)
+                else:
+                    await outbox.mark_final(conn, journal_id, OutboxStatus.DEAD, error)
         except Exception:
             # The row is taken over when its lease ends: sent once more, flagged `retaken`.
             log.warning("reply_journal_failed", outbox_id=journal_id, exc_info=True)

@@ -48,6 +48,7 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
+        # How long a statement waits for another connection's lock before giving up.
         kwargs.setdefault("connect_args", {"timeout": 30})
     if url.startswith("sqlite+aiosqlite"):
         from crm import sqlite_async
@@ -66,7 +67,6 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # loses nothing and the database stays consistent; only a power cut may undo the
             # last commits. FULL cost an fsync per update.
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
     return engine

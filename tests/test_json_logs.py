@@ -8,13 +8,13 @@ import asyncio
 import json
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from tests.fake_botapi import Call, FakeBotAPI
+from tests.processes import spawn_cli
 from tests.test_run_smoke import ROOT, SECRET, STARTUP, TOKEN, USER, to
 
 PHONE = "13812345678"
@@ -61,17 +61,7 @@ async def test_json_logs_carry_no_token_phone_or_message_text(
         CRM_LOCALE="en",
         PYTHONPATH=str(ROOT),
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await spawn_cli("run", env, tmp_path)
     assert proc.stdout is not None and proc.stderr is not None
     output = asyncio.gather(proc.stdout.read(), proc.stderr.read())
     try:

@@ -15,7 +15,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from bot.webhook import PATH, SECRET_HEADER
 from crm.db import make_engine, make_sessionmaker
 from crm.services import outbox
 from tests.fake_botapi import Call, FakeBotAPI
+from tests.processes import spawn_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
@@ -429,17 +429,7 @@ async def test_crm_bot_run_process(lib: str, api: FakeBotAPI, tmp_path: Path) ->
         PYTHONPATH=str(ROOT),
         PYTHONDEVMODE="1",  # unclosed resources and never-awaited coroutines are reported
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,  # no stray .env file
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await spawn_cli("run", env, tmp_path)
     assert proc.stdout is not None and proc.stderr is not None
     output = asyncio.gather(proc.stdout.read(), proc.stderr.read())
     try:

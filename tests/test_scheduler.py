@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from bot.settings import SettingsError, load
 from crm.models import FollowUp, OutboxMessage
 from scheduler import jobs, runner
 from tests.conftest import Transcript
+from tests.processes import spawn_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP = 15.0
@@ -205,17 +205,7 @@ async def test_crm_bot_scheduler_process(tmp_path: Path) -> None:
         CRM_LOG_JSON="true",
         PYTHONPATH=str(ROOT),
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "scheduler",
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await spawn_cli("scheduler", env, tmp_path)
     assert proc.stdout is not None and proc.stderr is not None
     seen: list[str] = []
     try:

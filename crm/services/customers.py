@@ -99,6 +99,9 @@ class Card:
 # crm.services.runtime), the customer bound at execution.
 _CUSTOMER = bindparam("customer_id")
 _CONTACTS = select(Contact).where(Contact.customer_id == _CUSTOMER).order_by(Contact.id)
+_LAST_VISIT = (
+    select(Visit).where(Visit.customer_id == _CUSTOMER).order_by(Visit.visited_at.desc()).limit(1)
+)
 _NEXT_FOLLOWUP = (
     select(FollowUp)
     .where(FollowUp.customer_id == _CUSTOMER, FollowUp.status == FollowUpStatus.OPEN)
@@ -118,7 +121,7 @@ async def card(session: AsyncSession, customer_id: int) -> Card | None:
     at = {"customer_id": customer_id}
     owner = await session.get(Staff, customer.owner_id) if customer.owner_id else None
     contacts = list(await session.scalars(_CONTACTS, at))
-    last_visit = await session.scalar(_latest(Visit, 1), at)
+    last_visit = await session.scalar(_LAST_VISIT, at)
     next_fu = await session.scalar(_NEXT_FOLLOWUP, at)
     open_tickets = await session.scalar(_OPEN_TICKETS, at)
     return Card(customer, owner, contacts, last_visit, next_fu, open_tickets or 0)
@@ -171,13 +174,6 @@ class Event:
     kind: str  # visit | followup | change | ticket
     text: str
     extra: str = ""
-
-
-@functools.cache
-def _latest(model: type[Any], limit: int) -> Select[Any]:
-    """A customer's latest rows of `model`, newest first (the customer bound at execution)."""
-    when = {Visit: Visit.visited_at, FollowUp: FollowUp.created_at}[model]
-    return select(model).where(model.customer_id == _CUSTOMER).order_by(when.desc()).limit(limit)
 
 
 # Each source of a card's events: its time, its text and its extra (the kind, the status...).

@@ -262,7 +262,9 @@ async def release(session: AsyncSession, row_ids: Iterable[int]) -> None:
     )
 
 
-async def mark_final(session: AsyncSession, row_id: int, status: OutboxStatus, error: str) -> None:
+async def mark_final(
+    session: AsyncSession | AsyncConnection, row_id: int, status: OutboxStatus, error: str
+) -> None:
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
