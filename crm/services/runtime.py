@@ -128,16 +128,13 @@ class StateQuery:
         )
 
 
-PLAIN_STATE = StateQuery()
-
-
 async def lock_state(
     session: AsyncSession,
     channel: str,
     chat_id: int,
     user_id: int,
     now: datetime,
-    query: StateQuery = PLAIN_STATE,
+    query: StateQuery,
 ) -> tuple[State, Sequence[Any]]:
     """The user's state row, created if missing and locked for this transaction; and the values
     of the query's `also`."""
