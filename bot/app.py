@@ -35,6 +35,7 @@ class App:
     leadership: Leadership | None = field(default=None)
 
     async def close(self) -> None:
+        await self.engine.close()
         await self.db.dispose()
 
 

@@ -25,6 +25,7 @@ from bot.i18n import Renderer, default_menu_locales, pick_locale
 from bot.metrics import Metrics
 from bot.notify import MAX_QUEUED_PHOTO, OutboxNotifier
 from bot.render import render_reply
+from bot.reply_marks import SentMarks
 from bot.types import Files, Inbound, Outgoing, Reply, T
 from crm.clock import Clock
 from crm.db import unavailable
@@ -97,6 +98,7 @@ class Engine:
         # them when the lease ends. Off for the console demo and most tests, whose channel
         # sends at once in the same process.
         self.reply_lease: timedelta | None = None
+        self._sent = SentMarks(bind, clock)
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         # Wall time, not the injectable clock: latency is measured, not simulated.
@@ -234,16 +236,27 @@ class Engine:
     async def replied(self, journal_id: int, error: str | None) -> None:
         """The channel sent a journaled reply (`error` None), or it was refused: either way no
         other replica should try it again (a refused direct reply is not retried)."""
+        if error is None:
+            self._sent.add(journal_id)
+            return
         try:
             # A bare connection: one statement needs no session (a good part of its cost).
             async with self._db.begin() as conn:
-                if error is None:
-                    await outbox.mark_sent(conn, journal_id, self._clock.now())
-                else:
-                    await outbox.mark_final(conn, journal_id, OutboxStatus.DEAD, error)
+                await outbox.mark_final(conn, journal_id, OutboxStatus.DEAD, error)
         except Exception:
             # The row is taken over when its lease ends: sent once more, flagged `retaken`.
             log.warning("reply_journal_failed", outbox_id=journal_id, exc_info=True)
+
+    @property
+    def sent_marks_pending(self) -> int:
+        return self._sent.pending
+
+    async def flush_replied(self) -> None:
+        """Writes the sent marks still waiting for their batch (bot.reply_marks)."""
+        await self._sent.flush()
+
+    async def close(self) -> None:
+        await self._sent.close()
 
     async def _is_staff(self, session: AsyncSession, inbound: Inbound) -> bool:
         found = await session.scalar(select(Staff.id).where(Staff.tg_user_id == inbound.user_id))

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.app import App
 from bot.types import Inbound
 from crm.models import Customer, OutboxMessage, Staff, Ticket
 from tests.conftest import Transcript
+
+
+@contextlib.contextmanager
+def statements(app: App) -> Iterator[list[str]]:
+    """The SQL statements run on `app`'s database inside the block, as sent."""
+    ran: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        ran.append(statement)
+
+    event.listen(app.db.sync_engine, "before_cursor_execute", record)
+    try:
+        yield ran
+    finally:
+        event.remove(app.db.sync_engine, "before_cursor_execute", record)
 
 
 async def staff(app: App, handle: str) -> Staff:

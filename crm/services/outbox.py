@@ -227,9 +227,20 @@ _MARK_SENT = (
 )
 
 
-async def mark_sent(session: AsyncSession | AsyncConnection, row_id: int, now: datetime) -> None:
-    """`sent` (a session's or a bare connection's: a journaled reply is marked on its own)."""
+_MARK_SENT_MANY = (
+    update(_TABLE)
+    .where(_TABLE.c.id.in_(bindparam("row_ids", expanding=True)))
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("when"), lease_until=None)
+)
+
+
+async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
     await session.execute(_MARK_SENT, {"row_id": row_id, "when": now})
+
+
+async def mark_sent_many(conn: AsyncConnection, row_ids: list[int], now: datetime) -> None:
+    """Journaled replies sent (bot.reply_marks): one statement on a bare connection for all."""
+    await conn.execute(_MARK_SENT_MANY, {"row_ids": row_ids, "when": now})
 
 
 async def mark_retry(
