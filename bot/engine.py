@@ -28,7 +28,7 @@ from bot.render import render_reply
 from bot.reply_marks import SentMarks
 from bot.types import Files, Inbound, Outgoing, Reply, T
 from crm.clock import Clock
-from crm.db import unavailable
+from crm.db import hold_loaded, unavailable
 from crm.enums import OutboxStatus, Role
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
@@ -146,6 +146,7 @@ class Engine:
         self, inbound: Inbound
     ) -> tuple[list[Outgoing], tuple[Role, str] | None, str]:
         async with self._sessions() as session, session.begin():
+            hold_loaded(session)
             # Across processes (webhook replicas on PostgreSQL) first, before anything is read:
             # see crm.services.runtime for why an advisory lock and not only the state row.
             await runtime.lock_user(session, inbound.channel, inbound.chat_id, inbound.user_id)

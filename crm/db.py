@@ -9,8 +9,13 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -74,6 +79,25 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# The ORM keeps a loaded object only while something refers to it: a check that loads a row and
+# lets it go makes the next `get` of that row read it again. A session that serves one update
+# keeps everything it loaded until it closes instead (`hold_loaded`).
+_HELD = "db.held"
+
+
+@event.listens_for(Session, "loaded_as_persistent")
+def _hold(session: Session, instance: object) -> None:
+    held = session.info.get(_HELD)
+    if held is not None:
+        held.append(instance)
+
+
+def hold_loaded(session: AsyncSession) -> None:
+    """Objects `session` loads from now on stay in its identity map until it closes: for short
+    sessions only (one update's), whose objects are few."""
+    session.info[_HELD] = []
 
 
 def utcnow() -> datetime:
