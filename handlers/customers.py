@@ -150,9 +150,11 @@ async def _extra_buttons(ctx: Ctx, card: svc.Card) -> list[Button]:
     return extra
 
 
+# Loading the customer with the check (one statement, not two) leaves them in the session for
+# the action that follows.
 async def authorise_customer(ctx: Ctx, customer_id: int) -> bool:
-    return ctx.who.staff is not None and await access.can_see_customer(
-        ctx.session, ctx.who.staff, customer_id
+    return ctx.who.staff is not None and (
+        await access.visible_customer(ctx.session, ctx.who.staff, customer_id) is not None
     )
 
 
@@ -186,8 +188,8 @@ async def invite_customer(ctx: Ctx) -> Step:
 
 
 async def authorise_customer_edit(ctx: Ctx, customer_id: int) -> bool:
-    return ctx.who.staff is not None and await access.can_edit_customer(
-        ctx.session, ctx.who.staff, customer_id
+    return ctx.who.staff is not None and (
+        await access.editable_customer(ctx.session, ctx.who.staff, customer_id) is not None
     )
 
 

@@ -8,7 +8,6 @@ lives in the conversation state, so an interrupted rep finds it again, even afte
 from __future__ import annotations
 
 from bot.types import Reply, T
-from crm.models import Customer
 from crm.services import access
 from crm.services import customers as customer_svc
 from crm.visit_text import parse_visit
@@ -63,10 +62,9 @@ async def _pin(ctx: Ctx, lat: float, lon: float) -> Step:
 async def pick_step(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
     cid = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else -1
-    if not await access.can_edit_customer(ctx.session, ctx.who.staff, cid):
+    customer = await access.editable_customer(ctx.session, ctx.who.staff, cid)
+    if customer is None:
         return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
-    customer = await ctx.session.get(Customer, cid)
-    assert customer is not None
     lat, lon = ctx.data["lat"], ctx.data["lon"]
     step = await visit.start_with(ctx, customer, {}, quick=False)
     await visit.record_pin(ctx, lat, lon)

@@ -31,9 +31,9 @@ async def _customer(ctx: Ctx) -> Customer | None:
     """The customer of the flow, re-checked on every step: a draft proves nothing."""
     assert ctx.who.staff is not None
     cid = ctx.data.get("customer_id") or ctx.obj_id
-    if cid is None or not await access.can_edit_customer(ctx.session, ctx.who.staff, cid):
+    if cid is None:
         return None
-    return await ctx.session.get(Customer, cid)
+    return await access.editable_customer(ctx.session, ctx.who.staff, cid)
 
 
 GONE = T("This customer is no longer available to you. Nothing was saved.")

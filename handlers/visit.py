@@ -60,9 +60,7 @@ def _back(ctx: Ctx, step: str) -> Step:
 
 async def _editable(ctx: Ctx, customer_id: int) -> Customer | None:
     assert ctx.who.staff is not None
-    if not await access.can_edit_customer(ctx.session, ctx.who.staff, customer_id):
-        return None
-    return await ctx.session.get(Customer, customer_id)
+    return await access.editable_customer(ctx.session, ctx.who.staff, customer_id)
 
 
 async def _set_customer(ctx: Ctx, customer: Customer) -> None:

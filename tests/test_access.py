@@ -13,6 +13,7 @@ from crm.enums import Role
 from crm.models import Customer, Staff
 from crm.services import access
 from crm.services.customers import new_customer, search
+from tests.helpers import statements
 
 
 async def test_the_check_and_the_scope_agree_for_everyone(app: App) -> None:
@@ -69,6 +70,11 @@ async def test_the_check_and_the_scope_agree_for_everyone(app: App) -> None:
                     staff.team,
                     cid,
                 )
+                # The check that loads the customer with it agrees, and so does the edit one.
+                visible = await access.visible_customer(s, staff, cid)
+                assert (visible is not None) == (cid in seen)
+                editable = await access.editable_customer(s, staff, cid)
+                assert (editable is not None) == (cid in seen and staff.role != Role.SERVICE)
                 checked += 1
             # Search finds within the same scope (by name here: every name has a "c").
             found = {c.id for c in await search(s, staff, "c", limit=100)}
@@ -103,3 +109,27 @@ async def test_a_check_kept_in_the_session_is_forgotten_once_it_writes(app: App)
             update(Customer).where(Customer.id == customer.id).values(owner_id=rep.id, team="east")
         )
         assert await access.can_see_customer(s, rep, customer.id)
+
+
+async def test_what_search_found_is_not_checked_again(app: App) -> None:
+    now = app.clock.now()
+    async with app.sessions() as s, s.begin():
+        rep = Staff(handle="found", name="x", role=Role.SALES, team="east", created_at=now)
+        s.add(rep)
+        await s.flush()
+        s.add_all(
+            new_customer(name, owner_id=rep.id, team="east", created_at=now)
+            for name in ("甲电厂", "乙电厂")
+        )
+    async with app.sessions() as s:
+        rep = await s.scalar(select(Staff).where(Staff.handle == "found"))
+        assert rep is not None
+        found = await search(s, rep, "电厂")
+        assert len(found) == 2
+        with statements(app) as ran:
+            assert all([await access.can_edit_customer(s, rep, c.id) for c in found])
+        assert ran == []
+        # A customer the search did not return is still asked about.
+        with statements(app) as ran:
+            assert not await access.can_edit_customer(s, rep, -1)
+        assert len(ran) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, event, false, or_, select, true
@@ -58,6 +58,10 @@ _CAN_SEE = {
     role: select(Customer.id).where(Customer.id == bindparam("customer_id"), bound_scope(role))
     for role in Role
 }
+_VISIBLE = {
+    role: select(Customer).where(Customer.id == bindparam("customer_id"), bound_scope(role))
+    for role in Role
+}
 
 
 # Within one transaction the same customer is checked more than once (the button's check, then
@@ -85,6 +89,36 @@ async def can_see_customer(session: AsyncSession, staff: Staff, customer_id: int
         )
         seen[key] = found is not None
     return seen[key]
+
+
+def seen_in_scope(session: AsyncSession, staff: Staff, customers: Iterable[Customer]) -> None:
+    """`customers` were read through `staff`'s scope (`bound_scope`): the checks that follow
+    know the answer without asking the database again."""
+    seen: dict[tuple[object, ...], bool] = session.info.setdefault(_SEEN, {})
+    for customer in customers:
+        seen[(staff.id, staff.role, staff.team, customer.id)] = True
+
+
+async def visible_customer(
+    session: AsyncSession, staff: Staff, customer_id: int
+) -> Customer | None:
+    """The customer if `staff` may see them, else None: the check and the load in one
+    statement."""
+    customer = await session.scalar(
+        _VISIBLE[Role(staff.role)], {"customer_id": customer_id, **scope_params(staff)}
+    )
+    if customer is not None:
+        seen_in_scope(session, staff, (customer,))
+    return customer
+
+
+async def editable_customer(
+    session: AsyncSession, staff: Staff, customer_id: int
+) -> Customer | None:
+    """The customer if `staff` may change them (`can_edit_customer`), else None."""
+    if staff.role == Role.SERVICE:
+        return None
+    return await visible_customer(session, staff, customer_id)
 
 
 async def can_edit_customer(session: AsyncSession, staff: Staff, customer_id: int) -> bool:

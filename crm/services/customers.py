@@ -16,7 +16,7 @@ from crm.geo import distance_m
 from crm.models import Contact, Customer, CustomerChange, FollowUp, Staff, Ticket, Visit
 from crm.names import search_key, sound_of
 from crm.phones import normalise
-from crm.services.access import bound_scope, customer_scope, scope_params
+from crm.services.access import bound_scope, customer_scope, scope_params, seen_in_scope
 
 
 @functools.cache
@@ -40,6 +40,12 @@ def _search_statements(role: Role, limit: int) -> tuple[Select[Any], ...]:
 async def search(session: AsyncSession, staff: Staff, query: str, limit: int = 8) -> list[Customer]:
     """By phone, by name or pinyin substring, by the sound of Chinese characters (Simplified finds
     Traditional and back), then fuzzily; only customers the staff may see."""
+    found = await _search(session, staff, query, limit)
+    seen_in_scope(session, staff, found)
+    return found
+
+
+async def _search(session: AsyncSession, staff: Staff, query: str, limit: int) -> list[Customer]:
     query = query.strip()
     by_phone, by_name, by_sound, every_name = _search_statements(Role(staff.role), limit)
     scope = scope_params(staff)
