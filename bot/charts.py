@@ -5,15 +5,20 @@ matplotlib's global state and charts may be drawn concurrently. Every text is dr
 font found through matplotlib's font manager and passed explicitly (rcParams are not touched):
 Chinese names drawn with matplotlib's default font come out as empty boxes. The texts arrive
 already translated; this module knows no gettext.
+
+Without a CJK font a chart is not drawn (`summary_chart` and `report_chart` give None, logged once
+per process): the manager still gets the figures as text, rather than an error for a machine's
+missing package.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+import structlog
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -43,6 +48,8 @@ DPI = 100
 BAR_COLOUR = "#4C72B0"
 PLAN_COLOUR = "#DD8452"
 LINE_COLOUR = "#55A868"
+
+log = structlog.get_logger("charts")
 
 
 class FontMissing(RuntimeError):
@@ -214,9 +221,9 @@ def report_chart(
     reps: Sequence[tuple[str, int, float | None]],
     kinds: Sequence[tuple[str, int]],
     texts: ReportTexts,
-) -> bytes:
-    """`report_figure` as PNG bytes."""
-    return png(report_figure(reps, kinds, texts))
+) -> bytes | None:
+    """`report_figure` as PNG bytes; None without a CJK font."""
+    return _drawn(lambda: report_figure(reps, kinds, texts))
 
 
 def png(fig: Figure) -> bytes:
@@ -230,6 +237,19 @@ def summary_chart(
     reps: Sequence[tuple[str, int, float | None]],
     trend: Sequence[tuple[str, int]],
     texts: SummaryTexts,
-) -> bytes:
-    """`summary_figure` as PNG bytes."""
-    return png(summary_figure(reps, trend, texts))
+) -> bytes | None:
+    """`summary_figure` as PNG bytes; None without a CJK font."""
+    return _drawn(lambda: summary_figure(reps, trend, texts))
+
+
+def _drawn(figure: Callable[[], Figure]) -> bytes | None:
+    try:
+        return png(figure())
+    except FontMissing:
+        _font_missing_logged()
+        return None
+
+
+@cache
+def _font_missing_logged() -> None:
+    log.warning("chart_not_drawn", reason="no CJK font", hint=INSTALL_HINT)

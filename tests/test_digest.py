@@ -21,6 +21,7 @@ import pytest
 from matplotlib.text import Text as MplText
 from PIL import Image
 from sqlalchemy import select, update
+from structlog.testing import capture_logs
 
 from bot import charts
 from bot.app import App, build_app
@@ -283,6 +284,29 @@ def test_a_missing_cjk_font_names_the_package(monkeypatch: pytest.MonkeyPatch) -
             charts.cjk_font_path()
     finally:
         charts.cjk_font_path.cache_clear()
+
+
+async def test_without_a_cjk_font_the_summary_and_report_come_as_text(
+    app: App, chat: Transcript, monkeypatch: pytest.MonkeyPatch, info_logs: None
+) -> None:
+    charts.cjk_font_path.cache_clear()
+    charts._font_missing_logged.cache_clear()  # noqa: SLF001
+    monkeypatch.setattr(charts, "CJK_FAMILIES", ("No Such Font Family",))
+    try:
+        with capture_logs() as logs:
+            summary = await chat("/as manager", "/summary")
+            report = await chat("/report", f"[{zh(T('Today'))}]")
+    finally:
+        charts.cjk_font_path.cache_clear()
+        charts._font_missing_logged.cache_clear()  # noqa: SLF001
+    d = await _digest(app, "manager", _today())
+    assert zh(view.title(d.period)) in summary
+    assert "[photo" not in summary and "[photo" not in report
+    assert "update_failed" not in {e["event"] for e in logs}
+    # The figures of the report are there, without the chart; the operator is told once.
+    assert zh(T("Follow-ups overdue: {n}", n=d.followups_overdue)) in report
+    missing = [e for e in logs if e["event"] == "chart_not_drawn"]
+    assert len(missing) == 1 and "fonts-wqy-microhei" in missing[0]["hint"]
 
 
 def test_a_queued_photo_survives_the_outbox_payload() -> None:

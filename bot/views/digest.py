@@ -167,8 +167,9 @@ def buttons(d: Digest) -> tuple[tuple[Button, ...], ...]:
     )
 
 
-def chart(d: Digest, render: Render) -> bytes:
-    """The PNG: visits per rep in the period (with the plan) and visits per day, 14 days."""
+def chart(d: Digest, render: Render) -> bytes | None:
+    """The PNG: visits per rep in the period (with the plan) and visits per day, 14 days; None
+    without a CJK font."""
 
     def plain(text: Text) -> str:
         return html.unescape(render(text))

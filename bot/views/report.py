@@ -212,8 +212,8 @@ def lifecycle(r: Report) -> list[Text]:
     return lines
 
 
-def chart(r: Report, render: Render) -> bytes:
-    """Visits per rep against plan, and the period's requests by kind."""
+def chart(r: Report, render: Render) -> bytes | None:
+    """Visits per rep against plan, and the period's requests by kind (None without a CJK font)."""
 
     def plain(text: Text) -> str:
         return html.unescape(render(text))
