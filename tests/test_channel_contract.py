@@ -256,6 +256,22 @@ async def test_callback_answered_before_the_engine_runs(polling: Polling, api: F
     assert answer.status == 200 and not polling.engine.done
 
 
+async def test_a_slow_callback_answer_does_not_hold_the_reply(
+    polling: Polling, api: FakeBotAPI
+) -> None:
+    # Telegram a long way off: the press's reply goes out while its answer is on the way.
+    api.delay_next("answerCallbackQuery", 1.0)
+    polling.engine.reply = lambda i: [Outgoing(i.chat_id, "Saved")]
+    mark = api.mark()
+    api.push_callback(USER, "save", message_id=7)
+    reply = await api.wait_for("sendMessage", since=mark, timeout=0.6)
+    answer = api.find("answerCallbackQuery", since=mark)
+    assert reply.params["text"] == "Saved"
+    assert answer is not None and not answer.answered.is_set()
+    await asyncio.wait_for(answer.answered.wait(), 2)
+    assert answer.status == 200
+
+
 async def test_a_refused_callback_answer_still_reaches_the_engine(
     polling: Polling, api: FakeBotAPI
 ) -> None:

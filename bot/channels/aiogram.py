@@ -52,6 +52,7 @@ from bot.channels.base import (
     SendError,
     connect_bot,
     deliver,
+    deliver_press,
     edit_refusal,
     edits_in_place,
     method_missing,
@@ -277,13 +278,8 @@ class AiogramChannel:
             await deliver(engine, inbound_from_message(message, event_update.update_id), self.send)
 
         async def on_callback(cq: CallbackQuery, event_update: Any) -> None:
-            # Answer first: it only stops the button's spinner, and Telegram refuses answers
-            # that come late (the bot was down when it was pressed) - that must not cost the reply.
-            try:
-                await cq.answer()
-            except TelegramAPIError as e:
-                log.info("callback_answer_failed", error=str(e))
-            await deliver(engine, inbound_from_callback(cq, event_update.update_id), self.send)
+            inbound = inbound_from_callback(cq, event_update.update_id)
+            await deliver_press(engine, inbound, self.send, cq.answer, TelegramAPIError)
 
         dp.update.outer_middleware(in_flight)
         dp.message.register(on_message)

@@ -162,6 +162,32 @@ async def deliver(
             await engine.replied(out.journal_id, error)
 
 
+async def deliver_press(
+    engine: Handles,
+    inbound: Inbound,
+    send: Callable[[Outgoing], Awaitable[None]],
+    answer: Callable[[], Awaitable[object]],
+    refused: type[Exception] | tuple[type[Exception], ...],
+) -> None:
+    """A button press: `answer` (it only stops the button's spinner) goes out while the engine
+    works, so the reply does not wait a Telegram round trip behind it. An answer Telegram
+    refuses (`refused`: the press is too old, the bot was down) costs nothing."""
+
+    async def answered() -> None:
+        try:
+            await answer()
+        except refused as e:
+            log.info("callback_answer_failed", error=str(e))
+
+    answering = asyncio.create_task(answered())
+    # One turn of the loop: the answer's request is written before the engine takes the loop.
+    await asyncio.sleep(0)
+    try:
+        await deliver(engine, inbound, send)
+    finally:
+        await answering
+
+
 async def _send_reply(out: Outgoing, send: Callable[[Outgoing], Awaitable[None]]) -> str | None:
     """Sends one reply; None, or why it was not delivered."""
     try:

@@ -43,6 +43,7 @@ from bot.channels.base import (
     SendError,
     connect_bot,
     deliver,
+    deliver_press,
     edit_refusal,
     edits_in_place,
     method_missing,
@@ -256,18 +257,12 @@ class PtbChannel:
     async def _process(self, update: Update, engine: Handles) -> None:
         if update.callback_query is not None:
             cq = update.callback_query
-            # Answer first: it only stops the button's spinner, and Telegram refuses answers
-            # that come late (the bot was down when it was pressed) - that must not cost the reply.
-            try:
-                await cq.answer()
-            except TelegramError as e:
-                log.info("callback_answer_failed", error=str(e))
             inbound = inbound_from_callback(cq, update.update_id)
+            await deliver_press(engine, inbound, self.send, cq.answer, TelegramError)
         elif update.message is not None and update.message.from_user is not None:
             inbound = inbound_from_message(update.message, update.update_id)
-        else:
-            return  # edits, channel posts, anonymous admins: nothing the flows take
-        await deliver(engine, inbound, self.send)
+            await deliver(engine, inbound, self.send)
+        # Otherwise edits, channel posts, anonymous admins: nothing the flows take.
 
     async def _connect(self, stop: asyncio.Event, *, webhook: WebhookServer | None) -> bool:
         return await connect_bot(self.bot, self.bot.get_me, stop, _transient, webhook)
