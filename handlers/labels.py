@@ -76,3 +76,39 @@ PURPOSE = {
 }
 
 CHANGE_FIELD = {"stage": T("stage"), "class": T("class"), "owner": T("owner")}
+
+# What a customer card's /audit says each recorded action did (unknown codes are shown as they are).
+AUDIT_ACTION = {
+    "customer.create": T("added the customer"),
+    "customer.edit": T("edited the details"),
+    "customer.stage": T("changed the stage"),
+    "customer.class": T("changed the class"),
+    "customer.claim": T("claimed the customer"),
+    "customer.claim_lapsed": T("the claim lapsed"),
+    "customer.reassign": T("reassigned the customer"),
+    "customer.care_consent": T("changed consent to care messages"),
+    "customer.handover_request": T("asked for a handover"),
+    "customer.link": T("linked a customer's chat"),
+    "customer.erase": T("erased the personal data"),
+    "visit.create": T("logged a visit"),
+    "contact.create": T("added a contact"),
+    "followup.create": T("set a follow-up"),
+    "followup.done": T("completed a follow-up"),
+}
+
+# The recorded changes' keys, as /audit names them.
+AUDIT_KEY = {
+    "name": T("Name"),
+    "phone": T("Phone"),
+    "address": T("Address"),
+    "value": T("Annual value"),
+    "stage": T("stage"),
+    "class": T("class"),
+    "owner_id": T("owner"),
+    "amount": T("deal amount"),
+    "reason": T("reason"),
+    "care_consent": T("care messages"),
+    "source": T("where"),
+    "via": T("linked by"),
+    "claim_expires_at": T("claim ran until"),
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from datetime import datetime, timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -11,7 +12,10 @@ from sqlalchemy import select
 from bot.app import App
 from bot.types import Inbound
 from crm.models import Customer, Staff
+from crm.services import runtime
 from tests.conftest import Transcript
+from tests.helpers import customer as _customer
+from tests.helpers import staff as _staff
 
 _ids = itertools.count(700_000)
 
@@ -63,6 +67,41 @@ async def test_audit_on_a_card_for_managers(app: App, chat: Transcript) -> None:
     out = await chat("/as manager", "/customers Harbor", "[Harbor]")
     assert "🧾" in out
     out = await chat("[🧾]")
-    assert "Lucy Chen" in out and "customer.class" in out and "C → B" in out
+    # In the manager's words (zh_CN), not the log's codes.
+    assert "Lucy Chen · 调整了客户等级" in out and "· 客户等级：C → B" in out
+    assert "· 原因：new branch" in out and "customer.class" not in out
     out = await chat("/as rep2", "/customers Harbor", "[Harbor]")
     assert "🧾" not in out
+
+
+async def test_audit_names_owners_stages_and_amounts(app: App, chat: Transcript) -> None:
+    harbor = await _customer(app, "Harbor Cafe")
+    rep2, manager = await _staff(app, "rep2"), await _staff(app, "manager")
+    now = datetime.fromisoformat("2026-12-01T10:00:00+08:00")
+    entries = [
+        ("customer.reassign", manager.id, {"owner_id": [rep2.id, manager.id]}),
+        ("customer.claim_lapsed", None, {"owner_id": [rep2.id, None]}),
+        ("visit.create", rep2.id, {"visit_id": 41, "followup_id": None}),
+        ("customer.stage", rep2.id, {"stage": ["proposal", "won"], "amount": "120000"}),
+        ("customer.recolour", rep2.id, {"colour": "red"}),
+    ]
+    async with app.sessions() as s, s.begin():
+        for k, (action, actor, changes) in enumerate(entries):
+            await runtime.audit(
+                s,
+                actor_kind="staff" if actor else "system",
+                actor_id=actor,
+                action=action,
+                entity="customer",
+                entity_id=harbor.id,
+                changes=changes,
+                now=now + timedelta(minutes=k),
+            )
+    out = await chat("/as manager", "/customers Harbor", "[Harbor]", "[🧾]")
+    assert f"{manager.name} · 改派了客户\n· 负责人：{rep2.name} → {manager.name}" in out
+    assert f"系统 · 认领已失效\n· 负责人：{rep2.name} → 公海" in out
+    # A visit's ids mean nothing to a reader: the entry stands alone.
+    assert f"{rep2.name} · 登记了拜访\n12月1日" in out and "41" not in out
+    assert "· 阶段：方案/报价 → 赢单" in out and "· 成交金额：¥120,000" in out
+    # An action this page does not know is shown as recorded, not dropped.
+    assert "customer.recolour\n· colour：red" in out
