@@ -11,13 +11,9 @@ from crm.phones import normalise
 from crm.services import access, runtime
 from handlers.base import FIELD, Action, Ctx, Flow, Step, flow_button, rows
 from handlers.customers import card_reply
+from handlers.labels import CUSTOMER_FIELD
 
-FIELDS = {
-    "name": T("Name"),
-    "phone": T("Phone"),
-    "address": T("Address"),
-    "value": T("Annual value"),
-}
+FIELDS = CUSTOMER_FIELD
 
 
 async def start(ctx: Ctx) -> Step:

@@ -77,6 +77,14 @@ PURPOSE = {
 
 CHANGE_FIELD = {"stage": T("stage"), "class": T("class"), "owner": T("owner")}
 
+# A customer's details a rep may edit (handlers/customer_edit.py), by the key audited.
+CUSTOMER_FIELD = {
+    "name": T("Name"),
+    "phone": T("Phone"),
+    "address": T("Address"),
+    "value": T("Annual value"),
+}
+
 # What a customer card's /audit says each recorded action did (unknown codes are shown as they are).
 AUDIT_ACTION = {
     "customer.create": T("added the customer"),
@@ -98,13 +106,10 @@ AUDIT_ACTION = {
 
 # The recorded changes' keys, as /audit names them.
 AUDIT_KEY = {
-    "name": T("Name"),
-    "phone": T("Phone"),
-    "address": T("Address"),
-    "value": T("Annual value"),
-    "stage": T("stage"),
-    "class": T("class"),
-    "owner_id": T("owner"),
+    **CUSTOMER_FIELD,
+    "stage": CHANGE_FIELD["stage"],
+    "class": CHANGE_FIELD["class"],
+    "owner_id": CHANGE_FIELD["owner"],
     "amount": T("deal amount"),
     "reason": T("reason"),
     "care_consent": T("care messages"),
