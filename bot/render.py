@@ -31,4 +31,5 @@ def render_reply(
         photo=reply.photo,
         document=reply.document,
         filename=reply.filename,
+        notice=reply.notice,
     )

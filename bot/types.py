@@ -99,6 +99,10 @@ class Reply:
     photo: bytes | None = None
     document: bytes | None = None
     filename: str | None = None
+    # "toast" or "alert": the answer to a pressed button (answerCallbackQuery with this text,
+    # show_alert for "alert"), not a chat message. Refusals and stale presses use it. Where
+    # there was no press (a typed message) the channel sends it as an ordinary message.
+    notice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,8 @@ class Outgoing:
     photo: bytes | None = None
     document: bytes | None = None
     filename: str | None = None
+    # "toast" / "alert": answers the pressed button instead of being sent (see Reply.notice).
+    notice: str | None = None
     # The outbox row that journals this reply (the engine's, with `Engine.reply_lease`): the
     # channel reports the send through `Handles.replied`, and a reply whose process died before
     # that is sent by another replica's sender. Not part of the payload.
