@@ -34,7 +34,7 @@ from crm.models import CustomerUser, Staff
 from crm.rules import Rules
 from crm.services import outbox, runtime
 from crm.services.rule_overrides import RuleBook
-from handlers.base import Ctx, Identity
+from handlers.base import Ctx, Identity, StaffCtx
 from handlers.router import Router
 
 log = structlog.get_logger("engine")
@@ -173,9 +173,7 @@ class Engine:
             if unreachable:
                 # Writing again means the chat is reachable again: it had blocked the bot.
                 await outbox.clear_unreachable(session, inbound.chat_id)
-            if state.expires_at is not None and state.expires_at < now:
-                state.flow, state.step, state.data = None, None, {}
-            ctx = Ctx(
+            ctx = (StaffCtx if who.staff is not None else Ctx)(
                 session=session,
                 who=who,
                 inbound=inbound,
@@ -186,20 +184,15 @@ class Engine:
                 render=render,
                 book=self._router,
                 files=self.files,
-                flow=state.flow,
-                step=state.step,
-                # The row's own copy, read for this update: flows may change it as they like.
-                data=state.data or {},
                 bot_username=self._config.bot_username,
                 default_locale=self._config.default_locale,
             )
-            step = await self._router.dispatch(ctx)
-            if step.state is None:
-                state.flow, state.step, state.data, state.expires_at = None, None, {}, None
-            else:
-                state.flow, state.step = step.state.split(".", 1)
-                state.data = ctx.data
-                state.expires_at = now + STATE_TTL
+            # The row's own copy, read for this update: flows may change it as they like.
+            self._router.load(ctx, state.flow, state.step, state.data or {})
+            step = await self._router.dispatch(ctx, idle_for=now - state.updated_at)
+            ctx.render = Renderer(ctx.who.locale, ctx.who.tz)
+            state.flow, state.step, state.data = self._router.dump(ctx)
+            state.expires_at = None if state.flow is None else now + STATE_TTL
             await runtime.save_state(session, state, now)
             # Rendering inside the transaction: a broken template rolls the change back too.
             render = Renderer(ctx.who.locale, ctx.who.tz)

@@ -133,6 +133,8 @@ class Inbound:
     voice_id: str | None = None
     document_id: str | None = None
     document_name: str | None = None
+    # The text of the message this one is a Telegram reply to (a request's number is in it).
+    reply_to_text: str | None = None
 
     @property
     def command(self) -> str | None:

@@ -141,6 +141,14 @@ class Scheduler(_Strict):
     late_grace_hours: int = Field(gt=0, le=24 * 30)
 
 
+class Drafts(_Strict):
+    # A parked draft (an interrupted flow) is kept this long, with a reminder a day before.
+    keep_days: int = Field(gt=1, le=90)
+    # A flow left untouched this long is parked when the user next writes (or by the scheduler),
+    # so that new words do not land in yesterday's half-finished step.
+    idle_park_hours: int = Field(gt=0, le=24 * 30)
+
+
 class Care(_Strict):
     cadence_days: dict[str, int]
     send_at: time
@@ -176,6 +184,7 @@ class Rules(_Strict):
     invites: Invites
     scheduler: Scheduler
     care: Care
+    drafts: Drafts
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

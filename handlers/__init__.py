@@ -35,6 +35,7 @@ from handlers import (
     visit,
 )
 from handlers.base import FIELD, STAFF
+from handlers.conversation import parking
 from handlers.router import Router
 
 MODULES = (
@@ -67,6 +68,7 @@ MODULES = (
     rules_chat,
     audit,
     common,
+    parking,
 )
 
 
@@ -81,7 +83,9 @@ def build_router() -> Router:
         router.authorisers.update(getattr(module, "AUTHORISERS", {}))
     router.help = common.show_help
     # Outside a flow, what a rep types or sends may be a visit report or a check-in pin.
-    router.fallback = {role: quick.fallback if role in FIELD else common.show_help for role in Role}
+    router.fallback = {
+        role: quick.fallback if role in FIELD else quick.staff_fallback for role in STAFF
+    }
     # A customer's message outside a flow: a shared phone number, or words on their request.
     router.fallback[Role.CUSTOMER] = customer_inbox.customer_fallback
     # A CSV or XLSX sent outside a flow is an import (for an admin; refused for other staff).

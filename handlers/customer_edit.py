@@ -4,35 +4,60 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from bot.types import Reply, T
+from bot.types import Reply, T, Text
 from crm.models import Customer
 from crm.names import search_key
 from crm.phones import normalise
 from crm.services import access, runtime
-from handlers.base import FIELD, Action, Ctx, Flow, Step, flow_button, rows
+from handlers.base import FIELD, Action, Ctx, Step, flow_button, rows
+from handlers.conversation import Draft, Flow, State, States
+from handlers.conversation.flow import BUTTONS
 from handlers.customers import card_reply
 from handlers.labels import CUSTOMER_FIELD
+from handlers.refusals import CHOOSE, GONE_CUSTOMER
 
 FIELDS = CUSTOMER_FIELD
 
 
+class EditStep(States, flow="edit"):
+    FIELD = "field"
+    VALUE = "value"
+
+
+class EditDraft(Draft):
+    SCAFFOLD = frozenset({"customer_id", "customer_name"})
+
+    customer_id: int = 0
+    customer_name: str = ""
+    field: str | None = None
+
+
 async def start(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None
-    ctx.data = {"customer_id": ctx.obj_id}
-    buttons = [flow_button(label, "edit.field", key) for key, label in FIELDS.items()]
-    return Step.to("edit.field", Reply(T("What do you want to change?"), buttons=rows(*buttons)))
+    customer = await ctx.session.get(Customer, ctx.obj_id)
+    ctx.data = EditDraft(customer_id=ctx.obj_id, customer_name=customer.name if customer else "")
+    return Step.go(EditStep.FIELD)
+
+
+def _field_prompt(ctx: Ctx) -> Reply:
+    buttons = [flow_button(label, EditStep.FIELD, key) for key, label in FIELDS.items()]
+    return Reply(T("What do you want to change?"), buttons=rows(*buttons))
+
+
+def _value_prompt(ctx: Ctx) -> Reply:
+    return Reply(T("New value for {field}?", field=FIELDS[ctx.data.field or "name"]))
 
 
 async def field_step(ctx: Ctx) -> Step:
     if ctx.choice not in FIELDS:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    ctx.data["field"] = ctx.choice
-    return Step.to("edit.value", Reply(T("New value for {field}?", field=FIELDS[ctx.choice])))
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    ctx.data.field = ctx.choice
+    return Step.go(EditStep.VALUE)
 
 
 async def value_step(ctx: Ctx) -> Step:
     text = (ctx.inbound.text or "").strip()
-    field = ctx.data["field"]
+    field = ctx.data.field or "name"
     value: object
     if not text or len(text) > 300:
         return ctx.stay(Reply(T("Please type the new value (at most 300 characters).")))
@@ -50,11 +75,11 @@ async def value_step(ctx: Ctx) -> Step:
     else:
         value = text
     assert ctx.who.staff is not None
-    customer = await ctx.session.get(Customer, ctx.data["customer_id"])
+    customer = await ctx.session.get(Customer, ctx.data.customer_id)
     if customer is None or not await access.can_edit_customer(
         ctx.session, ctx.who.staff, customer.id
     ):
-        return Step.end(Reply(T("This customer is no longer available to you. Nothing was saved.")))
+        return Step.end(Reply(GONE_CUSTOMER))
     column = {"name": "name", "phone": "phone", "address": "address", "value": "annual_value"}
     old = getattr(customer, column[field])
     setattr(customer, column[field], value)
@@ -78,4 +103,22 @@ async def value_step(ctx: Ctx) -> Step:
 
 
 ACTIONS = [Action("edit", FIELD, start, obj_kind="customer_edit")]
-FLOWS = [Flow("edit", FIELD, {"field": field_step, "value": value_step})]
+def _title(d: EditDraft) -> Text:
+    return T("Change to {customer}", customer=d.customer_name)
+
+
+FLOWS = [
+    Flow(
+        EditStep,
+        FIELD,
+        {
+            EditStep.FIELD: State(
+                field_step, _field_prompt, accepts=BUTTONS, to=(EditStep.VALUE,), ends=False
+            ),
+            EditStep.VALUE: State(value_step, _value_prompt, back=EditStep.FIELD),
+        },
+        EditDraft,
+        _title,
+        entries=(("card Edit", EditStep.FIELD),),
+    )
+]

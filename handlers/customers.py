@@ -7,7 +7,8 @@ from crm.enums import Role
 from crm.models import Customer
 from crm.services import access, invites
 from crm.services import customers as svc
-from handlers.base import LEADS, STAFF, Action, Command, Ctx, Flow, Step, rows
+from handlers.base import LEADS, STAFF, Action, Command, Ctx, Step, rows
+from handlers.conversation import Draft, Flow, State, States
 from handlers.labels import CHANGE_FIELD, CONTACT_ROLE, STAGE, TICKET_KIND, VISIT_KIND, label
 
 MAX_QUERY = 100
@@ -19,17 +20,30 @@ def result_buttons(found: list[Customer], action: str = "card") -> tuple[tuple[B
     )
 
 
+class FindStep(States, flow="find"):
+    QUERY = "query"
+
+
+class FindDraft(Draft):
+    SCAFFOLD = frozenset({"recent"})
+
+    # Recent customers offered as buttons: (id, label).
+    recent: list[tuple[int, str]] = []
+
+
 async def find_command(ctx: Ctx) -> Step:
     if ctx.inbound.args:
         return await _search(ctx, ctx.inbound.args)
     assert ctx.who.staff is not None
     recent = await svc.recent_for(ctx.session, ctx.who.staff)
-    return Step.to(
-        "find.query",
-        Reply(
-            T("Type a name, a phone number or pinyin initials (e.g. hndc for 华能电厂)."),
-            buttons=result_buttons(recent),
-        ),
+    ctx.data = FindDraft(recent=[(c.id, f"{c.name} · {c.customer_class}") for c in recent])
+    return Step.go(FindStep.QUERY)
+
+
+def _query_prompt(ctx: Ctx) -> Reply:
+    return Reply(
+        T("Type a name, a phone number or pinyin initials (e.g. hndc for 华能电厂)."),
+        buttons=tuple((Button(Raw(label), f"card:{cid}"),) for cid, label in ctx.data.recent),
     )
 
 
@@ -46,8 +60,10 @@ async def _search(ctx: Ctx, text: str) -> Step:
     assert ctx.who.staff is not None
     found = await svc.search(ctx.session, ctx.who.staff, text)
     if not found:
+        if not isinstance(ctx.data, FindDraft):
+            ctx.data = FindDraft()
         return Step.to(
-            "find.query",
+            FindStep.QUERY,
             Reply(T("No customer matches “{query}”. Try another spelling.", query=text)),
         )
     return Step.end(
@@ -206,5 +222,14 @@ ACTIONS = [
     Action("card", STAFF, show_card, obj_kind="customer"),
     Action("cinvite", STAFF, invite_customer, obj_kind="customer_edit"),
 ]
-FLOWS = [Flow("find", STAFF, {"query": query_step})]
+FLOWS = [
+    Flow(
+        FindStep,
+        STAFF,
+        {FindStep.QUERY: State(query_step, _query_prompt)},
+        FindDraft,
+        lambda d: T("Customer search"),
+        entries=(("/customers", FindStep.QUERY),),
+    )
+]
 AUTHORISERS = {"customer": authorise_customer, "customer_edit": authorise_customer_edit}

@@ -119,7 +119,12 @@ async def relay_from_customer(ctx: Ctx, ticket: Ticket, text: str, files: list[s
             await ctx.notify.to_staff(
                 agent, note, dedupe_key=f"ticket-msg:{msg.id}:{agent.id}", priority=PRIORITY_RELAY
             )
-    return Step.end(Reply(T("Sent to the person handling {number}.", number=ticket.number)))
+    return Step.end(
+        Reply(
+            T("📎 Added to {number}; the person handling it sees it.", number=ticket.number),
+            buttons=((Button(T("✉️ It's a new request"), f"cm_new:{msg.id}"),),),
+        )
+    )
 
 
 async def tell_customer(ctx: Ctx, ticket: Ticket, reply: Reply, key: str) -> None:

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crm.clock import Clock
 from crm.rules import Rules
 from crm.services.rule_overrides import RuleBook, resolve
-from scheduler import care_jobs, digest_jobs, jobs, sales_jobs, ticket_jobs
+from scheduler import care_jobs, digest_jobs, draft_jobs, jobs, sales_jobs, ticket_jobs
 from scheduler.leader import Leadership
 
 log = structlog.get_logger("scheduler")
@@ -77,6 +77,7 @@ async def _every_job(
     queued += await jobs.followup_reminders(sessions, clock, default_tz, rules)
     queued += await digest_jobs.run(sessions, clock, default_tz, rules)
     queued += await care_jobs.run(sessions, clock, default_tz, rules)
+    queued += await draft_jobs.run(sessions, clock, default_tz, rules)
     return queued
 
 

@@ -465,6 +465,35 @@ class FakeBotAPI:
                 return call
         return None
 
+    async def wait_for_reply(
+        self,
+        predicate: Callable[[Call], bool] | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 (a deadline for the whole wait)
+        *,
+        since: int = 0,
+    ) -> Call:
+        """The first message sent or edited in place (a pressed flow button edits its message)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            event = self._changed
+            found = [
+                c
+                for c in (
+                    self.find("sendMessage", predicate, since),
+                    self.find("editMessageText", predicate, since),
+                )
+                if c is not None
+            ]
+            if found:
+                return min(found, key=lambda c: self.calls.index(c))
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                seen = [(c.method, c.status) for c in self.calls[since:]]
+                raise AssertionError(f"no message sent or edited within {timeout}s; calls: {seen}")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await event.wait()
+
     async def wait_for(
         self,
         method: str,

@@ -90,14 +90,7 @@ ENTRIES = [
     ("agent", ["/tickets", "[6]"]),
     ("agent", ["/tickets", "[6]", "[转办]"]),
     ("agent", ["/tickets", "[6]", "[办结]"]),
-    ("manager", ["/staff"]),
-    ("manager", ["/staff", "[4]", "[移交]"]),
-    ("manager", ["/invite"]),
-    ("rep2", ["/export"]),
-    ("manager", ["/report"]),
-    ("manager", ["/staff", "[4]", "[2]", "[1]", "[3]", "/cancel"]),  # handover to 李经理: confirm
-    ("admin", ["/rules", "[1]", "[3]", "/cancel"]),  # SLA targets, complaint first response
-    ("admin", ["/import", f"@doc {IMPORT_CSV}"]),
+    # Before the walks of /staff, whose random presses may deactivate the agent.
     # Two new requests, so a message needs picking one; the agent transfers the first, resolves
     # the second, and customer1 rates it: the comment step. By number: earlier walks may have
     # switched the languages.
@@ -119,6 +112,17 @@ ENTRIES = [
             "[2]",  # two stars
         ],
     ),
+    ("customer1", [*NEW_COMPLAINT, "/as agent", "[2]"]),  # the agent's Reply on the notice
+    ("rep2", ["/customers", "Acme", "[1]", "[Edit]", "[1]"]),
+    ("rep2", ["/customers", "Acme", "[1]", "[Stage]", "[won]"]),
+    ("manager", ["/staff"]),
+    ("manager", ["/staff", "[4]", "[移交]"]),
+    ("manager", ["/invite"]),
+    ("rep2", ["/export"]),
+    ("manager", ["/report"]),
+    ("manager", ["/staff", "[4]", "[2]", "[1]", "[3]", "/cancel"]),  # handover to 李经理: confirm
+    ("admin", ["/rules", "[1]", "[3]", "/cancel"]),  # SLA targets, complaint first response
+    ("admin", ["/import", f"@doc {IMPORT_CSV}"]),
 ]
 WORDS = [
     "Acme",
@@ -212,7 +216,10 @@ def harvest(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def rules_file(where: Path) -> Path:
     # The flood guard (30 a minute) would eat most of the inputs: the clock does not move here.
     path = where / "rules.toml"
-    path.write_text("[rate_limits]\nuser_messages_per_minute = 1000000\n")
+    # Nor may the walk's customers run into the limit on new requests.
+    path.write_text(
+        "[rate_limits]\nuser_messages_per_minute = 1000000\ntickets_per_window = 100000\n"
+    )
     return path
 
 

@@ -38,7 +38,7 @@ def button(call: Call, label: str) -> str:
 async def press(api: FakeBotAPI, last: Call, label: str) -> Call:
     mark = api.mark()
     api.push_callback(USER, button(last, label), last.result["message_id"])
-    return await api.wait_for("sendMessage", to(USER), since=mark, timeout=10)
+    return await api.wait_for_reply(to(USER), since=mark, timeout=10)
 
 
 async def say(api: FakeBotAPI, text: str) -> Call:

@@ -132,7 +132,7 @@ async def test_a_button_press_is_answered_and_handled(hook: Hook, api: FakeBotAP
     assert await hook.post(pressed) == 200
     answer = await api.wait_for("answerCallbackQuery", since=mark)
     assert answer.params["callback_query_id"] == pressed["callback_query"]["id"]
-    prompt = await api.wait_for("sendMessage", to(USER), since=mark)
+    prompt = await api.wait_for_reply(to(USER), since=mark)
     assert prompt.params["text"].startswith(f"{first['text']}:")
 
 
