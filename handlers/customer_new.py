@@ -17,11 +17,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.types import Button, Raw, Reply, T
+from crm import dedupe
 from crm.enums import CustomerClass, Role
 from crm.models import Customer, Staff
 from crm.phones import normalise
 from crm.services import access, runtime
 from crm.services import customers as svc
+from handlers import customer_dupes
 from handlers.base import FIELD, Command, Ctx, Flow, Step, flow_button, typed_text
 
 MAX_NAME = 200
@@ -86,9 +88,9 @@ async def phone_step(ctx: Ctx) -> Step:
                 )
             )
         new["phone"] = phone
-    dups = await svc.duplicates(ctx.session, new["name"], new["phone"])
+    dups = await dedupe.find(ctx.session, ctx.rules.dedupe, new["name"], new["phone"])
     if dups:
-        return await _duplicate(ctx, dups[0])
+        return await _duplicate(ctx, dups[0].customer)
     return _class_prompt()
 
 
@@ -124,6 +126,8 @@ async def dup_step(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
     dup_id = ctx.data["new"].get("dup_id")
     if ctx.choice == "create":
+        # Really different? A manager decides (customer_dupes): it is created pending.
+        ctx.data["new"]["pending_of"] = dup_id
         return _class_prompt()
     if ctx.choice == "cancel":
         return Step.end(Reply(T("Cancelled. Nothing was saved.")))
@@ -198,7 +202,9 @@ async def cls_step(ctx: Ctx) -> Step:
         created_by=me.id,
         created_at=ctx.now(),
         updated_at=ctx.now(),
-        source="cold_visit",
+        source=None,
+        approval="pending" if new.get("pending_of") else None,
+        dup_of_id=new.get("pending_of"),
     )
     svc.renew_claim(customer, me, ctx.now(), ctx.rules.claims.period_days)
     ctx.session.add(customer)
@@ -213,13 +219,20 @@ async def cls_step(ctx: Ctx) -> Step:
         changes={"name": customer.name},
         now=ctx.now(),
     )
-    return await _continue(ctx, customer, created=True)
+    note = None
+    if customer.approval is not None:
+        note = await customer_dupes.registered_pending(ctx, customer)
+    return await _continue(ctx, customer, created=True, note=note)
 
 
-async def _continue(ctx: Ctx, customer: Customer, created: bool = False) -> Step:
+async def _continue(
+    ctx: Ctx, customer: Customer, created: bool = False, note: Reply | None = None
+) -> Step:
     then = ctx.data.get("new", {}).get("then")
     ctx.data.pop("new", None)
-    saved = Reply(T("Saved: new customer {name}.", name=customer.name)) if created else None
+    saved = note or (
+        Reply(T("Saved: new customer {name}.", name=customer.name)) if created else None
+    )
     if then in ("visit", "quick"):
         from handlers import visit  # the visit flow sent us here and takes over again
 
@@ -227,6 +240,10 @@ async def _continue(ctx: Ctx, customer: Customer, created: bool = False) -> Step
     from handlers.customers import card_reply
 
     card = await card_reply(ctx, customer.id)
+    if created:  # the rest of the record, while it is fresh in mind
+        from handlers.customer_edit import menu
+
+        return Step.to("edit.field", *(r for r in (saved, card) if r), menu(ctx, customer.id))
     return Step.end(*(r for r in (saved, card) if r is not None))
 
 

@@ -7,6 +7,7 @@ from crm.enums import Role
 from crm.models import Customer
 from crm.services import access, invites
 from crm.services import customers as svc
+from handlers import customer_details
 from handlers.base import LEADS, STAFF, Action, Command, Ctx, Flow, Step, rows
 from handlers.labels import CHANGE_FIELD, CONTACT_ROLE, STAGE, TICKET_KIND, VISIT_KIND, label
 
@@ -76,9 +77,11 @@ def event_line(e: svc.Event) -> Text:
 def card_text(card: svc.Card, events: list[svc.Event]) -> Text:
     c = card.customer
     lines: list[Text] = [
+        *customer_details.warnings(c),
         T("<b>{name}</b> · Class {cls}", name=c.name, cls=c.customer_class),
         T("Stage: {stage}", stage=label(STAGE, c.stage)),
         T("Owner: {owner}", owner=card.owner.name if card.owner else T("team pool")),
+        *customer_details.details(c),
     ]
     if c.claim_expires_at is not None:
         lines.append(T("Claim expires: {when}", when=c.claim_expires_at))
@@ -147,6 +150,7 @@ async def _extra_buttons(ctx: Ctx, card: svc.Card) -> list[Button]:
     extra = card_buttons_extra(ctx, card)
     if ctx.who.role in LEADS:
         extra.append(Button(T("🧾 History"), f"audit:{card.customer.id}"))
+        extra.append(Button(T("🔗 Merge into…"), f"merge:{card.customer.id}"))
     return extra
 
 
