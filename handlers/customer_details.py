@@ -6,6 +6,21 @@ from bot.types import Money, Raw, T, Text
 from crm.models import Customer
 from handlers.labels import RELATIONSHIP, SOURCE, label
 
+# One line a detail; the msgids are literals so that the catalogs have them.
+LINE = {
+    "Industry: {value}": lambda v: T("Industry: {value}", value=v),
+    "Area: {value}": lambda v: T("Area: {value}", value=v),
+    "Source: {value}": lambda v: T("Source: {value}", value=v),
+    "Relationship: {value}": lambda v: T("Relationship: {value}", value=v),
+    "Tags: {value}": lambda v: T("Tags: {value}", value=v),
+    "Annual value: {value}": lambda v: T("Annual value: {value}", value=v),
+    "Power account: {value}": lambda v: T("Power account: {value}", value=v),
+    "Tariff: {value}": lambda v: T("Tariff: {value}", value=v),
+    "Voltage: {value}": lambda v: T("Voltage: {value}", value=v),
+    "Meter-reading segment: {value}": lambda v: T("Meter-reading segment: {value}", value=v),
+    "Notes: {value}": lambda v: T("Notes: {value}", value=v),
+}
+
 
 def warnings(c: Customer) -> list[Text]:
     """Shown first: what anyone about to act on this customer must see."""
@@ -24,23 +39,20 @@ def details(c: Customer) -> list[Text]:
         marks.append(T("Credit {rating}", rating=c.credit_rating))
     marks.append(T("Company") if c.is_company else T("Person"))
     lines.append(T("{a} · {b}", a=marks[0], b=_join(marks[1:])) if len(marks) > 1 else marks[0])
-    pairs: list[tuple[Text, object]] = [
-        (T("Industry: {value}"), c.industry),
-        (T("Area: {value}"), c.area),
-        (T("Source: {value}"), label(SOURCE, c.source) if c.source else None),
-        (T("Relationship: {value}"), label(RELATIONSHIP, c.relationship)),
-        (T("Tags: {value}"), Raw(", ".join(c.tags)) if c.tags else None),
-        (T("Annual value: {value}"), Money(c.annual_value) if c.annual_value else None),
-        (T("Power account: {value}"), c.power_account),
-        (T("Tariff: {value}"), c.tariff),
-        (T("Voltage: {value}"), c.voltage),
-        (T("Meter-reading segment: {value}"), c.meter_segment),
-        (T("Notes: {value}"), c.notes),
+    values: list[tuple[str, object]] = [
+        ("Industry: {value}", c.industry),
+        ("Area: {value}", c.area),
+        ("Source: {value}", label(SOURCE, c.source) if c.source else None),
+        ("Relationship: {value}", label(RELATIONSHIP, c.relationship)),
+        ("Tags: {value}", Raw(", ".join(c.tags)) if c.tags else None),
+        ("Annual value: {value}", Money(c.annual_value) if c.annual_value else None),
+        ("Power account: {value}", c.power_account),
+        ("Tariff: {value}", c.tariff),
+        ("Voltage: {value}", c.voltage),
+        ("Meter-reading segment: {value}", c.meter_segment),
+        ("Notes: {value}", c.notes),
     ]
-    for text, value in pairs:
-        if value:
-            assert isinstance(text, T)
-            lines.append(T(text.msgid, value=value))
+    lines.extend(LINE[key](value) for key, value in values if value)
     return lines
 
 

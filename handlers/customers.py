@@ -7,7 +7,7 @@ from crm.enums import Role
 from crm.models import Customer
 from crm.services import access, invites
 from crm.services import customers as svc
-from handlers import customer_details
+from handlers import customer_details, customer_filter_view
 from handlers.base import LEADS, STAFF, Action, Command, Ctx, Flow, Step, rows
 from handlers.labels import CHANGE_FIELD, CONTACT_ROLE, STAGE, TICKET_KIND, VISIT_KIND, label
 
@@ -45,6 +45,9 @@ async def _search(ctx: Ctx, text: str) -> Step:
     if len(text) > MAX_QUERY:
         return ctx.stay(Reply(T("That is too long to search for; please type a shorter name.")))
     assert ctx.who.staff is not None
+    filtered = await customer_filter_view.try_filters(ctx, text)
+    if filtered is not None:
+        return filtered
     found = await svc.search(ctx.session, ctx.who.staff, text)
     if not found:
         return Step.to(

@@ -29,7 +29,12 @@ Segment = dict[str, list[Any]]
 async def segment_customers(session: AsyncSession, staff: Staff, seg: Segment) -> list[Customer]:
     """The customers a campaign by this staff member reaches: those they may see, matching every
     criterion given (any of a criterion's values). An empty segment is all of them."""
-    stmt = select(Customer).where(customer_scope(staff)).order_by(Customer.id)
+    # Blacklisted customers get no campaigns (nor care: crm.services.care_recipients).
+    stmt = (
+        select(Customer)
+        .where(customer_scope(staff), Customer.blacklisted.is_(False))
+        .order_by(Customer.id)
+    )
     if seg.get("class"):
         stmt = stmt.where(Customer.customer_class.in_(seg["class"]))
     if seg.get("stage"):
