@@ -178,4 +178,5 @@ AUDIT_KEY = {
     "pin": T("location pin"),
     "merged": T("merged"),
     "dup_of": T("resembles"),
+    "erased": T("erased"),
 }

@@ -21,6 +21,7 @@ from crm.services.care_recipients import telegram_users, unreachable
 # ---------------------------------------------------------------- segments
 
 DIMENSIONS = ("class", "stage", "tag", "owner", "area")
+# Also read when present (a segment from typed conditions): "vip", "credit", "industry".
 POOL_OWNER = 0  # the "owner" value that means the team pool (no owner)
 
 Segment = dict[str, list[Any]]
@@ -50,6 +51,13 @@ async def segment_customers(session: AsyncSession, staff: Staff, seg: Segment) -
         if POOL_OWNER in owners:
             conds.append(Customer.owner_id.is_(None))
         stmt = stmt.where(or_(*conds))
+    # The conditions /customers reads (crm.services.customer_filters) narrow a segment too.
+    if seg.get("vip"):
+        stmt = stmt.where(Customer.vip.is_(True))
+    if seg.get("credit"):
+        stmt = stmt.where(Customer.credit_rating.in_(seg["credit"]))
+    if seg.get("industry"):
+        stmt = stmt.where(Customer.industry.in_(seg["industry"]))
     customers = list(await session.scalars(stmt))
     tags = set(seg.get("tag") or ())
     if tags:  # JSON lists: filtered here, alike on SQLite and PostgreSQL

@@ -67,7 +67,7 @@ async def record(
     customer_id: int,
     changes: dict[str, Any],
     *,
-    actor: Staff | None,
+    actor: Staff | int | None,
     via: str,
     now: datetime,
     action: str = "customer.edit",
@@ -76,10 +76,11 @@ async def record(
     were made; nothing when nothing changed."""
     if not changes:
         return
+    actor_id = actor.id if isinstance(actor, Staff) else actor
     await runtime.audit(
         session,
-        actor_kind="staff" if actor else "system",
-        actor_id=actor.id if actor else None,
+        actor_kind="staff" if actor_id else "system",
+        actor_id=actor_id,
         action=action,
         entity="customer",
         entity_id=customer_id,

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import Stage
@@ -42,6 +42,7 @@ NOT_VISITED = (
     re.compile(r"(?:не\s+было|без)\s+визит\w*\s+(\d{1,4})\s*дн\w*", re.I),
     re.compile(r"(\d{1,4})\s*дн\w*\s+без\s+визит\w*", re.I),
 )
+JOINED = re.compile(r"(class|credit|класс|кредит|信用|等级)\s+(\w)", re.I)
 SPLIT = re.compile(r"[\s,，、;；]+")
 MAX_DAYS = 3650
 
@@ -110,6 +111,8 @@ def parse(text: str, known: Known) -> tuple[Filters, list[str]]:
             f.not_visited_days = min(int(m.group(1)), MAX_DAYS)
             text = text[: m.start()] + " " + text[m.end() :]
             break
+    # "class C", "credit A", "信用 A": the word and its letter are one condition.
+    text = JOINED.sub(r"\1\2", text)
     unknown: list[str] = []
     stage_of = {w.lower(): key for key, words in STAGE_WORDS.items() for w in (*words, key)}
     ratings = {r.lower(): r for r in known.credit_ratings}
@@ -196,3 +199,15 @@ async def find(
         if keep(f, c)
     ]
     return matching[page * per_page : (page + 1) * per_page], len(matching)
+
+
+async def scope(
+    session: AsyncSession, staff: Staff, f: Filters, now: datetime
+) -> ColumnElement[bool]:
+    """One SQL condition for the customers the staff may see that match (for exports and
+    campaigns, which select customers their own way)."""
+    conds = [customer_scope(staff), *conditions(f, now)]
+    if f.tags:
+        ids = [c.id for c in await session.scalars(select(Customer).where(*conds)) if keep(f, c)]
+        conds.append(Customer.id.in_(ids))
+    return and_(*conds)
