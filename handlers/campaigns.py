@@ -49,6 +49,7 @@ from bot.views import care as views
 from crm.dates import parse_when
 from crm.models import Staff
 from crm.services import care, runtime
+from handlers import campaign_conditions
 from handlers.base import LEADS, Action, Command, Ctx, Flow, Step, flow_button, rows, typed_text
 from handlers.campaign_list import cancel_campaign, list_campaigns, may_cancel_campaign
 from handlers.campaign_views import (
@@ -120,6 +121,8 @@ async def seg_step(ctx: Ctx) -> Step:
         if not (await audience_of(ctx)).receiving:
             return ctx.stay(Reply(T("Nobody would receive it: please widen the selection.")))
         return text_prompt("zh_CN")
+    if choice is None and (typed := await campaign_conditions.typed(ctx)) is not None:
+        return typed
     if choice not in care.DIMENSIONS:
         return ctx.stay(Reply(CHOOSE))
     options = await segment_options(ctx, choice)

@@ -209,3 +209,15 @@ async def test_export_then_import_changes_nothing(app: App, chat: Transcript) ->
         preview = await imports.plan(s, parsed, unknown)
     assert len(preview.update) == 1 and not preview.create
     _ = datetime
+
+
+async def test_a_campaign_by_typed_conditions(app: App, chat: Transcript) -> None:
+    two, _ = await _linked(app, 2002)
+    three, _ = await _linked(app, 2003)
+    async with app.sessions() as s, s.begin():
+        (await s.get(Customer, two.id)).credit_rating = "A"  # type: ignore[union-attr]
+        (await s.get(Customer, three.id)).credit_rating = "C"  # type: ignore[union-attr]
+    out = await compose(chat, "[outage]", "停电通知", seg=("class B credit A",), when="[Now]")
+    assert "Credit rating: A" in out and "Recipients: 1 person on Telegram" in out
+    out = await chat("@clock +1m")
+    assert "[to customer2]" in out and "[to customer3]" not in out
