@@ -119,6 +119,9 @@ ENTRIES = [
             "[2]",  # two stars
         ],
     ),
+    # Last, as a merge may take a customer the walks above use.
+    ("rep2", ["/customers class C"]),  # by conditions: pages
+    ("manager", ["/customers", "Acme", "[1]", "[合并到]"]),
 ]
 WORDS = [
     "Acme",
