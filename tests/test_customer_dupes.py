@@ -102,3 +102,49 @@ async def test_the_manager_approves_a_really_different_customer(app: App, chat: 
     await press(chat, app, "manager", f"dupok:{pending.id}")
     assert await _count(app, AuditLog, AuditLog.action == "customer.approve") == 1
     assert await _count(app, FollowUp) >= 0
+
+
+async def test_a_contacts_phone_and_an_address_count_too(app: App, chat: Transcript) -> None:
+    """Checked by crm.dedupe.find directly: a contact's phone, and a like address with a name
+    alike enough, point at the customer; a like address alone does not."""
+    from crm import dedupe
+
+    hotel = await customer(app, "明珠酒店")
+    async with app.sessions() as s, s.begin():
+        s.add(Contact(customer_id=hotel.id, name="前台", phone="+8613911112222"))
+        h = await s.get(Customer, hotel.id)
+        assert h is not None
+        h.address = "上海市浦东新区世纪大道100号"
+    rules = app.rules.dedupe
+    async with app.sessions() as s:
+        (m,) = await dedupe.find(s, rules, "完全不同的名字", "+8613911112222")
+        assert (m.customer.id, m.reason) == (hotel.id, "contact_phone")
+        found = await dedupe.find(s, rules, "明珠宾馆", None, "上海市浦东新区世纪大道 100 号")
+        assert [(f.customer.id, f.reason) for f in found] == [(hotel.id, "address")]
+        assert not await dedupe.find(s, rules, "天天超市", None, "上海市浦东新区世纪大道100号")
+    # In the chat: the contact's phone warns with the owner.
+    out = await chat("/as rep2", "/newcustomer", "Front Desk Ltd", "13911112222")
+    assert "明珠酒店 is already registered by 张伟" in out
+
+
+async def test_a_manager_merges_two_customers_from_a_card(app: App, chat: Transcript) -> None:
+    await chat("/as rep1", "/newcustomer", "城东小学分校区", "[跳过]", "[C]")
+    copy = await customer(app, "城东小学分校区")
+    school = await customer(app, "城东小学")
+    out = await chat("/as manager")
+    out = await press(chat, app, "manager", f"merge:{copy.id}")
+    assert "合并到哪个客户" in out
+    out = await chat("城东小学")
+    out = await chat("[城东小学]")
+    assert "城东小学分校区" in out and "城东小学" in out
+    async with app.sessions() as s:
+        assert await s.get(Customer, copy.id) is None
+        assert (
+            await s.scalar(
+                select(CustomerAlias.customer_id).where(CustomerAlias.name == "城东小学分校区")
+            )
+            == school.id
+        )
+    # A rep cannot start one.
+    out = await press(chat, app, "rep1", f"merge:{school.id}")
+    assert "合并到哪个客户" not in out
