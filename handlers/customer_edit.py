@@ -11,10 +11,13 @@ from bot.types import KeyButton, Reply, T
 from crm.customer_fields import BY_KEY, BadValue, choices, parse, shown
 from crm.models import Customer
 from crm.services import customer_edit as svc
+from handlers import customer_dupes
 from handlers.base import FIELD, LEADS, Action, Ctx, Flow, Step, flow_button, rows
 from handlers.customers import card_reply
 from handlers.labels import CUSTOMER_FIELD, FIELD_CHOICE, label
 
+# A change of these may make the customer one the company already has.
+IDENTITY = ("name", "phone", "address")
 BAD = {
     "phone": T("That does not look like a phone number. Try again."),
     "money": T("Please type the amount as a number, e.g. 120000 or 12万."),
@@ -105,6 +108,10 @@ async def value_step(ctx: Ctx) -> Step:
     saved = Reply(
         T("Saved: {field} of {customer}.", field=CUSTOMER_FIELD[field.key], customer=customer.name)
     )
+    if field.key in IDENTITY and await svc.recheck_duplicates(
+        ctx.session, ctx.rules.dedupe, customer, now=ctx.now()
+    ):
+        saved = await customer_dupes.registered_pending(ctx, customer)
     return Step.to("edit.field", saved, menu(ctx, customer.id))
 
 

@@ -148,3 +148,18 @@ async def test_a_manager_merges_two_customers_from_a_card(app: App, chat: Transc
     # A rep cannot start one.
     out = await press(chat, app, "rep1", f"merge:{school.id}")
     assert "合并到哪个客户" not in out
+
+
+async def test_renaming_or_a_new_phone_cannot_walk_around_the_check(
+    app: App, chat: Transcript
+) -> None:
+    plant = await customer(app, "华能电厂")
+    assert plant.phone
+    await chat("/as rep2", "/newcustomer", "Zeta Works", "[Skip]", "[C]")
+    zeta = await customer(app, "Zeta Works")
+    assert zeta.approval is None
+    out = await chat("[Phone]", plant.phone)
+    assert "awaiting your manager's approval" in out and "华能电厂" in out
+    assert "[to manager]" in out
+    zeta = await customer(app, "Zeta Works")
+    assert zeta.approval == "pending" and zeta.dup_of_id == plant.id

@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm import dedupe
 from crm.customer_fields import BY_KEY, Field, shown_value
 from crm.enums import Role
 from crm.models import Customer, Staff
 from crm.names import search_key
+from crm.rules import Dedupe
 from crm.services import access, runtime
 
 LEADS = (Role.MANAGER, Role.ADMIN)
@@ -87,3 +89,30 @@ async def record(
         changes={**changes, "how": via},
         now=now,
     )
+
+
+async def recheck_duplicates(
+    session: AsyncSession, rules: Dedupe, customer: Customer, *, now: datetime
+) -> Customer | None:
+    """After a name, phone or address change: a customer now like another one waits for the
+    manager as a new registration would (the check cannot be walked around by registering
+    under another name and renaming). Returns the customer it resembles, if any."""
+    if customer.approval is not None:
+        return None
+    found = await dedupe.find(
+        session, rules, customer.name, customer.phone, customer.address, exclude=customer.id
+    )
+    if not found:
+        return None
+    other = found[0].customer
+    customer.approval, customer.dup_of_id, customer.updated_at = "pending", other.id, now
+    await record(
+        session,
+        customer.id,
+        {"dup_of": other.name},
+        actor=None,
+        via="chat",
+        now=now,
+        action="customer.pending",
+    )
+    return other

@@ -45,14 +45,17 @@ def _search_statements(role: Role, limit: int) -> tuple[Select[Any], ...]:
         select(Customer.id, Customer.name).where(scope),
         # Customers merged away: their old names and phones find the survivor.
         select(Customer)
-        .join(CustomerAlias, CustomerAlias.customer_id == Customer.id)
         .where(
             scope,
-            CustomerAlias.name_search.contains(bindparam("needle"))
-            | CustomerAlias.name.contains(bindparam("query"))
-            | (CustomerAlias.phone == bindparam("phone")),
+            Customer.id.in_(
+                select(CustomerAlias.customer_id).where(
+                    CustomerAlias.name_search.contains(bindparam("needle"))
+                    | CustomerAlias.name.contains(bindparam("query"))
+                    | (CustomerAlias.phone == bindparam("phone"))
+                )
+            ),
         )
-        .distinct()
+        .order_by(Customer.name)
         .limit(limit),
     )
 
