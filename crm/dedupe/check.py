@@ -93,7 +93,13 @@ def _alike_names(rules: Dedupe, name: str, names: dict[int, str]) -> list[tuple[
         )
     }
     if len(mine) >= 4:
-        sounds = {key: sound(c) for key, c in cores.items() if len(c) >= 4 and key not in out}
+        # Sounds at least this alike come from names of about the same length: only those
+        # are read out (pypinyin is the slow part).
+        sounds = {
+            key: sound(c)
+            for key, c in cores.items()
+            if len(c) >= 4 and abs(len(c) - len(mine)) <= 1 and key not in out
+        }
         for _s, score, key in process.extract(
             sound(mine), sounds, scorer=fuzz.ratio, limit=None, score_cutoff=rules.sound_threshold
         ):

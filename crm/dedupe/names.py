@@ -105,15 +105,19 @@ def _strip_place(core: str, *, front: bool) -> str:
         core = shorter
 
 
+# Every place word with every suffix, longest first, as one pattern for each end.
+_PLACE_WORDS = "|".join(
+    sorted({p + suffix for p in _PLACES for suffix in _PLACE_SUFFIX}, key=len, reverse=True)
+)
+_FRONT = re.compile(f"^(?:{_PLACE_WORDS})")
+_BACK = re.compile(f"(?:{_PLACE_WORDS})$")
+
+
 def _strip_one_place(core: str, *, front: bool) -> str:
-    for place in sorted(_PLACES, key=len, reverse=True):
-        for suffix in _PLACE_SUFFIX:
-            word = place + suffix
-            if front and core.startswith(word) and len(core) - len(word) >= _MIN_CORE:
-                return core[len(word) :]
-            if not front and core.endswith(word) and len(core) - len(word) >= _MIN_CORE:
-                return core[: -len(word)]
-    return core
+    m = (_FRONT if front else _BACK).search(core)
+    if m is None or len(core) - len(m.group(0)) < _MIN_CORE:
+        return core
+    return core[m.end() :] if front else core[: m.start()]
 
 
 @functools.lru_cache(maxsize=100_000)
