@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.types import Button, Raw, Reply, T
 from crm.models import Customer
 from crm.services import customer_filters as svc
+from crm.services import customers as customers_svc
 from handlers.base import STAFF, Ctx, Flow, Step, flow_button
 
 PER_PAGE = 8
@@ -19,6 +20,9 @@ async def try_filters(ctx: Ctx, text: str) -> Step | None:
     if filters.empty():
         return None
     if unknown:
+        # "Lost Lake Cafe" has a condition word in it but is a name: a name found wins.
+        if await customers_svc.search(ctx.session, ctx.who.staff, text):
+            return None
         return Step.end(
             Reply(
                 T(

@@ -221,3 +221,24 @@ async def test_a_campaign_by_typed_conditions(app: App, chat: Transcript) -> Non
     assert "Credit rating: A" in out and "Recipients: 1 person on Telegram" in out
     out = await chat("@clock +1m")
     assert "[to customer2]" in out and "[to customer3]" not in out
+
+
+async def test_a_name_with_a_condition_word_is_still_a_name(app: App, chat: Transcript) -> None:
+    await chat("/as rep2", "/newcustomer", "Lost Lake Cafe", "[Skip]", "[C]")
+    out = await chat("/customers Lost Lake")
+    assert "Lost Lake Cafe" in out and "did not understand" not in out
+
+
+async def test_a_handover_shows_in_each_customers_history(app: App, chat: Transcript) -> None:
+    from crm.services.handover import hand_over
+
+    await chat("/as manager")
+    async with app.sessions() as s, s.begin():
+        rep2 = await s.scalar(select(Staff).where(Staff.handle == "rep2"))
+        rep1 = await s.scalar(select(Staff).where(Staff.handle == "rep1"))
+        boss = await s.scalar(select(Staff).where(Staff.handle == "manager"))
+        assert rep1 and rep2 and boss
+        moved = await hand_over(s, rep2, [rep1], by=boss.id, now=app.clock.now())
+    acme = next(m.customer for m in moved if m.customer.name == "Acme Logistics")
+    history = await press(chat, app, "manager", f"audit:{acme.id}")
+    assert "Lucy Chen → 张伟" in history and "通过移交" in history
