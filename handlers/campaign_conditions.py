@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.types import Reply, T
 from crm.services import customer_filters as filters
 from handlers.base import Ctx, Step
@@ -32,9 +34,11 @@ async def typed(ctx: Ctx) -> Step | None:
         return ctx.stay(
             Reply(T("I did not understand “{words}”.", words=" ".join(unknown) or text))
         )
-    if found.not_visited_days is not None:
-        return ctx.stay(Reply(T("Campaigns cannot select by the last visit yet.")))
     seg = ctx.data["seg"]
+    if found.not_visited_days is not None:
+        # A date, not a count of days: the campaign reaches the same customers when it goes out.
+        since = ctx.now() - timedelta(days=found.not_visited_days)
+        seg["not_visited_since"] = [since.isoformat()]
     for attr, key in KEYS.items():
         for value in getattr(found, attr):
             if value not in seg.setdefault(key, []):

@@ -33,7 +33,12 @@ DIMENSION = {
     "area": T("📍 Area"),
 }
 # Conditions typed while choosing (handlers/campaign_conditions.py), shown like the others.
-TYPED = {"vip": T("VIP"), "credit": T("Credit rating"), "industry": T("Industry")}
+TYPED = {
+    "vip": T("VIP"),
+    "credit": T("Credit rating"),
+    "industry": T("Industry"),
+    "not_visited_since": T("Last visit"),
+}
 
 # Tags and areas offered as buttons (the most a keyboard comfortably holds).
 MAX_OPTIONS = 30
@@ -59,6 +64,8 @@ def joined(ctx: Ctx, parts: list[Text]) -> Raw:
 def value_label(ctx: Ctx, dim: str, value: Any) -> Text:
     if dim == "vip":
         return T("yes")
+    if dim == "not_visited_since":
+        return T("before {when}", when=datetime.fromisoformat(value))
     if dim == "stage":
         return label(STAGE, value)
     if dim == "owner":

@@ -4,15 +4,17 @@ and its audience as counted before it is confirmed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.models import (
     Customer,
     CustomerUser,
     Staff,
+    Visit,
 )
 from crm.services.access import customer_scope
 from crm.services.care_kinds import GREETING, category_of
@@ -21,7 +23,8 @@ from crm.services.care_recipients import telegram_users, unreachable
 # ---------------------------------------------------------------- segments
 
 DIMENSIONS = ("class", "stage", "tag", "owner", "area")
-# Also read when present (a segment from typed conditions): "vip", "credit", "industry".
+# Also read when present (a segment from typed conditions): "vip", "credit", "industry",
+# "not_visited_since" (an ISO time).
 POOL_OWNER = 0  # the "owner" value that means the team pool (no owner)
 
 Segment = dict[str, list[Any]]
@@ -58,6 +61,11 @@ async def segment_customers(session: AsyncSession, staff: Staff, seg: Segment) -
         stmt = stmt.where(Customer.credit_rating.in_(seg["credit"]))
     if seg.get("industry"):
         stmt = stmt.where(Customer.industry.in_(seg["industry"]))
+    if seg.get("not_visited_since"):
+        since = datetime.fromisoformat(seg["not_visited_since"][0])
+        stmt = stmt.where(
+            ~exists().where(Visit.customer_id == Customer.id, Visit.visited_at >= since)
+        )
     customers = list(await session.scalars(stmt))
     tags = set(seg.get("tag") or ())
     if tags:  # JSON lists: filtered here, alike on SQLite and PostgreSQL
