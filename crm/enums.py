@@ -32,10 +32,15 @@ class Stage(StrEnum):
 
 
 class Relationship(StrEnum):
-    NEW = "new"
-    LOYAL = "loyal"
-    AT_RISK = "at_risk"
-    CHURNED = "churned"
+    """The relationship cycle of a key account."""
+
+    BREAKTHROUGH = "breakthrough"
+    CONSOLIDATION = "consolidation"
+    GROWTH = "growth"
+    HARVEST = "harvest"
+    DEFENCE = "defence"
+    DORMANT = "dormant"
+    PAUSED = "paused"
 
 
 class ContactRole(StrEnum):
@@ -51,6 +56,8 @@ class Source(StrEnum):
     COLD_VISIT = "cold_visit"
     PHONE = "phone"
     WEB = "web"
+    WALK_IN = "walk_in"
+    OTHER = "other"
 
 
 class VisitKind(StrEnum):

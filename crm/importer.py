@@ -30,7 +30,20 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "area": ("area", "district", "区域", "片区"),
     "annual_value": ("annual value", "annual_value", "volume", "年业务量", "年交易额", "年产值"),
     "tags": ("tags", "标签"),
-    "source": ("source", "来源"),
+    "source": ("source", "来源", "客户来源"),
+    "is_company": ("kind", "company or person", "类型", "客户类型"),
+    "relationship": ("relationship", "关系阶段"),
+    "vip": ("vip", "贵宾"),
+    "credit_rating": ("credit_rating", "credit rating", "credit", "信用等级", "信用"),
+    "blacklisted": ("blacklisted", "blacklist", "黑名单"),
+    "blacklist_reason": ("blacklist_reason", "blacklist reason", "黑名单原因"),
+    "notes": ("notes", "客户备注"),
+    "power_account": ("power_account", "power account", "用电户号"),
+    "tariff": ("tariff", "tariff category", "电价类别"),
+    "voltage": ("voltage", "voltage level", "电压等级"),
+    "meter_segment": ("meter_segment", "meter-reading segment", "抄表段"),
+    "lat": ("lat", "latitude", "纬度"),
+    "lon": ("lon", "longitude", "经度"),
     "contact_name": ("contact", "contact name", "联系人", "联系人姓名"),
     "contact_phone": ("contact phone", "联系人电话", "联系人手机"),
     "contact_role": ("contact role", "联系人角色"),
@@ -47,7 +60,37 @@ CUSTOMER_FIELDS = (
     "annual_value",
     "tags",
     "source",
+    "is_company",
+    "relationship",
+    "vip",
+    "credit_rating",
+    "blacklisted",
+    "blacklist_reason",
+    "notes",
+    "power_account",
+    "tariff",
+    "voltage",
+    "meter_segment",
+    "lat",
+    "lon",
 )
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "是", "√", "да"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "否", "", "нет"})
+KIND_WORDS = {"company": True, "单位": True, "企业": True, "person": False, "个人": False}
+TEXT_LIMITS = {
+    "industry": 80,
+    "address": 300,
+    "area": 80,
+    "source": 20,
+    "relationship": 20,
+    "blacklist_reason": 200,
+    "notes": 2000,
+    "power_account": 40,
+    "tariff": 40,
+    "voltage": 20,
+    "meter_segment": 40,
+    "credit_rating": 8,
+}
 CLASS_WORDS = {"a": "A", "b": "B", "c": "C", "重点": "A", "普通": "B", "小": "C", "一般": "C"}
 ROLE_WORDS = {
     "决策人": "decision_maker",
@@ -130,6 +173,9 @@ def read_rows(data: bytes, filename: str) -> tuple[list[Row], list[str]]:
         raise ImportFileError(f"at most {MAX_ROWS} rows at a time", "too_many_rows")
     header = [str(h or "").strip() for h in raw[0]]
     keys = [ALIASES.get(h.lower()) for h in header]
+    # Our own export has both "id" (the record's) and "external_id": then "id" is ours.
+    if "external_id" in [h.lower() for h in header]:
+        keys = ["crm_id" if h.lower() == "id" else k for h, k in zip(header, keys, strict=True)]
     if "name" not in keys:
         raise ImportFileError("no name column (name / 客户名称)", "no_name_column")
     unknown = [h for h, k in zip(header, keys, strict=True) if h and k is None]
@@ -176,9 +222,31 @@ def clean(row: Row, owners: dict[str, int]) -> tuple[dict[str, Any], Rejected | 
             out["annual_value"] = Decimal(v["annual_value"].replace(",", ""))
         except InvalidOperation:
             return out, Rejected(row.number, "bad_number", v["annual_value"])
-    for key in ("industry", "address", "area", "source"):
+    for key, limit in TEXT_LIMITS.items():
         if v.get(key):
-            out[key] = v[key][:300]
+            out[key] = v[key][:limit]
+    for key in ("vip", "blacklisted"):
+        if key in v:
+            word = v[key].strip().lower()
+            if word not in TRUE_WORDS | FALSE_WORDS:
+                return out, Rejected(row.number, "bad_flag", v[key])
+            out[key] = word in TRUE_WORDS
+    if v.get("is_company"):
+        kind = KIND_WORDS.get(v["is_company"].strip().lower())
+        if kind is None:
+            word = v["is_company"].strip().lower()
+            if word not in TRUE_WORDS | FALSE_WORDS:
+                return out, Rejected(row.number, "bad_flag", v["is_company"])
+            kind = word in TRUE_WORDS
+        out["is_company"] = kind
+    for key in ("lat", "lon"):
+        if v.get(key):
+            try:
+                out[key] = float(v[key])
+            except ValueError:
+                return out, Rejected(row.number, "bad_number", v[key])
+    if v.get("crm_id", "").isdigit():
+        out["crm_id"] = int(v["crm_id"])
     if v.get("tags"):
         out["tags"] = [t.strip() for t in v["tags"].replace("，", ",").split(",") if t.strip()]
     if v.get("external_id"):

@@ -49,6 +49,25 @@ class Stages(_Strict):
     lost_reasons: list[str] = Field(min_length=1)
 
 
+class Customers(_Strict):
+    credit_ratings: list[str] = Field(min_length=1)
+    power_supply: bool
+
+    @field_validator("credit_ratings")
+    @classmethod
+    def _short(cls, v: list[str]) -> list[str]:
+        if any(not r or len(r) > 8 for r in v) or len(set(v)) != len(v):
+            raise ValueError("credit_ratings are distinct words of 1 to 8 characters")
+        return v
+
+
+class Dedupe(_Strict):
+    name_threshold: float = Field(gt=0, le=100)
+    sound_threshold: float = Field(gt=0, le=100)
+    address_threshold: float = Field(gt=0, le=100)
+    name_with_address: float = Field(gt=0, le=100)
+
+
 class Visits(_Strict):
     checkin_radius_m: int = Field(gt=0)
 
@@ -174,6 +193,8 @@ class Rules(_Strict):
     cadence_days: Cadence
     claims: Claims
     stages: Stages
+    customers: Customers
+    dedupe: Dedupe
     visits: Visits
     sla: Sla
     tickets: Tickets

@@ -65,6 +65,13 @@ DIMENSION = {
     "owner": T("👤 Owner"),
     "area": T("📍 Area"),
 }
+# Conditions typed while choosing (handlers/campaign_conditions.py), shown like the others.
+TYPED = {
+    "vip": T("VIP"),
+    "credit": T("Credit rating"),
+    "industry": T("Industry"),
+    "not_visited_since": T("Last visit"),
+}
 
 # Tags and areas offered as buttons (the most a keyboard comfortably holds).
 MAX_OPTIONS = 30
@@ -98,6 +105,10 @@ def joined(ctx: Ctx, parts: list[Text]) -> Raw:
 
 
 def value_label(ctx: Ctx, dim: str, value: Any) -> Text:
+    if dim == "vip":
+        return T("yes")
+    if dim == "not_visited_since":
+        return T("before {when}", when=datetime.fromisoformat(value))
     if dim == "stage":
         return label(STAGE, value)
     if dim == "owner":
@@ -110,10 +121,11 @@ def value_label(ctx: Ctx, dim: str, value: Any) -> Text:
 def segment_lines(ctx: Ctx) -> list[Text]:
     seg = ctx.data.seg
     lines: list[Text] = []
-    for dim in care.DIMENSIONS:
+    for dim in (*care.DIMENSIONS, *TYPED):
         if seg.get(dim):
             values = joined(ctx, [value_label(ctx, dim, v) for v in seg[dim]])
-            lines.append(T("{criterion}: {values}", criterion=DIMENSION[dim], values=values))
+            name = DIMENSION.get(dim) or TYPED[dim]
+            lines.append(T("{criterion}: {values}", criterion=name, values=values))
     return lines or [T("To: all your customers")]
 
 

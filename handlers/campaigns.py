@@ -26,6 +26,7 @@ from crm.dates import parse_when
 from crm.ids import parse_id
 from crm.models import Staff
 from crm.services import care, runtime
+from handlers import campaign_conditions
 from handlers.base import LEADS, Action, Command, Ctx, Step, flow_button, typed_text
 from handlers.campaign_list import cancel_campaign, list_campaigns, may_cancel_campaign
 from handlers.campaign_views import (
@@ -48,7 +49,7 @@ from handlers.campaign_views import (
 )
 from handlers.common import LANGUAGES
 from handlers.conversation import Flow, State
-from handlers.conversation.flow import BUTTONS
+from handlers.conversation.flow import BUTTONS, TEXT
 from handlers.refusals import CHOOSE
 
 TEXT_LIMIT = 1000
@@ -86,6 +87,8 @@ async def seg_step(ctx: Ctx) -> Step:
         if not (await audience_of(ctx)).receiving:
             return ctx.stay(Reply(NOBODY, notice="alert"))
         return Step.go(CampaignStep.TEXT_ZH)
+    if choice is None and (typed := await campaign_conditions.typed(ctx)) is not None:
+        return typed
     if choice not in care.DIMENSIONS:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     options = await segment_options(ctx, choice)
@@ -323,7 +326,7 @@ FLOWS = [
             CampaignStep.SEG: State(
                 seg_step,
                 segment_prompt,
-                accepts=BUTTONS,
+                accepts=TEXT,  # typed conditions (A级 VIP 浦东) as well as the buttons
                 to=(CampaignStep.PICK, CampaignStep.TEXT_ZH),
                 ends=False,
             ),

@@ -9,11 +9,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.types import Button, Raw, Reply, T, Text
+from crm import dedupe
 from crm.enums import CustomerClass, Role
 from crm.models import Customer, Staff
 from crm.phones import normalise
 from crm.services import access, runtime
 from crm.services import customers as svc
+from handlers import customer_dupes
 from handlers.base import FIELD, Command, Ctx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
@@ -33,6 +35,8 @@ class NewcDraft(Draft):
     name: str | None = None
     phone: str | None = None
     dup_id: int | None = None
+    # "It is a different customer" from this one: created pending the manager's approval.
+    pending_of: int | None = None
 
 
 def _skip(step: NewcStep) -> Button:
@@ -87,9 +91,9 @@ async def phone_step(ctx: Ctx) -> Step:
                 )
             )
         new.phone = phone
-    dups = await svc.duplicates(ctx.session, new.name or "", new.phone)
+    dups = await dedupe.find(ctx.session, ctx.rules.dedupe, new.name or "", new.phone)
     if dups:
-        ctx.data.dup_id = dups[0].id
+        ctx.data.dup_id = dups[0].customer.id
         return Step.go(NewcStep.DUP)
     return Step.go(NewcStep.CLS)
 
@@ -129,6 +133,8 @@ async def dup_step(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
     dup_id = ctx.data.dup_id
     if ctx.choice == "create":
+        # Really different? A manager decides (customer_dupes): it is created pending.
+        ctx.data.pending_of = dup_id
         return Step.go(NewcStep.CLS)
     existing = await ctx.session.get(Customer, dup_id) if dup_id else None
     if existing is None:
@@ -202,7 +208,9 @@ async def cls_step(ctx: Ctx) -> Step:
         created_by=me.id,
         created_at=ctx.now(),
         updated_at=ctx.now(),
-        source="cold_visit",
+        source=None,
+        approval="pending" if new.pending_of else None,
+        dup_of_id=new.pending_of,
     )
     svc.renew_claim(customer, me, ctx.now(), ctx.rules.claims.period_days)
     ctx.session.add(customer)
@@ -217,17 +225,29 @@ async def cls_step(ctx: Ctx) -> Step:
         changes={"name": customer.name},
         now=ctx.now(),
     )
-    return await _continue(ctx, customer, created=True)
+    note = None
+    if customer.approval is not None:
+        note = await customer_dupes.registered_pending(ctx, customer)
+    return await _continue(ctx, customer, created=True, note=note)
 
 
-async def _continue(ctx: Ctx, customer: Customer, created: bool = False) -> Step:
-    saved = Reply(T("Saved: new customer {name}.", name=customer.name)) if created else None
+async def _continue(
+    ctx: Ctx, customer: Customer, created: bool = False, note: Reply | None = None
+) -> Step:
+    saved = note or (
+        Reply(T("Saved: new customer {name}.", name=customer.name)) if created else None
+    )
     if ctx.stack:
         # Called from another flow (a visit): it goes on with this customer.
         return Step.ret(customer.id, *(r for r in (saved,) if r is not None))
     from handlers.customers import card_reply
 
     card = await card_reply(ctx, customer.id)
+    if created:  # the rest of the record, while it is fresh in mind
+        from handlers.customer_edit import EditStep, edit_customer
+
+        ctx.data = edit_customer(customer)
+        return Step.go(EditStep.FIELD, *(r for r in (saved, card) if r))
     return Step.end(*(r for r in (saved, card) if r is not None))
 
 

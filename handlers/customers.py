@@ -7,6 +7,7 @@ from crm.enums import Role
 from crm.models import Customer
 from crm.services import access, invites
 from crm.services import customers as svc
+from handlers import customer_details, customer_filter_view
 from handlers.base import LEADS, STAFF, Action, Command, Ctx, Step, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.labels import CHANGE_FIELD, CONTACT_ROLE, STAGE, TICKET_KIND, VISIT_KIND, label
@@ -58,6 +59,9 @@ async def _search(ctx: Ctx, text: str) -> Step:
     if len(text) > MAX_QUERY:
         return ctx.stay(Reply(T("That is too long to search for; please type a shorter name.")))
     assert ctx.who.staff is not None
+    filtered = await customer_filter_view.try_filters(ctx, text)
+    if filtered is not None:
+        return filtered
     found = await svc.search(ctx.session, ctx.who.staff, text)
     if not found:
         if not isinstance(ctx.data, FindDraft):
@@ -92,9 +96,11 @@ def event_line(e: svc.Event) -> Text:
 def card_text(card: svc.Card, events: list[svc.Event]) -> Text:
     c = card.customer
     lines: list[Text] = [
+        *customer_details.warnings(c),
         T("<b>{name}</b> · Class {cls}", name=c.name, cls=c.customer_class),
         T("Stage: {stage}", stage=label(STAGE, c.stage)),
         T("Owner: {owner}", owner=card.owner.name if card.owner else T("team pool")),
+        *customer_details.details(c),
     ]
     if c.claim_expires_at is not None:
         lines.append(T("Claim expires: {when}", when=c.claim_expires_at))
@@ -163,6 +169,7 @@ async def _extra_buttons(ctx: Ctx, card: svc.Card) -> list[Button]:
     extra = card_buttons_extra(ctx, card)
     if ctx.who.role in LEADS:
         extra.append(Button(T("🧾 History"), f"audit:{card.customer.id}"))
+        extra.append(Button(T("🔗 Merge into…"), f"merge:{card.customer.id}"))
     return extra
 
 

@@ -54,6 +54,21 @@ async def _manager_of(ctx: Ctx, staff: Staff | None) -> list[Staff]:
     return list(await ctx.session.scalars(stmt))
 
 
+async def customer_marks(ctx: Ctx, ticket: Ticket) -> list[Text]:
+    """⭐ VIP and ⛔ blacklisted, for whoever takes the request."""
+    customer = await ctx.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    if customer is None:
+        return []
+    marks: list[Text] = []
+    if customer.vip:
+        marks.append(T("⭐ VIP customer"))
+    if customer.blacklisted:
+        marks.append(
+            T("⛔ Blacklisted customer: {reason}", reason=customer.blacklist_reason or T("—"))
+        )
+    return marks
+
+
 async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
     note = Reply(
         Lines(
@@ -63,6 +78,7 @@ async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
                 number=ticket.number,
                 who=await _who(ctx, ticket),
             ),
+            *await customer_marks(ctx, ticket),
             T("“{text}”", text=ticket.text[:300]),
             T("First answer due {when}.", when=ticket.first_response_due),
         ),

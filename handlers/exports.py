@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 from bot.types import TN, Reply, T, Text
 from crm.export import Filter, table
 from crm.export_files import to_xlsx
+from crm.services import customer_filters as filters
 from crm.services.access import customer_scope
 from handlers.base import STAFF, Command, Ctx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
@@ -52,6 +53,8 @@ def _title(d: ExpDraft) -> Text:
 
 async def start(ctx: Ctx) -> Step:
     ctx.data = ExpDraft()
+    if ctx.inbound.args:  # /export A级 VIP 浦东: the customers matching, as /customers reads them
+        return await export_filtered(ctx, ctx.inbound.args)
     return Step.go(ExpStep.KIND)
 
 
@@ -110,6 +113,26 @@ async def _send(ctx: Ctx, period: str) -> Step:
             TN("{what}: {n} row.", "{what}: {n} rows.", len(data), what=KINDS[kind]),
             document=to_xlsx(columns, data, kind),
             filename=f"{kind}-{period}-{stamp}.xlsx",
+        )
+    )
+
+
+async def export_filtered(ctx: Ctx, text: str) -> Step:
+    assert ctx.who.staff is not None
+    known = await filters.known(ctx.session, ctx.who.staff, ctx.rules.customers.credit_ratings)
+    found, unknown = filters.parse(text, known)
+    if unknown or found.empty():
+        return Step.end(
+            Reply(T("I did not understand “{words}”.", words=" ".join(unknown) or text))
+        )
+    where = await filters.scope(ctx.session, ctx.who.staff, found, ctx.now())
+    columns, data = await table(ctx.session, "customers", ctx.who.tz, Filter(where))
+    stamp = ctx.local_now().strftime("%Y%m%d")
+    return Step.end(
+        Reply(
+            TN("{what}: {n} row.", "{what}: {n} rows.", len(data), what=KINDS["customers"]),
+            document=to_xlsx(columns, data, "customers"),
+            filename=f"customers-filtered-{stamp}.xlsx",
         )
     )
 

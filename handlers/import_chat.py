@@ -33,6 +33,7 @@ REASONS = {
     "bad_class": T("unknown class (use A, B or C)"),
     "bad_stage": T("unknown stage"),
     "bad_number": T("not a number"),
+    "bad_flag": T("not yes or no"),
     "bad_contact_role": T("unknown contact role"),
 }
 FILE_ERRORS = {

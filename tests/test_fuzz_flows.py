@@ -123,6 +123,9 @@ ENTRIES = [
     ("manager", ["/staff", "[4]", "[2]", "[1]", "[3]", "/cancel"]),  # handover to 李经理: confirm
     ("admin", ["/rules", "[1]", "[3]", "/cancel"]),  # SLA targets, complaint first response
     ("admin", ["/import", f"@doc {IMPORT_CSV}"]),
+    # Last, as a merge may take a customer the walks above use.
+    ("rep2", ["/customers class C"]),  # by conditions: pages
+    ("manager", ["/customers", "Acme", "[1]", "[合并到]"]),
 ]
 WORDS = [
     "Acme",

@@ -1,7 +1,7 @@
 """The domain model. Importing this package registers every table on Base.metadata."""
 
 from crm.models.care import CareCampaign, CareDelivery
-from crm.models.customers import Contact, Customer, CustomerChange
+from crm.models.customers import Contact, Customer, CustomerAlias, CustomerChange
 from crm.models.people import CustomerUser, Invite, Staff
 from crm.models.runtime import (
     AuditLog,
@@ -23,6 +23,7 @@ __all__ = [
     "Contact",
     "ConversationState",
     "Customer",
+    "CustomerAlias",
     "CustomerChange",
     "CustomerUser",
     "FollowUp",

@@ -88,6 +88,10 @@ async def erase(session: AsyncSession, customer_id: int, *, now: datetime) -> bo
         "consent_at",
         "consent_source",
         "credit_rating",
+        "notes",
+        "blacklist_reason",
+        "power_account",
+        "meter_segment",
     ):
         setattr(customer, attr, None)
     customer.tags, customer.care_consent, customer.updated_at = [], False, now
@@ -137,7 +141,8 @@ async def erase(session: AsyncSession, customer_id: int, *, now: datetime) -> bo
         action="customer.erase",
         entity="customer",
         entity_id=customer_id,
-        changes={},
+        # Which fields went, not what they held.
+        changes={"how": "erase", "erased": "name, phone, address, contacts, birthday, notes"},
         now=now,
     )
     return True

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm import sla
-from crm.enums import TicketStatus
+from crm.enums import CustomerClass, TicketStatus
 from crm.models import Customer, CustomerUser, KeyValue, Ticket, TicketMessage
 from crm.rules import Rules
 
@@ -78,6 +78,8 @@ async def create(
     """A new request; `tz` is the company's time zone, in which business hours are read."""
     customer = await session.get(Customer, cuser.customer_id) if cuser.customer_id else None
     cls = customer.customer_class if customer else None
+    if customer is not None and customer.vip:
+        cls = CustomerClass.A  # VIP customers are served as key customers
     first, resolve = deadlines(rules, kind, cls, now, tz)
     ticket = Ticket(
         number=await next_number(session, now.year),
