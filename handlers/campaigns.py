@@ -47,6 +47,7 @@ from datetime import timedelta
 from bot.types import TN, Lines, Raw, Reply, T
 from bot.views import care as views
 from crm.dates import parse_when
+from crm.limits import parse_index
 from crm.models import Staff
 from crm.services import care, runtime
 from handlers.base import LEADS, Action, Command, Ctx, Flow, Step, flow_button, rows, typed_text
@@ -139,9 +140,10 @@ async def pick_step(ctx: Ctx) -> Step:
     if ctx.choice == "done":
         return await segment_menu(ctx)
     options = ctx.data.get("opts") or []
-    if not (ctx.choice or "").isdigit() or int(ctx.choice or 0) >= len(options):
+    index = parse_index(ctx.choice, len(options))
+    if index is None:
         return ctx.stay(Reply(CHOOSE))
-    value = options[int(ctx.choice or 0)]
+    value = options[index]
     chosen = list(ctx.data["seg"].get(ctx.data["dim"], []))
     if value in chosen:
         chosen.remove(value)

@@ -4,6 +4,7 @@ words and files go to the person handling their open request."""
 from __future__ import annotations
 
 from bot.types import Reply, T
+from crm.limits import parse_id
 from crm.models import Ticket
 from crm.phones import normalise
 from crm.services import access, desk, runtime
@@ -55,7 +56,7 @@ async def customer_fallback(ctx: Ctx) -> Step:
 async def pick_ticket_step(ctx: Ctx) -> Step:
     cuser = ctx.who.customer_user
     assert cuser is not None
-    tid = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else -1
+    tid = parse_id(ctx.choice) or -1
     if not await access.can_see_ticket_as_customer(ctx.session, cuser, tid):
         desk_notes.log_forged(ctx, tid)
         return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))

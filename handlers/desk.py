@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from crm.enums import Role, TicketStatus
+from crm.limits import parse_id
 from crm.models import Staff, Ticket
 from crm.services import access, desk, runtime
 from crm.services.tickets import OPEN
@@ -197,7 +198,7 @@ async def transfer_step(ctx: Ctx) -> Step:
     ticket = await _still_ours(ctx)
     if ticket is None:
         return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
-    to_id = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else -1
+    to_id = parse_id(ctx.choice) or -1
     to = await ctx.session.get(Staff, to_id)
     if (
         to is None

@@ -18,6 +18,7 @@ from datetime import datetime, time, timedelta
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from crm.dates import parse_when
 from crm.enums import FollowUpStatus
+from crm.limits import parse_id
 from crm.models import Customer, FollowUp
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
@@ -107,7 +108,7 @@ async def add_command(ctx: Ctx) -> Step:
 async def customer_step(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
     if ctx.choice is not None:
-        cid = int(ctx.choice) if ctx.choice.isdigit() else -1
+        cid = parse_id(ctx.choice) or -1
         if not await access.can_edit_customer(ctx.session, ctx.who.staff, cid):
             return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
         ctx.data["customer_id"] = cid

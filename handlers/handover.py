@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.types import TN, Lines, Raw, Reply, T
 from crm.enums import Role
+from crm.limits import parse_id
 from crm.models import CustomerUser, Staff
 from crm.services import handover, runtime
 from handlers.base import LEADS, Action, Ctx, Flow, Step, flow_button
@@ -59,7 +60,7 @@ async def pick_step(ctx: Ctx) -> Step:
             return ctx.stay(Reply(T("Choose at least one rep.")))
         return await _confirm_prompt(ctx)
     ids = {p.id for p in await _candidates(ctx)}
-    pid = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else -1
+    pid = parse_id(ctx.choice) or -1
     if pid not in ids:
         return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
     targets = ctx.data["targets"]

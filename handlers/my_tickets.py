@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.types import Button, Lines, Reply, T, Text
 from crm.enums import TicketStatus
+from crm.limits import parse_id
 from crm.models import Ticket
 from crm.services import access, desk, runtime
 from crm.services import tickets as svc
@@ -68,7 +69,7 @@ async def my_ticket(ctx: Ctx) -> Step:
 async def rate(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None and ctx.who.customer_user is not None
     t = await ctx.session.get(Ticket, ctx.obj_id)
-    score = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else 0
+    score = parse_id(ctx.choice, 5) or 0
     if t is None or not 1 <= score <= 5:
         return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
     if t.status != TicketStatus.RESOLVED or t.rating is not None:

@@ -8,6 +8,7 @@ lives in the conversation state, so an interrupted rep finds it again, even afte
 from __future__ import annotations
 
 from bot.types import Reply, T
+from crm.limits import parse_id
 from crm.services import access
 from crm.services import customers as customer_svc
 from crm.visit_text import parse_visit
@@ -61,7 +62,7 @@ async def _pin(ctx: Ctx, lat: float, lon: float) -> Step:
 
 async def pick_step(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
-    cid = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else -1
+    cid = parse_id(ctx.choice) or -1
     customer = await access.editable_customer(ctx.session, ctx.who.staff, cid)
     if customer is None:
         return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))

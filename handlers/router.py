@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.types import Reply, T, Text
 from crm.enums import Role
+from crm.limits import parse_id
 from handlers.base import Action, Command, Ctx, Flow, Handler, Step
 
 Authoriser = Callable[[Ctx, int], Awaitable[bool]]
@@ -116,10 +117,11 @@ class Router:
             stay.replies.append(Reply(DENIED))
             return stay
         if action.obj_kind is not None:
-            if not obj.isdigit():
+            obj_id = parse_id(obj)
+            if obj_id is None:
                 stay.replies.append(Reply(STALE))
                 return stay
-            ctx.obj_id = int(obj)
+            ctx.obj_id = obj_id
             if not await self.authorisers[action.obj_kind](ctx, ctx.obj_id):
                 stay.replies.append(Reply(DENIED))
                 return stay

@@ -28,6 +28,7 @@ from bot.types import Lines, Raw, Reply, T, Text
 from crm.dates import parse_when
 from crm.enums import VisitKind
 from crm.geo import distance_m
+from crm.limits import parse_id
 from crm.models import Customer
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
@@ -126,9 +127,10 @@ async def customer_step(ctx: Ctx) -> Step:
     if ctx.choice == "cancel":
         return Step.end(Reply(T("Cancelled. Nothing was saved.")))
     if ctx.choice is not None:
-        if not ctx.choice.isdigit():
+        cid = parse_id(ctx.choice)
+        if cid is None:
             return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
-        customer = await _editable(ctx, int(ctx.choice))
+        customer = await _editable(ctx, cid)
         if customer is None:
             return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
         await _set_customer(ctx, customer)
@@ -221,7 +223,7 @@ async def contacts_step(ctx: Ctx) -> Step:
         return _next(ctx, "contacts")
     if ctx.choice and ctx.choice.startswith("c"):
         names = dict(ctx.data.get("known_contacts", []))
-        name = names.get(int(ctx.choice[1:])) if ctx.choice[1:].isdigit() else None
+        name = names.get(parse_id(ctx.choice[1:]) or -1)
         if name is None:
             return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
         chosen = [n for n in chosen if n != name] if name in chosen else [*chosen, name]

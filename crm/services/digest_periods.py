@@ -89,7 +89,11 @@ def from_code(code: str, tz: ZoneInfo) -> Period | None:
     kinds = {k[0]: k for k in KINDS}
     kind = kinds.get(code[:1])
     digits = code[1:]
-    if kind is None or not digits.isdigit() or len(digits) != (6 if kind == MONTH else 8):
+    if (
+        kind is None
+        or not (digits.isascii() and digits.isdigit())
+        or len(digits) != (6 if kind == MONTH else 8)
+    ):
         return None
     try:
         day = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]) if kind != MONTH else 1)

@@ -1,0 +1,94 @@
+"""Input limits in one place, derived from the database where the database sets them.
+
+A text column's size comes from the model (`text_limit(Customer.name)`), so a flow cannot allow
+more than the column holds (PostgreSQL refuses what SQLite silently keeps). Numbers, dates and
+ids get the bounds a person can mean: amounts non-negative, finite and at most 10^12; dates in
+the years 2000-2100; ids ASCII digits within a 32-bit column (`str.isdigit` accepts '²' and
+'٣', which int() then refuses or misreads).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+MAX_AMOUNT = Decimal(10) ** 12
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+# Integer columns (ids, ratings' foreign keys) are 32-bit signed on PostgreSQL.
+MAX_ID = 2**31 - 1
+_ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
+# C0 and C1 controls, DEL, and the other "Cc"/"Cf"-like code points that make no sense in a
+# message: kept are tab-free line breaks (\n) only; \r\n becomes \n.
+_KEEP = {"\n"}
+
+
+def text_limit(column: Any) -> int:
+    """The length a String column holds (`Customer.name` -> 200); Text columns are unbounded
+    in the database, so a generous cap for a chat message stands in."""
+    col = getattr(column, "property", None)
+    sa_column = col.columns[0] if col is not None else column
+    length = getattr(sa_column.type, "length", None)
+    return int(length) if length else 4000
+
+
+def clean_text(text: str | None) -> str | None:
+    """`text` without NUL and other control characters (a line break stays)."""
+    if text is None:
+        return None
+    text = text.replace("\r\n", "\n")
+    if text.isprintable():
+        return text
+    return "".join(
+        ch for ch in text if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cs", "Co")
+    )
+
+
+def parse_id(text: str | None, maximum: int = MAX_ID) -> int | None:
+    """An id typed or carried in a button: ASCII digits, 1..maximum; else None."""
+    if text is None or _ASCII_DIGITS.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if 0 < value <= maximum else None
+
+
+def parse_index(text: str | None, size: int) -> int | None:
+    """An index into a list of `size` choices (a button's position): ASCII digits, 0..size-1."""
+    if text is None or _ASCII_DIGITS.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if value < size else None
+
+
+def amount_ok(value: Decimal | float | int | None) -> bool:
+    """Whether an amount of money is finite, not negative and at most 10^12."""
+    if value is None:
+        return False
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return False
+        value = Decimal(str(value))
+    if isinstance(value, int):
+        value = Decimal(value)
+    return value.is_finite() and Decimal(0) <= value <= MAX_AMOUNT
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """An amount typed by a person ("120,000", "12万", "¥3000元"), within `amount_ok`."""
+    text = text.strip().replace(",", "").replace("，", "").replace("¥", "").removesuffix("元")
+    multiplier = Decimal(10000) if text.endswith("万") else Decimal(1)
+    try:
+        value = Decimal(text.removesuffix("万"))
+        if value.is_finite():
+            value *= multiplier
+    except (InvalidOperation, ArithmeticError):
+        return None
+    return value if amount_ok(value) else None
+
+
+def year_ok(day: date | datetime | None) -> bool:
+    """Whether a parsed date is within the years a CRM date can mean (2000-2100)."""
+    return day is not None and FIRST_YEAR <= day.year <= LAST_YEAR
