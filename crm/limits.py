@@ -21,8 +21,8 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 # Integer columns (ids, ratings' foreign keys) are 32-bit signed on PostgreSQL.
 MAX_ID = 2**31 - 1
 _ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
-# C0 and C1 controls, DEL, and the other "Cc"/"Cf"-like code points that make no sense in a
-# message: kept are tab-free line breaks (\n) only; \r\n becomes \n.
+# C0 and C1 controls (NUL among them), DEL, surrogates and private-use code points make no sense
+# in a message: a line break (\n) stays, \r\n becomes \n and a tab a space.
 _KEEP = {"\n"}
 
 
@@ -39,7 +39,7 @@ def clean_text(text: str | None) -> str | None:
     """`text` without NUL and other control characters (a line break stays)."""
     if text is None:
         return None
-    text = text.replace("\r\n", "\n")
+    text = text.replace("\r\n", "\n").replace("\t", " ")
     if text.isprintable():
         return text
     return "".join(
