@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from bot.types import Reply, T
+from crm.limits import parse_amount, text_limit
 from crm.models import Customer
 from crm.names import search_key
 from crm.phones import normalise
@@ -14,6 +13,8 @@ from handlers.customers import card_reply
 from handlers.labels import CUSTOMER_FIELD
 
 FIELDS = CUSTOMER_FIELD
+# Typed values are checked against what their column holds (the model is the source).
+LIMITS = {"name": text_limit(Customer.name), "address": text_limit(Customer.address)}
 
 
 async def start(ctx: Ctx) -> Step:
@@ -36,16 +37,18 @@ async def value_step(ctx: Ctx) -> Step:
     value: object
     if not text or len(text) > 300:
         return ctx.stay(Reply(T("Please type the new value (at most 300 characters).")))
+    limit = LIMITS.get(field)
+    if limit is not None and len(text) > limit:
+        return ctx.stay(
+            Reply(T("That is longer than {max} characters; please shorten it.", max=limit))
+        )
     if field == "phone":
         value = normalise(text)
         if value is None:
             return ctx.stay(Reply(T("That does not look like a phone number. Try again.")))
     elif field == "value":
-        try:
-            value = Decimal(text.replace(",", ""))
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite() or value < 0:
+        value = parse_amount(text)
+        if value is None:
             return ctx.stay(Reply(T("Please type the amount as a number, e.g. 120000 or 12万.")))
     else:
         value = text

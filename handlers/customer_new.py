@@ -18,13 +18,14 @@ from sqlalchemy import select
 
 from bot.types import Button, Raw, Reply, T
 from crm.enums import CustomerClass, Role
+from crm.limits import text_limit
 from crm.models import Customer, Staff
 from crm.phones import normalise
 from crm.services import access, runtime
 from crm.services import customers as svc
 from handlers.base import FIELD, Command, Ctx, Flow, Step, flow_button, typed_text
 
-MAX_NAME = 200
+MAX_NAME = text_limit(Customer.name)
 
 
 def _skip(step: str) -> Button:

@@ -28,8 +28,8 @@ from bot.types import Lines, Raw, Reply, T, Text
 from crm.dates import parse_when
 from crm.enums import VisitKind
 from crm.geo import distance_m
-from crm.limits import parse_id
-from crm.models import Customer
+from crm.limits import parse_id, text_limit
+from crm.models import Customer, Visit
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
 from handlers import visit_cards as cards
@@ -38,6 +38,13 @@ from handlers.common import main_menu
 from handlers.labels import PURPOSE
 
 MAX_TEXT = 2000
+# Contacts met are saved joined by ", ": the whole must fit the column, or the visit could
+# never be saved.
+CONTACTS_LIMIT = text_limit(Visit.contacts_met)
+CONTACTS_TOO_LONG = T(
+    "Those names together are longer than {max} characters; please shorten them.",
+    max=CONTACTS_LIMIT,
+)
 
 
 MAX_PHOTOS = 10
@@ -227,13 +234,20 @@ async def contacts_step(ctx: Ctx) -> Step:
         if name is None:
             return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
         chosen = [n for n in chosen if n != name] if name in chosen else [*chosen, name]
+        if len(", ".join(chosen)) > CONTACTS_LIMIT:
+            return ctx.stay(Reply(CONTACTS_TOO_LONG))
         ctx.data["contacts"] = chosen
         return _go(ctx, "contacts")
-    text, refused = typed_text(ctx, 300, T("Tap a contact or type names separated by commas."))
+    text, refused = typed_text(
+        ctx, CONTACTS_LIMIT, T("Tap a contact or type names separated by commas.")
+    )
     if refused is not None:
         return refused
     typed = [n.strip() for n in text.replace("，", ",").replace("、", ",").split(",") if n.strip()]
-    ctx.data["contacts"] = list(dict.fromkeys(chosen + typed))[:10]
+    contacts = list(dict.fromkeys(chosen + typed))[:10]
+    if len(", ".join(contacts)) > CONTACTS_LIMIT:
+        return ctx.stay(Reply(CONTACTS_TOO_LONG))
+    ctx.data["contacts"] = contacts
     return _next(ctx, "contacts")
 
 
