@@ -50,3 +50,18 @@ def unthrottle(app: App) -> None:
 
 def texts(outs: list[Outgoing]) -> str:
     return "\n".join(o.text for o in outs)
+
+
+async def new_request(app: App, uid: int, first_name: str, text: str) -> list[Outgoing]:
+    """A Telegram user's inquiry through /new: kind, category, text, done, send."""
+    outs: list[Outgoing] = []
+    for step in (
+        {"text": "/new"},
+        {"callback": "~ticket.kind:inquiry"},
+        {"callback": "~ticket.category:billing"},
+        {"text": text},
+        {"callback": "~ticket.extras:done"},
+        {"callback": "~ticket.confirm:send"},
+    ):
+        outs = await send(app, uid, first_name=first_name, **step)
+    return outs
