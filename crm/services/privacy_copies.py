@@ -203,17 +203,18 @@ async def scrub_import_drafts(session: AsyncSession, terms: Terms) -> int:
     for kv in await session.scalars(
         select(KeyValue).where(KeyValue.key.startswith(IMPORT_DRAFTS, autoescape=True))
     ):
-        if not terms.found_in(kv.value):
-            continue
         try:
             draft = json.loads(kv.value)
-            draft["rows"] = [
-                r for r in draft["rows"] if not terms.found_in(json.dumps(r, ensure_ascii=False))
-            ]
+            rows = draft["rows"]
         except (ValueError, KeyError, TypeError):
-            draft = {"rows": []}
+            draft, rows = {"rows": []}, None
+        # Compared as decoded text: the stored JSON escapes every Chinese character.
+        kept = [r for r in rows or [] if not terms.found_in(json.dumps(r, ensure_ascii=False))]
+        if rows is not None and len(kept) == len(rows):
+            continue
         changed += 1
-        if draft["rows"]:
+        draft["rows"] = kept
+        if kept:
             kv.value = json.dumps(draft, ensure_ascii=False)
         else:
             await session.delete(kv)
