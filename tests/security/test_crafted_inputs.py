@@ -1,6 +1,6 @@
 """Crafted input gets a clear answer and changes nothing: over-long texts (the columns' sizes),
-amounts out of range, NUL bytes, dates far outside 2000-2100, ids that only look like numbers,
-spreadsheet values that are not numbers, oversized sheets, and demoting the last admin."""
+amounts out of range, NUL bytes, dates far outside 2000-2100, spreadsheet values that are not
+numbers, oversized sheets, and demoting the last admin. (Crafted ids: test_forged_callbacks.)"""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from bot.types import Inbound
 from crm import importer
 from crm.date_ranges import parse_range
 from crm.dates import find_when, parse_when
-from crm.limits import parse_id, text_limit
+from crm.limits import text_limit
 from crm.models import Customer, Staff, Visit
 from crm.services import imports
 from tests.conftest import Transcript
@@ -54,13 +54,15 @@ async def test_a_name_longer_than_its_column_is_refused(app: App, chat: Transcri
     assert (await _hn(app)).name == "华能电厂"
 
 
-@pytest.mark.parametrize("value", ["1e999999", "1000000000001", "NaN", "sNaN", "-5", "Infinity"])
-async def test_amounts_out_of_range_are_refused(app: App, chat: Transcript, value: str) -> None:
+async def test_amounts_out_of_range_are_refused(app: App, chat: Transcript) -> None:
     unthrottle(app)
     before = (await _hn(app)).annual_value
-    answer = await _edit(app, "value", value)
-    assert "120000" in answer  # the example of a valid amount
-    assert (await _hn(app)).annual_value == before
+    for value in ("1e999999", "1000000000001", "NaN", "sNaN", "-5", "Infinity"):
+        answer = await _edit(app, "value", value)
+        assert "120000" in answer, value  # the example of a valid amount
+        assert (await _hn(app)).annual_value == before, value
+    await _edit(app, "value", "12万")
+    assert (await _hn(app)).annual_value == 120000
 
 
 async def test_nul_and_control_characters_never_reach_the_database(
@@ -94,12 +96,6 @@ async def test_dates_outside_2000_to_2100_are_unreadable(app: App, chat: Transcr
         out = await chat("/as manager", "/report 0001-01-01..0001-01-02")
     assert [e for e in logs if e["event"] == "update_failed"] == []
     assert "ref" not in out.splitlines()[-1]
-
-
-def test_ids_are_ascii_digits_within_the_column() -> None:
-    for bad in ("²", "٣", "１", "-1", "0", "", " 1", "1 ", "2147483648", str(10**30), "1e3"):
-        assert parse_id(bad) is None, bad
-    assert parse_id("2147483647") == 2147483647 and parse_id("42") == 42
 
 
 async def test_spreadsheet_values_that_are_not_amounts_are_rejected_in_the_preview(
