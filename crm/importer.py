@@ -144,11 +144,17 @@ def _xlsx_rows(data: bytes, budget: _Budget) -> list[list[Any]]:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             ws = wb.worksheets[0]
-            # The sheet's own dimension tag may claim a million columns: not trusted.
+            # The sheet's own dimension tag may claim a million columns: not trusted. Rows are
+            # read as wide as the header (a cell far to the right would pad a row to it).
             ws.reset_dimensions()  # type: ignore[union-attr]
-            return [
-                budget.take(list(r)) for r in ws.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+            header = next(ws.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+            width = max((i + 1 for i, v in enumerate(header) if v is not None), default=1)
+            rows = [budget.take(list(header[:width]))]
+            rows += [
+                budget.take(list(r))
+                for r in ws.iter_rows(min_row=2, max_col=width, values_only=True)
             ]
+            return rows
         finally:
             wb.close()
     except ImportFileError:
