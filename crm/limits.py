@@ -2,7 +2,8 @@
 
 A text column's size comes from the model (`text_limit(Customer.name)`), so a flow cannot allow
 more than the column holds (PostgreSQL refuses what SQLite silently keeps). Numbers, dates and
-ids get the bounds a person can mean: amounts non-negative, finite and at most 10^12; dates in
+ids get the bounds a person can mean: amounts non-negative, finite and under 10^12 (what the
+Numeric(14, 2) columns hold); dates in
 the years 2000-2100; ids ASCII digits within a 32-bit column (`str.isdigit` accepts '²' and
 '٣', which int() then refuses or misreads).
 """
@@ -16,7 +17,11 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-MAX_AMOUNT = Decimal(10) ** 12
+from crm.models import Customer
+
+# Amounts are Numeric(14, 2) columns: at most 999,999,999,999.99, just under 10^12 (10^12 itself
+# would overflow PostgreSQL's column). `number_limit(Customer.annual_value)` gives it.
+CENT = Decimal("0.01")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 # Integer columns (ids, ratings' foreign keys) are 32-bit signed on PostgreSQL.
 MAX_ID = 2**31 - 1
@@ -33,6 +38,16 @@ def text_limit(column: Any) -> int:
     sa_column = col.columns[0] if col is not None else column
     length = getattr(sa_column.type, "length", None)
     return int(length) if length else 4000
+
+
+def number_limit(column: Any) -> Decimal:
+    """The largest value a Numeric(precision, scale) column holds (14, 2 -> 999999999999.99)."""
+    prop = getattr(column, "property", None)
+    sa_type = (prop.columns[0] if prop is not None else column).type
+    return Decimal(10) ** (sa_type.precision - sa_type.scale) - Decimal(10) ** -sa_type.scale
+
+
+MAX_AMOUNT = number_limit(Customer.annual_value)
 
 
 def clean_text(text: str | None) -> str | None:
@@ -64,7 +79,8 @@ def parse_index(text: str | None, size: int) -> int | None:
 
 
 def amount_ok(value: Decimal | float | int | None) -> bool:
-    """Whether an amount of money is finite, not negative and at most 10^12."""
+    """Whether an amount of money is finite, not negative and within the amount columns
+    (999,999,999,999.99, once rounded to cents as they store it)."""
     if value is None:
         return False
     if isinstance(value, float):
@@ -73,7 +89,9 @@ def amount_ok(value: Decimal | float | int | None) -> bool:
         value = Decimal(str(value))
     if isinstance(value, int):
         value = Decimal(value)
-    return value.is_finite() and Decimal(0) <= value <= MAX_AMOUNT
+    if not value.is_finite() or value < 0 or value > MAX_AMOUNT:
+        return False
+    return value.quantize(CENT) <= MAX_AMOUNT
 
 
 def parse_amount(text: str) -> Decimal | None:
