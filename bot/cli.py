@@ -78,7 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crm-bot: {exc}", file=sys.stderr)
         return 2
     long_running = args.command in ("run", "scheduler")
-    logs.setup(settings.log_level if long_running else "WARNING", settings.log_json)
+    logs.setup(
+        settings.log_level if long_running else "WARNING",
+        settings.log_json,
+        region=rules.business_hours.holiday_country,
+    )
     if args.command == "migrate":
         from bot.migrate import upgrade
 

@@ -29,6 +29,7 @@ from bot.reply_marks import SentMarks
 from bot.types import Files, Inbound, Outgoing, Reply, T
 from crm.clock import Clock
 from crm.db import hold_loaded, unavailable
+from crm.limits import text_limit
 from crm.enums import OutboxStatus, Role
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
@@ -270,7 +271,8 @@ class Engine:
         if cuser is None:
             cuser = CustomerUser(
                 tg_user_id=inbound.user_id,
-                name=inbound.first_name,
+                # Telegram allows longer names than the column holds.
+                name=(inbound.first_name or "")[: text_limit(CustomerUser.name)] or None,
                 locale=pick_locale(inbound.language_code, self._config.default_locale),
                 created_at=self._clock.now(),
             )

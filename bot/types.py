@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
+from crm.limits import clean_text
+
 
 @dataclass(frozen=True)
 class T:
@@ -136,6 +138,16 @@ class Inbound:
     # The text of the message this one is a Telegram reply to (a request's number is in it).
     reply_to_text: str | None = None
 
+    def __post_init__(self) -> None:
+        # Where text from outside enters: NUL and other control characters go here, once, so
+        # no flow stores them (PostgreSQL refuses a NUL in text) and no handler re-checks.
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                cleaned = clean_text(value)
+                if cleaned != value:
+                    object.__setattr__(self, name, cleaned)
+
     @property
     def command(self) -> str | None:
         if self.text and self.text.startswith("/"):
@@ -169,6 +181,17 @@ class Inbound:
         if self.text is not None:
             return "text"
         return "other"
+
+
+_TEXT_FIELDS = (
+    "username",
+    "first_name",
+    "language_code",
+    "text",
+    "callback",
+    "contact_phone",
+    "document_name",
+)
 
 
 # Telegram's own limit on files a bot may download (getFile refuses larger ones).

@@ -7,13 +7,15 @@ import read this table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import cn2an
 
 from crm.enums import Relationship, Source
+from crm.limits import amount_ok, text_limit
+from crm.models import Customer
 from crm.phones import normalise
 from crm.rules import Rules
 
@@ -51,6 +53,18 @@ FIELDS: tuple[Field, ...] = (
     Field("voltage", "voltage", "text", max_len=20, power=True),
     Field("meter_segment", "meter_segment", "text", max_len=40, power=True),
 )
+
+
+def _fitted(field: Field) -> Field:
+    """A text field takes at most what its column holds (the model is the one source)."""
+    column = getattr(Customer, field.column, None)
+    length = getattr(getattr(column, "type", None), "length", None)
+    if field.kind in ("text", "place") and length:
+        return replace(field, max_len=min(field.max_len, text_limit(column)))
+    return field
+
+
+FIELDS = tuple(_fitted(f) for f in FIELDS)
 BY_KEY = {f.key: f for f in FIELDS}
 
 
@@ -117,7 +131,7 @@ def parse_money(text: str) -> Decimal:
             value = Decimal(str(cn2an.cn2an(raw, "smart")))
         except (ValueError, KeyError, TypeError, InvalidOperation):
             raise BadValue("money") from None
-    if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
+    if not amount_ok(value):
         raise BadValue("money")
     return value.quantize(Decimal("0.01"))
 

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 import dateparser
 
 from crm.date_words import MONTHS, number
+from crm.limits import year_ok
 
 DAY, WEEK, MONTH, RANGE = "day", "week", "month", "range"
 # A report of more than a year is an export, not a chat message; and it bounds the queries.
@@ -218,8 +219,12 @@ def parse_range(text: str, today: date) -> Parsed:
     text = _normalise(text)
     if not text or len(text) > MAX_LENGTH:
         return Parsed(problem=UNREADABLE)
-    found = _read(text, today)
-    if found is None:
+    try:
+        found = _read(text, today)
+    except (OverflowError, ValueError):  # a year 0001 or 9999 moved by a day
+        found = None
+    # Years a report can be about; "0001-01-01" would overflow once put in a time zone.
+    if found is None or not (year_ok(found.first) and year_ok(found.last)):
         return Parsed(problem=UNREADABLE)
     if found.last < found.first:
         return Parsed(problem=REVERSED)

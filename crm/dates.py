@@ -25,6 +25,7 @@ import dateparser
 
 from crm.date_clock import DEFAULT_HOUR
 from crm.date_grammar import grammar, malformed, scan
+from crm.limits import year_ok
 
 LANGUAGES = ["zh", "en", "ru"]
 MAX_LENGTH = 100  # a date phrase, not a paragraph
@@ -71,10 +72,16 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     if not text or len(text) > MAX_LENGTH:
         return None
     local_now = _local_now(now, tz)
-    parsed = grammar(text, local_now)
-    if parsed is None and not malformed(text, local_now):
-        parsed = _dateparser(text, local_now)
-    return parsed.replace(tzinfo=tz) if parsed is not None else None
+    try:
+        parsed = grammar(text, local_now)
+        if parsed is None and not malformed(text, local_now):
+            parsed = _dateparser(text, local_now)
+    except (OverflowError, ValueError):  # "9999-12-31 23:59" plus a day, a year 0
+        return None
+    # Years a CRM date can mean: outside them a time zone's offset can overflow downstream.
+    if parsed is None or not year_ok(parsed):
+        return None
+    return parsed.replace(tzinfo=tz)
 
 
 class FoundWhen(NamedTuple):
@@ -92,8 +99,13 @@ def find_when(text: str, now: datetime, tz: ZoneInfo) -> FoundWhen | None:
     if not text.strip() or len(text) > MAX_SEARCH_LENGTH:
         return None
     local_now = _local_now(now, tz)
-    for start, end, when in scan(text, local_now):
-        return FoundWhen(text[start:end], start, when.replace(tzinfo=tz))
+    try:
+        for start, end, when in scan(text, local_now):
+            if not year_ok(when):
+                return None
+            return FoundWhen(text[start:end], start, when.replace(tzinfo=tz))
+    except (OverflowError, ValueError):
+        return None
     whole = parse_when(text, now, tz)
     if whole is None:
         return None

@@ -168,6 +168,11 @@ class Drafts(_Strict):
     idle_park_hours: int = Field(gt=0, le=24 * 30)
 
 
+class Privacy(_Strict):
+    # Sent outbox rows older than this lose their text (scheduler.privacy_jobs).
+    outbox_retention_days: int = Field(gt=0, le=3650)
+
+
 class Care(_Strict):
     cadence_days: dict[str, int]
     send_at: time
@@ -204,6 +209,7 @@ class Rules(_Strict):
     rate_limits: RateLimits
     invites: Invites
     scheduler: Scheduler
+    privacy: Privacy
     care: Care
     drafts: Drafts
 

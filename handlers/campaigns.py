@@ -23,7 +23,7 @@ from datetime import timedelta
 from bot.types import TN, Lines, Raw, Reply, T
 from bot.views import care as views
 from crm.dates import parse_when
-from crm.ids import parse_id
+from crm.limits import parse_index
 from crm.models import Staff
 from crm.services import care, runtime
 from handlers import campaign_conditions
@@ -109,9 +109,9 @@ async def pick_step(ctx: Ctx) -> Step:
         return Step.go(CampaignStep.SEG)
     options = ctx.data.opts
     # The buttons' values are the options' indexes, from 0.
-    index = 0 if ctx.choice == "0" else parse_id(ctx.choice)
+    index = parse_index(ctx.choice, len(options))
     dim = ctx.data.dim
-    if index is None or index >= len(options) or dim is None:
+    if index is None or dim is None:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     value = options[index]
     chosen = list(ctx.data.seg.get(dim, []))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.types import Reply, T, Text
 from crm.birthdays import parse_birthday
 from crm.enums import ContactRole
+from crm.limits import text_limit
 from crm.models import Contact, Customer
 from crm.phones import normalise
 from crm.services import access, runtime
@@ -67,7 +68,7 @@ def _birthday_prompt(ctx: Ctx) -> Reply:
 
 
 async def name_step(ctx: Ctx) -> Step:
-    name, refused = typed_text(ctx, 120, T("Please type the contact's name."))
+    name, refused = typed_text(ctx, text_limit(Contact.name), T("Please type the contact's name."))
     if refused is not None:
         return refused
     ctx.data.name = name

@@ -4,7 +4,7 @@ customer it resembles. Also a manager's merge of any two customers from a card."
 from __future__ import annotations
 
 from bot.types import Button, Raw, Reply, T
-from crm.ids import parse_id
+from crm.limits import parse_id
 from crm.models import Customer, Staff
 from crm.services import customer_merge as svc
 from crm.services import customers as customers_svc

@@ -4,7 +4,7 @@ page at a time. The words are read by crm.services.customer_filters."""
 from __future__ import annotations
 
 from bot.types import Button, Raw, Reply, T
-from crm.ids import parse_id
+from crm.limits import parse_id
 from crm.models import Customer
 from crm.services import customer_filters as svc
 from crm.services import customers as customers_svc
@@ -96,7 +96,7 @@ def _line(c: Customer) -> str:
 
 
 async def page_step(ctx: Ctx) -> Step:
-    page = parse_id(ctx.choice, limit=100_000) if ctx.choice != "0" else 0
+    page = parse_id(ctx.choice, 100_000) if ctx.choice != "0" else 0
     if page is None:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     return await _page(ctx, page)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from bot.types import Reply, T, Text
-from crm.ids import parse_id
+from crm.limits import parse_id
 from crm.models import Ticket, TicketMessage
 from crm.phones import normalise
 from crm.services import access, desk, runtime

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.types import Button, Raw, Reply, T, Text
 from crm import dedupe
 from crm.enums import CustomerClass, Role
+from crm.limits import text_limit
 from crm.models import Customer, Staff
 from crm.phones import normalise
 from crm.services import access, runtime
@@ -21,7 +22,7 @@ from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.refusals import CHOOSE, DENIED
 
-MAX_NAME = 200
+MAX_NAME = text_limit(Customer.name)
 
 
 class NewcStep(States, flow="newc"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from crm.enums import TicketStatus
-from crm.ids import parse_id
+from crm.limits import parse_id
 from crm.models import Staff, Ticket
 from crm.services import access, desk, runtime
 from crm.services.tickets import OPEN

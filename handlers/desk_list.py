@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.types import Button, Lines, Reply, T, Text
+from crm.limits import MAX_ID, parse_index
 from crm.models import Staff, Ticket
 from crm.services import desk
 from crm.services.tickets import OPEN
@@ -53,9 +54,10 @@ async def list_command(ctx: Ctx) -> Step:
 
 async def list_action(ctx: Ctx) -> Step:
     flt, _, page = (ctx.choice or "open-0").partition("-")
-    if flt not in FILTERS or not page.isdigit():
+    number = parse_index(page, MAX_ID)
+    if flt not in FILTERS or number is None:
         return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
-    return await _list(ctx, flt, int(page))
+    return await _list(ctx, flt, number)
 
 
 async def _list(ctx: Ctx, flt: str, page: int) -> Step:

@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from crm.dates import parse_when
 from crm.enums import FollowUpStatus
-from crm.ids import parse_id
+from crm.limits import parse_id
 from crm.models import Customer, FollowUp
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc

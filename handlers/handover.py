@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.types import TN, Lines, Raw, Reply, T, Text
 from crm.enums import Role
-from crm.ids import parse_id
+from crm.limits import parse_id
 from crm.models import CustomerUser, Staff
 from crm.services import handover, runtime
 from handlers.base import LEADS, Action, Ctx, Step, flow_button

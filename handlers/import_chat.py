@@ -11,6 +11,7 @@ A preview waits in the `confirm` state; another file sent there replaces it. Can
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 
@@ -41,6 +42,7 @@ FILE_ERRORS = {
     "unreadable": T("I cannot read this file as CSV or Excel (.xlsx). Nothing was changed."),
     "empty": T("The file is empty. Nothing was changed."),
     "too_many_rows": T("That is too many rows for one import; please split the file."),
+    "too_large": T("That file holds too much for one import; please split it."),
     "no_name_column": T(
         "The file has no customer name column (name / 客户名称). Nothing was changed."
     ),
@@ -151,7 +153,8 @@ async def receive(ctx: Ctx) -> Step:
     except FileUnavailable:
         return ctx.stay(Reply(T("I could not fetch that file. Please send it again.")))
     try:
-        found, unknown = read_rows(data, name)
+        # Off the event loop: a big sheet takes seconds, and other users' updates go on.
+        found, unknown = await asyncio.to_thread(read_rows, data, name)
     except ImportFileError as exc:
         return ctx.stay(Reply(FILE_ERRORS.get(exc.code, FILE_ERRORS["unreadable"])))
     if not found:

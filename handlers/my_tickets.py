@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bot.types import Button, Lines, Reply, T, Text
 from crm.enums import TicketStatus
-from crm.ids import parse_id
+from crm.limits import parse_id
 from crm.models import Ticket
 from crm.services import access, desk, runtime
 from crm.services import tickets as svc
@@ -84,7 +84,7 @@ class RateDraft(Draft):
 async def rate(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None and ctx.who.customer_user is not None
     t = await ctx.session.get(Ticket, ctx.obj_id)
-    score = parse_id(ctx.choice, limit=5) or 0
+    score = parse_id(ctx.choice, 5) or 0
     if t is None or not 1 <= score <= 5:
         return ctx.stay(Reply(STALE, notice="toast"))
     if t.status != TicketStatus.RESOLVED or t.rating is not None:

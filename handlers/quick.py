@@ -15,7 +15,7 @@ from datetime import datetime
 
 from bot.types import Raw, Reply, T, Text
 from crm.dates import find_when
-from crm.ids import parse_id
+from crm.limits import parse_id
 from crm.models import Customer
 from crm.services import access
 from crm.services import customers as customer_svc

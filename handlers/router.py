@@ -23,11 +23,11 @@ from pydantic import ValidationError
 
 from bot.types import Reply, T, Text
 from crm.enums import Role
-from crm.ids import parse_id
+from crm.limits import parse_id
 from handlers.base import Action, Command, Ctx, Handler, Step
 from handlers.conversation import parking
 from handlers.conversation.drafts import Draft, NoDraft
-from handlers.conversation.flow import Flow, Input, inputs_of
+from handlers.conversation.flow import Flow, Input, State, inputs_of
 from handlers.conversation.states import States
 from handlers.refusals import DENIED, STALE
 
@@ -169,12 +169,12 @@ class Router:
                 if got <= decl.accepts and (
                     decl.takes is None or Input.TEXT not in got or decl.takes(ctx)
                 ):
-                    return await decl.handler(ctx)
+                    return await self._step(ctx, decl)
                 if got == {Input.TEXT} and Input.BUTTON in decl.accepts:
                     choice = await self._typed_button(ctx, flow)
                     if choice is not None:
                         ctx.choice = choice
-                        return await decl.handler(ctx)
+                        return await self._step(ctx, decl)
         # Outside a flow, or an input this step does not take: what it means to an idle user,
         # with the draft (if any) parked first.
         return await self._interrupt(ctx, self._fallback(ctx), keep=False)
@@ -325,12 +325,17 @@ class Router:
                 return Step.ret(None, parking.discarded([flow.title(ctx.data)]))
             return Step.end(parking.discarded([flow.title(ctx.data)], menu=True, ctx=ctx))
         ctx.choice = value
+        return await self._step(ctx, decl)
+
+    async def _step(self, ctx: Ctx, decl: State) -> Step:
+        """The current state's own handler: where it goes is an edge of the flow (checked)."""
+        ctx.marks["from"] = ctx.state
         return await decl.handler(ctx)
 
     async def _settle(self, ctx: Ctx, step: Step) -> Step:
         """Carries out what a step asks of the flow machinery: return to a caller, call a
         sub-flow, type the draft, check the edge, show the prompt, edit the pressed message."""
-        origin = ctx.state if step.state is not None else None
+        origin = ctx.marks.pop("from", None) if step.state is not None else None
         for _ in range(8):  # a return may end the caller too; never more than the stack
             if (step.returned or step.state is None) and ctx.stack and step.call is None:
                 step = await self._return(ctx, step)

@@ -5,10 +5,11 @@ Diagrams: docs/flows/stage.md, docs/flows/cls.md (generated from FLOWS).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from bot.types import Button, Lines, Money, Raw, Reply, T, Text
 from crm.enums import CustomerClass, Stage
+from crm.limits import parse_amount
 from crm.models import Customer
 from crm.services import access, runtime, status
 from handlers.base import FIELD, Action, Ctx, Step, flow_button, rows, typed_text
@@ -102,14 +103,8 @@ async def pick_step(ctx: Ctx) -> Step:
 
 
 async def amount_step(ctx: Ctx) -> Step:
-    text = (ctx.inbound.text or "").strip().replace(",", "").replace("，", "").replace("¥", "")
-    text = text.removesuffix("元")
-    multiplier = Decimal(10000) if text.endswith("万") else Decimal(1)
-    try:
-        amount = Decimal(text.removesuffix("万")) * multiplier
-    except InvalidOperation:
-        amount = Decimal(-1)
-    if not amount.is_finite() or amount <= 0 or amount > Decimal("1e12"):
+    amount = parse_amount(ctx.inbound.text or "")
+    if amount is None or amount <= 0:
         return ctx.stay(Reply(T("Please type the amount as a number, e.g. 120000 or 12万.")))
     ctx.data.amount = str(amount)
     return await _save_stage(ctx)

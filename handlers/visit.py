@@ -15,8 +15,8 @@ from bot.types import Lines, Raw, Reply, T, Text
 from crm.dates import parse_when
 from crm.enums import VisitKind
 from crm.geo import distance_m
-from crm.ids import parse_id
-from crm.models import Customer
+from crm.limits import parse_id, text_limit
+from crm.models import Customer, Visit
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
 from crm.visit_text import parse_visit
@@ -30,6 +30,13 @@ from handlers.refusals import CHOOSE, DENIED, GONE_CUSTOMER, STALE
 from handlers.visit_states import ORDER, VisitDraft, VisitStep
 
 MAX_TEXT = 2000
+# Contacts met are saved joined by ", ": the whole must fit the column, or the visit could
+# never be saved.
+CONTACTS_LIMIT = text_limit(Visit.contacts_met)
+CONTACTS_TOO_LONG = T(
+    "Those names together are longer than {max} characters; please shorten them.",
+    max=CONTACTS_LIMIT,
+)
 
 
 MAX_PHOTOS = 10
@@ -193,13 +200,20 @@ async def contacts_step(ctx: Ctx) -> Step:
         if name is None:
             return ctx.stay(Reply(STALE, notice="toast"))
         chosen = [n for n in chosen if n != name] if name in chosen else [*chosen, name]
+        if len(", ".join(chosen)) > CONTACTS_LIMIT:
+            return ctx.stay(Reply(CONTACTS_TOO_LONG))
         ctx.data.contacts = chosen
         return _go(VisitStep.CONTACTS)
-    text, refused = typed_text(ctx, 300, T("Tap a contact or type names separated by commas."))
+    text, refused = typed_text(
+        ctx, CONTACTS_LIMIT, T("Tap a contact or type names separated by commas.")
+    )
     if refused is not None:
         return refused
     typed = [n.strip() for n in text.replace("，", ",").replace("、", ",").split(",") if n.strip()]
-    ctx.data.contacts = list(dict.fromkeys(chosen + typed))[:10]
+    contacts = list(dict.fromkeys(chosen + typed))[:10]
+    if len(", ".join(contacts)) > CONTACTS_LIMIT:
+        return ctx.stay(Reply(CONTACTS_TOO_LONG))
+    ctx.data.contacts = contacts
     return _next(ctx, VisitStep.CONTACTS)
 
 

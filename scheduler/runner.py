@@ -40,7 +40,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crm.clock import Clock
 from crm.rules import Rules
 from crm.services.rule_overrides import RuleBook, resolve
-from scheduler import care_jobs, digest_jobs, draft_jobs, jobs, sales_jobs, ticket_jobs
+from scheduler import (
+    care_jobs,
+    digest_jobs,
+    draft_jobs,
+    jobs,
+    privacy_jobs,
+    sales_jobs,
+    ticket_jobs,
+)
 from scheduler.leader import Leadership
 
 log = structlog.get_logger("scheduler")
@@ -101,6 +109,8 @@ def at(t: time, **fields: Any) -> dict[str, Any]:
 CRON_JOBS: list[CronJob] = [
     CronJob("due-work-at-agenda-time", run_due, lambda r: at(r.digest.morning_agenda)),
     CronJob("due-work-at-summary-time", run_due, lambda r: at(r.digest.manager_summary)),
+    # Sent messages' texts past the retention (rules.privacy), once a night.
+    CronJob("outbox-retention", privacy_jobs.prune_outbox, lambda r: at(time(3, 30))),
 ]
 
 

@@ -77,7 +77,7 @@ class ConsoleChannel:
 
     def find(self, chat_id: int, ref: str) -> PressTarget | None:
         targets = self.last_buttons.get(chat_id, [])
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit():
             i = int(ref)
             return targets[i - 1] if 1 <= i <= len(targets) else None
         for t in targets + self.keyboards.get(chat_id, []):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import FollowUpStatus, Role, TicketStatus
 from crm.geo import distance_m
+from crm.limits import text_limit
 from crm.models import (
     Contact,
     Customer,
@@ -171,6 +172,8 @@ def renew_claim(customer: Customer, staff: Staff, now: datetime, period_days: in
 
 def new_customer(name: str, **fields: object) -> Customer:
     phone = fields.pop("phone", None)
+    # Whatever a caller passes (a Telegram first name, a typed name), the column's size holds.
+    name = name[: text_limit(Customer.name)]
     return Customer(
         name=name,
         name_search=search_key(name),
