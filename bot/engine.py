@@ -29,8 +29,8 @@ from bot.reply_marks import SentMarks
 from bot.types import Files, Inbound, Outgoing, Reply, T
 from crm.clock import Clock
 from crm.db import hold_loaded, unavailable
-from crm.limits import text_limit
 from crm.enums import OutboxStatus, Role
+from crm.limits import text_limit
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
 from crm.services import outbox, runtime
