@@ -46,7 +46,7 @@ from datetime import timedelta
 
 from bot.types import TN, Lines, Raw, Reply, T
 from bot.views import care as views
-from crm.dates import parse_when
+from crm.language.dates import parse_when
 from crm.models import Staff
 from crm.services import care, runtime
 from handlers.base import LEADS, Action, Command, Ctx, Flow, Step, flow_button, rows, typed_text

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.types import Reply, T
 from crm.services import access
 from crm.services import customers as customer_svc
-from crm.visit_text import parse_visit
+from crm.language.visit_text import parse_visit
 from handlers import common, visit
 from handlers.base import FIELD, Ctx, Flow, Step, flow_button
 

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.types import Lines, Raw, Reply, T, Text
-from crm.dates import parse_when
+from crm.language.dates import parse_when
 from crm.enums import VisitKind
 from crm.geo import distance_m
 from crm.models import Customer

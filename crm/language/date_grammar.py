@@ -1,7 +1,7 @@
-"""The grammar of a whole date phrase, for crm.dates: a date, a part of the day and a time.
+"""The grammar of a whole date phrase, for crm.language.dates: a date, a part of the day and a time.
 
 Each part is optional; the date comes first ("明天下午3点", "Friday 3pm") or after the time
-("3pm Friday", "at 10 on Dec 3"). crm.date_rules reads the date, crm.date_clock the time.
+("3pm Friday", "at 10 on Dec 3"). crm.language.date_rules reads the date, crm.language.date_clock the time.
 
 The rules, all in the rep's time zone:
 - A time without a date (下午3点, 3pm): today if still ahead, otherwise tomorrow.
@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from functools import cache
 
-from crm.date_clock import CLOCK, PART, clock_of, part_of, time_of_day
-from crm.date_rules import DATE, Day, date_of
-from crm.date_words import EN_START
-from crm.zh_hant import fold
+from crm.language.date_clock import CLOCK, PART, clock_of, part_of, time_of_day
+from crm.language.date_rules import DATE, Day, date_of
+from crm.language.date_words import EN_START
+from crm.language.zh_hant import fold
 
 _ON = rf"(?:{EN_START}(?:on|by)\s+)?"  # "on Friday": left out of the phrase found
 _SEP = r"[\s,，]*"
@@ -83,7 +83,7 @@ def _resolve(
 def scan(text: str, local_now: datetime) -> Iterator[tuple[int, int, datetime]]:
     """Every date phrase the grammar finds in text: (start, end, local naive datetime).
 
-    Traditional Chinese is read through crm.zh_hant.fold, which keeps positions."""
+    Traditional Chinese is read through crm.language.zh_hant.fold, which keeps positions."""
     text = fold(text)
     for m in _when().finditer(text):
         found = [g for g in ("date", "part_all", "clock") if m[g]]
