@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from functools import cache
+from typing import NamedTuple
 
 from crm.language.date_clock import CLOCK, PART, clock_of, part_of, time_of_day
 from crm.language.date_rules import DATE, Day, date_of
@@ -59,7 +60,7 @@ def _is_filler(text: str, filler: re.Pattern[str]) -> bool:
 
 
 def _resolve(
-    m: re.Match[str], date_match: re.Match[str] | None, local_now: datetime
+    m: re.Match[str], date_match: re.Match[str] | None, local_now: datetime, past: bool = False
 ) -> datetime | None:
     today = local_now.date()
     day = Day(today, roll=1)  # a time alone: today, or tomorrow once it has passed
@@ -75,9 +76,50 @@ def _resolve(
     if offset is None:
         return None
     result = datetime.combine(day.day, time()) + offset
+    if past:  # when something happened: the latest such time not after now
+        while day.roll and result > local_now:
+            result -= timedelta(days=day.roll)
+        if day.yearly and result > local_now:
+            result = result.replace(year=result.year - 1)
+        return result
     while day.roll and result <= local_now:
         result += timedelta(days=day.roll)
     return result
+
+
+class Phrase(NamedTuple):
+    """A date phrase found in a text, read both ways: as a time ahead (a follow-up) and as a
+    time gone by (when a visit happened); they differ only for phrases that recur (周五, 下午,
+    12月3日)."""
+
+    start: int
+    end: int
+    ahead: datetime  # local, naive
+    back: datetime
+    timed: bool  # a part of the day or a clock time was said (今晚 says one)
+    dated: bool  # a day was said
+
+
+def phrases(text: str, local_now: datetime) -> Iterator[Phrase]:
+    """Every date phrase in text, as scan finds them, each read ahead and back."""
+    text = fold(text)
+    for m in _when().finditer(text):
+        found = [g for g in ("date", "part_all", "clock") if m[g]]
+        if not found:
+            continue
+        start, end = m.start(found[0]), m.end(found[-1])
+        date_match: re.Match[str] | None = m if m["date"] else None
+        if date_match is None:
+            after = _date_after().match(text, end)
+            if after is not None:
+                date_match, end = after, after.end()
+        ahead = _resolve(m, date_match, local_now)
+        back = _resolve(m, date_match, local_now, past=True)
+        if ahead is None or back is None:
+            continue
+        day = date_of(date_match, local_now.date()) if date_match is not None else None
+        timed = bool(m["part_all"] or m["clock"] or (day is not None and day.part))
+        yield Phrase(start, end, ahead, back, timed, date_match is not None)
 
 
 def scan(text: str, local_now: datetime) -> Iterator[tuple[int, int, datetime]]:

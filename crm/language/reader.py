@@ -1,0 +1,170 @@
+"""A rep's message → a Reading: the customer, the kind of contact, when it happened, whether it
+happened or is only planned, the people met, the follow-up, and what is left as the outcome.
+
+    城东小学 电话沟通 校长说月底前定
+    后天下午三点半去国际会展中心签合同
+    visited 长江水泥, 谈了 pricing, follow up 12/15 3:30pm
+    Вчера был в Ромашке директор хочет скидку
+
+Nothing depends on word order: the customer is looked for anywhere among the customers given
+(crm.language.customers), the dates are all found first (crm.language.date_grammar) and then
+told apart (crm.language.when), the people are found by their titles (crm.language.people).
+Traditional Chinese is folded to Simplified first (crm.language.zh_hant), keeping positions, so
+every span points into the text as typed.
+
+Pure and synchronous: no database, no bot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from crm.language.customers import Match, find_customers, nearest
+from crm.language.date_grammar import Phrase, phrases
+from crm.language.people import HONORIFIC, find_people
+from crm.language.reading import Part, Reading
+from crm.language.reading_words import FOLLOWUP, KIND_WORDS, ONSITE
+from crm.language.visit_text_clauses import strip_edges
+from crm.language.when import classify
+from crm.language.zh_hant import fold
+
+MAX_LENGTH = 2000
+_SLASH = re.compile(r"(?<![\d/])(\d{1,2})\s*/\s*(\d{1,2})(?![\d/])")
+
+
+def _mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    chars = list(text)
+    for start, end in spans:
+        for i in range(start, end):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _pick_customer(matches: list[Match]) -> tuple[Match | None, list[Match]]:
+    """The best match, or None and the equally good ones when they disagree."""
+    if not matches:
+        return None, []
+    best = matches[0]
+    rivals = [
+        m
+        for m in matches[1:]
+        if m.customer_id != best.customer_id
+        and abs(m.score - best.score) < 0.05
+        and _overlaps((m.start, m.end), (best.start, best.end))
+    ]
+    if rivals:
+        tied = [best, *rivals]
+        return None, list({m.customer_id: m for m in tied}.values())
+    return best, []
+
+
+def _kind(folded: str, masked_fu: list[tuple[int, int]], plan: bool) -> tuple[str, tuple[int, int] | None]:
+    hits: list[tuple[int, int, str]] = []
+    for kind, pattern in KIND_WORDS:
+        for m in pattern.finditer(folded):
+            if not plan and any(_overlaps(m.span(), fu) for fu in masked_fu):
+                continue
+            hits.append((m.start(), m.end(), kind))
+    if not hits:
+        return ONSITE, None
+    start, end, kind = min(hits)
+    return kind, (start, end)
+
+
+def read_visit(
+    text: str,
+    customers: Iterable[tuple[int, str]],
+    now: datetime,
+    tz: ZoneInfo,
+    locale: str = "zh_CN",
+) -> Reading:
+    """The reading of one message; customers are (id, name) of those the rep may see."""
+    typed = text[:MAX_LENGTH]
+    folded = fold(typed)
+    local_now = now.astimezone(tz).replace(tzinfo=None)
+    people_first = [m.span() for m in HONORIFIC.finditer(typed)]  # "Mr Sun" is no Sunday
+    found: list[Phrase] = [
+        p for p in phrases(typed, local_now) if not any(_overlaps((p.start, p.end), s) for s in people_first)
+    ]
+    date_mask = [False] * len(typed)
+    for p in found:
+        for i in range(p.start, p.end):
+            date_mask[i] = True
+
+    listed = list(customers)
+    matches = find_customers(folded, date_mask, listed)
+    best, tied = _pick_customer(matches)
+    customer_span = (best.start, best.end) if best else (tied[0].start, tied[0].end) if tied else None
+    if customer_span is not None:  # a date inside a customer's name is part of the name
+        found = [p for p in found if not _overlaps((p.start, p.end), customer_span)]
+
+    masked = _mask(folded, [customer_span] if customer_span else [])
+    times = classify(masked, found, local_now)
+
+    fu_spans = [m.span() for m in FOLLOWUP.finditer(masked)]
+    fu_spans = [(s, min(e + 3, len(masked))) for s, e in fu_spans]  # 再打 + 电话
+    kind, kind_span = _kind(masked, fu_spans, plan=not times.done)
+
+    date_spans = [(p.start, p.end) for p in found]
+    people = find_people(_mask(masked, date_spans), typed)
+
+    if best is not None:
+        customer = Part(best.customer_id, (best.start, best.end), guessed=best.how not in ("name", "part"))
+        name, candidates = best.name, ()
+    elif tied:
+        customer = Part(None, customer_span, guessed=True)
+        name, candidates = None, tuple((m.customer_id, m.name) for m in tied)
+    else:
+        customer = Part(None, None, guessed=True)
+        name, candidates = None, tuple(nearest(typed, listed))
+
+    happened_at = (times.happened_at or local_now).replace(tzinfo=tz)
+    happened_span = (times.happened.start, times.happened.end) if times.happened else None
+    fu_span = (times.followup.start, times.followup.end) if times.followup else None
+    followup_at = times.followup_at.replace(tzinfo=tz) if times.followup_at else None
+
+    removed = [s for s in (customer_span, happened_span, fu_span) if s]
+    removed += [fu for fu in FOLLOWUP.finditer(masked) for fu in [fu.span()]] if fu_span else []
+    outcome = " ".join(strip_edges(_mask(typed, removed)).split())
+    outcome = re.sub(r"\s*([，,。])\s*", r"\1", outcome).strip(" ,，")
+
+    return Reading(
+        text=typed,
+        customer=customer,
+        customer_name=name,
+        candidates=candidates,
+        kind=Part(kind, kind_span, guessed=kind_span is None),
+        happened_at=Part(happened_at, happened_span, guessed=times.guessed_happened),
+        plan=Part(not times.done, None, guessed=False),
+        contacts=tuple(Part(n, (s, e)) for n, s, e in people),
+        outcome=outcome,
+        followup_at=Part(followup_at, fu_span),
+        date_choices=_date_choices(typed, times.happened or times.followup, locale, local_now, tz),
+    )
+
+
+def _date_choices(
+    typed: str, phrase: Phrase | None, locale: str, local_now: datetime, tz: ZoneInfo
+) -> tuple[datetime, ...]:
+    """5/12 typed by someone who may write day/month (ru, en outside the US): both readings."""
+    if phrase is None or locale.startswith("zh"):
+        return ()
+    m = _SLASH.search(typed, phrase.start, phrase.end)
+    if m is None:
+        return ()
+    first, second = int(m[1]), int(m[2])
+    if first > 12 or second > 12 or first == second:
+        return ()
+    base = phrase.ahead
+    try:
+        swapped = base.replace(month=first, day=second) if False else base.replace(month=second, day=first)
+    except ValueError:
+        return ()
+    return tuple(d.replace(tzinfo=tz) for d in (base, swapped))

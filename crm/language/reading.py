@@ -1,0 +1,49 @@
+"""What a rep's message says, part by part, each with the span of text it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Part(Generic[V]):
+    value: V
+    span: tuple[int, int] | None = None  # [start, end) in the text as typed; None: not said
+    guessed: bool = False  # not said, or said in a way that could mean something else
+
+    def typed(self, text: str) -> str | None:
+        return text[self.span[0] : self.span[1]] if self.span else None
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str
+    customer: Part[int | None]  # the customer's id, among those passed in
+    customer_name: str | None
+    # Several customers fit equally (华能 → 华能电厂, 华能物流), or none did: the nearest names.
+    candidates: tuple[tuple[int, str], ...]
+    kind: Part[str]  # "onsite" | "phone" | "online" | "message"
+    happened_at: Part[datetime]  # aware, in the rep's zone; now when not said
+    plan: Part[bool]  # True: the message only announces a contact (it becomes a follow-up)
+    contacts: tuple[Part[str], ...]
+    outcome: str  # the message without the parts recognised
+    followup_at: Part[datetime | None]  # or, for a plan, when the planned contact is
+    # The same date typed could be either of these (5/12: 12 May or 5 December).
+    date_choices: tuple[datetime, ...] = field(default=())
+
+    @property
+    def ambiguous_customer(self) -> bool:
+        return self.customer.value is None and len(self.candidates) > 1 and self.customer.guessed
+
+    @property
+    def names_something(self) -> bool:
+        """A visit report names a customer or a person met; "hello" does not."""
+        return self.customer.value is not None or self.ambiguous_customer or bool(self.contacts)
+
+    @property
+    def contact_names(self) -> list[str]:
+        return [c.value for c in self.contacts]
