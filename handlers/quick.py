@@ -8,9 +8,9 @@ lives in the conversation state, so an interrupted rep finds it again, even afte
 from __future__ import annotations
 
 from bot.types import Reply, T
+from crm.language.visit_text import parse_visit
 from crm.services import access
 from crm.services import customers as customer_svc
-from crm.language.visit_text import parse_visit
 from handlers import common, visit
 from handlers.base import FIELD, Ctx, Flow, Step, flow_button
 

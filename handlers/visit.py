@@ -25,9 +25,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.types import Lines, Raw, Reply, T, Text
-from crm.language.dates import parse_when
 from crm.enums import VisitKind
 from crm.geo import distance_m
+from crm.language.dates import parse_when
 from crm.models import Customer
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc

@@ -1,8 +1,8 @@
-"""Prints crm/language/zh_hant.py's FOLD table: the Traditional forms of the Chinese characters that the
-date and visit-report grammars match, each mapped to the Simplified one the grammars spell.
+"""Prints crm/language/zh_hant.py's FOLD table: the Traditional forms of the Chinese characters
+that the date and visit-report grammars match, each mapped to the Simplified one they spell.
 
-Run it after adding Chinese words to crm/language/date_*.py or crm/language/*.py and paste its output
-into crm/language/zh_hant.py. Needs OpenCC (`pip install opencc`), which the bot itself does not.
+Run it after adding Chinese words to crm/language/*.py and paste its output into
+crm/language/zh_hant.py. Needs OpenCC (`pip install opencc`), which the bot itself does not.
 """
 
 from __future__ import annotations

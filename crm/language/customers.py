@@ -1,11 +1,12 @@
 """Which of the rep's customers a message names, wherever the name stands in it.
 
-A customer is found by its name or a part of it (国际会展 for 国际会展中心, 宏远 for 上海宏远机电设备
-有限公司, Northwind for Northwind Traders Ltd.), with the city in front and the company's legal
-suffix left out; Chinese is compared by sound (pypinyin), so Traditional characters (華能電廠) and
-typos of the same sound (华能电场, 东方刚铁) match, and one syllable or letter may differ in a long
-enough name (红心汽修); pinyin initials (hndc, thyf) are a word of their own; English and Russian
-words may differ by a letter (Blue Rivr Hotel) or by their ending (в Ромашке).
+A customer is found by its name or a part of it (国际会展 for 国际会展中心, 宏远 for
+上海宏远机电设备有限公司, Northwind for Northwind Traders Ltd.), with the city in front
+and the legal suffix left out. Chinese is compared by sound (pypinyin), so Traditional
+characters (華能電廠) and typos of the same sound (华能电场, 东方刚铁) match, and one
+syllable or letter may differ in a long enough name (红心汽修). Pinyin initials (hndc,
+thyf) are a word of their own. English and Russian words may differ by a letter
+(Blue Rivr Hotel) or by their ending (в Ромашке).
 
 Only the customers passed in are looked at: those the rep may see.
 """
@@ -84,7 +85,9 @@ class _Entry:
 @lru_cache(maxsize=4096)
 def _entry(customer_id: int, name: str) -> _Entry:
     cores = _cores(name)
-    cjk = tuple(tuple(_syllable(c) for c in core if not c.isspace()) for core in cores if _CJK.search(core))
+    cjk = tuple(
+        tuple(_syllable(c) for c in core if not c.isspace()) for core in cores if _CJK.search(core)
+    )
     initials = tuple(
         "".join(lazy_pinyin(core, style=4, errors="ignore")).lower()  # 4: Style.FIRST_LETTER
         for core in cores
@@ -111,7 +114,7 @@ def _cjk_matches(text: str, masked: list[bool], entry: _Entry) -> list[Match]:
         for i, s in enumerate(sylls):
             if s is None or (s != core[0] and not (n >= 4 and _near(s, core[0]))):
                 continue
-            k, exact, chars_same = 0, 0, 0
+            k, exact = 0, 0
             while k < n and i + k < len(sylls) and sylls[i + k] is not None:
                 syl = sylls[i + k]
                 if syl == core[k]:
@@ -204,14 +207,14 @@ def _initials_matches(text: str, entry: _Entry) -> list[Match]:
             continue
         for initials in entry.initials:
             if initials == word or (len(word) >= 4 and initials.startswith(word)):
-                found.append(Match(entry.customer_id, entry.name, m.start(), m.end(), 0.9, "initials"))
+                found.append(
+                    Match(entry.customer_id, entry.name, m.start(), m.end(), 0.9, "initials")
+                )
                 break
     return found
 
 
-def find_customers(
-    text: str, masked: list[bool], customers: list[tuple[int, str]]
-) -> list[Match]:
+def find_customers(text: str, masked: list[bool], customers: list[tuple[int, str]]) -> list[Match]:
     """Every place a customer is named, best first; masked characters (dates) are skipped."""
     found: list[Match] = []
     for cid, name in customers:

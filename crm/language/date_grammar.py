@@ -1,7 +1,7 @@
 """The grammar of a whole date phrase, for crm.language.dates: a date, a part of the day and a time.
 
 Each part is optional; the date comes first ("明天下午3点", "Friday 3pm") or after the time
-("3pm Friday", "at 10 on Dec 3"). crm.language.date_rules reads the date, crm.language.date_clock the time.
+("3pm Friday", "at 10 on Dec 3"). date_rules reads the date, date_clock the time.
 
 The rules, all in the rep's time zone:
 - A time without a date (下午3点, 3pm): today if still ahead, otherwise tomorrow.
@@ -32,7 +32,9 @@ _SEP = r"[\s,，]*"
 def _when() -> re.Pattern[str]:
     """One phrase: a date, a part of the day, a time, each optional but in this order..."""
     return re.compile(
-        rf"{_ON}(?P<date>{DATE})?{_SEP}(?P<part_all>{PART})?{_SEP}(?P<clock>{CLOCK})?",
+        # (?=\S): a phrase starts on a word, or a space before "3 дня назад" would let "3"
+        # be tried (and dropped) as a clock time, hiding the date.
+        rf"(?=\S){_ON}(?P<date>{DATE})?{_SEP}(?P<part_all>{PART})?{_SEP}(?P<clock>{CLOCK})?",
         re.IGNORECASE,
     )
 

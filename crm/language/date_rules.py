@@ -1,4 +1,4 @@
-"""Which day a date phrase means, for crm.language.dates: one rule per phrasing, in Chinese, English and
+"""Which day a date phrase means, for dates: one rule per phrasing, in Chinese, English and
 Russian.
 
 The rules, all in the rep's time zone:
@@ -197,6 +197,13 @@ def _count_ago(m: re.Match[str], today: date) -> Day | None:
     return Day(today - timedelta(days=count * 7 if weeks else count))
 
 
+def _weekend(m: re.Match[str], today: date) -> Day:
+    """周末 / this weekend: the coming Saturday; 下周末 / next weekend: next week's."""
+    if m["we_next"]:
+        return Day(_monday(today) + timedelta(weeks=1, days=5))
+    return Day(_coming(today, 5), roll=7)
+
+
 def _month_edge(m: re.Match[str], today: date) -> Day | None:
     """月底 / end of month: the month's last day; 月初 / early next month: the next month's 1st."""
     edge = m["me_edge"].lower()
@@ -295,6 +302,12 @@ DATE_RULES = [
         rf"(?:the\s+|this\s+|next\s+)?month{EN_END}|{EN_START}early\s+next\s+month{EN_END}"
         rf"|{RU_START}(?:в\s+)?(?:конц[еа]|начал[еа])\s+(?:этого\s+|следующего\s+)?месяца{RU_END})",
         _month_edge,
+    ),
+    _Rule(
+        "weekend",
+        rf"(?P<we_next>下个?|{EN_START}next\s+)?(?:周末|礼拜天?末|{EN_START}(?:this\s+)?weekend{EN_END}"
+        rf"|{RU_START}на\s+выходных{RU_END})",
+        _weekend,
     ),
     _Rule(
         "count_ago",

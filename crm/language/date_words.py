@@ -1,8 +1,8 @@
-"""The words of dates, for crm.language.dates: numbers, weekdays, months, relative days, parts of the day.
+"""The words of dates, for dates: numbers, weekdays, months, relative days, parts of the day.
 
 Each table maps the words reps type, in Chinese, English and Russian, to what they mean
-(Traditional Chinese is folded to these Simplified spellings first, see crm.language.zh_hant); the regex
-pieces below spell the same words for the grammar in crm.language.date_rules, crm.language.date_clock and
+(Traditional Chinese is folded to these Simplified spellings first, see zh_hant); the regex
+pieces below spell the same words for the grammar in date_rules, date_clock and
 crm.language.date_grammar.
 """
 

@@ -9,8 +9,8 @@ becomes 1 March, "tomorrow at 3" tomorrow at the current time), hence the gramma
 
 The grammar's rules, all in the rep's time zone, live with the code that applies them:
 crm.language.date_rules (which day: dates without a year, weekdays, 下周二 vs "next Tuesday"),
-crm.language.date_clock (which time of day: 09:00 by default, parts of the day, "3点" in the afternoon)
-and crm.language.date_grammar (how they combine: a time alone is today or tomorrow, a past date stays).
+date_clock (which time of day: 09:00 by default, parts of the day, "3点" in the afternoon)
+and date_grammar (how they combine: a time alone is today or tomorrow, a past date stays).
 Their words are in crm.language.date_words.
 """
 

@@ -20,7 +20,13 @@ from crm.language.reading_words import (
     ZH_PERSON,
 )
 
-_EN_ABSENT = re.compile(r"\s*(?:not\s+in|was\s+out|is\s+out|away|absent|off\s+today)", re.I)
+_EN_ABSENT = re.compile(
+    r"\s*(?:not\s+in|was\s+out|is\s+out|away|absent|off\s+today"
+    r"|на\s+больничном|в\s+отпуске|нет\s+на\s+месте|в\s+командировке)",
+    re.I,
+)
+# "manager Mike", "owner Mrs Lopez": a role followed by the person's name; the name is kept.
+_NAMED = re.compile(r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.?\s+[A-Z][a-z]+|[A-Z][a-z]{1,15}(?![A-Za-z])")
 HONORIFIC = re.compile(r"(?<![A-Za-z])(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.?\s+[A-Z][a-z]+(?![A-Za-z])")
 
 
@@ -37,14 +43,28 @@ def find_people(folded: str, typed: str) -> list[tuple[str, int, int]]:
                 found.append(m.span("name"))
     for pattern in (EN_NAME_AFTER, EN_NAME_BEFORE):
         for m in pattern.finditer(folded):
-            if m["name"].lower() not in EN_NOT_NAME and m["name"] not in ("Mr", "Ms", "Mrs", "Dr"):
-                found.append(m.span("name"))
+            for group in ("name", "name2"):
+                name = m.groupdict().get(group)
+                if (
+                    name
+                    and name.lower() not in EN_NOT_NAME
+                    and name not in ("Mr", "Ms", "Mrs", "Dr")
+                ):
+                    found.append(m.span(group))
+    for m in EN_PERSON.finditer(folded):  # manager Mike
+        after = _NAMED.match(folded, m.end() + 1) if folded[m.end() : m.end() + 1] == " " else None
+        if after and after.group().lower() not in EN_NOT_NAME:
+            found.append(after.span())
     found.sort()
     # "owner Mrs Lopez": the role names the person who follows; the name is kept.
     found = [
         (s, e)
         for i, (s, e) in enumerate(found)
-        if not (i + 1 < len(found) and 0 < found[i + 1][0] - e <= 1 and HONORIFIC.match(typed, found[i + 1][0]))
+        if not (
+            i + 1 < len(found)
+            and 0 < found[i + 1][0] - e <= 1
+            and _NAMED.match(typed, found[i + 1][0])
+        )
     ]
     people: list[tuple[str, int, int]] = []
     last_end = -1

@@ -65,7 +65,9 @@ def _pick_customer(matches: list[Match]) -> tuple[Match | None, list[Match]]:
     return best, []
 
 
-def _kind(folded: str, masked_fu: list[tuple[int, int]], plan: bool) -> tuple[str, tuple[int, int] | None]:
+def _kind(
+    folded: str, masked_fu: list[tuple[int, int]], plan: bool
+) -> tuple[str, tuple[int, int] | None]:
     hits: list[tuple[int, int, str]] = []
     for kind, pattern in KIND_WORDS:
         for m in pattern.finditer(folded):
@@ -91,7 +93,9 @@ def read_visit(
     local_now = now.astimezone(tz).replace(tzinfo=None)
     people_first = [m.span() for m in HONORIFIC.finditer(typed)]  # "Mr Sun" is no Sunday
     found: list[Phrase] = [
-        p for p in phrases(typed, local_now) if not any(_overlaps((p.start, p.end), s) for s in people_first)
+        p
+        for p in phrases(typed, local_now)
+        if not any(_overlaps((p.start, p.end), s) for s in people_first)
     ]
     date_mask = [False] * len(typed)
     for p in found:
@@ -101,7 +105,9 @@ def read_visit(
     listed = list(customers)
     matches = find_customers(folded, date_mask, listed)
     best, tied = _pick_customer(matches)
-    customer_span = (best.start, best.end) if best else (tied[0].start, tied[0].end) if tied else None
+    customer_span = (
+        (best.start, best.end) if best else (tied[0].start, tied[0].end) if tied else None
+    )
     if customer_span is not None:  # a date inside a customer's name is part of the name
         found = [p for p in found if not _overlaps((p.start, p.end), customer_span)]
 
@@ -116,7 +122,9 @@ def read_visit(
     people = find_people(_mask(masked, date_spans), typed)
 
     if best is not None:
-        customer = Part(best.customer_id, (best.start, best.end), guessed=best.how not in ("name", "part"))
+        customer = Part(
+            best.customer_id, (best.start, best.end), guessed=best.how not in ("name", "part")
+        )
         name, candidates = best.name, ()
     elif tied:
         customer = Part(None, customer_span, guessed=True)
@@ -164,7 +172,11 @@ def _date_choices(
         return ()
     base = phrase.ahead
     try:
-        swapped = base.replace(month=first, day=second) if False else base.replace(month=second, day=first)
+        swapped = (
+            base.replace(month=first, day=second)
+            if False
+            else base.replace(month=second, day=first)
+        )
     except ValueError:
         return ()
     return tuple(d.replace(tzinfo=tz) for d in (base, swapped))

@@ -19,7 +19,7 @@ KIND_WORDS: list[tuple[str, re.Pattern[str]]] = [
     (
         MESSAGE,
         re.compile(
-            r"微信|短信|发消息|发信息|留言|企业微信|飞书消息"
+            r"微信|短信|发消息|发信息|留言|企业微信|飞书消息|邮件|邮箱"
             rf"|{_EN}(?:wechat|whatsapp|line|texted|text(?:ed)?|sms|e-?mail(?:ed)?|messaged|message"
             rf"|telegram(?:med)?|dm(?:ed)?){_EN_END}"
             rf"|{_RU}(?:написал[аи]?|ватсап|вотсап|whatsapp|телеграм|сообщени[ея]|смс|письмо)",
@@ -58,7 +58,8 @@ KIND_WORDS: list[tuple[str, re.Pattern[str]]] = [
 # Words that ask for a later contact: with them a date is the follow-up, and the message tells
 # of a contact that happened (one follows up on something).
 FOLLOWUP = re.compile(
-    r"跟进|回访|回复|答复|再(?:联系|联络|约|来|去|谈|打|催|说|问|看|沟通|聊|发|寄|送|跟|见|过去|确认)"
+    r"跟进|回访|回复|答复|再(?:联系|联络|约|来|去|谈|打|催|说|问|看|沟通|聊|发|寄|送|跟|见|过去|确认"
+    r"|上门|拜访|访|电话)"
     r"|下次(?:拜访|再)"
     rf"|{_EN}(?:follow[\s-]?up|call\s+(?:them\s+|him\s+|her\s+)?back|check\s+back|circle\s+back"
     rf"|touch\s+base|revisit|next\s+steps?|get\s+back){_EN_END}"
@@ -82,7 +83,9 @@ DONE = re.compile(
     re.IGNORECASE,
 )
 # -ed words that are plans, not deeds.
-NOT_DONE = re.compile(rf"{_EN}(?:scheduled|planned|booked|arranged|supposed|need\s+to){_EN_END}", re.I)
+NOT_DONE = re.compile(
+    rf"{_EN}(?:scheduled|planned|booked|arranged|supposed|need\s+to){_EN_END}", re.I
+)
 
 # People met: a surname with a title (王总, 李经理), or a role (校长, 老板娘, owner, директор).
 _SURNAMES = (
@@ -98,7 +101,10 @@ _ROLES = (
     "老板娘|老板|校长|院长|园长|厂长|店长|总经理|经理|主任|前台|店员|会计|出纳|财务|"
     "安全员|技术员|工程师|负责人|秘书|助理|董事长|处长|科长|组长|站长|所长|馆长"
 )
-_QUALIFIER = "采购|物业|仓库|后勤|销售|技术|财务|项目|工程|设备|行政|人事|市场|大堂|客房|前厅|生产|副"
+_QUALIFIER = (
+    "采购|物业|仓库|后勤|销售|技术|财务|项目|工程|设备|行政|人事|市场|大堂|客房|前厅|生产|副"
+    r"|[\u4e00-\u9fff]{1,3}[部办科处室组]"  # 工程部经理, 院办主任
+)
 ZH_PERSON = re.compile(
     rf"(?P<name>[{_SURNAMES}](?:{_TITLES})|[小老][{_SURNAMES}](?![板])"
     rf"|(?:{_QUALIFIER})?(?:{_ROLES}))"
@@ -108,7 +114,8 @@ ZH_ABSENT = re.compile(r"\s*(?:不在|没在|出差|没来|休假)")
 
 _EN_ROLE = (
     r"(?:(?:front\s+desk|purchasing|farm|mall|store|general|site|office|shop|account|project"
-    r"|sales|plant|operations|finance)\s+)?(?:manager|director)|owner|principal|receptionist"
+    r"|sales|plant|operations|ops|finance|hr|it|procurement|maintenance|facilities)\s+)?"
+    r"(?:manager|director)|owner|principal|receptionist|gm"
     r"|accountant|buyer|engineer|ceo|cfo|coo|cto|founder|headmaster|head\s+teacher|chef"
 )
 EN_PERSON = re.compile(
@@ -117,8 +124,8 @@ EN_PERSON = re.compile(
 )
 # A first name after a meeting word (met Tom, called Jack, with Tom) or before a deed (Tom said).
 EN_NAME_AFTER = re.compile(
-    rf"{_EN}(?:met(?:\s+with)?|called|phoned|with|saw|texted|emailed)\s+(?P<name>[A-Z][a-z]{{1,15}})"
-    rf"{_EN_END}"
+    rf"{_EN}(?:met(?:\s+with)?|called|phoned|with|saw|texted|emailed|call)\s+"
+    rf"(?P<name>[A-Z][a-z]{{1,15}})(?:\s*(?:,|and|&)\s*(?P<name2>[A-Z][a-z]{{1,15}}))?{_EN_END}"
 )
 EN_NAME_BEFORE = re.compile(
     rf"{_EN}(?P<name>[A-Z][a-z]{{1,15}})\s+(?:said|says|emailed|called|wants|agreed|replied|texted)"

@@ -8,7 +8,7 @@
 The message is cut into clauses at punctuation. The clause with a follow-up word (跟进, 回访,
 follow up, call back...) and a date gives the follow-up; the others give the customer (after
 拜访, visited, called...), the people met (after 见了, 和, met, saw...), and what is left is the
-outcome. Traditional Chinese is read through crm.language.zh_hant.fold, and what is found is given back
+outcome. Traditional Chinese is read through zh_hant.fold, and what is found is given back
 in the characters typed. Matching the typed customer name against the database is the caller's
 job.
 

@@ -1,4 +1,4 @@
-"""The clauses of a visit report, for crm.language.visit_text: where they break, the follow-up, the outcome.
+"""The clauses of a visit report, for visit_text: where they break, the follow-up, the outcome.
 
 The message is cut into clauses at punctuation. The clause with a follow-up word (跟进, 回访,
 follow up, call back...) and a date gives the follow-up; what is left of the clauses once the

@@ -22,7 +22,9 @@ from datetime import datetime
 from crm.language.date_grammar import Phrase
 from crm.language.reading_words import DONE, FOLLOWUP, NOT_DONE, VISIT_DEED
 
-_GAP_BEFORE = re.compile(r"^[\s,，:：]*(?:他|她|them|him|her|on|by|at|in|в|до|к)?[\s,，:：]*$", re.I)
+_GAP_BEFORE = re.compile(
+    r"^[\s,，:：]*(?:他|她|them|him|her|on|by|at|in|в|до|к)?[\s,，:：]*$", re.I
+)
 _GAP_AFTER = re.compile(r"^[\s,，]*(?:前|之前|以前|左右|前后|再|\s)*$")
 
 

@@ -1,6 +1,6 @@
 """Traditional Chinese read by the Simplified grammars: 下週二下午三點 is matched as 下周二下午三点.
 
-The date grammar (crm.date_*) and the visit-report rules (crm.language.visit_text*) spell their words in
+The date grammar (crm.date_*) and the visit-report rules (visit_text*) spell their words in
 Simplified characters. Folding a text character by character, before matching, lets them read
 Traditional too; the fold keeps every character's position, so what a match found is cut from
 the text as typed (a customer typed 華能電廠 stays 華能電廠).
