@@ -106,20 +106,64 @@ def _near(a: str, b: str) -> bool:
     return len(a) >= 3 and len(b) >= 3 and Levenshtein.distance(a, b) <= 1
 
 
-def _cjk_matches(text: str, masked: list[bool], entry: _Entry) -> list[Match]:
-    sylls = [_syllable(c) if _CJK.match(c) and not masked[i] else None for i, c in enumerate(text)]
+def _variants(word: str) -> set[str]:
+    """The word and the word less one letter: two words one edit apart share one of these."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@dataclass
+class _Text:
+    """What every customer is compared with, worked out once per message."""
+
+    text: str
+    masked: list[bool]
+    sylls: list[str | None]
+    at: dict[str, list[int]]  # syllable → where it stands
+    near_at: dict[str, set[int]]  # a variant of a syllable → where such syllables stand
+    tokens: list[tuple[int, int, str]]
+    initials: list[tuple[int, int, str]]
+
+    @classmethod
+    def of(cls, text: str, masked: list[bool]) -> _Text:
+        sylls = [
+            _syllable(c) if _CJK.match(c) and not masked[i] else None for i, c in enumerate(text)
+        ]
+        at: dict[str, list[int]] = {}
+        near_at: dict[str, set[int]] = {}
+        for i, syl in enumerate(sylls):
+            if syl is None:
+                continue
+            at.setdefault(syl, []).append(i)
+            for v in _variants(syl):
+                near_at.setdefault(v, set()).add(i)
+        tokens = [(m.start(), m.end(), m.group().lower().rstrip(".")) for m in _WORD.finditer(text)]
+        initials = [
+            (m.start(), m.end(), m.group())
+            for m in re.finditer(r"(?<![A-Za-z])[a-z]{3,8}(?![A-Za-z])", text)
+            if m.group() not in _INITIALS_STOP
+        ]
+        return cls(text, masked, sylls, at, near_at, tokens, initials)
+
+    def starts(self, first: str, fuzzy: bool) -> list[int]:
+        exact = self.at.get(first, [])
+        if not fuzzy:
+            return exact
+        near = {i for v in _variants(first) for i in self.near_at.get(v, ())}
+        return sorted(set(exact) | {i for i in near if _near(self.sylls[i] or "", first)})
+
+
+def _cjk_matches(t: _Text, entry: _Entry) -> list[Match]:
+    sylls, text, masked = t.sylls, t.text, t.masked
     found: list[Match] = []
     for core in entry.cjk:
         n = len(core)
-        for i, s in enumerate(sylls):
-            if s is None or (s != core[0] and not (n >= 4 and _near(s, core[0]))):
-                continue
+        for i in t.starts(core[0], fuzzy=n >= 4):
             k, exact = 0, 0
             while k < n and i + k < len(sylls) and sylls[i + k] is not None:
                 syl = sylls[i + k]
                 if syl == core[k]:
                     exact += 1
-                elif not (n >= 4 and _near(syl, core[k])):
+                elif not (n >= 4 and _near(syl or "", core[k])):
                     break
                 k += 1
             if k < 2 or exact < k - 1 or (k < n and exact < k):
@@ -149,8 +193,8 @@ def _short_ok(text: str, masked: list[bool], start: int, end: int) -> bool:
 _WORD = re.compile(r"[A-Za-zА-Яа-яЁё0-9][\w'&.-]*")
 
 
-def _word_matches(text: str, entry: _Entry) -> list[Match]:
-    tokens = [(m.start(), m.end(), m.group().lower().rstrip(".")) for m in _WORD.finditer(text)]
+def _word_matches(t: _Text, entry: _Entry) -> list[Match]:
+    tokens = t.tokens
     found: list[Match] = []
     for core in entry.words:
         n = len(core)
@@ -199,17 +243,12 @@ def _common_prefix(a: str, b: str) -> str:
     return a[:i]
 
 
-def _initials_matches(text: str, entry: _Entry) -> list[Match]:
+def _initials_matches(t: _Text, entry: _Entry) -> list[Match]:
     found = []
-    for m in re.finditer(r"(?<![A-Za-z])[a-z]{3,8}(?![A-Za-z])", text):
-        word = m.group()
-        if word in _INITIALS_STOP:
-            continue
+    for start, end, word in t.initials:
         for initials in entry.initials:
             if initials == word or (len(word) >= 4 and initials.startswith(word)):
-                found.append(
-                    Match(entry.customer_id, entry.name, m.start(), m.end(), 0.9, "initials")
-                )
+                found.append(Match(entry.customer_id, entry.name, start, end, 0.9, "initials"))
                 break
     return found
 
@@ -217,11 +256,15 @@ def _initials_matches(text: str, entry: _Entry) -> list[Match]:
 def find_customers(text: str, masked: list[bool], customers: list[tuple[int, str]]) -> list[Match]:
     """Every place a customer is named, best first; masked characters (dates) are skipped."""
     found: list[Match] = []
+    t = _Text.of(text, masked)
     for cid, name in customers:
         entry = _entry(cid, name)
-        found += _cjk_matches(text, masked, entry)
-        found += _word_matches(text, entry)
-        found += _initials_matches(text, entry)
+        if entry.cjk and t.at:
+            found += _cjk_matches(t, entry)
+        if entry.words and t.tokens:
+            found += _word_matches(t, entry)
+        if entry.initials and t.initials:
+            found += _initials_matches(t, entry)
     if not found:
         found = _fuzzy_runs(text, masked, customers)
     found.sort(key=lambda m: (-m.score, -(m.end - m.start), m.start))

@@ -22,7 +22,11 @@ from crm.language.date_rules import DATE, Day, date_of
 from crm.language.date_words import EN_START
 from crm.language.zh_hant import fold
 
-_ON = rf"(?:{EN_START}(?:on|by)\s+)?"  # "on Friday": left out of the phrase found
+_ON = rf"(?:{EN_START}(?:on|by)\s+)?"
+_STARTS = (
+    r"(?=[\d零〇一二两三四五六七八九十今明后昨前大上下本这周星礼月凌清早中晚傍夜]"
+    r"|(?<![A-Za-z0-9])[A-Za-z@]|(?<![А-Яа-яЁё0-9])[А-Яа-яЁё])"
+)  # "on Friday": left out of the phrase found
 _SEP = r"[\s,，]*"
 
 
@@ -32,9 +36,10 @@ _SEP = r"[\s,，]*"
 def _when() -> re.Pattern[str]:
     """One phrase: a date, a part of the day, a time, each optional but in this order..."""
     return re.compile(
-        # (?=\S): a phrase starts on a word, or a space before "3 дня назад" would let "3"
-        # be tried (and dropped) as a clock time, hiding the date.
-        rf"(?=\S){_ON}(?P<date>{DATE})?{_SEP}(?P<part_all>{PART})?{_SEP}(?P<clock>{CLOCK})?",
+        # A phrase starts on a word that can start one: the look-ahead skips every other place
+        # at once (the alternatives are many), and a space before "3 дня назад" is not tried
+        # as the start of "3" alone, which would hide the date.
+        rf"{_STARTS}{_ON}(?P<date>{DATE})?{_SEP}(?P<part_all>{PART})?{_SEP}(?P<clock>{CLOCK})?",
         re.IGNORECASE,
     )
 
@@ -105,6 +110,7 @@ class Phrase(NamedTuple):
 def phrases(text: str, local_now: datetime) -> Iterator[Phrase]:
     """Every date phrase in text, as scan finds them, each read ahead and back."""
     text = fold(text)
+    _date_after()  # both patterns compiled on the first message, not one on a later one
     for m in _when().finditer(text):
         found = [g for g in ("date", "part_all", "clock") if m[g]]
         if not found:

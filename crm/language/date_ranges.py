@@ -17,8 +17,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import dateparser
-
 from crm.language.date_words import MONTHS, number
 
 DAY, WEEK, MONTH, RANGE = "day", "week", "month", "range"
@@ -139,6 +137,8 @@ def _dateparser(text: str, today: date) -> date | None:
         "PREFER_DAY_OF_MONTH": "first",
         "REQUIRE_PARTS": ["day", "month"],
     }
+    import dateparser  # a second's import, paid only when the grammar cannot answer
+
     parsed = dateparser.parse(text, languages=["zh", "en"], settings=settings)  # type: ignore[arg-type]
     return parsed.date() if parsed is not None else None
 

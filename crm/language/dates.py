@@ -21,8 +21,6 @@ from datetime import datetime, time
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-import dateparser
-
 from crm.language.date_clock import DEFAULT_HOUR
 from crm.language.date_grammar import grammar, malformed, scan
 
@@ -48,6 +46,8 @@ def _dateparser(text: str, local_now: datetime) -> datetime | None:
         "RETURN_AS_TIMEZONE_AWARE": False,
         "PREFER_DAY_OF_MONTH": "first",
     }
+    import dateparser  # a second's import, paid only when the grammar cannot answer
+
     parsed = dateparser.parse(text, languages=LANGUAGES, settings=settings)
     if parsed is None:
         return None
