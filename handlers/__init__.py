@@ -33,6 +33,7 @@ from handlers import (
     summary,
     tickets,
     visit,
+    visit_reading,
 )
 from handlers.base import FIELD, STAFF
 from handlers.router import Router
@@ -53,6 +54,7 @@ MODULES = (
     customer_edit,
     status,
     quick,
+    visit_reading,
     tickets,
     my_tickets,
     customer_inbox,

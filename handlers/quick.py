@@ -8,10 +8,9 @@ lives in the conversation state, so an interrupted rep finds it again, even afte
 from __future__ import annotations
 
 from bot.types import Reply, T
-from crm.language.visit_text import parse_visit
 from crm.services import access
 from crm.services import customers as customer_svc
-from handlers import common, visit
+from handlers import common, visit, visit_reading
 from handlers.base import FIELD, Ctx, Flow, Step, flow_button
 
 
@@ -26,23 +25,9 @@ async def fallback(ctx: Ctx) -> Step:
     text = (inbound.text or "").strip()
     if not text or len(text) > 2000:
         return await common.show_help(ctx)
-    draft = parse_visit(text, ctx.now(), ctx.who.tz)
-    if draft is None:
-        return await common.show_help(ctx)
-    ctx.data = {
-        "quick": True,
-        "kind": draft.kind or "onsite",
-        "outcome": draft.outcome or text,
-        "contacts": draft.contacts,
-        "photos": list(inbound.photo_ids),
-        "followup_at": draft.followup_at.isoformat() if draft.followup_at else None,
-    }
-    if not draft.customer_query:
-        return Step.to(
-            "visit.customer",
-            Reply(T("Which customer was this? Type a name, phone or pinyin initials.")),
-        )
-    return await visit.pick_customer(ctx, draft.customer_query)
+    # A photo's or a voice note's caption arrives as the text: read the same way.
+    step = await visit_reading.from_message(ctx, text)
+    return step if step is not None else await common.show_help(ctx)
 
 
 async def _pin(ctx: Ctx, lat: float, lon: float) -> Step:

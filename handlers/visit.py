@@ -32,6 +32,7 @@ from crm.models import Customer
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
 from handlers import visit_cards as cards
+from handlers import visit_reading
 from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, typed_text
 from handlers.common import main_menu
 from handlers.labels import PURPOSE
@@ -104,14 +105,17 @@ async def start_with(ctx: Ctx, customer: Customer, draft: dict[str, Any], quick:
     """Entry from one message or a check-in pin: the draft is kept in the conversation state."""
     ctx.data = dict(draft)
     await _set_customer(ctx, customer)
-    return _go(ctx, "confirm" if quick else "kind")
+    return _quick_card(ctx) if quick else _go(ctx, "kind")
 
 
 def resume_with_customer(ctx: Ctx, customer: Customer, quick: bool, before: Reply | None) -> Step:
     """Back from registering a new customer in the middle of a visit."""
     ctx.data.update(customer_id=customer.id, customer_name=customer.name, known_contacts=[])
     extra = (before,) if before else ()
-    return _go(ctx, "confirm" if quick else "kind", *extra)
+    if quick:
+        step = _quick_card(ctx)
+        return Step([*extra, *step.replies], step.state)
+    return _go(ctx, "kind", *extra)
 
 
 async def customer_step(ctx: Ctx) -> Step:
@@ -132,7 +136,7 @@ async def customer_step(ctx: Ctx) -> Step:
         if customer is None:
             return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
         await _set_customer(ctx, customer)
-        return _go(ctx, "confirm") if ctx.data.get("quick") else _next(ctx, "customer")
+        return _quick_card(ctx) if ctx.data.get("quick") else _next(ctx, "customer")
     text = (ctx.inbound.text or "").strip()
     if not text or len(text) > 100:
         return ctx.stay(Reply(T("Please type a customer name, phone or pinyin initials.")))
@@ -150,7 +154,7 @@ async def pick_customer(ctx: Ctx, query: str) -> Step:
     quick = bool(ctx.data.get("quick"))
     if len(found) == 1:
         await _set_customer(ctx, found[0])
-        return _go(ctx, "confirm") if quick else _next(ctx, "customer")
+        return _quick_card(ctx) if quick else _next(ctx, "customer")
     ctx.data["query"] = query
     if not found:
         return Step.to(
@@ -302,6 +306,7 @@ async def confirm_step(ctx: Ctx) -> Step:
             "purpose": T("Purpose"),
             "outcome": T("Outcome"),
             "contacts": T("Contacts met"),
+            "when": T("Visit time"),
             "checkin": T("Check-in"),
             "followup": T("Follow-up"),
         }
@@ -320,6 +325,8 @@ async def confirm_step(ctx: Ctx) -> Step:
 
 
 async def edit_step(ctx: Ctx) -> Step:
+    if ctx.choice == "when":
+        return visit_reading.ask_when(ctx)
     if ctx.choice == "back" or ctx.choice not in cards.EDITABLE:
         return _go(ctx, "confirm")
     ctx.data["editing"] = True
@@ -334,6 +341,9 @@ async def _save(ctx: Ctx) -> Step:
     staff = ctx.who.staff
     assert staff is not None
     followup_at = d.get("followup_at")
+    when = visit_reading.visited_at(ctx)
+    if when > ctx.now():
+        return ctx.stay(Reply(visit_reading.future_refusal()), cards.summary(ctx))
     visit, followup = await sales.log_visit(
         ctx.session,
         staff,
@@ -341,7 +351,8 @@ async def _save(ctx: Ctx) -> Step:
         kind=d.get("kind") or VisitKind.ONSITE,
         outcome=d.get("outcome"),
         purpose=d.get("purpose"),
-        when=ctx.now(),
+        when=when,
+        now=ctx.now(),
         contacts_met=", ".join(d.get("contacts", [])) or None,
         lat=d.get("lat"),
         lon=d.get("lon"),
@@ -366,6 +377,11 @@ async def _save(ctx: Ctx) -> Step:
     if followup is not None:
         done.append(T("I will remind you on {when}.", when=followup.due_at))
     return Step.end(Reply(Lines(*done), keyboard=main_menu(ctx)))
+
+
+def _quick_card(ctx: Ctx) -> Step:
+    """The card a one-message draft ends on (crm.language's reading: a visit or a plan)."""
+    return visit_reading.card(ctx)
 
 
 COMMANDS = [Command("visit", FIELD, start, T("register a visit"), menu_label=T("📝 Log a visit"))]

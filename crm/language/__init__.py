@@ -6,7 +6,7 @@ customer matcher (customers), people (people), the words (reading_words), the re
 rules (when) and the reader itself (reader). See docs/language.md.
 """
 
-from crm.language.reader import read_visit
+from crm.language.reader import read_visit, read_when_happened
 from crm.language.reading import Part, Reading
 
-__all__ = ["Part", "Reading", "read_visit"]
+__all__ = ["Part", "Reading", "read_visit", "read_when_happened"]

@@ -27,7 +27,8 @@ from crm.language.date_grammar import Phrase, phrases
 from crm.language.people import HONORIFIC, find_people
 from crm.language.reading import Part, Reading
 from crm.language.reading_words import FOLLOWUP, KIND_WORDS, ONSITE
-from crm.language.visit_text_clauses import strip_edges
+from crm.language.visit_text import parse_visit
+from crm.language.visit_text_clauses import clean_outcome, split_clauses, strip_edges
 from crm.language.when import classify
 from crm.language.zh_hant import fold
 
@@ -103,6 +104,7 @@ def read_visit(
             date_mask[i] = True
 
     listed = list(customers)
+    customer_typed: str | None = None
     matches = find_customers(folded, date_mask, listed)
     best, tied = _pick_customer(matches)
     customer_span = (
@@ -131,17 +133,30 @@ def read_visit(
         name, candidates = None, tuple((m.customer_id, m.name) for m in tied)
     else:
         customer = Part(None, None, guessed=True)
-        name, candidates = None, tuple(nearest(typed, listed))
+        # The clause grammar knows where a name stands when it is none of the list's.
+        draft = parse_visit(typed, now, tz)
+        customer_typed = draft.customer_query if draft else None
+        name, candidates = None, tuple(nearest(customer_typed or typed, listed))
 
     happened_at = (times.happened_at or local_now).replace(tzinfo=tz)
     happened_span = (times.happened.start, times.happened.end) if times.happened else None
     fu_span = (times.followup.start, times.followup.end) if times.followup else None
     followup_at = times.followup_at.replace(tzinfo=tz) if times.followup_at else None
 
-    removed = [s for s in (customer_span, happened_span, fu_span) if s]
-    removed += [fu for fu in FOLLOWUP.finditer(masked) for fu in [fu.span()]] if fu_span else []
-    outcome = " ".join(strip_edges(_mask(typed, removed)).split())
-    outcome = re.sub(r"\s*([，,。])\s*", r"\1", outcome).strip(" ,，")
+    # Taken out: what stands as a word of its own (华能电厂 | 王总 | 下周二下午跟进); kept: what a
+    # sentence needs (校长说月底前定 stays whole).
+    removed = [s for s in (kind_span,) if s]
+    if customer_span:  # 给东方钢铁, визит в Acme: the word before the name goes with it
+        before = _TO.search(folded, 0, customer_span[0])
+        removed.append((before.start() if before else customer_span[0], customer_span[1]))
+    removed += [s for s in (happened_span, fu_span) if s and _alone(folded, s, FOLLOWUP)]
+    if fu_span:
+        removed += [m.span() for m in FOLLOWUP.finditer(masked)]
+    for _name, start, end in people:  # 见了张工, met Mr Li: the verb goes with the name
+        verb = _MET.search(folded, 0, start)
+        if verb or _alone(folded, (start, end), None):
+            removed.append((verb.start() if verb else start, end))
+    outcome = _outcome(typed, removed, zh=bool(re.search(r"[\u3400-\u9fff]", typed)))
 
     return Reading(
         text=typed,
@@ -154,12 +169,41 @@ def read_visit(
         contacts=tuple(Part(n, (s, e)) for n, s, e in people),
         outcome=outcome,
         followup_at=Part(followup_at, fu_span),
-        date_choices=_date_choices(typed, times.happened or times.followup, locale, local_now, tz),
+        date_choices=_date_choices(typed, times.happened or times.followup, locale, tz),
+        customer_typed=customer_typed,
     )
 
 
+_TO = re.compile(
+    r"(?:给|去|到|在|和|跟|(?<![A-Za-z])(?:to|at|with)|(?<![А-Яа-яЁё])(?:в|во|на|к|у|с))\s*$",
+    re.IGNORECASE,
+)
+_MET = re.compile(
+    r"(?:见了|见到|约见了?|约了|和|跟|与|同|"
+    r"(?<![A-Za-z])(?:met(?:\s+with)?|with|saw|called|phoned|texted|emailed)"
+    r"|(?<![А-Яа-яЁё])встретил(?:ся|ась|ись)?\s+с)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _alone(text: str, span: tuple[int, int], then: re.Pattern[str] | None) -> bool:
+    """The span ends a word: the text's end, a space or punctuation follows (or a follow-up
+    word: 下周二跟进)."""
+    end = span[1]
+    if end >= len(text) or not text[end].isalnum():
+        return True
+    return then is not None and then.match(text, end) is not None
+
+
+def _outcome(typed: str, removed: list[tuple[int, int]], zh: bool) -> str:
+    """What the message says once its recognised parts are taken out, clause by clause."""
+    rest = _mask(typed, removed)
+    clauses = [clean_outcome(c) for c in split_clauses(rest)]
+    return ("，" if zh else ", ").join(c for c in clauses if c)
+
+
 def _date_choices(
-    typed: str, phrase: Phrase | None, locale: str, local_now: datetime, tz: ZoneInfo
+    typed: str, phrase: Phrase | None, locale: str, tz: ZoneInfo
 ) -> tuple[datetime, ...]:
     """5/12 typed by someone who may write day/month (ru, en outside the US): both readings."""
     if phrase is None or locale.startswith("zh"):
@@ -172,11 +216,23 @@ def _date_choices(
         return ()
     base = phrase.ahead
     try:
-        swapped = (
-            base.replace(month=first, day=second)
-            if False
-            else base.replace(month=second, day=first)
-        )
+        swapped = base.replace(month=second, day=first)
     except ValueError:
         return ()
     return tuple(d.replace(tzinfo=tz) for d in (base, swapped))
+
+
+def read_when_happened(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """A visit's time typed alone (昨天下午3点, last Friday, 2026-12-05 15:00), read back: the
+    latest such time, which may still be ahead of now if the text names a future day (明天) —
+    the caller refuses that. None if the text is not one date phrase."""
+    local_now = now.astimezone(tz).replace(tzinfo=None)
+    typed = text.strip()
+    found = list(phrases(typed, local_now))
+    if len(found) != 1 or strip_edges(typed[: found[0].start] + typed[found[0].end :]):
+        return None
+    p = found[0]
+    at = p.back
+    if p.dated and not p.timed and at.date() == local_now.date():
+        return now.astimezone(tz)
+    return at.replace(tzinfo=tz)

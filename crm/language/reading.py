@@ -34,6 +34,9 @@ class Reading:
     followup_at: Part[datetime | None]  # or, for a plan, when the planned contact is
     # The same date typed could be either of these (5/12: 12 May or 5 December).
     date_choices: tuple[datetime, ...] = field(default=())
+    # No customer matched: the name as typed, when the words around it say where it is
+    # (拜访了新星电子, visited Foo Corp), for "register it" and the nearest names.
+    customer_typed: str | None = None
 
     @property
     def ambiguous_customer(self) -> bool:
@@ -42,7 +45,12 @@ class Reading:
     @property
     def names_something(self) -> bool:
         """A visit report names a customer or a person met; "hello" does not."""
-        return self.customer.value is not None or self.ambiguous_customer or bool(self.contacts)
+        return (
+            self.customer.value is not None
+            or self.ambiguous_customer
+            or bool(self.contacts)
+            or self.customer_typed is not None
+        )
 
     @property
     def contact_names(self) -> list[str]:
