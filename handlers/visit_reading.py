@@ -125,7 +125,7 @@ def plan_card(ctx: Ctx) -> Reply:
     lines: list[Text] = [
         T("<b>Planned contact: {customer}</b>", customer=d["customer_name"]),
         T("How: {kind}", kind=VISIT_KIND[d.get("kind") or VisitKind.ONSITE]),
-        T("When: {when}", when=when) if when else T("When: not said"),
+        T("Planned for: {when}", when=when) if when else T("Planned for: not said"),
         T("Note: {text}", text=d.get("text") or ""),
         T("This saves a follow-up to remind you; no visit is recorded."),
     ]

@@ -145,11 +145,15 @@ def read_visit(
 
     # Taken out: what stands as a word of its own (华能电厂 | 王总 | 下周二下午跟进); kept: what a
     # sentence needs (校长说月底前定 stays whole).
-    removed = [s for s in (kind_span,) if s]
+    removed = []
+    if kind_span:  # 拜访了: the verb's 了 goes with it
+        end = kind_span[1] + (1 if folded[kind_span[1] : kind_span[1] + 1] in ("了", "过") else 0)
+        removed.append((kind_span[0], end))
     if customer_span:  # 给东方钢铁, визит в Acme: the word before the name goes with it
         before = _TO.search(folded, 0, customer_span[0])
         removed.append((before.start() if before else customer_span[0], customer_span[1]))
-    removed += [s for s in (happened_span, fu_span) if s and _alone(folded, s, FOLLOWUP)]
+    removed += [happened_span] if happened_span else []  # kept apart, as the visit's time
+    removed += [fu_span] if fu_span and _alone(folded, fu_span, FOLLOWUP) else []
     if fu_span:
         removed += [m.span() for m in FOLLOWUP.finditer(masked)]
     for _name, start, end in people:  # 见了张工, met Mr Li: the verb goes with the name
@@ -171,6 +175,7 @@ def read_visit(
         followup_at=Part(followup_at, fu_span),
         date_choices=_date_choices(typed, times.happened or times.followup, locale, tz),
         customer_typed=customer_typed,
+        tied=bool(tied) and best is None,
     )
 
 

@@ -37,10 +37,11 @@ class Reading:
     # No customer matched: the name as typed, when the words around it say where it is
     # (拜访了新星电子, visited Foo Corp), for "register it" and the nearest names.
     customer_typed: str | None = None
+    tied: bool = False  # the candidates fit equally well: ask which
 
     @property
     def ambiguous_customer(self) -> bool:
-        return self.customer.value is None and len(self.candidates) > 1 and self.customer.guessed
+        return self.tied
 
     @property
     def names_something(self) -> bool:
