@@ -83,6 +83,12 @@ ENTRIES = [
     ("rep2", ["/newcustomer", "Acme Logistics"]),
     ("rep1", ["/customers", "华能"]),
     ("rep2", ["@loc 31.2312,121.4712"]),
+    # One message read (crm.language): a plan's card, a 5/12 date asked, the visit time edited
+    # (the Edit menu's sixth field), and a visit dated long ago confirmed.
+    ("rep2", ["meeting Acme Logistics tomorrow at 10:30"]),
+    ("rep2", ["visited Acme Logistics, follow up 5/12"]),
+    ("rep2", ["visited Acme Logistics yesterday, met Mr Li", "[2]", "[6]"]),
+    ("rep2", ["visited Acme Logistics yesterday", "[2]", "[6]", "2026-10-01 10:00"]),
     ("customer1", ["/new"]),
     ("customer1", ["/new", "[投诉]", "[服务]", "停电两次", "[完成]"]),
     ("customer1", ["/my"]),

@@ -173,7 +173,14 @@ def read_visit(
         contacts=tuple(Part(n, (s, e)) for n, s, e in people),
         outcome=outcome,
         followup_at=Part(followup_at, fu_span),
-        date_choices=_date_choices(typed, times.happened or times.followup, locale, tz),
+        date_choices=_date_choices(
+            typed,
+            times.happened or times.followup,
+            times.happened_at if times.happened else times.followup_at,
+            locale,
+            local_now,
+            tz,
+        ),
         customer_typed=customer_typed,
         tied=bool(tied) and best is None,
     )
@@ -208,7 +215,12 @@ def _outcome(typed: str, removed: list[tuple[int, int]], zh: bool) -> str:
 
 
 def _date_choices(
-    typed: str, phrase: Phrase | None, locale: str, tz: ZoneInfo
+    typed: str,
+    phrase: Phrase | None,
+    used: datetime | None,
+    locale: str,
+    local_now: datetime,
+    tz: ZoneInfo,
 ) -> tuple[datetime, ...]:
     """5/12 typed by someone who may write day/month (ru, en outside the US): both readings."""
     if phrase is None or locale.startswith("zh"):
@@ -219,11 +231,18 @@ def _date_choices(
     first, second = int(m[1]), int(m[2])
     if first > 12 or second > 12 or first == second:
         return ()
-    base = phrase.ahead
+    base = phrase.back if phrase.back <= local_now and phrase.ahead != phrase.back else phrase.ahead
+    if used is not None:
+        base = used
     try:
         swapped = base.replace(month=second, day=first)
     except ValueError:
         return ()
+    # The same direction as the phrase read: both ahead of now, or both gone by.
+    if base > local_now and swapped <= local_now:
+        swapped = swapped.replace(year=swapped.year + 1)
+    elif base <= local_now and swapped > local_now:
+        swapped = swapped.replace(year=swapped.year - 1)
     return tuple(d.replace(tzinfo=tz) for d in (base, swapped))
 
 
