@@ -83,12 +83,6 @@ ENTRIES = [
     ("rep2", ["/newcustomer", "Acme Logistics"]),
     ("rep1", ["/customers", "华能"]),
     ("rep2", ["@loc 31.2312,121.4712"]),
-    # One message read (crm.language): a plan's card, a 5/12 date asked, the visit time edited
-    # (the Edit menu's sixth field), and a visit dated long ago confirmed.
-    ("rep2", ["meeting Acme Logistics tomorrow at 10:30"]),
-    ("rep2", ["visited Acme Logistics, follow up 5/12"]),
-    ("rep2", ["visited Acme Logistics yesterday, met Mr Li", "[2]", "[6]"]),
-    ("rep2", ["visited Acme Logistics yesterday", "[2]", "[6]", "2026-10-01 10:00"]),
     ("customer1", ["/new"]),
     ("customer1", ["/new", "[投诉]", "[服务]", "停电两次", "[完成]"]),
     ("customer1", ["/my"]),
@@ -124,6 +118,24 @@ ENTRIES = [
             "/as customer1",
             "[2]",  # two stars
         ],
+    ),
+    # One message read (crm.language): a plan's card, a 5/12 date asked, the visit time edited
+    # (the Edit menu's sixth field), and a visit dated long ago confirmed. Last, so the walks
+    # before them draw the same random numbers as before.
+    ("rep2", ["meeting Orion Gym tomorrow at 10:30"]),
+    ("rep2", ["visited Orion Gym, follow up 5/12"]),
+    ("rep2", ["visited Orion Gym yesterday, met Mr Li", "[2]", "[6]"]),
+    ("rep2", ["visited Orion Gym yesterday", "[2]", "[6]", "2026-10-01 10:00"]),
+    # Reached by the random walk's luck before messages at rest became readings (which changed
+    # the walk's draws): the stage's amount (won) and reason (lost), scripted.
+    ("rep2", ["/customers", "Acme Logistics", "[1]", "[3]", "[5]"]),
+    ("rep2", ["/customers", "Acme Logistics", "[1]", "[3]", "[7]"]),
+    # And a rating's comment: by then a walk may have deactivated the agent, so the request's
+    # owner (rep2) resolves it from its notice (Take, Reply, Transfer, Resolve); an hour on, as
+    # the walks' requests have reached the limit of new ones.
+    (
+        "customer1",
+        ["@clock +1h", *NEW_COMPLAINT, "/as rep2", "[4]", "fixed", "/as customer1", "[2]"],
     ),
 ]
 WORDS = [
