@@ -171,3 +171,20 @@ async def test_photo_and_voice_captions_are_read_alike(app: App, chat: Transcrip
     await chat("[取消]")
     out = await send(chat, app, "rep1", text="明天给东方钢铁打电话", voice_id="v1")
     assert "计划联系：东方钢铁集团" in out
+
+
+async def test_plan_completion_counts_the_visit_in_its_own_month(
+    app: App, chat: Transcript
+) -> None:
+    from crm.services import plans
+
+    rep1 = await staff(app, "rep1")
+    async with app.sessions() as s:
+        before_nov = await plans.visits_by_class(s, rep1.id, at(11, 1, 0), at(12, 1, 0))
+        before_dec = await plans.visits_by_class(s, rep1.id, at(12, 1, 0), at(12, 31, 0))
+    await chat("/as rep1", "上周五拜访了安平社区医院 院长很关心电费", "[保存]")
+    async with app.sessions() as s:
+        nov = await plans.visits_by_class(s, rep1.id, at(11, 1, 0), at(12, 1, 0))
+        dec = await plans.visits_by_class(s, rep1.id, at(12, 1, 0), at(12, 31, 0))
+    assert nov.get("C", 0) == before_nov.get("C", 0) + 1  # 安平社区医院 is class C
+    assert dec == before_dec
