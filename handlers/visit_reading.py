@@ -45,6 +45,10 @@ def _draft(reading: Reading, photos: list[str]) -> dict[str, Any]:
         "query": reading.customer_typed,
         "pick": reading.customer.value,
         "date_choices": [d.isoformat() for d in reading.date_choices],
+        # Which of the draft's times the choices are for: the one read from that date.
+        "date_key": "visited_at"
+        if reading.date_choices and reading.happened_at.value == reading.date_choices[0]
+        else "followup_at",
     }
 
 
@@ -70,8 +74,7 @@ async def date_step(ctx: Ctx) -> Step:
     if not (ctx.choice or "").isdigit() or int(ctx.choice or 0) >= len(choices):
         return ctx.stay(Reply(T("Please choose one of the buttons.")))
     chosen = choices[int(ctx.choice or 0)]
-    key = "followup_at" if ctx.data.get("plan") or ctx.data.get("followup_at") else "visited_at"
-    ctx.data[key] = chosen
+    ctx.data[ctx.data.get("date_key") or "followup_at"] = chosen
     ctx.data["date_choices"] = []
     return await proceed(ctx)
 

@@ -188,3 +188,11 @@ async def test_plan_completion_counts_the_visit_in_its_own_month(
         dec = await plans.visits_by_class(s, rep1.id, at(12, 1, 0), at(12, 31, 0))
     assert nov.get("C", 0) == before_nov.get("C", 0) + 1  # 安平社区医院 is class C
     assert dec == before_dec
+
+
+async def test_a_date_either_way_round_asks_only_that(app: App, chat: Transcript) -> None:
+    out = await chat("/as rep2", "visited Orion Gym, met the manager, follow up 5/12")
+    assert "Which date did you mean?" in out and "Visit to" not in out
+    out = await chat("[2]")  # 5 December, the next one
+    assert "Visit to Orion Gym" in out and "Met: manager" in out
+    assert "Follow-up: Sat 5 Dec 09:00" in out

@@ -192,7 +192,7 @@ _TO = re.compile(
 )
 _MET = re.compile(
     r"(?:见了|见到|约见了?|约了|和|跟|与|同|"
-    r"(?<![A-Za-z])(?:met(?:\s+with)?|with|saw|called|phoned|texted|emailed)"
+    r"(?<![A-Za-z])(?:met(?:\s+with)?|with|saw|called|phoned|texted|emailed)(?:\s+the)?"
     r"|(?<![А-Яа-яЁё])встретил(?:ся|ась|ись)?\s+с)\s*$",
     re.IGNORECASE,
 )
@@ -238,7 +238,8 @@ def _date_choices(
         swapped = base.replace(month=second, day=first)
     except ValueError:
         return ()
-    # The same direction as the phrase read: both ahead of now, or both gone by.
+    # The same direction as the phrase read: the next such day ahead, or the last gone by.
+    swapped = swapped.replace(year=local_now.year)
     if base > local_now and swapped <= local_now:
         swapped = swapped.replace(year=swapped.year + 1)
     elif base <= local_now and swapped > local_now:

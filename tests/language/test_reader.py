@@ -57,7 +57,7 @@ def test_a_plan_is_no_visit() -> None:
 
 def test_a_day_month_writer_is_asked_which_date() -> None:
     r = read_visit("visited Acme Logistics, follow up 5/12", CUSTOMERS, NOW, TZ, "ru")
-    assert r.date_choices == (local(2027, 5, 12), local(2027, 12, 5))
+    assert r.date_choices == (local(2027, 5, 12), local(2027, 12, 5))  # now is 9 December
     assert read_visit("华能电厂 张工 12/5 跟进", CUSTOMERS, NOW, TZ, "zh_CN").date_choices == ()
 
 
