@@ -46,11 +46,12 @@ class Reading:
     @property
     def names_something(self) -> bool:
         """A visit report names a customer or a person met; "hello" does not."""
+        said_more = bool(self.outcome or self.kind.span or self.happened_at.span)
         return (
             self.customer.value is not None
             or self.ambiguous_customer
-            or bool(self.contacts)
             or self.customer_typed is not None
+            or (bool(self.contacts) and said_more)  # "王总" alone may be a search
         )
 
     @property

@@ -44,7 +44,7 @@ def test_an_unknown_customer_keeps_its_name_and_the_nearest() -> None:
 
 
 def test_chatter_names_nothing() -> None:
-    for text in ("hello", "谢谢", "好的 明天见", "ok thanks"):
+    for text in ("hello", "谢谢", "好的 明天见", "ok thanks", "王总"):
         assert not read_visit(text, CUSTOMERS, NOW, TZ).names_something, text
 
 
