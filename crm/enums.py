@@ -64,6 +64,7 @@ class VisitKind(StrEnum):
     ONSITE = "onsite"
     PHONE = "phone"
     ONLINE = "online"
+    MESSAGE = "message"  # WeChat, LINE, e-mail, a text
     OTHER = "other"
 
 

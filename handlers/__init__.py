@@ -35,6 +35,7 @@ from handlers import (
     summary,
     tickets,
     visit,
+    visit_reading,
 )
 from handlers.base import FIELD, STAFF
 from handlers.conversation import parking
@@ -58,6 +59,7 @@ MODULES = (
     customer_filter_view,
     status,
     quick,
+    visit_reading,
     tickets,
     my_tickets,
     customer_inbox,

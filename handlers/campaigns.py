@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from bot.types import TN, Lines, Raw, Reply, T
 from bot.views import care as views
-from crm.dates import parse_when
+from crm.language.dates import parse_when
 from crm.limits import parse_index
 from crm.models import Staff
 from crm.services import care, runtime

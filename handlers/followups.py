@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
-from crm.dates import parse_when
 from crm.enums import FollowUpStatus
+from crm.language.dates import parse_when
 from crm.limits import parse_id
 from crm.models import Customer, FollowUp
 from crm.services import access, runtime, sales

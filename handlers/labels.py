@@ -25,6 +25,7 @@ VISIT_KIND = {
     "onsite": T("On-site"),
     "phone": T("Phone call"),
     "online": T("Online meeting"),
+    "message": T("Message (WeChat, e-mail…)"),
     "other": T("Other"),
 }
 

@@ -14,13 +14,12 @@ import re
 from datetime import datetime
 
 from bot.types import Raw, Reply, T, Text
-from crm.dates import find_when
+from crm.language.dates import find_when
 from crm.limits import parse_id
 from crm.models import Customer
 from crm.services import access
 from crm.services import customers as customer_svc
-from crm.visit_text import parse_visit
-from handlers import common, followups, visit
+from handlers import common, followups, visit, visit_reading
 from handlers.base import FIELD, STAFF, Ctx, Step, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
@@ -72,23 +71,9 @@ async def fallback(ctx: Ctx) -> Step:
         return ctx.stay(
             Reply(T("That is longer than {max} characters; please shorten it.", max=MAX_TEXT))
         )
-    draft = parse_visit(text, ctx.now(), ctx.who.tz)
-    if draft is None:
-        return await _note(ctx, text)
-    ctx.data = VisitDraft(
-        quick=True,
-        kind=draft.kind or "onsite",
-        outcome=draft.outcome or text,
-        contacts=draft.contacts,
-        photos=list(inbound.photo_ids),
-        followup_at=draft.followup_at.isoformat() if draft.followup_at else None,
-    )
-    if not draft.customer_query:
-        return Step.to(
-            VisitStep.CUSTOMER,
-            Reply(T("Which customer was this? Type a name, phone or pinyin initials.")),
-        )
-    return await visit.pick_customer(ctx, draft.customer_query)
+    # A photo's or a voice note's caption arrives as the text: read the same way.
+    step = await visit_reading.from_message(ctx, text)
+    return step if step is not None else await _note(ctx, text)
 
 
 async def staff_fallback(ctx: Ctx) -> Step:

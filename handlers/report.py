@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bot.types import Lines, Raw, Reply, T, Text
 from bot.views import report as view
-from crm import date_ranges
+from crm.language import date_ranges
 from crm.services import report as svc
 from handlers.base import LEADS, Command, Ctx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States

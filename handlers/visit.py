@@ -12,15 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from bot.types import Lines, Raw, Reply, T, Text
-from crm.dates import parse_when
 from crm.enums import VisitKind
 from crm.geo import distance_m
+from crm.language.dates import parse_when
+from crm.language.visit_text import parse_visit
 from crm.limits import parse_id, text_limit
 from crm.models import Customer, Visit
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
-from crm.visit_text import parse_visit
-from handlers import customer_new
+from handlers import customer_new, visit_reading
 from handlers import visit_cards as cards
 from handlers.base import FIELD, Action, Command, Ctx, Step, typed_text
 from handlers.common import main_menu
@@ -48,7 +48,10 @@ def _go(step: VisitStep, *before: Reply) -> Step:
 
 def _next(ctx: Ctx, step: VisitStep) -> Step:
     """After a step: on to the next one, or back to the card when the rep was editing."""
-    if ctx.data.returning or (ctx.data.quick and step == VisitStep.CUSTOMER):
+    if ctx.data.quick and step == VisitStep.CUSTOMER:
+        ctx.data.returning = False
+        return visit_reading.card(ctx)  # a plan's card, or the visit's (asking about old dates)
+    if ctx.data.returning:
         ctx.data.returning = False
         return _go(VisitStep.CONFIRM)
     return _go(ORDER[ORDER.index(step) + 1])
@@ -90,7 +93,7 @@ async def start_with(ctx: Ctx, customer: Customer, draft: VisitDraft, quick: boo
     """Entry from one message or a check-in pin: the draft is kept in the conversation state."""
     ctx.data = draft
     await _set_customer(ctx, customer)
-    return _go(VisitStep.CONFIRM if quick else VisitStep.KIND)
+    return visit_reading.card(ctx) if quick else _go(VisitStep.KIND)
 
 
 async def new_customer_returned(ctx: Ctx, customer_id: int | None) -> Step:
@@ -287,6 +290,7 @@ EDIT_FIELDS = {
     VisitStep.PURPOSE: T("Purpose"),
     VisitStep.OUTCOME: T("Outcome"),
     VisitStep.CONTACTS: T("Contacts met"),
+    VisitStep.WHEN: T("Visit time"),
     VisitStep.CHECKIN: T("Check-in"),
     VisitStep.FOLLOWUP: T("Follow-up"),
 }
@@ -317,6 +321,9 @@ async def _save(ctx: Ctx) -> Step:
     staff = ctx.who.staff
     assert staff is not None
     followup_at = d.followup_at
+    when = visit_reading.visited_at(ctx)
+    if when > ctx.now():
+        return ctx.stay(Reply(visit_reading.future_refusal()), cards.summary(ctx))
     visit, followup = await sales.log_visit(
         ctx.session,
         staff,
@@ -324,7 +331,8 @@ async def _save(ctx: Ctx) -> Step:
         kind=d.kind or VisitKind.ONSITE,
         outcome=d.outcome,
         purpose=d.purpose,
-        when=ctx.now(),
+        when=when,
+        now=ctx.now(),
         contacts_met=", ".join(d.contacts) or None,
         lat=d.lat,
         lon=d.lon,
@@ -349,6 +357,11 @@ async def _save(ctx: Ctx) -> Step:
     if followup is not None:
         done.append(T("I will remind you on {when}.", when=followup.due_at))
     return Step.end(Reply(Lines(*done), keyboard=main_menu(ctx)))
+
+
+def _quick_card(ctx: Ctx) -> Step:
+    """The card a one-message draft ends on (crm.language's reading: a visit or a plan)."""
+    return visit_reading.card(ctx)
 
 
 COMMANDS = [Command("visit", FIELD, start, T("register a visit"), menu_label=T("📝 Log a visit"))]
@@ -387,7 +400,7 @@ FLOWS = [
                 customer_step,
                 _screen(VisitStep.CUSTOMER),
                 takes=_names_a_customer,
-                to=(VisitStep.KIND, VisitStep.CONFIRM),
+                to=(VisitStep.KIND, VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.OLD),
                 calls=(customer_new.NewcStep.NAME, customer_new.NewcStep.PHONE),
             ),
             VisitStep.KIND: State(
@@ -441,6 +454,33 @@ FLOWS = [
             VisitStep.EDIT: State(
                 edit_step, edit_prompt, accepts=_BTN, to=tuple(EDIT_FIELDS), ends=False
             ),
+            VisitStep.DATE: State(
+                visit_reading.date_step,
+                visit_reading.date_prompt,
+                accepts=_BTN,
+                to=(VisitStep.CUSTOMER, VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.OLD),
+                ends=False,
+            ),
+            VisitStep.PLAN: State(
+                visit_reading.plan_step,
+                visit_reading.plan_card,
+                accepts=_BTN,
+                to=(VisitStep.CONFIRM, VisitStep.OLD),
+            ),
+            VisitStep.WHEN: State(
+                visit_reading.when_step,
+                visit_reading.when_prompt,
+                to=(VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.OLD),
+                back=VisitStep.CONFIRM,
+                ends=False,
+            ),
+            VisitStep.OLD: State(
+                visit_reading.old_step,
+                visit_reading.old_prompt,
+                accepts=_BTN,
+                to=(VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.WHEN),
+                ends=False,
+            ),
         },
         VisitDraft,
         _title,
@@ -449,7 +489,9 @@ FLOWS = [
         entries=(
             ("/visit", VisitStep.CUSTOMER),
             ("card Log a visit, or a check-in pin", VisitStep.KIND),
-            ("one message understood", VisitStep.CONFIRM),
+            ("one message read (crm.language)", VisitStep.CONFIRM),
+            ("one message: which date?", VisitStep.DATE),
+            ("one message announcing a contact", VisitStep.PLAN),
         ),
     )
 ]

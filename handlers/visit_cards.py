@@ -98,11 +98,14 @@ def prompt(ctx: Ctx, step: VisitStep) -> Reply:
 
 
 def summary(ctx: Ctx) -> Reply:
+    from handlers.visit_reading import mark, summary_lines
+
     d = ctx.data
     lines: list[Text] = [
         header("confirm"),
-        T("<b>Visit to {customer}</b>", customer=d["customer_name"]),
-        T("Visit type: {kind}", kind=VISIT_KIND[d.get("kind") or "onsite"]),
+        mark(ctx, "customer", T("<b>Visit to {customer}</b>", customer=d["customer_name"])),
+        mark(ctx, "kind", T("Visit type: {kind}", kind=VISIT_KIND[d.get("kind") or "onsite"])),
+        *summary_lines(ctx),
     ]
     if d.get("purpose"):
         lines.append(T("Purpose: {purpose}", purpose=PURPOSE.get(d["purpose"], Raw(d["purpose"]))))

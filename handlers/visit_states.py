@@ -15,6 +15,11 @@ class VisitStep(States, flow="visit"):
     FOLLOWUP = "followup"
     CONFIRM = "confirm"
     EDIT = "edit"
+    # The one-message reading's questions (handlers.visit_reading).
+    DATE = "date"
+    PLAN = "plan"
+    WHEN = "when"
+    OLD = "old"
 
 
 # The guided order; Back goes one step back along it.
@@ -53,3 +58,15 @@ class VisitDraft(Draft):
     far: bool = False
     photos: list[str] = []
     followup_at: str | None = None
+    # From the one-message reading (crm.language): when the contact happened, whether it only
+    # announces one (a plan), what was guessed, and the questions still open.
+    visited_at: str | None = None
+    plan: bool = False
+    text: str | None = None
+    guessed: list[str] = []
+    candidates: list[list] = []
+    ambiguous: bool = False
+    pick: int | None = None
+    date_choices: list[str] = []
+    date_key: str | None = None
+    old_ok: bool = False

@@ -125,7 +125,26 @@ ENTRIES = [
     ("admin", ["/import", f"@doc {IMPORT_CSV}"]),
     # Last, as a merge may take a customer the walks above use.
     ("rep2", ["/customers class C"]),  # by conditions: pages
-    ("manager", ["/customers", "Acme", "[1]", "[合并到]"]),
+    # (the walks before may have switched the manager's language: back to Chinese first)
+    ("manager", ["/lang", "[简体中文]", "/customers", "Acme", "[1]", "[合并到]"]),
+    # One message read (crm.language): a plan's card, a 5/12 date asked, the visit time edited
+    # (the Edit menu's sixth field), and a visit dated long ago confirmed. Last, so the walks
+    # before them draw the same random numbers as before.
+    ("rep2", ["meeting Orion Gym tomorrow at 10:30"]),
+    ("rep2", ["visited Orion Gym, follow up 5/12"]),
+    ("rep2", ["visited Orion Gym yesterday, met Mr Li", "[2]", "[6]"]),
+    ("rep2", ["visited Orion Gym yesterday", "[2]", "[6]", "2026-10-01 10:00"]),
+    # Reached by the random walk's luck before messages at rest became readings (which changed
+    # the walk's draws): the stage's amount (won) and reason (lost), scripted.
+    ("rep2", ["/customers", "Acme Logistics", "[1]", "[3]", "[5]"]),
+    ("rep2", ["/customers", "Acme Logistics", "[1]", "[3]", "[7]"]),
+    # And a rating's comment: by then a walk may have deactivated the agent, so the request's
+    # owner (rep2) resolves it from its notice (Take, Reply, Transfer, Resolve); an hour on, as
+    # the walks' requests have reached the limit of new ones.
+    (
+        "customer1",
+        ["@clock +1h", *NEW_COMPLAINT, "/as rep2", "[4]", "fixed", "/as customer1", "[2]"],
+    ),
 ]
 WORDS = [
     "Acme",

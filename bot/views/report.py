@@ -14,7 +14,7 @@ from datetime import timedelta
 from bot import charts
 from bot.types import TN, Lines, Money, Raw, Reply, T, Text
 from bot.views import digest as summary_view
-from crm.date_ranges import RANGE
+from crm.language.date_ranges import RANGE
 from crm.services.report import Report
 from crm.services.report_lifecycle import Deal
 from handlers.labels import LOST_REASON, TICKET_KIND, label

@@ -102,6 +102,13 @@ async def _search(session: AsyncSession, staff: Staff, query: str, limit: int) -
     return [found[i] for i in ids if i in found]
 
 
+async def names_in_scope(session: AsyncSession, staff: Staff) -> list[tuple[int, str]]:
+    """(id, name) of every customer the staff member may see: what a message is read against."""
+    every_name = _search_statements(Role(staff.role), 8)[3]
+    rows = await session.execute(every_name, scope_params(staff))
+    return [(cid, name) for cid, name in rows.all()]
+
+
 async def recent_for(session: AsyncSession, staff: Staff, limit: int = 6) -> list[Customer]:
     last = (
         select(Visit.customer_id, func.max(Visit.visited_at).label("last"))

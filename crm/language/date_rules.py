@@ -1,4 +1,4 @@
-"""Which day a date phrase means, for crm.dates: one rule per phrasing, in Chinese, English and
+"""Which day a date phrase means, for dates: one rule per phrasing, in Chinese, English and
 Russian.
 
 The rules, all in the rep's time zone:
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from crm.date_words import (
+from crm.language.date_words import (
     COUNT,
     EN_END,
     EN_START,
@@ -49,6 +49,7 @@ class Day:
     day: date
     roll: int = 0  # days to add while the result is not after now (weekdays 7, times alone 1)
     part: str | None = None  # a part of the day the word implies (今晚 → 晚上)
+    yearly: bool = False  # a date typed without its year (12月3日, 12/15): it recurs each year
 
 
 _Resolve = Callable[[re.Match[str], date], "Day | None"]
@@ -99,21 +100,21 @@ def _iso(m: re.Match[str], today: date) -> Day | None:
 def _zh_month_day(m: re.Match[str], today: date) -> Day | None:
     month, day = number(m["zmd_m"]), number(m["zmd_d"])
     found = _next_date(today, month, day) if month and day else None
-    return Day(found) if found else None
+    return Day(found, yearly=True) if found else None
 
 
 def _en_month_day(m: re.Match[str], today: date) -> Day | None:
     month = MONTHS[m["emd_mon"].lower().rstrip(".")]
     year = int(m["emd_y"]) if m["emd_y"] else None
     found = _next_date(today, month, int(m["emd_d"]), year)
-    return Day(found) if found else None
+    return Day(found, yearly=year is None) if found else None
 
 
 def _en_day_month(m: re.Match[str], today: date) -> Day | None:
     month = MONTHS[m["edm_mon"].lower().rstrip(".")]
     year = int(m["edm_y"]) if m["edm_y"] else None
     found = _next_date(today, month, int(m["edm_d"]), year)
-    return Day(found) if found else None
+    return Day(found, yearly=year is None) if found else None
 
 
 def _count_later(m: re.Match[str], today: date) -> Day | None:
@@ -172,7 +173,46 @@ def _en_weekday(m: re.Match[str], today: date) -> Day:
         return Day(_coming(today + timedelta(days=1), weekday))
     if prefix == "this":
         return Day(_coming(today, weekday))
+    if prefix == "last":  # the latest one before today
+        return Day(_latest_before(today, weekday))
     return Day(_coming(today, weekday), roll=7)
+
+
+def _latest_before(today: date, weekday: int) -> date:
+    return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
+
+
+def _slash(m: re.Match[str], today: date) -> Day | None:
+    """12/15: month and day, as Chinese and American reps write them."""
+    found = _next_date(today, int(m["sl_m"]), int(m["sl_d"]))
+    return Day(found, yearly=True) if found else None
+
+
+def _count_ago(m: re.Match[str], today: date) -> Day | None:
+    count = number(m["ca_n"] or m["cr_n"] or "")
+    unit = (m["ca_unit"] or m["cr_unit"]).lower()
+    if count is None:
+        return None
+    weeks = any(w in unit for w in ("周", "星期", "礼拜", "week", "недел"))
+    return Day(today - timedelta(days=count * 7 if weeks else count))
+
+
+def _weekend(m: re.Match[str], today: date) -> Day:
+    """周末 / this weekend: the coming Saturday; 下周末 / next weekend: next week's."""
+    if m["we_next"]:
+        return Day(_monday(today) + timedelta(weeks=1, days=5))
+    return Day(_coming(today, 5), roll=7)
+
+
+def _month_edge(m: re.Match[str], today: date) -> Day | None:
+    """月底 / end of month: the month's last day; 月初 / early next month: the next month's 1st."""
+    edge = m["me_edge"].lower()
+    ahead = 1 if m["me_next"] or "next" in edge or "следующ" in edge else 0
+    if any(w in edge for w in ("初", "begin", "start", "early", "начал")):
+        return Day(_month_day(today, 1, months_ahead=max(ahead, 1)) or today)
+    year, month = divmod(today.month - 1 + ahead, 12)
+    first = date(today.year + year, month + 1, 1)
+    return Day((first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
 
 
 def _next_period(m: re.Match[str], today: date) -> Day:
@@ -186,7 +226,7 @@ def _ru_day_month(m: re.Match[str], today: date) -> Day | None:
     month = RU_MONTHS[m["rdm_mon"].lower().rstrip(".")]
     year = int(m["rdm_y"]) if m["rdm_y"] else None
     found = _next_date(today, month, int(m["rdm_d"]), year)
-    return Day(found) if found else None
+    return Day(found, yearly=year is None) if found else None
 
 
 def _dotted(m: re.Match[str], today: date) -> Day | None:
@@ -214,6 +254,8 @@ def _ru_weekday(m: re.Match[str], today: date) -> Day:
         return Day(_monday(today) + timedelta(weeks=1, days=weekday))
     if prefix.startswith("эт"):
         return Day(_monday(today) + timedelta(days=weekday))
+    if prefix.startswith("прошл"):
+        return Day(_latest_before(today, weekday))
     return Day(_coming(today, weekday), roll=7)  # во вторник, в ближайший вторник
 
 
@@ -249,6 +291,32 @@ DATE_RULES = [
         _dotted,
     ),
     _Rule(
+        "slash",
+        r"(?<![\d/.:])(?P<sl_m>1[0-2]|0?[1-9])\s*/\s*(?P<sl_d>3[01]|[12]\d|0?[1-9])(?![\d/])",
+        _slash,
+    ),
+    _Rule(
+        "month_edge",
+        rf"(?P<me_next>下个?(?=月[底末初])|{EN_START}next\s+month['’]?s?\s+|{RU_START}следующего\s+месяца\s+)?"
+        rf"(?P<me_edge>月底|月末|月初|{EN_START}(?:the\s+)?(?:end|beginning|start)\s+of\s+"
+        rf"(?:the\s+|this\s+|next\s+)?month{EN_END}|{EN_START}early\s+next\s+month{EN_END}"
+        rf"|{RU_START}(?:в\s+)?(?:конц[еа]|начал[еа])\s+(?:этого\s+|следующего\s+)?месяца{RU_END})",
+        _month_edge,
+    ),
+    _Rule(
+        "weekend",
+        rf"(?P<we_next>下个?|{EN_START}next\s+)?(?:周末|礼拜天?末|{EN_START}(?:this\s+)?weekend{EN_END}"
+        rf"|{RU_START}на\s+выходных{RU_END})",
+        _weekend,
+    ),
+    _Rule(
+        "count_ago",
+        rf"(?:(?P<ca_n>{COUNT})\s*(?P<ca_unit>天|日|周|个?星期|个?礼拜|days?{EN_END}|weeks?{EN_END})"
+        rf"\s*(?:以前|之前|前|ago{EN_END})"
+        rf"|{RU_START}(?P<cr_n>{COUNT})\s*(?P<cr_unit>день|дня|дней|неделю|недели|недель)\s+назад{RU_END})",
+        _count_ago,
+    ),
+    _Rule(
         "ru_day_month",
         rf"{RU_START}(?P<rdm_d>\d{{1,2}})(?:-?го)?\s*(?P<rdm_mon>{MONTH_RU})"
         rf"(?:\s*(?P<rdm_y>\d{{4}})(?![\d:])(?:\s*(?:года|г\.|г{RU_END}))?)?",
@@ -273,7 +341,7 @@ DATE_RULES = [
     ),
     _Rule(
         "ru_weekday",
-        rf"(?:{RU_START}во?\s+)?(?:(?P<rw_prefix>следующ(?:ий|ую|ее)|эт(?:от|у|о)|ближайш(?:ий|ую|ее))"
+        rf"(?:{RU_START}во?\s+)?(?:(?P<rw_prefix>следующ(?:ий|ую|ее)|прошл(?:ый|ую|ое)|эт(?:от|у|о)|ближайш(?:ий|ую|ее))"
         rf"\s+)?(?P<rw_d>{WEEKDAY_RU})",
         _ru_weekday,
     ),
@@ -324,7 +392,7 @@ DATE_RULES = [
     ),
     _Rule(
         "en_weekday",
-        rf"(?:{EN_START}(?P<ewd_prefix>this\s+coming|this|next|coming)\s+)?(?P<ewd_d>{WEEKDAY_EN})",
+        rf"(?:{EN_START}(?P<ewd_prefix>this\s+coming|this|next|coming|last)\s+)?(?P<ewd_d>{WEEKDAY_EN})",
         _en_weekday,
     ),
     _Rule(

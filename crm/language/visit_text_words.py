@@ -1,10 +1,10 @@
-"""The words of a visit report, for crm.visit_text: how customers, people and kinds are named.
+"""The words of a visit report, for visit_text: how customers, people and kinds are named.
 
 Customers follow a visit verb (拜访, visited, called...), people a meeting verb (见了, 和, met,
 saw..., встретился с...); a Chinese name stops at the next verb or person, an English or Russian
 one at the next linking word. Russian rules join the English ones: both are used for a message
-that is not Chinese (crm.visit_text decides). Traditional Chinese is folded to these Simplified
-words first (crm.zh_hant).
+that is not Chinese (visit_text decides). Traditional Chinese is folded to these Simplified
+words first (crm.language.zh_hant).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""The words of dates, for crm.dates: numbers, weekdays, months, relative days, parts of the day.
+"""The words of dates, for dates: numbers, weekdays, months, relative days, parts of the day.
 
 Each table maps the words reps type, in Chinese, English and Russian, to what they mean
-(Traditional Chinese is folded to these Simplified spellings first, see crm.zh_hant); the regex
-pieces below spell the same words for the grammar in crm.date_rules, crm.date_clock and
-crm.date_grammar.
+(Traditional Chinese is folded to these Simplified spellings first, see zh_hant); the regex
+pieces below spell the same words for the grammar in date_rules, date_clock and
+crm.language.date_grammar.
 """
 
 from __future__ import annotations
@@ -59,6 +59,11 @@ RELATIVE_DAYS: dict[str, tuple[int, str | None]] = {
     "day after tomorrow": (2, None),
     "сегодня": (0, None), "завтра": (1, None), "послезавтра": (2, None),
     "после завтра": (2, None), "послепослезавтра": (3, None),
+    # The past, for when a visit happened (crm.language.when decides which phrase says that).
+    "昨天": (-1, None), "昨日": (-1, None), "昨晚": (-1, "晚上"), "昨早": (-1, "早上"),
+    "前天": (-2, None), "大前天": (-3, None), "yesterday": (-1, None), "yday": (-1, None),
+    "last night": (-1, "night"), "day before yesterday": (-2, None),
+    "вчера": (-1, None), "позавчера": (-2, None),
 }  # fmt: skip
 # part of the day → (default hour, how an hour said with it is read)
 PARTS: dict[str, tuple[int, str]] = {

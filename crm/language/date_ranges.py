@@ -1,7 +1,7 @@
 """Periods typed by managers for a report: "today", "本周", "last week", "上个月", "2026-11",
 "2026-11-01..2026-11-15", "11月1日至11月15日", "最近7天", "Nov 1 - Nov 15".
 
-Unlike crm.dates (when to follow up, so future-leaning), a report looks back: a date or a month
+Unlike dates (when to follow up, so future-leaning), a report looks back: a date or a month
 typed without a year is the latest one not after today ("11月" on 1 December is this November,
 "12月20日" is last December's). Weeks run Monday to Sunday (ISO), as in the summaries.
 
@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 import dateparser
 
-from crm.date_words import MONTHS, number
+from crm.language.date_words import MONTHS, number
 from crm.limits import year_ok
 
 DAY, WEEK, MONTH, RANGE = "day", "week", "month", "range"
@@ -140,6 +140,7 @@ def _dateparser(text: str, today: date) -> date | None:
         "PREFER_DAY_OF_MONTH": "first",
         "REQUIRE_PARTS": ["day", "month"],
     }
+
     parsed = dateparser.parse(text, languages=["zh", "en"], settings=settings)  # type: ignore[arg-type]
     return parsed.date() if parsed is not None else None
 

@@ -1,6 +1,6 @@
 """Traditional Chinese read by the Simplified grammars: 下週二下午三點 is matched as 下周二下午三点.
 
-The date grammar (crm.date_*) and the visit-report rules (crm.visit_text*) spell their words in
+The date grammar (crm.date_*) and the visit-report rules (visit_text*) spell their words in
 Simplified characters. Folding a text character by character, before matching, lets them read
 Traditional too; the fold keeps every character's position, so what a match found is cut from
 the text as typed (a customer typed 華能電廠 stays 華能電廠).
@@ -15,6 +15,8 @@ _PAIRS = (
     "師师並并應应開开張张總总戶户報报時时來来楊杨樣样歐欧匯汇湯汤溝沟沒没點点現现電电監监確确禮礼稱称簽签籤签約约線线紹绍經经給给絡络網网羅罗聯联騰腾蘇苏範范蔣蒋見见"
     "觀观視视覺觉計计認认討讨議议訊讯記记講讲許许論论訪访話话說说説说談谈謝谢譚谭賀贺賈贾趙赵蹤踪過过還还這这進进鄧邓鄒邹鄭郑裏里裡里針针釘钉鐘钟鍾钟錢钱長长門门閆闫"
     "問问間间陸陆陳陈韋韦韓韩顧顾預预領领頻频題题飛飞饋馈馬马黃黄龍龙龔龚"
+    # The reader's words (crm.language.reading_words): 林協理, 老闆, 回覆, 對帳, 醫生, 訊息.
+    "協协闆板覆复帳账醫医訊讯息息簡简貴贵滿满隊队員员護护財财務务勞劳"
 )
 FOLD = str.maketrans(_PAIRS[0::2], _PAIRS[1::2])
 

@@ -1,4 +1,4 @@
-"""The customer and the people a visit report names, for crm.visit_text.
+"""The customer and the people a visit report names, for crm.language.visit_text.
 
 Each clause gives them up in turn: the customer after a visit verb, the people met after a
 meeting verb; what the clause has left is returned for the outcome.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from crm.visit_text_clauses import strip_edges
-from crm.visit_text_words import (
+from crm.language.visit_text_clauses import strip_edges
+from crm.language.visit_text_words import (
     CUSTOMER_RULES,
     EN_CONTACT,
     EN_MET_WITH,

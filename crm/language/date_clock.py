@@ -1,4 +1,4 @@
-"""Which time of day a phrase means, for crm.dates: parts of the day and clock times.
+"""Which time of day a phrase means, for crm.language.dates: parts of the day and clock times.
 
 The rules:
 - A date without a time means 09:00. Parts of the day: 上午/早上/morning 09:00, 中午/noon 12:00,
@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 
-from crm.date_words import (
+from crm.language.date_words import (
     EN_END,
     EN_NUMBERS,
     EN_START,

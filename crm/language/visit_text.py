@@ -8,7 +8,7 @@
 The message is cut into clauses at punctuation. The clause with a follow-up word (跟进, 回访,
 follow up, call back...) and a date gives the follow-up; the others give the customer (after
 拜访, visited, called...), the people met (after 见了, 和, met, saw...), and what is left is the
-outcome. Traditional Chinese is read through crm.zh_hant.fold, and what is found is given back
+outcome. Traditional Chinese is read through zh_hant.fold, and what is found is given back
 in the characters typed. Matching the typed customer name against the database is the caller's
 job.
 
@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from crm.dates import FoundWhen, parse_when
-from crm.visit_text_clauses import clean_outcome, split_clauses, strip_edges, take_followup
-from crm.visit_text_people import Found, take_contacts, take_customer, take_met_with
-from crm.visit_text_words import (
+from crm.language.dates import FoundWhen, parse_when
+from crm.language.visit_text_clauses import clean_outcome, split_clauses, strip_edges, take_followup
+from crm.language.visit_text_people import Found, take_contacts, take_customer, take_met_with
+from crm.language.visit_text_words import (
     CUSTOMER_RULES,
     NOT_A_NAME,
     ONLINE,
@@ -35,7 +35,7 @@ from crm.visit_text_words import (
     PHONE,
     PHONE_WORDS,
 )
-from crm.zh_hant import fold
+from crm.language.zh_hant import fold
 
 MAX_LENGTH = 2000
 _CJK = re.compile(r"[\u3400-\u9fff]")

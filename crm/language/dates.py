@@ -8,10 +8,10 @@ Chinese ones (明天下午3点, 下周二, 12月3日) and silently misreads some
 becomes 1 March, "tomorrow at 3" tomorrow at the current time), hence the grammar comes first.
 
 The grammar's rules, all in the rep's time zone, live with the code that applies them:
-crm.date_rules (which day: dates without a year, weekdays, 下周二 vs "next Tuesday"),
-crm.date_clock (which time of day: 09:00 by default, parts of the day, "3点" in the afternoon)
-and crm.date_grammar (how they combine: a time alone is today or tomorrow, a past date stays).
-Their words are in crm.date_words.
+crm.language.date_rules (which day: dates without a year, weekdays, 下周二 vs "next Tuesday"),
+date_clock (which time of day: 09:00 by default, parts of the day, "3点" in the afternoon)
+and date_grammar (how they combine: a time alone is today or tomorrow, a past date stays).
+Their words are in crm.language.date_words.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-from crm.date_clock import DEFAULT_HOUR
-from crm.date_grammar import grammar, malformed, scan
+from crm.language.date_clock import DEFAULT_HOUR
+from crm.language.date_grammar import grammar, malformed, scan
 from crm.limits import year_ok
 
 LANGUAGES = ["zh", "en", "ru"]
@@ -49,6 +49,7 @@ def _dateparser(text: str, local_now: datetime) -> datetime | None:
         "RETURN_AS_TIMEZONE_AWARE": False,
         "PREFER_DAY_OF_MONTH": "first",
     }
+
     parsed = dateparser.parse(text, languages=LANGUAGES, settings=settings)
     if parsed is None:
         return None

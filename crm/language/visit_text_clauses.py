@@ -1,4 +1,4 @@
-"""The clauses of a visit report, for crm.visit_text: where they break, the follow-up, the outcome.
+"""The clauses of a visit report, for visit_text: where they break, the follow-up, the outcome.
 
 The message is cut into clauses at punctuation. The clause with a follow-up word (跟进, 回访,
 follow up, call back...) and a date gives the follow-up; what is left of the clauses once the
@@ -12,7 +12,7 @@ import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from crm.dates import FoundWhen, find_when
+from crm.language.dates import FoundWhen, find_when
 
 # Clause breaks: punctuation, line breaks, and a dash or bar between spaces ("Acme - met Li").
 # A colon is not one (拜访：华能电厂, 15:00), nor 、 which lists names (张工、李总).
