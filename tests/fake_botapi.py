@@ -748,6 +748,8 @@ class FakeBotAPI:
         old = self._messages.get(key)  # type: ignore[arg-type]
         if old is None:
             raise ApiError(400, "Bad Request: message to edit not found")
+        if "text" not in old:  # a photo or a document: only its caption can be edited
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         text = self._check_text(params.get("text"), params.get("parse_mode"), MAX_TEXT, "text")
         markup = params.get("reply_markup")
         if text == old.get("text") and markup == old.get("reply_markup"):
@@ -770,6 +772,11 @@ class FakeBotAPI:
                 400,
                 "Bad Request: query is too old and response timeout expired or query ID is invalid",
             )
+        if self._callbacks[query_id]:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
+        text = params.get("text")
+        if text is not None and len(str(text)) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self._callbacks[query_id] = True
         return True
 

@@ -43,7 +43,6 @@ from bot.channels.aiogram_mapping import (
 )
 from bot.channels.base import (
     ALLOWED_UPDATES,
-    CAPTION_LIMIT,
     REQUEST_TIMEOUT_SECONDS,
     CommandMenu,
     Handles,
@@ -57,6 +56,7 @@ from bot.channels.base import (
     edits_in_place,
     method_missing,
 )
+from bot.channels.parts import plan
 from bot.types import (
     MAX_DOWNLOAD_BYTES,
     FileTooLarge,
@@ -141,29 +141,24 @@ class AiogramChannel:
             raise _send_error(e) from e
 
     async def _send(self, out: Outgoing) -> None:
+        for part in plan(out):
+            await self._send_part(part)
+
+    async def _send_part(self, out: Outgoing) -> None:
+        """One message that fits Telegram's limits (bot.channels.parts)."""
         markup = reply_markup(out)
-        if out.photo is not None and len(out.text) > CAPTION_LIMIT:
-            # Too long for a caption: the photo under the text's first line, then the whole text
-            # with the buttons (they act on what the text lists).
-            head = out.text.split("\n", 1)[0]
+        if out.photo is not None:
             await self.bot.send_photo(
                 out.chat_id,
                 BufferedInputFile(out.photo, "chart.png"),
-                caption=head if len(head) <= CAPTION_LIMIT else None,
-            )
-            await self.bot.send_message(out.chat_id, out.text, reply_markup=markup)
-        elif out.photo is not None:
-            await self.bot.send_photo(
-                out.chat_id,
-                BufferedInputFile(out.photo, "chart.png"),
-                caption=out.text,
+                caption=out.text or None,
                 reply_markup=markup,
             )
         elif out.document is not None:
             await self.bot.send_document(
                 out.chat_id,
                 BufferedInputFile(out.document, out.filename or "file"),
-                caption=out.text,
+                caption=out.text or None,
                 reply_markup=markup,
             )
         elif edits_in_place(out):

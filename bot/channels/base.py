@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import structlog
 
+from bot.channels.parts import CAPTION_LIMIT, TEXT_LIMIT, notice_of, plain_text  # noqa: F401
 from bot.types import MAX_DOWNLOAD_BYTES, Inbound, Outgoing
 
 if TYPE_CHECKING:
@@ -22,9 +23,6 @@ ErrorKind = Literal["retry_after", "blocked", "bad_request", "network"]
 ALLOWED_UPDATES = ["message", "callback_query"]
 # How long a stop waits for updates already being handled before cancelling them.
 SHUTDOWN_GRACE_SECONDS = 10.0
-# Telegram's limit on a photo's caption, in characters after entities are parsed; counting the
-# HTML source errs on the safe side.
-CAPTION_LIMIT = 1024
 # Telegram's answers when an edit cannot or need not happen (lower case, matched as parts).
 NOT_MODIFIED = "message is not modified"
 # How long one Bot API request (a send) may take before it counts as failed (and is retried):
@@ -36,7 +34,15 @@ REQUEST_TIMEOUT_SECONDS = 20.0
 # REPLY_FLOOD_WAIT_SECONDS is waited out; a longer one, like a refusal, drops the reply.
 REPLY_RETRY_WAITS = (0.5, 1.5)
 REPLY_FLOOD_WAIT_SECONDS = 5.0
-CANNOT_EDIT = ("message to edit not found", "message can't be edited", "message_id_invalid")
+CANNOT_EDIT = (
+    "message to edit not found",
+    "message can't be edited",
+    "message_id_invalid",
+    # The pressed message is a photo or a document (a chart with drill-down buttons): its
+    # caption is not the place for the next screen, a new message is.
+    "there is no text in the message to edit",
+)
+
 
 log = structlog.get_logger("telegram")
 R = TypeVar("R")
@@ -154,9 +160,16 @@ async def send_reply(send: Callable[[Outgoing], Awaitable[None]], out: Outgoing)
 async def deliver(
     engine: Handles, inbound: Inbound, send: Callable[[Outgoing], Awaitable[None]]
 ) -> None:
-    """Hands one update to the engine and sends its replies at once; a journaled reply's
-    outcome is reported back, so that no other replica sends it again."""
-    for out in await engine.handle(inbound):
+    """Hands one update to the engine and sends its replies at once (a notice as an ordinary
+    message: there is no press to answer); a journaled reply's outcome is reported back, so
+    that no other replica sends it again."""
+    await _send_all(engine, await engine.handle(inbound), send)
+
+
+async def _send_all(
+    engine: Handles, outs: Sequence[Outgoing], send: Callable[[Outgoing], Awaitable[None]]
+) -> None:
+    for out in outs:
         error = await _send_reply(out, send)
         if out.journal_id is not None:
             await engine.replied(out.journal_id, error)
@@ -166,24 +179,37 @@ async def deliver_press(
     engine: Handles,
     inbound: Inbound,
     send: Callable[[Outgoing], Awaitable[None]],
-    answer: Callable[[], Awaitable[object]],
+    answer: Callable[..., Awaitable[object]],
     refused: type[Exception] | tuple[type[Exception], ...],
 ) -> None:
-    """A button press: `answer` (it only stops the button's spinner) goes out while the engine
-    works, so the reply does not wait a Telegram round trip behind it. An answer Telegram
-    refuses (`refused`: the press is too old, the bot was down) costs nothing."""
+    """A button press: the engine first (milliseconds), so the answer can carry its notice
+    (a toast, or an alert with `show_alert`); then the answer and the other replies go out
+    together, so no reply waits for the answer's round trip. An answer Telegram refuses
+    (`refused`: the press is too old, the bot was down) costs nothing, but its notice is then
+    sent as a message so the user still reads it."""
+    outs = await engine.handle(inbound)
+    notice = notice_of(outs)
+    rest = [o for o in outs if o is not notice]
 
     async def answered() -> None:
         try:
-            await answer()
+            if notice is None:
+                await answer()
+            else:
+                await answer(text=plain_text(notice.text), show_alert=notice.notice == "alert")
         except refused as e:
             log.info("callback_answer_failed", error=str(e))
+            if notice is not None:
+                await _send_all(engine, [notice], send)
+            return
+        if notice is not None and notice.journal_id is not None:
+            await engine.replied(notice.journal_id, None)
 
     answering = asyncio.create_task(answered())
-    # One turn of the loop: the answer's request is written before the engine takes the loop.
+    # One turn of the loop: the answer's request is written before the replies take the loop.
     await asyncio.sleep(0)
     try:
-        await deliver(engine, inbound, send)
+        await _send_all(engine, rest, send)
     finally:
         await answering
 

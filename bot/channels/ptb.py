@@ -34,7 +34,6 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.base import (
     ALLOWED_UPDATES,
-    CAPTION_LIMIT,
     REQUEST_TIMEOUT_SECONDS,
     CommandMenu,
     Handles,
@@ -50,6 +49,7 @@ from bot.channels.base import (
     pause,
     until_stopped,
 )
+from bot.channels.parts import plan
 from bot.channels.ptb_mapping import NAME, inbound_from_callback, inbound_from_message, reply_markup
 from bot.types import (
     MAX_DOWNLOAD_BYTES,
@@ -141,27 +141,24 @@ class PtbChannel:
             raise _send_error(e, self._token) from e
 
     async def _send(self, out: Outgoing) -> None:
+        for part in plan(out):
+            await self._send_part(part)
+
+    async def _send_part(self, out: Outgoing) -> None:
+        """One message that fits Telegram's limits (bot.channels.parts)."""
         markup = reply_markup(out)
         html: dict[str, Any] = {"parse_mode": "HTML", "reply_markup": markup}
-        if out.photo is not None and len(out.text) > CAPTION_LIMIT:
-            # Too long for a caption: the photo under the text's first line, then the whole text
-            # with the buttons (they act on what the text lists).
-            head = out.text.split("\n", 1)[0]
+        if out.photo is not None:
             await self.bot.send_photo(
-                out.chat_id,
-                out.photo,
-                caption=head if len(head) <= CAPTION_LIMIT else None,
-                filename="chart.png",
-                parse_mode="HTML",
-            )
-            await self.bot.send_message(out.chat_id, out.text, **html)
-        elif out.photo is not None:
-            await self.bot.send_photo(
-                out.chat_id, out.photo, caption=out.text, filename="chart.png", **html
+                out.chat_id, out.photo, caption=out.text or None, filename="chart.png", **html
             )
         elif out.document is not None:
             await self.bot.send_document(
-                out.chat_id, out.document, caption=out.text, filename=out.filename or "file", **html
+                out.chat_id,
+                out.document,
+                caption=out.text or None,
+                filename=out.filename or "file",
+                **html,
             )
         elif edits_in_place(out):
             try:
