@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.guards import FloodGuard, KeyedLocks
-from bot.i18n import Renderer, default_menu_locales, pick_locale
+from bot.i18n import Renderer, menu_locale_for, pick_locale
 from bot.metrics import Metrics
 from bot.notify import MAX_QUEUED_PHOTO, OutboxNotifier
 from bot.render import render_reply
@@ -163,9 +163,11 @@ class Engine:
             if who.staff is not None and not who.staff.active:
                 return [render_reply(Reply(DEACTIVATED), render, inbound.chat_id)], None, "ok"
             before = (who.role, who.locale)
-            if new and who.locale not in default_menu_locales(self._config.default_locale).values():
-                # Telegram's default menus cannot tell this language apart (zh_TW from zh_CN):
-                # a newcomer speaking it gets the menu on their own chat.
+            if new and who.locale != menu_locale_for(
+                inbound.language_code, self._config.default_locale
+            ):
+                # Telegram's default menus cannot tell this language apart (zh_TW from zh_CN,
+                # English for a German): a newcomer speaking it gets the menu on their own chat.
                 before = (who.role, "")
             state, (rules_version, unreachable) = await runtime.lock_state(
                 session, inbound.channel, inbound.chat_id, inbound.user_id, now, STATE_QUERY
