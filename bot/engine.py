@@ -100,6 +100,15 @@ class Engine:
         self.reply_lease: timedelta | None = None
         self._sent = SentMarks(bind, clock)
 
+    @property
+    def bot_username(self) -> str:
+        """For deep links; the runtime sets what getMe said (bot.identity)."""
+        return self._config.bot_username
+
+    @bot_username.setter
+    def bot_username(self, username: str) -> None:
+        self._config.bot_username = username
+
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         # Wall time, not the injectable clock: latency is measured, not simulated.
         started = time.perf_counter()

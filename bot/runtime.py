@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import structlog
 
-from bot import commands_menu
+from bot import commands_menu, identity
 from bot.app import App, build_app
 from bot.channels.base import TelegramChannel
 from bot.gc_tuning import freeze_startup_objects
@@ -109,6 +109,9 @@ async def serve(
         lease=timedelta(seconds=settings.sender_lease_seconds),
     )
     app.engine.files = channel
+    names = identity.Tracker(app.sessions, app.engine, app.clock, settings.bot_username)
+    await names.load()
+    channel.on_username = names.seen
     health = Health(app.db, app.sessions, app.clock, app.metrics, channel.ping)
     app.engine.on_identity_change = functools.partial(
         commands_menu.refresh_user, channel, app.router

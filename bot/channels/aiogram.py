@@ -133,6 +133,8 @@ class AiogramChannel:
             default=DefaultBotProperties(parse_mode="HTML"),
         )
         self._inflight = InFlight()
+        # Told the bot's username once getMe answers (set by the runtime: bot.identity).
+        self.on_username: Callable[[str], Awaitable[object]] | None = None
 
     async def send(self, out: Outgoing) -> None:
         try:
@@ -282,7 +284,7 @@ class AiogramChannel:
         return dp
 
     async def _connect(self, stop: asyncio.Event, *, webhook: WebhookServer | None) -> bool:
-        return await connect_bot(self.bot, self.bot.me, stop, _transient, webhook)
+        return await connect_bot(self.bot, self.bot.me, stop, _transient, webhook, self.on_username)
 
     async def set_commands(self, menu: CommandMenu) -> None:
         scope = (

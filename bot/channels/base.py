@@ -91,6 +91,9 @@ class Channel(Protocol):
 class TelegramChannel(Channel, Protocol):
     """What `bot.runtime` needs of a Telegram adapter (aiogram or python-telegram-bot)."""
 
+    # Told the bot's username when getMe answers at start-up (bot.identity).
+    on_username: Callable[[str], Awaitable[object]] | None
+
     async def poll(self, engine: Handles, stop: asyncio.Event) -> None:
         """Receives updates by long polling until `stop`; returns once in-flight ones are done."""
 
@@ -284,10 +287,12 @@ async def connect_bot(
     stop: asyncio.Event,
     transient: Callable[[Exception], float | None],
     webhook: Any | None,
+    on_username: Callable[[str], Awaitable[object]] | None = None,
 ) -> bool:
     """Checks the token with `get_me`, then sets the webhook (`webhook.url`, `.secret`) or
     leaves webhook mode for polling; retries while Telegram is unreachable (`connect`). Both
-    libraries' bots name these calls and their arguments alike. False if stopped first."""
+    libraries' bots name these calls and their arguments alike. False if stopped first.
+    `on_username` is told the bot's username getMe gave (bot.identity)."""
 
     async def attempt() -> Any:
         me = await get_me()
@@ -305,6 +310,11 @@ async def connect_bot(
         return False
     mode = "polling" if webhook is None else "webhook"
     log.info("telegram_connected", bot_username=me.username, bot_id=me.id, mode=mode)
+    if on_username is not None and me.username:
+        try:
+            await on_username(me.username)
+        except Exception:
+            log.warning("bot_username_not_stored", exc_info=True)
     return True
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -133,6 +134,8 @@ class PtbChannel:
             get_updates_request=self._requests[1],
         )
         self._inflight = InFlight()
+        # Told the bot's username once getMe answers (set by the runtime: bot.identity).
+        self.on_username: Callable[[str], Awaitable[object]] | None = None
 
     async def send(self, out: Outgoing) -> None:
         try:
@@ -262,7 +265,9 @@ class PtbChannel:
         # Otherwise edits, channel posts, anonymous admins: nothing the flows take.
 
     async def _connect(self, stop: asyncio.Event, *, webhook: WebhookServer | None) -> bool:
-        return await connect_bot(self.bot, self.bot.get_me, stop, _transient, webhook)
+        return await connect_bot(
+            self.bot, self.bot.get_me, stop, _transient, webhook, self.on_username
+        )
 
     async def set_commands(self, menu: CommandMenu) -> None:
         scope = (
