@@ -20,6 +20,7 @@ import structlog
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import chat_state
 from bot.guards import FloodGuard, KeyedLocks
 from bot.i18n import Renderer, menu_locale_for, pick_locale
 from bot.metrics import Metrics
@@ -258,6 +259,16 @@ class Engine:
         except Exception:
             # The row is taken over when its lease ends: sent once more, flagged `retaken`.
             log.warning("reply_journal_failed", outbox_id=journal_id, exc_info=True)
+
+    # ---- told by the channels (bot.chat_state) ------------------------------------------------
+
+    async def defer(self, out: Outgoing, seconds: float) -> None:
+        """A reply Telegram asked to hold `seconds` (a 429): the outbox sends it after."""
+        await chat_state.defer_reply(self._sessions, self._clock, out, seconds)
+
+    async def chat_member(self, chat_id: int, blocked: bool) -> None:
+        """my_chat_member: the chat blocked the bot, or allowed it again."""
+        await chat_state.chat_member(self._sessions, self._clock, chat_id, blocked)
 
     @property
     def sent_marks_pending(self) -> int:

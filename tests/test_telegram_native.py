@@ -14,10 +14,13 @@ from typing import Any
 import pytest
 
 from bot import identity
+from bot.types import Outgoing as Out
 from crm.clock import ManualClock
 from crm.db import make_engine, make_sessionmaker
 from tests.fake_botapi import FakeBotAPI
 from tests.test_channel_contract import (
+    USER,
+    Polling,
     Recorder,
     api,
     channel,
@@ -100,3 +103,149 @@ def test_cli_invite_uses_the_last_username_seen(
     assert main(["invite", "--role", "sales", "--name", "Sun", "--db", db]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("https://t.me/override_bot?start=") and "last start-up" not in err
+
+
+# ---- sending under pressure ---------------------------------------------------------------
+
+
+@pytest.fixture
+async def sq_app(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Any]:
+    """The real app on SQLite (its clock manual), for the engine's side of the channel."""
+    from bot.app import build_app
+    from bot.settings import load
+
+    path = tmp_path / "app.db"
+    shutil.copyfile(sqlite_template, path)
+    settings, rules = load(
+        database_url=f"sqlite+aiosqlite:///{path}", _env_file=None, health_port=0
+    )
+    application = build_app(settings, rules, ManualClock(START))
+    try:
+        yield application
+    finally:
+        await application.close()
+
+
+@pytest.mark.parametrize("lib", ["aiogram", "ptb"])
+async def test_a_burst_of_35_is_paced_per_chat_and_none_dropped(lib: str) -> None:
+    from tests.fake_botapi import Limits
+    from tests.test_channel_contract import TOKEN, make_channel
+
+    # Telegram's one a second per chat, scaled down tenfold so the test takes seconds.
+    interval = 0.1
+    async with FakeBotAPI(TOKEN, limits=Limits(per_chat=(1, interval))) as fake:
+        ch = make_channel(lib, fake.base_url)
+        ch.pacer.interval = interval * 1.5  # the margin the real pacer keeps, scaled up
+        engine = Recorder(reply=lambda i: [Out(i.chat_id, f"got {i.text}")])
+        stop = asyncio.Event()
+        task = asyncio.create_task(ch.poll(engine, stop))
+        try:
+            await fake.wait_for("getUpdates")
+            for n in range(35):
+                fake.push_message(USER, f"m{n}")
+            await fake.wait_for(
+                "sendMessage",
+                lambda c: c.status == 200 and c.params["text"] == "got m34",
+                timeout=15,
+            )
+            await asyncio.sleep(0.3)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            await ch.close()
+        sent = [c for c in fake.calls_of("sendMessage") if c.status == 200]
+        assert fake.violations == []
+        assert sorted(c.params["text"] for c in sent) == sorted(f"got m{n}" for n in range(35))
+        gaps = [b.at - a.at for a, b in zip(sent, sent[1:], strict=False)]
+        assert min(gaps) >= interval * 0.9
+        # Without pacing the same burst goes out at once and Telegram refuses most of it.
+        assert sent[-1].at - sent[0].at >= 34 * interval
+
+
+async def test_a_long_flood_wait_on_a_reply_goes_to_the_outbox(
+    channel: Any, api: FakeBotAPI, sq_app: Any
+) -> None:
+    from datetime import timedelta
+
+    from bot.channels.base import deliver
+    from bot.sender import OutboxSender
+    from bot.types import Inbound
+
+    app = sq_app
+    app.engine.reply_lease = timedelta(seconds=30)  # as the runtime runs it
+    sender = OutboxSender(app.sessions, channel, app.clock)
+    api.user(USER)
+    api.fail_next("sendMessage", 429, "Too Many Requests: retry after 30", retry_after=30)
+    inbound = Inbound("telegram", 1, USER, USER, first_name="Ann", language_code="en", text="/help")
+    await deliver(app.engine, inbound, channel.send)
+    refused = api.calls_of("sendMessage")
+    assert [c.status for c in refused] == [429]  # not waited out in place, not retried at once
+    assert await sender.drain() == 0  # not yet: Telegram said 30 s
+    app.clock.advance(timedelta(seconds=29))
+    assert await sender.drain() == 0
+    app.clock.advance(timedelta(seconds=2))
+    assert await sender.drain() == 1
+    delivered = api.calls_of("sendMessage")[-1]
+    assert delivered.status == 200 and "/help" in delivered.params["text"]
+
+
+async def test_my_chat_member_marks_a_chat_blocked_and_unblocked(
+    channel: Any, api: FakeBotAPI, sq_app: Any
+) -> None:
+    from crm.services import outbox
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(channel.poll(sq_app.engine, stop))
+    try:
+        await api.wait_for("getUpdates")
+
+        async def blocked() -> bool:
+            async with sq_app.sessions() as s:
+                return await outbox.is_unreachable(s, USER)
+
+        api.push_member(USER, "kicked")
+        for _ in range(50):
+            if await blocked():
+                break
+            await asyncio.sleep(0.05)
+        assert await blocked()
+        api.push_member(USER, "member")
+        for _ in range(50):
+            if not await blocked():
+                break
+            await asyncio.sleep(0.05)
+        assert not await blocked()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_slow_work_shows_a_chat_action(polling: Polling, api: FakeBotAPI) -> None:
+    polling.engine.delay = 1.3
+    polling.engine.reply = lambda i: [Out(i.chat_id, "export ready")]
+    mark = api.mark()
+    api.push_message(USER, "/export")
+    action = await api.wait_for("sendChatAction", since=mark, timeout=3)
+    assert action.status == 200 and action.params["action"] == "upload_document"
+    reply = await api.wait_for("sendMessage", since=mark, timeout=3)
+    assert action.at < reply.at
+    # Quick work shows none.
+    polling.engine.delay = 0.0
+    mark = api.mark()
+    api.push_message(USER, "/help")
+    await api.wait_for("sendMessage", since=mark)
+    await asyncio.sleep(1.2)
+    assert api.find("sendChatAction", since=mark) is None
+
+
+async def test_an_album_is_one_message(polling: Polling, api: FakeBotAPI) -> None:
+    def photo(file_id: str) -> list[dict[str, Any]]:
+        return [{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 600}]
+
+    api.push_content(USER, {"photo": photo("P1"), "media_group_id": "G1", "caption": "leak"})
+    api.push_content(USER, {"photo": photo("P2"), "media_group_id": "G1"})
+    api.push_content(USER, {"photo": photo("P3"), "media_group_id": "G1"})
+    inbound = await polling.engine.next(timeout=5)
+    await asyncio.sleep(1.2)
+    assert len(polling.engine.seen) == 1
+    assert inbound.photo_ids == ("P1", "P2", "P3") and inbound.text == "leak"

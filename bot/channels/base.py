@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import structlog
 
-from bot.channels.parts import CAPTION_LIMIT, TEXT_LIMIT, notice_of, plain_text  # noqa: F401
+from bot.channels.parts import CAPTION_LIMIT, TEXT_LIMIT, notice_of, plain_text, plan  # noqa: F401
+from bot.channels.pressure import ChatPacer, busy
 from bot.types import MAX_DOWNLOAD_BYTES, Inbound, Outgoing
 
 if TYPE_CHECKING:
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
 ErrorKind = Literal["retry_after", "blocked", "bad_request", "network"]
 
 # The update types the adapters translate; asking Telegram for others only costs traffic.
-ALLOWED_UPDATES = ["message", "callback_query"]
+# my_chat_member: a private chat blocking or allowing the bot again, the bot added to or
+# removed from a group (bot.channels.base.Handles.chat_member).
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # How long a stop waits for updates already being handled before cancelling them.
 SHUTDOWN_GRACE_SECONDS = 10.0
 # Telegram's answers when an edit cannot or need not happen (lower case, matched as parts).
@@ -79,6 +82,12 @@ class Handles(Protocol):
 
     async def replied(self, journal_id: int, error: str | None) -> None:
         """A journaled reply (`Outgoing.journal_id`) was sent (`error` None) or refused."""
+
+    # Optional, looked up with getattr (test doubles may lack them):
+    # async def defer(self, out: Outgoing, seconds: float) -> None
+    #     a reply Telegram asked to hold for `seconds` (a 429): sent later by the outbox.
+    # async def chat_member(self, chat_id: int, blocked: bool) -> None
+    #     my_chat_member: the chat blocked the bot (or removed it), or allowed it again.
 
 
 class Channel(Protocol):
@@ -161,19 +170,35 @@ async def send_reply(send: Callable[[Outgoing], Awaitable[None]], out: Outgoing)
 
 
 async def deliver(
-    engine: Handles, inbound: Inbound, send: Callable[[Outgoing], Awaitable[None]]
+    engine: Handles,
+    inbound: Inbound,
+    send: Callable[[Outgoing], Awaitable[None]],
+    action: Callable[[int, str], Awaitable[object]] | None = None,
 ) -> None:
     """Hands one update to the engine and sends its replies at once (a notice as an ordinary
     message: there is no press to answer); a journaled reply's outcome is reported back, so
-    that no other replica sends it again."""
-    await _send_all(engine, await engine.handle(inbound), send)
+    that no other replica sends it again. `action` (sendChatAction) shows the bot busy while
+    the engine takes over a second (an export, a report, an import)."""
+    async with busy(action, inbound):
+        outs = await engine.handle(inbound)
+    await _send_all(engine, outs, send)
 
 
 async def _send_all(
     engine: Handles, outs: Sequence[Outgoing], send: Callable[[Outgoing], Awaitable[None]]
 ) -> None:
     for out in outs:
-        error = await _send_reply(out, send)
+        try:
+            await send_reply(send, out)
+            error = None
+        except SendError as e:
+            defer = getattr(engine, "defer", None)
+            if e.kind == "retry_after" and defer is not None:
+                # A long flood wait: the reply waits it out in the outbox, not dropped.
+                log.info("reply_deferred", chat_id=out.chat_id, retry_after=e.retry_after)
+                await defer(out, e.retry_after)
+                continue
+            error = await _after_failure(out, send, e)
         if out.journal_id is not None:
             await engine.replied(out.journal_id, error)
 
@@ -184,13 +209,15 @@ async def deliver_press(
     send: Callable[[Outgoing], Awaitable[None]],
     answer: Callable[..., Awaitable[object]],
     refused: type[Exception] | tuple[type[Exception], ...],
+    action: Callable[[int, str], Awaitable[object]] | None = None,
 ) -> None:
     """A button press: the engine first (milliseconds), so the answer can carry its notice
     (a toast, or an alert with `show_alert`); then the answer and the other replies go out
     together, so no reply waits for the answer's round trip. An answer Telegram refuses
     (`refused`: the press is too old, the bot was down) costs nothing, but its notice is then
     sent as a message so the user still reads it."""
-    outs = await engine.handle(inbound)
+    async with busy(action, inbound):
+        outs = await engine.handle(inbound)
     notice = notice_of(outs)
     rest = [o for o in outs if o is not notice]
 
@@ -217,15 +244,34 @@ async def deliver_press(
         await answering
 
 
-async def _send_reply(out: Outgoing, send: Callable[[Outgoing], Awaitable[None]]) -> str | None:
-    """Sends one reply; None, or why it was not delivered."""
-    try:
-        await send_reply(send, out)
-        return None
-    except SendError as e:
-        log.warning("reply_failed", kind=e.kind, chat_id=out.chat_id, error=e.detail)
-        if e.kind == "blocked" or (out.photo is None and out.document is None):
-            return e.detail or e.kind  # not retried: the user sees nothing and may resend
+async def member_changed(engine: Handles, chat_id: int, status: str) -> None:
+    """my_chat_member: "kicked" in a private chat is a block ("left" in a group: removed);
+    any other status means the bot may write there again."""
+    told = getattr(engine, "chat_member", None)
+    if told is not None:
+        await told(chat_id, status in ("kicked", "left"))
+
+
+async def send_parts(
+    out: Outgoing,
+    send_part: Callable[[Outgoing], Awaitable[None]],
+    pacer: ChatPacer | None = None,
+) -> None:
+    """Sends `out` as the messages Telegram can take (bot.channels.parts), each after its turn
+    in the chat when `pacer` is given (direct replies; the outbox sender has its own limits)."""
+    for part in plan(out):
+        if pacer is not None:
+            await pacer.wait(part.chat_id)
+        await send_part(part)
+
+
+async def _after_failure(
+    out: Outgoing, send: Callable[[Outgoing], Awaitable[None]], e: SendError
+) -> str | None:
+    """A reply that failed for good: None if its words got through after all, else why not."""
+    log.warning("reply_failed", kind=e.kind, chat_id=out.chat_id, error=e.detail)
+    if e.kind == "blocked" or (out.photo is None and out.document is None):
+        return e.detail or e.kind  # not retried: the user sees nothing and may resend
     # A server that cannot take the file (an emulator, a too-large chart) still gets
     # the words: a summary without its chart beats no summary.
     try:
