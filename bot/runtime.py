@@ -16,9 +16,9 @@ from datetime import timedelta
 
 import structlog
 
-from bot import commands_menu, identity
+from bot import commands_menu, identity, menu_sync, profile
 from bot.app import App, build_app
-from bot.channels.base import TelegramChannel
+from bot.channels.base import TelegramChannel, pause
 from bot.gc_tuning import freeze_startup_objects
 from bot.health import Health
 from bot.migrate import upgrade_async
@@ -47,11 +47,22 @@ def make_channel(settings: Settings) -> TelegramChannel:
     return AiogramChannel(token, settings.telegram_api_url)
 
 
-async def _publish_menus(channel: TelegramChannel, app: App, locale: str) -> None:
+async def _publish_menus(
+    channel: TelegramChannel, app: App, locale: str, stop: asyncio.Event | None = None
+) -> None:
+    """Menus and the bot's description at start-up, then menus kept live (bot.menu_sync)."""
     try:
-        await commands_menu.publish(channel, app.router, app.sessions, locale)
+        if not await commands_menu.publish(channel, app.router, app.sessions, locale):
+            return  # no setMyCommands on this server: nothing to keep up to date
+        await profile.publish(channel, locale)
     except Exception:
         log.exception("commands_menu_failed")
+    while stop is not None and not stop.is_set():
+        try:
+            await menu_sync.sync(channel, app.router, app.sessions, app.clock)
+        except Exception:
+            log.warning("menu_sync_failed", exc_info=True)
+        await pause(stop, menu_sync.SYNC_SECONDS)
 
 
 def make_leadership(settings: Settings) -> Leadership:
@@ -173,7 +184,7 @@ async def serve(
             asyncio.create_task(receive): "channel",
         }
         # Beside the rest, not before it: menus are a convenience and may fail on their own.
-        menus = asyncio.create_task(_publish_menus(channel, app, settings.locale))
+        menus = asyncio.create_task(_publish_menus(channel, app, settings.locale, stop))
         log.info(
             "bot_started",
             channel=channel.name,

@@ -249,3 +249,106 @@ async def test_an_album_is_one_message(polling: Polling, api: FakeBotAPI) -> Non
     await asyncio.sleep(1.2)
     assert len(polling.engine.seen) == 1
     assert inbound.photo_ids == ("P1", "P2", "P3") and inbound.text == "leak"
+
+
+# ---- live menus and the first screen -------------------------------------------------------
+
+
+async def _outbox_rows(sessions: Any, chat_id: int) -> list[Any]:
+    from sqlalchemy import select
+
+    from crm.models import OutboxMessage
+
+    async with sessions() as s:
+        rows = await s.scalars(
+            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+
+async def test_menus_follow_role_changes_and_deactivation(
+    channel: Any, api: FakeBotAPI, sessions: Any
+) -> None:
+    from sqlalchemy import select
+
+    from bot import menu_sync
+    from crm.models import Staff
+    from handlers import build_router
+
+    rep_chat, other = USER + 11, USER + 12
+    for chat_id in (rep_chat, other):
+        api.user(chat_id)
+    async with sessions() as s, s.begin():
+        s.add_all(
+            [
+                Staff(tg_user_id=rep_chat, name="Rep", role="sales", locale="en"),
+                Staff(tg_user_id=other, name="Other", role="service", locale="en"),
+            ]
+        )
+    router, clock = build_router(), ManualClock(START)
+
+    def menu_of(call: Any) -> list[str]:
+        return [c["command"] for c in call.params["commands"]]
+
+    async def change(**values: Any) -> None:
+        async with sessions() as s, s.begin():
+            person = await s.scalar(select(Staff).where(Staff.name == "Rep"))
+            for k, v in values.items():
+                setattr(person, k, v)
+
+    # First run: every menu set, nobody messaged.
+    assert await menu_sync.sync(channel, router, sessions, clock) == 2
+    assert await _outbox_rows(sessions, rep_chat) == []
+    assert await menu_sync.sync(channel, router, sessions, clock) == 0  # nothing changed
+
+    mark = api.mark()
+    await change(role="manager")
+    assert await menu_sync.sync(channel, router, sessions, clock) == 1
+    call = api.find("setMyCommands", since=mark)
+    assert call is not None and call.status == 200
+    assert call.params["scope"] == {"type": "chat", "chat_id": rep_chat}
+    assert "summary" in menu_of(call)  # the manager's menu now
+    (note,) = await _outbox_rows(sessions, rep_chat)
+    assert "manager" in note.payload["text"] and note.payload["keyboard"]
+    labels = [b[0] for row in note.payload["keyboard"] for b in row]
+    assert any("📊" in label for label in labels)  # the team summary button
+
+    mark = api.mark()
+    await change(active=False)
+    assert await menu_sync.sync(channel, router, sessions, clock) == 1
+    deleted = api.find("deleteMyCommands", since=mark)
+    assert deleted is not None and deleted.status == 200
+    assert deleted.params["scope"] == {"type": "chat", "chat_id": rep_chat}
+    assert api.find("setMyCommands", since=mark) is None
+    last = (await _outbox_rows(sessions, rep_chat))[-1]
+    assert "deactivated" in last.payload["text"] and last.payload["remove_keyboard"]
+
+    mark = api.mark()
+    await change(active=True, locale="ru")
+    assert await menu_sync.sync(channel, router, sessions, clock) == 1
+    call = api.find("setMyCommands", since=mark)
+    assert call is not None and "summary" in menu_of(call)
+    assert call.params["commands"][0]["description"] != "register a visit"
+    last = (await _outbox_rows(sessions, rep_chat))[-1]
+    assert last.payload["keyboard"] and not last.payload["remove_keyboard"]
+
+    # Unlinked from Telegram: that chat gets the default menu back.
+    mark = api.mark()
+    await change(tg_user_id=None)
+    assert await menu_sync.sync(channel, router, sessions, clock) == 1
+    gone = api.find("deleteMyCommands", since=mark)
+    assert gone is not None and gone.params["scope"]["chat_id"] == rep_chat
+
+
+async def test_descriptions_and_menu_button_at_start(channel: Any, api: FakeBotAPI) -> None:
+    from bot import profile
+
+    assert await profile.publish(channel, "zh_CN")
+    long = {c.params.get("language_code"): c for c in api.calls_of("setMyDescription")}
+    short = {c.params.get("language_code"): c for c in api.calls_of("setMyShortDescription")}
+    assert set(long) == set(short) == {None, "en", "ru"}
+    assert all(c.status == 200 for c in [*long.values(), *short.values()])
+    assert long[None].params["description"] != long["en"].params["description"]
+    assert "Start" in long["en"].params["description"]
+    button = api.calls_of("setChatMenuButton")[-1]
+    assert button.status == 200 and button.params["menu_button"] == {"type": "commands"}

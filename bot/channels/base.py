@@ -112,6 +112,37 @@ class TelegramChannel(Channel, Protocol):
     async def set_commands(self, menu: CommandMenu) -> None:
         """setMyCommands; raises MethodMissing on a 404, SendError otherwise."""
 
+    async def delete_commands(self, chat_id: int) -> None:
+        """deleteMyCommands for one chat: it sees the default menu again."""
+
+    async def set_profile(self, description: str, short: str, language_code: str | None) -> None:
+        """setMyDescription and setMyShortDescription (what a new user sees before Start)."""
+
+    async def set_menu_button(self) -> None:
+        """setChatMenuButton: the commands menu button, for every private chat."""
+
+    async def chat_action(self, chat_id: int, action: str) -> None:
+        """sendChatAction ("typing", "upload_document"...)."""
+
+    async def create_topic(self, chat_id: int, name: str, icon_color: int | None = None) -> int:
+        """createForumTopic; its message_thread_id."""
+
+    async def edit_topic(
+        self, chat_id: int, thread_id: int, name: str, icon: str | None = None
+    ) -> None:
+        """editForumTopic: a new title and (a custom emoji id) icon."""
+
+    async def close_topic(self, chat_id: int, thread_id: int, closed: bool = True) -> None:
+        """closeForumTopic (or reopenForumTopic with `closed` False)."""
+
+    async def topic_icons(self) -> dict[str, str]:
+        """getForumTopicIconStickers: emoji -> custom emoji id usable as a topic's icon."""
+
+    async def send_file(
+        self, chat_id: int, file_id: str, caption: str | None = None, thread_id: int | None = None
+    ) -> None:
+        """A file a user sent, again by its file id (a photo, else as a document)."""
+
     async def download(self, file_id: str, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
         """A file a user sent (bot.types.Files): FileTooLarge over `limit`, else
         FileUnavailable when it cannot be fetched."""
