@@ -20,7 +20,7 @@ import structlog
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import chat_state
+from bot import chat_state, groups
 from bot.guards import FloodGuard, KeyedLocks
 from bot.i18n import Renderer, menu_locale_for, pick_locale
 from bot.metrics import Metrics
@@ -100,6 +100,8 @@ class Engine:
         # sends at once in the same process.
         self.reply_lease: timedelta | None = None
         self._sent = SentMarks(bind, clock)
+        # The service team's forum group (CRM_SERVICE_GROUP_ID; bot.forum), set by the runtime.
+        self.forum_chat_id: int | None = None
 
     @property
     def bot_username(self) -> str:
@@ -171,6 +173,8 @@ class Engine:
             who, new = await self._identify(session, inbound)
             render = Renderer(who.locale, who.tz)
             if who.staff is not None and not who.staff.active:
+                if inbound.chat_type != "private":
+                    return [], None, "ignored"  # said in their private chat, not to a group
                 return [render_reply(Reply(DEACTIVATED), render, inbound.chat_id)], None, "ok"
             before = (who.role, who.locale)
             if new and who.locale != menu_locale_for(
@@ -205,7 +209,11 @@ class Engine:
                 bot_username=self._config.bot_username,
                 default_locale=self._config.default_locale,
             )
-            step = await self._router.dispatch(ctx)
+            if inbound.chat_type == "private":
+                step = await self._router.dispatch(ctx)
+            else:
+                # Groups get only what is meant for groups (bot.groups).
+                step = await groups.dispatch(ctx, self.forum_chat_id)
             if step.state is None:
                 state.flow, state.step, state.data, state.expires_at = None, None, {}, None
             else:
@@ -219,6 +227,9 @@ class Engine:
                 render_reply(r, render, inbound.chat_id, inbound.callback_message_id)
                 for r in step.replies
             ]
+            if inbound.thread_id is not None:
+                # An answer in a forum topic stays in that topic.
+                outs = [replace(o, thread_id=inbound.thread_id) for o in outs]
             if self.reply_lease is not None:
                 outs = await self._journal(session, inbound, outs, now)
             after = (ctx.who.role, ctx.who.locale)

@@ -16,12 +16,13 @@ from datetime import timedelta
 
 import structlog
 
-from bot import commands_menu, identity, menu_sync, profile
+from bot import commands_menu, forum, identity, menu_sync, profile
 from bot.app import App, build_app
 from bot.channels.base import TelegramChannel, pause
 from bot.gc_tuning import freeze_startup_objects
 from bot.health import Health
 from bot.migrate import upgrade_async
+from bot.resilient import run_every
 from bot.sender import OutboxSender, SendLimits
 from bot.settings import Settings
 from bot.webhook import WebhookServer
@@ -144,6 +145,7 @@ async def serve(
     campaign: asyncio.Task[None] | None = None
     tasks: dict[asyncio.Task[None], str] = {}
     menus: asyncio.Task[None] | None = None
+    forum_task: asyncio.Task[None] | None = None
     # With a webhook, /healthz and /metrics are on its listener (the one port the proxy reaches).
     webhook = make_webhook(settings, health)
     exits = contextlib.AsyncExitStack()
@@ -183,6 +185,19 @@ async def serve(
             asyncio.create_task(sender.run(stop, settings.sender_poll_seconds)): "sender",
             asyncio.create_task(receive): "channel",
         }
+        if settings.service_group_id is not None:
+            app.engine.forum_chat_id = settings.service_group_id
+            desk = forum.ForumDesk(
+                channel,
+                app.sessions,
+                app.clock,
+                settings.service_group_id,
+                settings.locale,
+                settings.tz,
+            )
+            forum_task = asyncio.create_task(
+                run_every(forum.SYNC_SECONDS, stop, desk.sync, name="forum", log=log)
+            )
         # Beside the rest, not before it: menus are a convenience and may fail on their own.
         menus = asyncio.create_task(_publish_menus(channel, app, settings.locale, stop))
         log.info(
@@ -220,6 +235,8 @@ async def serve(
         if campaign is not None:
             # After the jobs: the lock goes once nothing runs under it any more.
             await asyncio.gather(campaign, return_exceptions=True)
+        if forum_task is not None:
+            await asyncio.gather(forum_task, return_exceptions=True)
         if menus is not None:
             menus.cancel()  # still setting menus when stopped so soon: they can wait
             await asyncio.gather(menus, return_exceptions=True)

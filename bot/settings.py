@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # The bot's username for deep links: by default what Telegram's getMe said at the last
     # start-up (bot.identity); set, it overrides that.
     bot_username: str | None = None
+    # A forum supergroup where the bot is an admin: the service team's desk, one topic per
+    # ticket (bot.forum). Unset: the private-chat desk only.
+    service_group_id: int | None = None
     locale: Literal["zh_CN", "zh_TW", "en", "ru"] = "zh_CN"
     timezone: str = "Asia/Shanghai"
     rules_file: Path | None = None

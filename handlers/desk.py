@@ -20,6 +20,7 @@ from crm.services import access, desk, runtime
 from crm.services.tickets import OPEN
 from handlers import desk_notes
 from handlers.base import STAFF, Action, Ctx, Flow, Step, flow_button, typed_text
+from handlers.forum import blocked_answer
 from handlers.labels import ROLE, label
 
 MAX_TEXT = 4000
@@ -156,6 +157,9 @@ async def reply_step(ctx: Ctx) -> Step:
         attachments=files,
         now=ctx.now(),
     )
+    blocked = await blocked_answer(ctx, ticket)  # handlers.forum: kept, not "sent"
+    if blocked is not None:
+        return Step.end(blocked)
     lines: list[Text] = [
         T("💬 Answer on {number} from {name}:", number=ticket.number, name=staff.name)
     ]
