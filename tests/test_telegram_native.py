@@ -577,3 +577,11 @@ async def test_an_answer_to_a_customer_who_blocked_the_bot(
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
+
+
+async def test_invites_in_chat_use_the_name_telegram_gave(app: Any, chat: Any) -> None:
+    names = identity.Tracker(app.sessions, app.engine, app.clock, override=None)
+    await names.seen("acme_crm_bot")
+    out = await chat("/as manager", "/invite", "[1]", "王小明")
+    link = next(line for line in out.splitlines() if "https://t.me/" in line)
+    assert "https://t.me/acme_crm_bot?start=" in link
