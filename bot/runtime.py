@@ -195,8 +195,16 @@ async def serve(
                 settings.locale,
                 settings.tz,
             )
+            lead = leadership
+
+            async def forum_pass() -> None:
+                # One replica keeps the topics (two would open a ticket's topic twice): the
+                # scheduler's leader, or this process when it runs no scheduler candidate.
+                if lead is None or lead.is_leader:
+                    await desk.sync()
+
             forum_task = asyncio.create_task(
-                run_every(forum.SYNC_SECONDS, stop, desk.sync, name="forum", log=log)
+                run_every(forum.SYNC_SECONDS, stop, forum_pass, name="forum", log=log)
             )
         # Beside the rest, not before it: menus are a convenience and may fail on their own.
         menus = asyncio.create_task(_publish_menus(channel, app, settings.locale, stop))
