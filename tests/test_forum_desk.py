@@ -238,3 +238,36 @@ async def test_an_answer_to_a_customer_who_blocked_the_bot(
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
+
+
+async def test_a_private_desk_answer_to_a_blocked_customer(app: Any, chat: Any) -> None:
+    """The private-chat desk too: not "sent", but kept, with the phone to call."""
+    from sqlalchemy import select, update
+
+    from crm.models import Customer, CustomerUser, Ticket
+    from crm.services import outbox
+
+    async with app.sessions() as s, s.begin():
+        await s.execute(
+            update(Ticket).where(Ticket.number == "T-2026-000001").values(status="closed")
+        )
+    out = await chat(
+        "/as customer2",
+        "/start",
+        "[New request]",
+        "[Complaint]",
+        "[Service]",
+        "The meter reader came at 7am.",
+        "[Done]",
+        "[Send]",
+    )
+    number = next(w for w in out.split() if w.startswith("T-2026-")).rstrip(".")
+    async with app.sessions() as s, s.begin():
+        cuser = await s.scalar(select(CustomerUser).where(CustomerUser.handle == "customer2"))
+        customer = await s.get(Customer, cuser.customer_id)
+        phone = customer.phone
+        await outbox.mark_chat_unreachable(s, cuser.tg_user_id, app.clock.now(), "blocked")
+    await chat("/as agent", "[接单]")
+    out = await chat("[回复]", "我们已了解情况。")
+    assert f"[to customer2] 💬 Answer on {number}" not in out
+    assert phone and "屏蔽" in out and phone in out and "[to agent]" in out
