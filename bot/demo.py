@@ -94,8 +94,7 @@ class Demo:
         inbound = self._inbound(line)
         if inbound is None:
             return
-        for out in await self.app.engine.handle(inbound):
-            await self.channel.send(out)
+        await self.channel.deliver(inbound, await self.app.engine.handle(inbound))
         await self._after_update(inbound.user_id)
         await self.sender.drain()
 

@@ -135,6 +135,11 @@ class Inbound:
     voice_id: str | None = None
     document_id: str | None = None
     document_name: str | None = None
+    # The parts of an album share this; the adapters deliver an album as one Inbound.
+    media_group_id: str | None = None
+    # The message itself, and its forum topic in a supergroup (bot.forum).
+    message_id: int | None = None
+    thread_id: int | None = None
     # The text of the message this one is a Telegram reply to (a request's number is in it).
     reply_to_text: str | None = None
 
@@ -230,6 +235,8 @@ class Outgoing:
     filename: str | None = None
     # "toast" / "alert": answers the pressed button instead of being sent (see Reply.notice).
     notice: str | None = None
+    # A forum topic of a supergroup to send into (message_thread_id; bot.forum).
+    thread_id: int | None = None
     # The outbox row that journals this reply (the engine's, with `Engine.reply_lease`): the
     # channel reports the send through `Handles.replied`, and a reply whose process died before
     # that is sent by another replica's sender. Not part of the payload.
@@ -251,6 +258,8 @@ class Outgoing:
         }
         if self.photo is not None:
             payload["photo"] = base64.b64encode(self.photo).decode("ascii")
+        if self.thread_id is not None:
+            payload["thread_id"] = self.thread_id
         return payload
 
     @classmethod
@@ -263,4 +272,5 @@ class Outgoing:
             keyboard=None if kb is None else tuple(tuple(tuple(b) for b in row) for row in kb),
             remove_keyboard=bool(payload.get("remove_keyboard")),
             photo=base64.b64decode(payload["photo"]) if payload.get("photo") else None,
+            thread_id=payload.get("thread_id"),
         )

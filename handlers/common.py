@@ -43,7 +43,8 @@ INVITE_ANSWERS = {
 
 
 async def start(ctx: Ctx) -> Step:
-    if ctx.inbound.args:
+    # "menu": the deep link a group's answer points to (bot.groups), not an invitation.
+    if ctx.inbound.args and ctx.inbound.args.strip() != "menu":
         return await _redeem(ctx, ctx.inbound.args.strip())
     return _welcome(ctx)
 

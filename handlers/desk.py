@@ -15,6 +15,7 @@ from handlers import desk_notes
 from handlers.base import STAFF, Action, Ctx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
+from handlers.forum import blocked_answer
 from handlers.labels import ROLE, label
 from handlers.refusals import STALE
 
@@ -187,6 +188,9 @@ async def reply_step(ctx: Ctx) -> Step:
         attachments=files,
         now=ctx.now(),
     )
+    blocked = await blocked_answer(ctx, ticket)  # handlers.forum: kept, not "sent"
+    if blocked is not None:
+        return Step.end(blocked)
     lines: list[Text] = [
         T("💬 Answer on {number} from {name}:", number=ticket.number, name=staff.name)
     ]

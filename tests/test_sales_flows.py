@@ -257,8 +257,10 @@ async def test_service_agent_sees_but_cannot_change_a_customer(app: App, chat: T
     assert await count(app, CustomerChange) == 0
 
 
-def test_cli_invite_prints_a_deep_link(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_invite_prints_a_deep_link(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from bot.cli import main
+
+    monkeypatch.setenv("CRM_BOT_USERNAME", "crm_bot")  # no bot has run against this database
 
     db = f"sqlite+aiosqlite:///{tmp_path / 'i.db'}"
     assert main(["migrate", "--db", db]) == 0

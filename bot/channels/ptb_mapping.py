@@ -76,6 +76,10 @@ def inbound_from_message(msg: Message, update_id: int) -> Inbound:
         document_id=msg.document.file_id if msg.document else None,
         document_name=msg.document.file_name if msg.document else None,
         reply_to_text=_quoted(msg),
+        media_group_id=msg.media_group_id,
+        message_id=msg.message_id,
+        # A forum topic's message (not a reply thread of an ordinary group).
+        thread_id=msg.message_thread_id if msg.is_topic_message else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from crm.models.care import CareCampaign, CareDelivery
 from crm.models.customers import Contact, Customer, CustomerAlias, CustomerChange
+from crm.models.forum import TicketTopic
 from crm.models.people import CustomerUser, Invite, Staff
 from crm.models.runtime import (
     AuditLog,
@@ -36,6 +37,7 @@ __all__ = [
     "Staff",
     "Ticket",
     "TicketMessage",
+    "TicketTopic",
     "UnreachableChat",
     "Visit",
     "VisitPlan",
