@@ -210,6 +210,11 @@ def _conflict(key: str, rules: Rules) -> Text:
             period=rules.claims.period_days,
             warn=rules.claims.warn_days,
         )
+    if key.startswith("sla."):
+        return T(
+            "The first answer cannot be due after the resolution: the first-response target "
+            "(minutes) must not exceed the resolution target (hours × 60). Nothing was changed."
+        )
     if key.startswith("quiet_hours."):
         return T("Quiet hours must start and end at different times. Nothing was changed.")
     return T("That value does not fit the other rules. Nothing was changed.")

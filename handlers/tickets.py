@@ -47,6 +47,7 @@ CATEGORY = {
     "account_change": T("Account change"),
     "new_connection": T("New connection"),
     "refund": T("Refund"),
+    "staff": T("Staff"),
     "other": T("Other"),
 }
 

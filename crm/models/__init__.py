@@ -13,10 +13,19 @@ from crm.models.runtime import (
     UnreachableChat,
 )
 from crm.models.sales import FollowUp, Visit, VisitPlan
-from crm.models.tickets import Ticket, TicketMessage
+from crm.models.tickets import (
+    CalendarDay,
+    OnCall,
+    ReturnVisit,
+    Ticket,
+    TicketMessage,
+    TicketResolution,
+    WeekdayHours,
+)
 
 __all__ = [
     "AuditLog",
+    "CalendarDay",
     "CareCampaign",
     "CareDelivery",
     "Contact",
@@ -27,13 +36,17 @@ __all__ = [
     "FollowUp",
     "Invite",
     "KeyValue",
+    "OnCall",
     "OutboxMessage",
     "ProcessedUpdate",
+    "ReturnVisit",
     "RuleOverride",
     "Staff",
     "Ticket",
     "TicketMessage",
+    "TicketResolution",
     "UnreachableChat",
     "Visit",
     "VisitPlan",
+    "WeekdayHours",
 ]

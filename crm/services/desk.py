@@ -83,14 +83,6 @@ def can_reopen(ticket: Ticket, now: datetime, reopen_days: int) -> bool:
     )
 
 
-def reopen(ticket: Ticket, now: datetime) -> None:
-    ticket.status = TicketStatus.IN_PROGRESS
-    ticket.reopened_at = now
-    ticket.resolved_at = None
-    ticket.rating = None
-    ticket.rated_at = None
-
-
 async def open_for_customer(session: AsyncSession, cuser: CustomerUser) -> list[Ticket]:
     cond = Ticket.customer_user_id == cuser.id
     if cuser.customer_id is not None:

@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.models import Ticket
+from crm.services import resolutions
 from crm.services.digest_scope import Scope, between, breached, count
 
 
@@ -95,13 +96,6 @@ async def ticket_figures(
     f.resolution, f.resolutions = _median(spans), len(spans)
     f.resolved = f.resolutions
 
-    avg, n = (
-        await session.execute(
-            select(func.avg(Ticket.rating), func.count(Ticket.rating)).where(
-                mine, Ticket.rating.is_not(None), between(Ticket.rated_at, start, end)
-            )
-        )
-    ).one()
-    f.ratings = count(n)
-    f.rating = float(avg) if avg is not None and f.ratings else None
+    # Each resolution's rating: a reopened request's earlier rounds count too.
+    f.rating, f.ratings = await resolutions.ratings(session, mine, start, end)
     return f

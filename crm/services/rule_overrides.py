@@ -25,7 +25,7 @@ from crm.services import runtime
 log = structlog.get_logger("rules")
 
 VERSION_KEY = "rules.version"
-KINDS = ("inquiry", "complaint", "suggestion", "fault", "service")
+KINDS = ("inquiry", "complaint", "suggestion", "fault", "service", "praise")
 
 
 @dataclass(frozen=True)
