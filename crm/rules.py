@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import time
+from datetime import date, time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,14 @@ class BusinessHours(_Strict):
     end: time
     weekdays: list[int]
     holiday_country: str
+    # The admin's calendar (crm.services.calendar, tables calendar_day and weekday_hours),
+    # filled in by the RuleBook: hours of particular weekdays ([] = closed that weekday), and
+    # for each year in `table_years` its days off and make-up working days (调休). A year not in
+    # the table falls back to chinese-calendar / holidays.
+    by_weekday: dict[int, list[time]] = Field(default_factory=dict)
+    table_years: list[int] = Field(default_factory=list)
+    days_off: list[date] = Field(default_factory=list)
+    extra_workdays: list[date] = Field(default_factory=list)
 
     @field_validator("weekdays")
     @classmethod

@@ -6,6 +6,7 @@ from crm.enums import Role
 from handlers import (
     agenda,
     audit,
+    calendar_chat,
     campaigns,
     care,
     claims,
@@ -67,6 +68,7 @@ MODULES = (
     exports,
     import_chat,
     rules_chat,
+    calendar_chat,
     audit,
     common,
 )

@@ -35,7 +35,9 @@ async def _overview(ctx: Ctx) -> Step:
     for day in days:
         names = ", ".join(s.name for s in found.get(day, [])) or "—"
         lines.append(T("{day}: {names}", day=day, names=names))
-    buttons = [flow_button(Raw(day.strftime("%m-%d")), "oncall.day", day.isoformat()) for day in days]
+    buttons = [
+        flow_button(Raw(day.strftime("%m-%d")), "oncall.day", day.isoformat()) for day in days
+    ]
     buttons.append(flow_button(T("Done"), "oncall.day", "done"))
     return Step.to("oncall.day", Reply(Lines(*lines), buttons=rows(*buttons, width=4)))
 

@@ -30,6 +30,7 @@ from bot.types import Lines, Raw, Reply, T, Text
 from crm.models import AuditLog, Staff
 from crm.rules import Rules
 from crm.services import rule_overrides as svc
+from handlers import calendar_chat
 from handlers.base import ADMINS, Command, Ctx, Flow, Step, flow_button, is_admin, rows
 from handlers.labels import TICKET_KIND
 
@@ -43,6 +44,7 @@ GROUPS = {
     "claims": T("Claims"),
     "digest": T("Digest times"),
     "quiet": T("Quiet hours"),
+    "calendar": T("Business calendar"),
 }
 FIXED_LABELS = {
     "claims.period_days": T("Claim period (days)"),
@@ -123,6 +125,8 @@ async def group_step(ctx: Ctx) -> Step:
         return Step.end(Reply(DENIED))
     if ctx.choice == "history":
         return ctx.stay(await history(ctx))
+    if ctx.choice == "calendar":
+        return await calendar_chat.start(ctx)
     if ctx.choice not in GROUPS:
         return ctx.stay(Reply(T("Please choose one of the buttons.")))
     return _group_reply(ctx, ctx.choice)

@@ -32,8 +32,13 @@ async def close_seeded(app: App) -> None:
 async def test_assignee_warned_at_80_percent_and_on_breach(app: App, chat: Transcript) -> None:
     await close_seeded(app)
     out = await chat(
-        "/as customer2", "/new", "[Complaint]", "[Service]", "No notice of the outage.",
-        "[Done]", "[Send]",
+        "/as customer2",
+        "/new",
+        "[Complaint]",
+        "[Service]",
+        "No notice of the outage.",
+        "[Done]",
+        "[Send]",
     )
     assert "T-2026-000004" in out
     await chat("/as agent", "[接单]")
@@ -60,7 +65,13 @@ async def test_unassigned_request_warns_the_service_queue_in_english(
         agent = await s.scalar(select(helpers.Staff).where(helpers.Staff.handle == "agent"))
         agent.locale = "en"
     await chat(
-        "/as customer6", "/new", "[咨询]", "[1]", "电费怎么算？", "[完成]", "[提交]",
+        "/as customer6",
+        "/new",
+        "[咨询]",
+        "[1]",
+        "电费怎么算？",
+        "[完成]",
+        "[提交]",
     )
     t = await helpers.ticket(app, "T-2026-000004")
     allowed = t.first_response_due - t.created_at
@@ -71,8 +82,13 @@ async def test_unassigned_request_warns_the_service_queue_in_english(
 async def test_reopen_keeps_the_rating_and_sets_a_new_deadline(app: App, chat: Transcript) -> None:
     await close_seeded(app)
     await chat(
-        "/as customer2", "/new", "[Complaint]", "[Service]", "Bill is wrong.",
-        "[Done]", "[Send]",
+        "/as customer2",
+        "/new",
+        "[Complaint]",
+        "[Service]",
+        "Bill is wrong.",
+        "[Done]",
+        "[Send]",
     )
     await chat("/as agent", "[接单]", "[办结]", "已更正账单。")
     await chat("/as customer2", "[★★★★]", "[No, thanks]")
@@ -111,16 +127,20 @@ async def test_night_fault_reaches_the_on_call_agent(app: App, chat: Transcript)
     await chat("[Back]" if "Back" in out else "[返回]", "[完成]")
     await chat("@clock 2026-12-01T22:00")
     out = await chat(
-        "/as customer6", "/new", "[故障报修]", "[1]", "整栋楼停电了", "[完成]", "[提交]",
+        "/as customer6",
+        "/new",
+        "[故障报修]",
+        "[1]",
+        "整栋楼停电了",
+        "[完成]",
+        "[提交]",
     )
     out = await chat("@clock +1m")
     assert said(out, "agent", "🌙", "值班", "T-2026-000004")
     assert said(out, "manager", "T-2026-000004") is False  # the ladder comes at the deadline
 
 
-async def test_rules_refuse_a_first_answer_after_the_resolution(
-    app: App, chat: Transcript
-) -> None:
+async def test_rules_refuse_a_first_answer_after_the_resolution(app: App, chat: Transcript) -> None:
     out = await chat("/as admin", "/rules", "[SLA]", "[Complaint: first]", "2000")
     assert "不能晚于" in out or "cannot be due after" in out
     rules = await app.rulebook.load(app.sessions) if hasattr(app, "rulebook") else app.rules

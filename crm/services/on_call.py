@@ -37,9 +37,7 @@ async def candidates(session: AsyncSession) -> list[Staff]:
 
 async def toggle(session: AsyncSession, day: date, staff_id: int) -> bool:
     """Puts the person on call that day, or takes them off; returns whether they are on now."""
-    row = await session.scalar(
-        select(OnCall).where(OnCall.day == day, OnCall.staff_id == staff_id)
-    )
+    row = await session.scalar(select(OnCall).where(OnCall.day == day, OnCall.staff_id == staff_id))
     if row is not None:
         await session.execute(delete(OnCall).where(OnCall.id == row.id))
         return False
