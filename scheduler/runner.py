@@ -40,7 +40,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crm.clock import Clock
 from crm.rules import Rules
 from crm.services.rule_overrides import RuleBook, resolve
-from scheduler import calendar_jobs, care_jobs, digest_jobs, jobs, sales_jobs, ticket_jobs
+from scheduler import (
+    calendar_jobs,
+    care_jobs,
+    digest_jobs,
+    jobs,
+    return_visit_jobs,
+    sales_jobs,
+    ticket_jobs,
+)
 from scheduler.leader import Leadership
 
 log = structlog.get_logger("scheduler")
@@ -75,6 +83,7 @@ async def _every_job(
     queued = await calendar_jobs.run(sessions, clock, default_tz, rules)
     queued += await sales_jobs.run(sessions, clock, default_tz, rules)
     queued += await ticket_jobs.run(sessions, clock, default_tz, rules)
+    queued += await return_visit_jobs.run(sessions, clock, default_tz, rules)
     queued += await jobs.followup_reminders(sessions, clock, default_tz, rules)
     queued += await digest_jobs.run(sessions, clock, default_tz, rules)
     queued += await care_jobs.run(sessions, clock, default_tz, rules)

@@ -17,9 +17,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.enums import TicketKind
 from crm.models import Ticket
-from crm.services import resolutions
+from crm.services import resolutions, return_visits
 from crm.services.digest_scope import Scope, between, breached, count
+from crm.services.return_visits import VisitFigures
 
 
 @dataclass
@@ -38,6 +40,8 @@ class TicketFigures:
     resolutions: int = 0
     rating: float | None = None
     ratings: int = 0
+    praise: int = 0
+    return_visits: VisitFigures = field(default_factory=VisitFigures)
 
     @property
     def breach_rate(self) -> int | None:
@@ -98,4 +102,6 @@ async def ticket_figures(
 
     # Each resolution's rating: a reopened request's earlier rounds count too.
     f.rating, f.ratings = await resolutions.ratings(session, mine, start, end)
+    f.praise = sum(n for kind, n in f.by_kind if kind == TicketKind.PRAISE)
+    f.return_visits = await return_visits.figures(session, mine, start, end, now)
     return f
