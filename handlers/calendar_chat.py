@@ -35,6 +35,7 @@ WEEKDAY = {
 }
 MAX_FILE = 256 * 1024
 SHOWN_DAYS = 12
+NOT_IN_TABLE = T("not in the table")
 DENIED = T("Only an admin can change business rules. Nothing was changed.")
 SOURCE = {
     calendar.OFFICIAL: T("official schedule (chinese-calendar)"),
@@ -74,7 +75,7 @@ async def _overview(ctx: Ctx) -> Step:
                 year=Raw(str(year)),
                 off=counts.get(calendar.OFF, 0),
                 work=counts.get(calendar.WORK, 0),
-                source=SOURCE.get(source or "", T("not in the table")),
+                source=SOURCE.get(source or "", NOT_IN_TABLE),
             )
         )
     upcoming = [
