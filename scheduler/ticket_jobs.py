@@ -66,8 +66,12 @@ async def sla_breaches(
             told = {s.id for s in who.managers}
             for staff in await sla_warn.handlers_of(session, breach.ticket):
                 if _reachable(staff) and staff.id not in told:
+                    # Its own key prefix: the breach keys count managers' alerts (sla_watch).
                     await notifier.to_staff(
-                        staff, note, dedupe_key=f"{breach.key}:{staff.id}", priority=PRIORITY_ALERT
+                        staff,
+                        note,
+                        dedupe_key=f"sla-due:{breach.key.split(':', 1)[1]}:{staff.id}",
+                        priority=PRIORITY_ALERT,
                     )
                     queued += 1
     if queued:
