@@ -6,8 +6,8 @@ from __future__ import annotations
 from bot.types import Reply, T
 from crm.models import Ticket
 from crm.phones import normalise
-from crm.services import access, desk, runtime
-from handlers import desk_notes
+from crm.services import access, desk, identity, runtime
+from handlers import customer_links, desk_notes
 from handlers.base import CUSTOMER, Ctx, Flow, Step, flow_button
 from handlers.labels import TICKET_KIND, label
 from handlers.tickets import MAX_TEXT
@@ -74,7 +74,7 @@ async def _link_by_contact(ctx: Ctx) -> Step:
     if inbound.contact_user_id != inbound.user_id:
         return ctx.stay(Reply(T("Please share your own number with the button below.")))
     phone = normalise(inbound.contact_phone or "")
-    customer = await desk.link_by_phone(ctx.session, cuser, phone) if phone else None
+    customer, via = await identity.link_by_phone(ctx.session, cuser, phone) if phone else (None, "")
     if customer is None:
         return ctx.stay(
             Reply(
@@ -95,6 +95,7 @@ async def _link_by_contact(ctx: Ctx) -> Step:
         changes={"via": "phone"},
         now=ctx.now(),
     )
+    await customer_links.tell_owner_linked(ctx, customer, cuser, via)
     return ctx.stay(
         Reply(
             T("Thank you! Your account is now linked to {customer}.", customer=customer.name),

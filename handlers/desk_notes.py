@@ -130,7 +130,11 @@ async def tell_customer(ctx: Ctx, ticket: Ticket, reply: Reply, key: str) -> Non
     elif ticket.customer_id is not None:
         users = list(
             await ctx.session.scalars(
-                select(CustomerUser).where(CustomerUser.customer_id == ticket.customer_id)
+                # Not those linked through a contact's phone who see their own requests only.
+                select(CustomerUser).where(
+                    CustomerUser.customer_id == ticket.customer_id,
+                    CustomerUser.sees_company.is_(True),
+                )
             )
         )
     else:

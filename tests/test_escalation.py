@@ -128,7 +128,9 @@ async def test_breach_alerts_the_manager_once_then_the_admins_at_twice_the_targe
     assert [b[1] for r in row.payload["buttons"] for b in r] == [f"tk:{t.id}"]
     assert len(_about(out, "manager", t.number)) == 1
     # The owner is told too (its own key), and nobody else.
-    assert [line.split("：")[0] for line in _about(out, "rep1", t.number)] == ["[to rep1] ⏰ 已超时"]
+    assert [line.split("：")[0] for line in _about(out, "rep1", t.number)] == [
+        "[to rep1] ⏰ 已超时"
+    ]
     assert len(await _keys(app, f"sla-due:{t.id}:first:")) == 1
     for handle in ("admin", "rep2", "agent"):
         assert not _about(out, handle, t.number), handle

@@ -9,7 +9,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import Role, TicketStatus
-from crm.models import Contact, Customer, CustomerUser, Staff, Ticket, TicketMessage
+from crm.models import Customer, CustomerUser, Staff, Ticket, TicketMessage
+from crm.services import identity
 from crm.services.tickets import OPEN
 
 PAGE = 8
@@ -84,9 +85,7 @@ def can_reopen(ticket: Ticket, now: datetime, reopen_days: int) -> bool:
 
 
 async def open_for_customer(session: AsyncSession, cuser: CustomerUser) -> list[Ticket]:
-    cond = Ticket.customer_user_id == cuser.id
-    if cuser.customer_id is not None:
-        cond = or_(cond, Ticket.customer_id == cuser.customer_id)
+    cond = identity.visible_tickets(cuser)
     rows = await session.scalars(
         select(Ticket).where(cond, Ticket.status.in_(OPEN)).order_by(Ticket.created_at.desc())
     )
@@ -147,13 +146,9 @@ async def staff_list(
 
 async def link_by_phone(session: AsyncSession, cuser: CustomerUser, phone: str) -> Customer | None:
     """Links a customer's Telegram to the record whose (or whose contact's) phone it is."""
-    customer = await session.scalar(select(Customer).where(Customer.phone == phone).limit(1))
-    if customer is None:
-        contact = await session.scalar(select(Contact).where(Contact.phone == phone).limit(1))
-        if contact is not None:
-            customer = await session.get(Customer, contact.customer_id)
-    if customer is not None:
-        cuser.customer_id = customer.id
+    from crm.services.identity import link_by_phone as link
+
+    customer, _via = await link(session, cuser, phone)
     return customer
 
 
