@@ -6,7 +6,7 @@ from bot.types import Button, Lines, Reply, T, Text
 from crm.models import Staff, Ticket
 from crm.services import desk
 from crm.services.tickets import OPEN
-from handlers import desk_notes
+from handlers import desk_notes, desk_sidebar
 from handlers.base import STAFF, Action, Command, Ctx, Step
 from handlers.labels import TICKET_KIND, TICKET_STATUS, label
 
@@ -43,6 +43,7 @@ async def show(ctx: Ctx) -> Step:
             lines.append(T("{who} · {when}: {text}", who=who, when=m.created_at, text=m.text[:200]))
     if ticket.rating:
         lines.append(T("Rated {score}/5", score=ticket.rating))
+    lines += await desk_sidebar.lines(ctx, ticket)
     buttons = desk_notes.staff_buttons(ticket) if ticket.status in OPEN else ()
     return ctx.stay(Reply(Lines(*lines), buttons=buttons))
 

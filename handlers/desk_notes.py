@@ -13,6 +13,7 @@ from crm.enums import Role
 from crm.models import Customer, CustomerUser, FollowUp, Staff, Ticket
 from crm.services import desk
 from crm.services.outbox import PRIORITY_RELAY
+from handlers import desk_sidebar
 from handlers.base import Ctx, Step
 from handlers.labels import TICKET_KIND
 
@@ -65,6 +66,7 @@ async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
             ),
             T("“{text}”", text=ticket.text[:300]),
             T("First answer due {when}.", when=ticket.first_response_due),
+            *await desk_sidebar.lines(ctx, ticket),
         ),
         buttons=staff_buttons(ticket),
     )

@@ -23,7 +23,7 @@ from crm.models import Customer, Staff, Ticket
 from crm.phones import normalise
 from crm.services import access, desk, intake, runtime
 from crm.services import customers as customer_svc
-from handlers import desk_notes
+from handlers import desk_notes, desk_sidebar
 from handlers.base import STAFF, Command, Ctx, Flow, Step, flow_button, rows, typed_text
 from handlers.labels import TICKET_KIND
 from handlers.tickets import CATEGORY, MAX_FILES, MAX_TEXT
@@ -267,6 +267,7 @@ async def _notify(ctx: Ctx, ticket: Ticket, customer: Customer, staff: Staff) ->
             ),
             T("“{text}”", text=ticket.text[:300]),
             T("First answer due {when}.", when=ticket.first_response_due),
+            *await desk_sidebar.lines(ctx, ticket),
         ),
         buttons=((desk_notes.staff_buttons(ticket)[-1]),),
     )
