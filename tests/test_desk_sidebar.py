@@ -11,7 +11,9 @@ from tests.conftest import Transcript
 
 
 async def test_notice_and_view_carry_the_customer_sidebar(app: App, chat: Transcript) -> None:
-    out = await chat("/as customer1", "/new", "[投诉]", "[服务]", "抄表员态度差", "[完成]", "[提交]")
+    out = await chat(
+        "/as customer1", "/new", "[投诉]", "[服务]", "抄表员态度差", "[完成]", "[提交]"
+    )
     notice = out.split("[to agent]")[1]
     c = await helpers.customer(app, "华能电厂")
     assert "──── 客户信息 ────" in notice
