@@ -32,4 +32,5 @@ def render_reply(
         document=reply.document,
         filename=reply.filename,
         notice=reply.notice,
+        media=reply.media,
     )

@@ -88,6 +88,29 @@ class KeyButton:
 
 
 @dataclass(frozen=True)
+class Media:
+    """A file already on Telegram, sent on by its id, or a location pin.
+
+    `kind` is "photo", "document", "voice" or "location"; photos sharing a `group` go as one
+    album (sendMediaGroup); a location has `lat`/`lon` and, for the pin's label, `name`.
+    """
+
+    kind: str
+    file_id: str | None = None
+    name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    group: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Media:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if data.get(k) is not None})
+
+
+@dataclass(frozen=True)
 class Reply:
     """One outgoing message, still to be rendered in the recipient's locale."""
 
@@ -103,6 +126,8 @@ class Reply:
     # show_alert for "alert"), not a chat message. Refusals and stale presses use it. Where
     # there was no press (a typed message) the channel sends it as an ordinary message.
     notice: str | None = None
+    # Files and pins sent on after the text (a customer's photos to the agent, and back).
+    media: tuple[Media, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +158,8 @@ class Inbound:
     voice_id: str | None = None
     document_id: str | None = None
     document_name: str | None = None
+    # Telegram's album id: the photos of one album arrive as separate updates sharing it.
+    media_group_id: str | None = None
 
     @property
     def command(self) -> str | None:
@@ -205,6 +232,7 @@ class Outgoing:
     filename: str | None = None
     # "toast" / "alert": answers the pressed button instead of being sent (see Reply.notice).
     notice: str | None = None
+    media: tuple[Media, ...] = ()
     # The outbox row that journals this reply (the engine's, with `Engine.reply_lease`): the
     # channel reports the send through `Handles.replied`, and a reply whose process died before
     # that is sent by another replica's sender. Not part of the payload.
@@ -226,6 +254,8 @@ class Outgoing:
         }
         if self.photo is not None:
             payload["photo"] = base64.b64encode(self.photo).decode("ascii")
+        if self.media:
+            payload["media"] = [m.to_json() for m in self.media]
         return payload
 
     @classmethod
@@ -238,4 +268,5 @@ class Outgoing:
             keyboard=None if kb is None else tuple(tuple(tuple(b) for b in row) for row in kb),
             remove_keyboard=bool(payload.get("remove_keyboard")),
             photo=base64.b64decode(payload["photo"]) if payload.get("photo") else None,
+            media=tuple(Media.from_json(m) for m in payload.get("media") or ()),
         )

@@ -7,7 +7,7 @@ from bot.types import Reply, T
 from crm.models import Ticket
 from crm.phones import normalise
 from crm.services import access, desk, identity, runtime
-from handlers import customer_links, desk_notes
+from handlers import customer_links, desk_media, desk_notes
 from handlers.base import CUSTOMER, Ctx, Flow, Step, flow_button
 from handlers.labels import TICKET_KIND, label
 from handlers.tickets import MAX_TEXT
@@ -21,8 +21,9 @@ async def customer_fallback(ctx: Ctx) -> Step:
     if inbound.contact_phone is not None:
         return await _link_by_contact(ctx)
     text = (inbound.text or "").strip()
-    files = list(inbound.photo_ids) + ([inbound.document_id] if inbound.document_id else [])
-    if not text and not files:
+    media = desk_media.from_inbound(inbound)
+    files = desk_media.file_ids(media)
+    if not text and not media:
         return ctx.stay(Reply(T("Please write in words, or send a new request with /new.")))
     if len(text) > MAX_TEXT:
         return ctx.stay(
@@ -38,7 +39,7 @@ async def customer_fallback(ctx: Ctx) -> Step:
         )
     if len(open_tickets) == 1:
         return await desk_notes.relay_from_customer(ctx, open_tickets[0], text, files)
-    ctx.data = {"text": text, "files": files}
+    ctx.data = {"text": text, "files": files, "media": media}
     buttons = [
         flow_button(
             T("{number} · {kind}", number=t.number, kind=label(TICKET_KIND, t.kind)),
@@ -62,7 +63,7 @@ async def pick_ticket_step(ctx: Ctx) -> Step:
     ticket = await ctx.session.get(Ticket, tid)
     assert ticket is not None
     return await desk_notes.relay_from_customer(
-        ctx, ticket, ctx.data.get("text", ""), ctx.data.get("files", [])
+        ctx, ticket, ctx.data.get("text", ""), ctx.data.get("files", []), ctx.data.get("media", [])
     )
 
 

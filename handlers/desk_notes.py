@@ -4,6 +4,7 @@ every status change, managers on low ratings. Messages to others go through the 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from crm.enums import Role
 from crm.models import Customer, CustomerUser, FollowUp, Staff, Ticket
 from crm.services import desk
 from crm.services.outbox import PRIORITY_RELAY
-from handlers import desk_sidebar
+from handlers import desk_media, desk_sidebar
 from handlers.base import Ctx, Step
 from handlers.labels import TICKET_KIND
 
@@ -69,6 +70,7 @@ async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
             *await desk_sidebar.lines(ctx, ticket),
         ),
         buttons=staff_buttons(ticket),
+        media=desk_media.to_media(await desk.first_media(ctx.session, ticket.id)),
     )
     recipients: dict[int, Staff] = {}
     if ticket.owner_id is not None:
@@ -93,7 +95,15 @@ async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
         )
 
 
-async def relay_from_customer(ctx: Ctx, ticket: Ticket, text: str, files: list[str]) -> Step:
+async def relay_from_customer(
+    ctx: Ctx,
+    ticket: Ticket,
+    text: str,
+    files: list[str],
+    media: list[dict[str, Any]] | None = None,
+) -> Step:
+    """`media` defaults to what this message carries (a photo, a document, voice, a pin)."""
+    media = desk_media.from_inbound(ctx.inbound) if media is None else media
     msg = await desk.add_message(
         ctx.session,
         ticket,
@@ -102,15 +112,19 @@ async def relay_from_customer(ctx: Ctx, ticket: Ticket, text: str, files: list[s
         text=text or None,
         attachments=files,
         now=ctx.now(),
+        media=media,
     )
     lines: list[Text] = [
         T("💬 {number} · {who}:", number=ticket.number, who=await _who(ctx, ticket))
     ]
     if text:
         lines.append(T("“{text}”", text=text[:1000]))
-    if files:
+    shown = desk_media.summary(media)
+    if shown is not None:
+        lines.append(shown)
+    elif files:
         lines.append(T("Attachments: {n}", n=len(files)))
-    note = Reply(Lines(*lines), buttons=staff_buttons(ticket))
+    note = Reply(Lines(*lines), buttons=staff_buttons(ticket), media=desk_media.to_media(media))
     owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
     if owner is not None and owner.active:
         await ctx.notify.to_staff(

@@ -21,7 +21,7 @@ from crm.enums import TicketKind
 from crm.services import runtime
 from crm.services import tickets as svc
 from crm.services.customers import new_customer
-from handlers import desk_notes
+from handlers import desk_media, desk_notes
 from handlers.base import CUSTOMER, Command, Ctx, Flow, Step, flow_button, rows, typed_text
 from handlers.labels import TICKET_KIND
 
@@ -124,14 +124,19 @@ async def extras_step(ctx: Ctx) -> Step:
         return _confirm(ctx)
     if inbound.location is not None:
         ctx.data["lat"], ctx.data["lon"] = inbound.location.lat, inbound.location.lon
+        ctx.data["media"] = [
+            *(m for m in ctx.data.get("media", []) if m.get("kind") != "location"),
+            *desk_media.from_inbound(inbound),
+        ]
         return ctx.stay(Reply(T("📍 Location added. More, or tap Done.")))
-    new_files = list(inbound.photo_ids) + ([inbound.document_id] if inbound.document_id else [])
+    new_files = desk_media.file_ids(desk_media.from_inbound(inbound))
     if new_files:
         if len(files) + len(new_files) > MAX_FILES:
             return ctx.stay(
                 Reply(T("That is enough attachments for one request ({n}).", n=MAX_FILES))
             )
         ctx.data["files"] = files + new_files
+        ctx.data["media"] = [*ctx.data.get("media", []), *desk_media.from_inbound(inbound)]
         return ctx.stay(
             Reply(T("Attached ({n}). More, or tap Done.", n=len(files) + len(new_files)))
         )
@@ -212,6 +217,7 @@ async def confirm_step(ctx: Ctx) -> Step:
         now=ctx.now(),
         attachments=d.get("files"),
         tz=ctx.who.tz,
+        media=d.get("media"),
     )
     ticket.category = d["category"]
     ticket.lat, ticket.lon = d.get("lat"), d.get("lon")

@@ -34,7 +34,10 @@ from aiogram.types import (
     Message,
 )
 
-from bot.channels import aiogram_responses  # noqa: F401 (keeps response models built)
+from bot.channels import (
+    aiogram_responses,  # noqa: F401 (keeps response models built)
+    media,
+)
 from bot.channels.aiogram_mapping import (
     NAME,
     inbound_from_callback,
@@ -137,6 +140,7 @@ class AiogramChannel:
     async def send(self, out: Outgoing) -> None:
         try:
             await self._send(out)
+            await media.send_aiogram(self.bot, out.chat_id, out.media)
         except (TelegramAPIError, ClientDecodeError) as e:
             raise _send_error(e) from e
 

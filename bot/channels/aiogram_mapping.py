@@ -69,6 +69,7 @@ def inbound_from_message(msg: Message, update_id: int) -> Inbound:
         voice_id=msg.voice.file_id if msg.voice else None,
         document_id=msg.document.file_id if msg.document else None,
         document_name=msg.document.file_name if msg.document else None,
+        media_group_id=msg.media_group_id,
     )
 
 

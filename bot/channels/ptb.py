@@ -32,6 +32,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.channels import media
 from bot.channels.base import (
     ALLOWED_UPDATES,
     CAPTION_LIMIT,
@@ -137,6 +138,7 @@ class PtbChannel:
     async def send(self, out: Outgoing) -> None:
         try:
             await self._send(out)
+            await media.send_ptb(self.bot, out.chat_id, out.media)
         except TelegramError as e:
             raise _send_error(e, self._token) from e
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ async def add_message(
     text: str | None,
     attachments: list[str] | None = None,
     now: datetime,
+    media: list[dict[str, Any]] | None = None,
 ) -> TicketMessage:
     msg = TicketMessage(
         ticket_id=ticket.id,
@@ -32,6 +34,7 @@ async def add_message(
         author_id=author_id,
         text=text,
         attachments=attachments or [],
+        media=media or None,
         created_at=now,
     )
     session.add(msg)
@@ -170,3 +173,14 @@ async def transfer_candidates(session: AsyncSession, ticket: Ticket) -> list[Sta
         .order_by(Staff.role, Staff.name)
     )
     return [s for s in rows if s.id != ticket.owner_id]
+
+
+async def first_media(session: AsyncSession, ticket_id: int) -> list[dict[str, Any]]:
+    """What the customer sent with the request itself (its first message's files and pin)."""
+    msg = await session.scalar(
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket_id)
+        .order_by(TicketMessage.created_at, TicketMessage.id)
+        .limit(1)
+    )
+    return list(msg.media or []) if msg is not None else []

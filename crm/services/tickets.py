@@ -75,6 +75,7 @@ async def create(
     now: datetime,
     attachments: list[str] | None = None,
     tz: tzinfo = DEFAULT_TZ,
+    media: list[dict[str, Any]] | None = None,
 ) -> Ticket:
     """A new request; `tz` is the company's time zone, in which business hours are read."""
     customer = await session.get(Customer, cuser.customer_id) if cuser.customer_id else None
@@ -101,6 +102,7 @@ async def create(
             author_id=cuser.id,
             text=text,
             attachments=attachments or [],
+            media=media or None,
             created_at=now,
         )
     )
