@@ -3,6 +3,8 @@ them, told to the linked customer, counted in /report and escalated like any oth
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select, update
 
 from bot.app import App
@@ -60,3 +62,37 @@ async def test_intake_refuses_bad_input(app: App, chat: Transcript) -> None:
     assert "请输入名称或电话号码" in out or "name or a phone" in out
     out = await helpers.press(chat, app, "rep2", "~intake.customer:1")
     assert "no longer valid" in out or "不再有效" in out or "已失效" in out
+
+
+async def test_linked_customer_is_told_in_english(app: App, chat: Transcript) -> None:
+    async with app.sessions() as s, s.begin():
+        await s.execute(update(Ticket).values(status="closed"))
+    t1 = await helpers.ticket(app, "T-2026-000001")
+    async with app.sessions() as s:
+        customer = await s.get(Customer, t1.customer_id)
+        assert customer is not None
+    out = await chat("/as agent", "/intake", customer.name[:4], f"[{customer.name}]", "[电子邮件]")
+    out = await chat("[咨询]", "[1]", "邮件询问电价", "[完成]", "[登记]")
+    told = out.split("[to customer2]")[1]
+    assert "We have registered your Inquiry as T-2026-000004." in told
+
+
+async def test_summary_counts_requests_of_unlinked_senders(app: App, chat: Transcript) -> None:
+    from crm.services.digest_scope import scope_of
+
+    before = _received(await chat("/as manager", "/summary"))
+    await chat("/as walkin", "/new", "[1]", "[1]", "电价多少？", "[1]", "[1]")
+    t = await helpers.ticket(app, "T-2026-000004")
+    manager = await helpers.staff(app, "manager")
+    async with app.sessions() as s:
+        scope = await scope_of(s, manager)
+        found = await s.scalar(select(Ticket.id).where(scope.tickets(), Ticket.id == t.id))
+        assert found == t.id
+    after = _received(await chat("/as manager", "/summary"))
+    assert after == before + 1
+
+
+def _received(out: str) -> int:
+    m = re.search(r"收到工单：(\d+)", out)
+    assert m is not None, out
+    return int(m.group(1))
