@@ -72,3 +72,31 @@ async def test_praise_is_a_kind_and_counted(app: App, chat: Transcript) -> None:
     await chat("[Praise]", "[Staff]", "The engineer was great.", "[Done]", "[Send]")
     out = await chat("/as admin", "/report", "[Today]")
     assert "Praise: 1" in out
+
+
+async def test_privacy_covers_earlier_resolutions_return_visits_and_media(
+    app: App, chat: Transcript
+) -> None:
+    from crm.models import TicketMessage, TicketResolution
+    from crm.services import privacy
+
+    t = await helpers.ticket(app, "T-2026-000001")
+    now = app.clock.now()
+    async with app.sessions() as s, s.begin():
+        s.add(TicketResolution(ticket_id=t.id, resolved_at=now, note="换了电表", reopened_at=now))
+        s.add(ReturnVisit(ticket_id=t.id, resolved_at=now, due_at=now, note="张先生很满意"))
+        msg = await s.scalar(select(TicketMessage).where(TicketMessage.ticket_id == t.id))
+        assert msg is not None
+        msg.media = [{"kind": "location", "lat": 31.2, "lon": 121.4}]
+    async with app.sessions() as s:
+        data = await privacy.export(s, t.customer_id or 0)
+        assert data is not None
+        assert data["earlier_resolutions"][0]["note"] == "换了电表"
+        assert data["return_visits"][0]["note"] == "张先生很满意"
+    async with app.sessions() as s, s.begin():
+        assert await privacy.erase(s, t.customer_id or 0, now=now)
+    async with app.sessions() as s:
+        assert (await s.scalar(select(TicketResolution.note))) == "[erased]"
+        assert (await s.scalar(select(ReturnVisit.note))) is None
+        media = await s.scalars(select(TicketMessage.media).where(TicketMessage.ticket_id == t.id))
+        assert all(m is None for m in media)
