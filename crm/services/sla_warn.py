@@ -69,18 +69,21 @@ async def warnings(session: AsyncSession, rules: Rules, now: datetime, tz: tzinf
         )
         .order_by(Ticket.id)
     )
-    found: list[Warning] = []
+    pending: list[Warning] = []
     for t in tickets:
         for stage, due, done in (
             (FIRST, t.first_response_due, t.first_response_at),
             (RESOLVE, t.resolution_due, t.resolved_at),
         ):
-            if due is None or done is not None or now >= due:
-                continue
-            if now >= warn_at(rules, t, stage, due, tz):
-                found.append(Warning(t, stage, due))
-    told = await _told(session, (w.key for w in found))
-    return [w for w in found if w.key not in told]
+            if due is not None and done is None and now < due:
+                pending.append(Warning(t, stage, due))
+    # Those already warned are dropped before the calendar arithmetic, the costly part.
+    told = await _told(session, (w.key for w in pending))
+    return [
+        w
+        for w in pending
+        if w.key not in told and now >= warn_at(rules, w.ticket, w.stage, w.due, tz)
+    ]
 
 
 async def handlers_of(session: AsyncSession, ticket: Ticket) -> list[Staff]:
