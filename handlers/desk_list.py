@@ -44,17 +44,12 @@ async def show(ctx: Ctx) -> Step:
         if i == 0 or m.author_kind == "system":
             continue
         who = T("Customer") if m.author_kind == "customer" else T("Staff")
-        if m.text:
-            lines.append(T("{who} · {when}: {text}", who=who, when=m.created_at, text=m.text[:200]))
-        elif m.media:
-            lines.append(
-                T(
-                    "{who} · {when}: {text}",
-                    who=who,
-                    when=m.created_at,
-                    text=desk_media.summary(m.media),
-                )
-            )
+        shown = desk_media.summary(m.media)
+        if m.text or shown is not None:
+            text = m.text[:200] if m.text else shown
+            lines.append(T("{who} · {when}: {text}", who=who, when=m.created_at, text=text))
+        if m.text and shown is not None:
+            lines.append(shown)
     if thread and thread[0].media:
         lines.insert(2, desk_media.summary(thread[0].media))
     if ticket.rating:
