@@ -78,3 +78,25 @@ async def test_make_up_days_and_the_december_reminder(app: App, chat: Transcript
         assert len(rows) == 1
     out = await chat("@clock 2026-12-14T09:00")
     assert "[to admin] 📅" not in out
+
+
+async def test_calendar_in_chinese_make_up_day_moves_a_deadline_earlier(
+    app: App, chat: Transcript
+) -> None:
+    async with app.sessions() as s, s.begin():
+        await s.execute(update(Ticket).values(status="closed"))
+        await s.execute(
+            update(helpers.Staff).where(helpers.Staff.handle == "admin").values(locale="zh_CN")
+        )
+    # Friday 16:00: a working day's time runs into Monday, unless Saturday is a working day.
+    await chat("@clock 2026-12-04T16:00")
+    before = await _complaint_due(chat, app, "customer6", "T-2026-000004")
+    assert before.date() == date(2026, 12, 7)
+    out = await chat(
+        "/as admin", "/rules", "[营业日历]", "[添加或修改日期]", "2026年12月5日 班 补班"
+    )
+    assert "已保存1天" in out
+    after = await _complaint_due(chat, app, "customer6", "T-2026-000005")
+    assert after.date() == date(2026, 12, 5)
+    out = await chat("/as admin", "[删除日期]", "2026-12-05")
+    assert "已删除" in out
