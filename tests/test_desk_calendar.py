@@ -100,3 +100,23 @@ async def test_calendar_in_chinese_make_up_day_moves_a_deadline_earlier(
     assert after.date() == date(2026, 12, 5)
     out = await chat("/as admin", "[删除日期]", "2026-12-05")
     assert "已删除" in out
+
+
+async def test_a_library_guess_is_replaced_once_the_official_schedule_is_known(
+    app: App, monkeypatch: object
+) -> None:
+    from crm.models import CalendarDay as Day
+
+    async with app.sessions() as s, s.begin():
+        assert await calendar.seed_year(s, app.rules.business_hours, 2027) == "library"
+        assert await calendar.seed_year(s, app.rules.business_hours, 2027) is None
+    official = ({date(2027, 2, 8): "Spring Festival"}, {date(2027, 2, 20): "Spring Festival"})
+    monkeypatch.setattr(sla, "_chinese_calendar", lambda year: official)  # type: ignore[attr-defined]
+    async with app.sessions() as s, s.begin():
+        assert await calendar.seed_year(s, app.rules.business_hours, 2027) == "official"
+    async with app.sessions() as s:
+        rows = (await s.scalars(select(Day).where(Day.day >= date(2027, 1, 1)))).all()
+        assert {(r.day, r.kind, r.source) for r in rows} == {
+            (date(2027, 2, 8), "off", "official"),
+            (date(2027, 2, 20), "work", "official"),
+        }

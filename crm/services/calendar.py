@@ -75,17 +75,26 @@ async def year_source(session: AsyncSession, year: int) -> str | None:
 
 
 async def seed_year(session: AsyncSession, hours: BusinessHours, year: int) -> str | None:
-    """Fills a year the table does not have from the libraries; returns the source used (None
-    when the year was there already or the libraries know nothing of it)."""
-    if await year_source(session, year) is not None:
+    """Fills a year the table does not have from the libraries, or replaces the `holidays`
+    guess of a year once chinese-calendar knows it; returns the source used (None when nothing
+    was written)."""
+    have = await year_source(session, year)
+    if have is not None and have != LIBRARY:
         return None
     off, work, source = sla.library_days(hours.holiday_country, year)
-    if not off and not work:
+    if (not off and not work) or (have == LIBRARY and source != OFFICIAL):
         return None
-    for day, name in off.items():
-        session.add(CalendarDay(day=day, kind=OFF, name=name[:80] or None, source=source))
-    for day, name in work.items():
-        session.add(CalendarDay(day=day, kind=WORK, name=name[:80] or None, source=source))
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    if have == LIBRARY:
+        # A newer chinese-calendar now has the official schedule: it replaces the guess.
+        await session.execute(
+            delete(CalendarDay).where(
+                CalendarDay.source == LIBRARY, CalendarDay.day >= first, CalendarDay.day <= last
+            )
+        )
+    for kind, days in ((OFF, off), (WORK, work)):
+        for day, name in days.items():
+            session.add(CalendarDay(day=day, kind=kind, name=name[:80] or None, source=source))
     await bump(session)
     await session.flush()
     return source
