@@ -5,6 +5,7 @@ reminded in December while next year's official schedule is missing."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -120,3 +121,20 @@ async def test_a_library_guess_is_replaced_once_the_official_schedule_is_known(
             (date(2027, 2, 8), "off", "official"),
             (date(2027, 2, 20), "work", "official"),
         }
+
+
+async def test_calendar_imported_from_a_file(app: App, chat: Transcript, tmp_path: Path) -> None:
+    from crm.models import CalendarDay as Day
+
+    csv = tmp_path / "holidays-2027.csv"
+    csv.write_text("2027-02-06,off,春节\n2027-02-07,work,春节调休\n", encoding="utf-8")
+    await chat("/as admin", "/rules", "[Business calendar]", "[Add or change days]")
+    out = await chat(f"@doc {csv}")
+    assert "Saved 2 days" in out
+    async with app.sessions() as s:
+        rows = (await s.scalars(select(Day).where(Day.source == "import"))).all()
+        assert sorted((r.day.isoformat(), r.kind) for r in rows) == [
+            ("2027-02-06", "off"),
+            ("2027-02-07", "work"),
+        ]
+        assert await calendar.year_source(s, 2027) == "import"
