@@ -37,4 +37,5 @@ def render_reply(
         document=reply.document,
         filename=reply.filename,
         notice=reply.notice,
+        media=reply.media,
     )

@@ -90,6 +90,29 @@ class KeyButton:
 
 
 @dataclass(frozen=True)
+class Media:
+    """A file already on Telegram, sent on by its id, or a location pin.
+
+    `kind` is "photo", "document", "voice" or "location"; photos sharing a `group` go as one
+    album (sendMediaGroup); a location has `lat`/`lon` and, for the pin's label, `name`.
+    """
+
+    kind: str
+    file_id: str | None = None
+    name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    group: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Media:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if data.get(k) is not None})
+
+
+@dataclass(frozen=True)
 class Reply:
     """One outgoing message, still to be rendered in the recipient's locale."""
 
@@ -105,6 +128,8 @@ class Reply:
     # show_alert for "alert"), not a chat message. Refusals and stale presses use it. Where
     # there was no press (a typed message) the channel sends it as an ordinary message.
     notice: str | None = None
+    # Files and pins sent on after the text (a customer's photos to the agent, and back).
+    media: tuple[Media, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -237,6 +262,7 @@ class Outgoing:
     notice: str | None = None
     # A forum topic of a supergroup to send into (message_thread_id; bot.forum).
     thread_id: int | None = None
+    media: tuple[Media, ...] = ()
     # The outbox row that journals this reply (the engine's, with `Engine.reply_lease`): the
     # channel reports the send through `Handles.replied`, and a reply whose process died before
     # that is sent by another replica's sender. Not part of the payload.
@@ -260,6 +286,8 @@ class Outgoing:
             payload["photo"] = base64.b64encode(self.photo).decode("ascii")
         if self.thread_id is not None:
             payload["thread_id"] = self.thread_id
+        if self.media:
+            payload["media"] = [m.to_json() for m in self.media]
         return payload
 
     @classmethod
@@ -273,4 +301,5 @@ class Outgoing:
             remove_keyboard=bool(payload.get("remove_keyboard")),
             photo=base64.b64decode(payload["photo"]) if payload.get("photo") else None,
             thread_id=payload.get("thread_id"),
+            media=tuple(Media.from_json(m) for m in payload.get("media") or ()),
         )

@@ -80,6 +80,7 @@ class TicketKind(StrEnum):
     SUGGESTION = "suggestion"
     FAULT = "fault"
     SERVICE = "service"
+    PRAISE = "praise"
 
 
 class TicketStatus(StrEnum):
@@ -95,3 +96,13 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     DEAD = "dead"
     UNREACHABLE = "unreachable"
+
+
+class TicketChannel(StrEnum):
+    """How a request reached us: Telegram, or taken down by staff (首问负责制: they own it)."""
+
+    TELEGRAM = "telegram"
+    PHONE = "phone"
+    COUNTER = "counter"
+    EMAIL = "email"
+    ONSITE = "onsite"

@@ -18,8 +18,8 @@ from bot.types import Reply, T, Text
 from crm.limits import parse_id
 from crm.models import Ticket, TicketMessage
 from crm.phones import normalise
-from crm.services import access, desk, runtime
-from handlers import desk_notes, tickets
+from crm.services import access, desk, identity, runtime
+from handlers import customer_links, desk_media, desk_notes, tickets
 from handlers.base import CUSTOMER, Action, Ctx, Step, flow_button
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.labels import TICKET_KIND, label
@@ -36,17 +36,14 @@ class CmsgStep(States, flow="cmsg"):
 class CmsgDraft(Draft):
     text: str = ""
     files: list[str] = []
+    # The files and pin as JSON (handlers.desk_media), relayed as they were sent.
+    media: list[dict] = []
 
 
-def _landing(ctx: Ctx) -> tuple[str, list[str]]:
-    inbound = ctx.inbound
-    text = (inbound.text or "").strip()
-    if inbound.location is not None and not text:
-        text = f"📍 {inbound.location.lat:.5f},{inbound.location.lon:.5f}"
-    files = list(inbound.photo_ids) + [
-        f for f in (inbound.document_id, inbound.voice_id) if f is not None
-    ]
-    return text, files
+def _landing(ctx: Ctx) -> tuple[str, list[str], list[dict]]:
+    """The words, file ids and media (files and a pin) of the customer's message."""
+    media = desk_media.from_inbound(ctx.inbound)
+    return (ctx.inbound.text or "").strip(), desk_media.file_ids(media), media
 
 
 async def customer_fallback(ctx: Ctx) -> Step:
@@ -56,8 +53,8 @@ async def customer_fallback(ctx: Ctx) -> Step:
     assert cuser is not None
     if inbound.contact_phone is not None:
         return await _link_by_contact(ctx)
-    text, files = _landing(ctx)
-    if not text and not files:
+    text, files, media = _landing(ctx)
+    if not text and not media:
         return ctx.stay(Reply(T("Please write in words, or send a new request with /new.")))
     if len(text) > MAX_TEXT:
         return ctx.stay(
@@ -66,14 +63,14 @@ async def customer_fallback(ctx: Ctx) -> Step:
     open_tickets = await desk.open_for_customer(ctx.session, cuser)
     replied = _replied_ticket(ctx, open_tickets)
     if replied is not None:
-        return await desk_notes.relay_from_customer(ctx, replied, text, files)
+        return await desk_notes.relay_from_customer(ctx, replied, text, files, media)
     if not open_tickets:
-        step = tickets.begin_with(ctx, text, files)
+        step = tickets.begin_with(ctx, text, files, media)
         step.replies.insert(0, Reply(T("Let's make this a request; your words are kept.")))
         return step
     if len(open_tickets) == 1:
-        return await desk_notes.relay_from_customer(ctx, open_tickets[0], text, files)
-    ctx.data = CmsgDraft(text=text, files=files)
+        return await desk_notes.relay_from_customer(ctx, open_tickets[0], text, files, media)
+    ctx.data = CmsgDraft(text=text, files=files, media=media)
     return Step.go(CmsgStep.PICK)
 
 
@@ -110,23 +107,23 @@ async def pick_ticket_step(ctx: Ctx) -> Step:
     d: CmsgDraft = ctx.data
     if ctx.choice is None:
         # More words while choosing: kept with the first ones, still waiting for the choice.
-        text, files = _landing(ctx)
+        text, files, media = _landing(ctx)
         joined = f"{d.text}\n{text}".strip() if text else d.text
         if len(joined) > MAX_TEXT:
             return ctx.stay(
                 Reply(T("That is longer than {max} characters; please shorten it.", max=MAX_TEXT))
             )
-        d.text, d.files = joined, (d.files + files)[:10]
+        d.text, d.files, d.media = joined, (d.files + files)[:10], (d.media + media)[:10]
         return Step.go(CmsgStep.PICK)
     if ctx.choice == "new":
-        return tickets.begin_with(ctx, d.text, d.files)
+        return tickets.begin_with(ctx, d.text, d.files, d.media)
     tid = parse_id(ctx.choice) or -1
     if not await access.can_see_ticket_as_customer(ctx.session, cuser, tid):
         desk_notes.log_forged(ctx, tid)
         return ctx.stay(Reply(DENIED, notice="alert"))
     ticket = await ctx.session.get(Ticket, tid)
     assert ticket is not None
-    return await desk_notes.relay_from_customer(ctx, ticket, d.text, d.files)
+    return await desk_notes.relay_from_customer(ctx, ticket, d.text, d.files, d.media)
 
 
 async def as_new_request(ctx: Ctx) -> Step:
@@ -135,9 +132,9 @@ async def as_new_request(ctx: Ctx) -> Step:
     msg = await ctx.session.get(TicketMessage, ctx.obj_id)
     if msg is None:
         return ctx.stay(Reply(STALE, notice="toast"))
-    text, files = msg.text or "", list(msg.attachments or [])
+    text, files, media = msg.text or "", list(msg.attachments or []), list(msg.media or [])
     await ctx.session.delete(msg)
-    return tickets.begin_with(ctx, text, files)
+    return tickets.begin_with(ctx, text, files, media)
 
 
 async def authorise_own_message(ctx: Ctx, message_id: int) -> bool:
@@ -165,7 +162,7 @@ async def _link_by_contact(ctx: Ctx) -> Step:
     if inbound.contact_user_id != inbound.user_id:
         return ctx.stay(Reply(T("Please share your own number with the button below.")))
     phone = normalise(inbound.contact_phone or "")
-    customer = await desk.link_by_phone(ctx.session, cuser, phone) if phone else None
+    customer, via = await identity.link_by_phone(ctx.session, cuser, phone) if phone else (None, "")
     if customer is None:
         return ctx.stay(
             Reply(
@@ -186,6 +183,7 @@ async def _link_by_contact(ctx: Ctx) -> Step:
         changes={"via": "phone"},
         now=ctx.now(),
     )
+    await customer_links.tell_owner_linked(ctx, customer, cuser, via)
     return ctx.stay(
         Reply(
             T("Thank you! Your account is now linked to {customer}.", customer=customer.name),

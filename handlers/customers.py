@@ -165,11 +165,14 @@ async def card_reply(ctx: Ctx, customer_id: int) -> Reply:
 
 async def _extra_buttons(ctx: Ctx, card: svc.Card) -> list[Button]:
     from handlers.claims import card_buttons_extra  # claims builds on the card, not the reverse
+    from handlers.customer_links import card_button
 
     extra = card_buttons_extra(ctx, card)
     if ctx.who.role in LEADS:
         extra.append(Button(T("🧾 History"), f"audit:{card.customer.id}"))
         extra.append(Button(T("🔗 Merge into…"), f"merge:{card.customer.id}"))
+    if await access.can_edit_customer(ctx.session, ctx.who.staff, card.customer.id):
+        extra += await card_button(ctx, card.customer.id)
     return extra
 
 

@@ -11,7 +11,7 @@ from crm.limits import parse_id
 from crm.models import Staff, Ticket
 from crm.services import access, desk, runtime
 from crm.services.tickets import OPEN
-from handlers import desk_notes
+from handlers import desk_media, desk_notes
 from handlers.base import STAFF, Action, Ctx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
@@ -168,9 +168,10 @@ async def reply_step(ctx: Ctx) -> Step:
     if ticket is None:
         return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
     inbound = ctx.inbound
-    files = list(inbound.photo_ids) + ([inbound.document_id] if inbound.document_id else [])
+    media = desk_media.from_inbound(inbound)
+    files = desk_media.file_ids(media)
     text = (inbound.text or "").strip()
-    if not text and not files:
+    if not text and not media:
         return ctx.stay(Reply(T("Please type the answer, or send a photo or document.")))
     if len(text) > MAX_TEXT:
         return ctx.stay(
@@ -187,6 +188,7 @@ async def reply_step(ctx: Ctx) -> Step:
         text=text or None,
         attachments=files,
         now=ctx.now(),
+        media=media,
     )
     blocked = await blocked_answer(ctx, ticket)  # handlers.forum: kept, not "sent"
     if blocked is not None:
@@ -196,10 +198,13 @@ async def reply_step(ctx: Ctx) -> Step:
     ]
     if text:
         lines.append(Raw(text))
-    if files:
-        lines.append(T("Attachments: {n}", n=len(files)))
+    shown = desk_media.summary(media)
+    if shown is not None:
+        lines.append(shown)
     lines.append(T("Reply here to answer."))
-    await desk_notes.tell_customer(ctx, ticket, Reply(Lines(*lines)), key=f"msg:{msg.id}")
+    await desk_notes.tell_customer(
+        ctx, ticket, Reply(Lines(*lines), media=desk_media.to_media(media)), key=f"msg:{msg.id}"
+    )
     return Step.end(Reply(T("Sent to the customer on {number}.", number=ticket.number)))
 
 

@@ -42,6 +42,7 @@ TICKET_KIND = {
     "suggestion": T("Suggestion"),
     "fault": T("Fault report"),
     "service": T("Service request"),
+    "praise": T("Praise"),
 }
 
 TICKET_STATUS = {

@@ -13,7 +13,7 @@ from bot.types import Button, Lines, Reply, T, Text
 from crm.enums import TicketStatus
 from crm.limits import parse_id
 from crm.models import Ticket
-from crm.services import access, desk, runtime
+from crm.services import access, desk, resolutions, runtime
 from crm.services import tickets as svc
 from handlers import desk_notes
 from handlers.base import CUSTOMER, Action, Command, Ctx, Step, flow_button, rows, typed_text
@@ -140,7 +140,7 @@ async def reopen(ctx: Ctx) -> Step:
         return ctx.stay(
             Reply(T("This request can no longer be reopened; please send a new one with /new."))
         )
-    desk.reopen(t, ctx.now())
+    await resolutions.reopen(ctx.session, ctx.rules, t, ctx.now(), ctx.who.tz)
     await desk.add_message(
         ctx.session, t, author_kind="system", author_id=None, text="reopened", now=ctx.now()
     )

@@ -359,7 +359,7 @@ class Router:
             self._go_idle(ctx)
             if ctx.inbound.callback_message_id is not None:
                 ctx.marks["m"] = ctx.inbound.callback_message_id
-            return step
+            return self._edit_pressed(ctx, step)
         flow = self.flow_of(step.state)
         if isinstance(ctx.data, dict):
             ctx.data = flow.draft.model_validate(ctx.data)
@@ -378,8 +378,12 @@ class Router:
             prompt = flow.steps[step.state].prompt
             if prompt is not None:
                 step.replies.append(await _prompt(prompt, ctx))
-        # A press on a flow's own button edits its message; an action's button (on a card, a
-        # list, a reminder) leaves its message where it is.
+        return self._edit_pressed(ctx, step)
+
+    def _edit_pressed(self, ctx: Ctx, step: Step) -> Step:
+        """A press on a flow's own button edits its message (the card becomes the next prompt,
+        or what was saved); an action's button (on a card, a list, a reminder) leaves its
+        message where it is. A reply keyboard or a file needs a new message."""
         if (ctx.inbound.callback or "").startswith("~") and step.replies:
             first = step.replies[0]
             if (

@@ -20,6 +20,7 @@ from bot.types import Lines, Raw, Reply, T, Text
 from crm.models import AuditLog, Staff
 from crm.rules import Rules
 from crm.services import rule_overrides as svc
+from handlers import calendar_chat
 from handlers.base import ADMINS, Command, Ctx, Step, flow_button, is_admin, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
@@ -49,6 +50,7 @@ GROUPS = {
     "claims": T("Claims"),
     "digest": T("Digest times"),
     "quiet": T("Quiet hours"),
+    "calendar": T("Business calendar"),
 }
 FIXED_LABELS = {
     "claims.period_days": T("Claim period (days)"),
@@ -135,6 +137,8 @@ async def group_step(ctx: Ctx) -> Step:
     if ctx.choice == "history":
         # The history in place of the overview, and the overview again below it.
         return Step.go(RulesStep.GROUP, await history(ctx))
+    if ctx.choice == "calendar":
+        return await calendar_chat.start(ctx)
     if ctx.choice not in GROUPS:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.group, ctx.data.key = ctx.choice, None
@@ -227,6 +231,11 @@ def _conflict(key: str, rules: Rules) -> Text:
             "period (now {period} days, warned {warn} days before). Nothing was changed.",
             period=rules.claims.period_days,
             warn=rules.claims.warn_days,
+        )
+    if key.startswith("sla."):
+        return T(
+            "The first answer cannot be due after the resolution: the first-response target "
+            "(minutes) must not exceed the resolution target (hours × 60). Nothing was changed."
         )
     if key.startswith("quiet_hours."):
         return T("Quiet hours must start and end at different times. Nothing was changed.")

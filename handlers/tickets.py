@@ -13,7 +13,7 @@ from crm.enums import TicketKind
 from crm.services import runtime
 from crm.services import tickets as svc
 from crm.services.customers import new_customer
-from handlers import desk_notes
+from handlers import desk_media, desk_notes
 from handlers.base import CUSTOMER, Command, Ctx, Step, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
@@ -42,6 +42,7 @@ CATEGORY = {
     "account_change": T("Account change"),
     "new_connection": T("New connection"),
     "refund": T("Refund"),
+    "staff": T("Staff"),
     "other": T("Other"),
 }
 
@@ -59,6 +60,8 @@ class TicketDraft(Draft):
     category: str | None = None
     text: str | None = None
     files: list[str] = []
+    # The files and pin as JSON (handlers.desk_media), relayed to staff as they were sent.
+    media: list[dict] = []
     lat: float | None = None
     lon: float | None = None
 
@@ -68,9 +71,11 @@ async def start(ctx: Ctx) -> Step:
     return Step.go(TicketStep.KIND)
 
 
-def begin_with(ctx: Ctx, text: str | None, files: list[str]) -> Step:
+def begin_with(
+    ctx: Ctx, text: str | None, files: list[str], media: list[dict] | None = None
+) -> Step:
     """A request started by what the customer already wrote (outside any flow)."""
-    ctx.data = TicketDraft(text=text or None, files=files[:MAX_FILES])
+    ctx.data = TicketDraft(text=text or None, files=files[:MAX_FILES], media=(media or [])[:10])
     return Step.go(TicketStep.KIND)
 
 
@@ -169,8 +174,12 @@ async def extras_step(ctx: Ctx) -> Step:
         return Step.go(TicketStep.CONFIRM)
     if inbound.location is not None:
         ctx.data.lat, ctx.data.lon = inbound.location.lat, inbound.location.lon
+        ctx.data.media = [
+            *(m for m in ctx.data.media if m.get("kind") != "location"),
+            *desk_media.from_inbound(inbound),
+        ]
         return ctx.stay(Reply(T("📍 Location added. More, or tap Done.")))
-    new_files = list(inbound.photo_ids) + ([inbound.document_id] if inbound.document_id else [])
+    new_files = desk_media.file_ids(desk_media.from_inbound(inbound))
     text = (inbound.text or "").strip()
     if text and not new_files:
         # More words after the description: they belong to the request too.
@@ -187,6 +196,7 @@ async def extras_step(ctx: Ctx) -> Step:
                 Reply(T("That is enough attachments for one request ({n}).", n=MAX_FILES))
             )
         ctx.data.files = files + new_files
+        ctx.data.media = [*ctx.data.media, *desk_media.from_inbound(inbound)]
         if text:
             ctx.data.text = f"{ctx.data.text}\n{text}" if ctx.data.text else text
         return ctx.stay(
@@ -264,6 +274,7 @@ async def confirm_step(ctx: Ctx) -> Step:
         now=ctx.now(),
         attachments=d.files,
         tz=ctx.who.tz,
+        media=d.media,
     )
     ticket.category = d.category
     ticket.lat, ticket.lon = d.lat, d.lon

@@ -41,11 +41,13 @@ from crm.clock import Clock
 from crm.rules import Rules
 from crm.services.rule_overrides import RuleBook, resolve
 from scheduler import (
+    calendar_jobs,
     care_jobs,
     digest_jobs,
     draft_jobs,
     jobs,
     privacy_jobs,
+    return_visit_jobs,
     sales_jobs,
     ticket_jobs,
 )
@@ -80,8 +82,10 @@ async def _every_job(
     rules: Rules,
 ) -> int:
     # The sales jobs first: their messages are queued (and so sent) before the reminders.
-    queued = await sales_jobs.run(sessions, clock, default_tz, rules)
+    queued = await calendar_jobs.run(sessions, clock, default_tz, rules)
+    queued += await sales_jobs.run(sessions, clock, default_tz, rules)
     queued += await ticket_jobs.run(sessions, clock, default_tz, rules)
+    queued += await return_visit_jobs.run(sessions, clock, default_tz, rules)
     queued += await jobs.followup_reminders(sessions, clock, default_tz, rules)
     queued += await digest_jobs.run(sessions, clock, default_tz, rules)
     queued += await care_jobs.run(sessions, clock, default_tz, rules)

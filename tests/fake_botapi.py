@@ -904,8 +904,13 @@ class FakeBotAPI:
     def _store_file(
         self, files: dict, key: str, params: dict | None = None
     ) -> tuple[str, str, bytes]:
-        # The file is a part named like the field, or named by "attach://<part>" (aiogram).
+        # The file is a part named like the field, or named by "attach://<part>" (aiogram), or
+        # the id of a file Telegram already has (sent on by file_id).
         ref = str((params or {}).get(key) or "")
+        if ref and not ref.startswith("attach://") and key not in files:
+            if ref not in self._files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            return ref, self._files[ref][0].rsplit("_", 1)[-1], self._files[ref][1]
         part = ref.removeprefix("attach://") if ref.startswith("attach://") else key
         if part not in files:
             raise ApiError(400, f"Bad Request: there is no {key} in the request")
@@ -962,8 +967,8 @@ class FakeBotAPI:
         chat_id = self._chat_id(params)
         ref = params.get("photo")
         if isinstance(ref, str) and not ref.startswith("attach://") and "photo" not in files:
-            # By file id: only a photo's id is taken for a photo.
-            if ref not in self._photo_files:
+            # By file id: a photo's id (or a file registered with add_file) is taken for a photo.
+            if ref not in self._photo_files and ref not in self._files:
                 raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
             files = {"photo": ("photo.jpg", self._files[ref][1])}
         file_id, _name, data = self._store_file(files, "photo", params)
@@ -1006,6 +1011,47 @@ class FakeBotAPI:
                 params["caption"], params.get("parse_mode"), MAX_CAPTION, "caption"
             )
         return self._message(chat_id, params, **content)
+
+    def add_file(self, file_id: str, name: str, data: bytes) -> None:
+        """A file as if a user had sent it: bots may send it on by its id."""
+        self._files[file_id] = (f"files/{file_id}_{name}", data)
+
+    async def _m_sendvoice(self, params: dict, files: dict) -> Any:
+        chat_id = self._chat_id(params)
+        file_id, _name, data = self._store_file(files, "voice", params)
+        voice = {"file_id": file_id, "file_unique_id": f"U{file_id}", "duration": 1}
+        return self._message(chat_id, params, voice=voice)
+
+    async def _m_sendlocation(self, params: dict, files: dict) -> Any:
+        chat_id = self._chat_id(params)
+        try:
+            lat, lon = float(params["latitude"]), float(params["longitude"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError(400, "Bad Request: wrong latitude or longitude") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ApiError(400, "Bad Request: wrong latitude or longitude")
+        return self._message(chat_id, params, location={"latitude": lat, "longitude": lon})
+
+    async def _m_sendmediagroup(self, params: dict, files: dict) -> Any:
+        chat_id = self._chat_id(params)
+        items = params.get("media")
+        if not isinstance(items, list) or not 2 <= len(items) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of messages to send")
+        group = f"G{next(self._message_ids)}"
+        sent = []
+        for item in items:
+            if item.get("type") != "photo" or item.get("media") not in self._files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            photo = [
+                {
+                    "file_id": item["media"],
+                    "file_unique_id": f"U{item['media']}",
+                    "width": 800,
+                    "height": 600,
+                }
+            ]
+            sent.append(self._message(chat_id, {}, photo=photo, media_group_id=group))
+        return sent
 
     async def _m_getfile(self, params: dict, files: dict) -> Any:
         file_id = params.get("file_id")

@@ -63,6 +63,8 @@ VISIT_TO_CONFIRM = [
 CAMPAIGN_TEXTS = ["新年好", "Happy new year", "新年快樂", "С Новым годом"]
 # Complaint, service, the text, Done, Send.
 NEW_COMPLAINT = ["/new", "[2]", "[2]", "停电两次", "[1]", "[1]"]
+# /intake for 华能电厂 by phone, a complaint, its first category, the text, Done: the confirm step.
+INTAKE = ["/intake", "华能", "[1]", "[1]", "[2]", "[1]", "停电两次", "[1]"]
 IMPORT_CSV = "customers.csv"  # written next to the walk's database
 ENTRIES = [
     ("rep2", ["/visit"]),
@@ -144,6 +146,32 @@ ENTRIES = [
     (
         "customer1",
         ["@clock +1h", *NEW_COMPLAINT, "/as rep2", "[4]", "fixed", "/as customer1", "[2]"],
+    ),
+    # Issue 20's flows, and steps whose random reach the new buttons moved.
+    # By label, in English (an earlier walk may have switched rep2's language).
+    ("rep2", ["/lang", "[English]", "/customers", "Acme", "[1]", "[Stage]", "[Won]"]),
+    ("rep2", ["/lang", "[English]", "/customers", "Acme", "[1]", "[Stage]", "[Lost]"]),
+    # Customer, channel (phone), kind (complaint), category, text, Done, Register: the agent
+    # owns it, so Reply on the answer's buttons opens the reply step.
+    ("agent", [*INTAKE, "[1]", "[2]"]),
+    # Registered, resolved, a scheduler pass: the agent's return visit asks for its note.
+    ("agent", [*INTAKE, "[1]", "[4]", "fixed", "@clock +1m", "/returnvisits", "[1]"]),
+    ("customer1", ["/unlink"]),
+    ("manager", ["/oncall", "[1]"]),
+    # /rules → Business calendar: a weekday's hours, a day added, a day removed.
+    (
+        "admin",
+        [
+            "/rules",
+            "[6]",
+            "[1]",
+            "[1]",
+            "09:00-17:30",
+            "[2]",
+            "2027-01-04 work",
+            "[3]",
+            "2027-01-04",
+        ],
     ),
 ]
 WORDS = [

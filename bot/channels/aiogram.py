@@ -36,7 +36,10 @@ from aiogram.types import (
     Message,
 )
 
-from bot.channels import aiogram_responses  # noqa: F401 (keeps response models built)
+from bot.channels import (
+    aiogram_responses,  # noqa: F401 (keeps response models built)
+    media,
+)
 from bot.channels.aiogram_mapping import (
     NAME,
     inbound_from_callback,
@@ -154,6 +157,7 @@ class AiogramChannel:
     async def _send(self, out: Outgoing, pacer: ChatPacer | None) -> None:
         try:
             await send_parts(out, self._send_part, pacer)
+            await media.send_aiogram(self.bot, out.chat_id, out.media)
         except (TelegramAPIError, ClientDecodeError) as e:
             raise _send_error(e) from e
 

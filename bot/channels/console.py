@@ -10,9 +10,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.channels.parts import TEXT_LIMIT, notice_of, plan
-from bot.types import MAX_DOWNLOAD_BYTES, FileTooLarge, FileUnavailable, Inbound, Outgoing
+from bot.types import (
+    MAX_DOWNLOAD_BYTES,
+    FileTooLarge,
+    FileUnavailable,
+    Inbound,
+    Media,
+    Outgoing,
+)
 
 TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
+
+
+def media_line(m: Media) -> str:
+    """How the demo prints a file or pin sent on by id: `[photo]`, `[document NAME]`..."""
+    if m.kind == "location":
+        return f"[location {m.lat:.4f},{m.lon:.4f}]" + (f" {m.name}" if m.name else "")
+    if m.kind == "document":
+        return f"[document {m.name or m.file_id}]"
+    album = " (album)" if m.group else ""
+    return f"[{m.kind}{album}]"
 
 
 def plain(text: str) -> str:
@@ -82,6 +99,8 @@ class ConsoleChannel:
         if out.document is not None:
             body = f"[document {out.filename or 'file'}] " + body
         self.write(f"[to {who}]{mark} {body}")
+        for m in out.media:
+            self.write(media_line(m))
         targets: list[PressTarget] = []
         for row in out.buttons:
             targets.extend(PressTarget(label, payload, "", message_id) for label, payload in row)

@@ -145,6 +145,7 @@ def plan(
                 keyboard=None,
                 remove_keyboard=False,
                 edit_message_id=None,
+                media=(),
             )
         )
         out = replace(out, photo=None, document=None, filename=None)
@@ -158,6 +159,7 @@ def plan(
                 buttons=out.buttons if last else (),
                 keyboard=out.keyboard if last else None,
                 remove_keyboard=out.remove_keyboard and last,
+                media=out.media if last else (),
                 # An edit replaces the first part; the rest follow as new messages.
                 edit_message_id=out.edit_message_id if i == 0 else None,
             )

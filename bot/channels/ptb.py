@@ -34,6 +34,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.channels import media
 from bot.channels.base import (
     ALLOWED_UPDATES,
     REQUEST_TIMEOUT_SECONDS,
@@ -154,6 +155,7 @@ class PtbChannel:
     async def _send(self, out: Outgoing, pacer: ChatPacer | None) -> None:
         try:
             await send_parts(out, self._send_part, pacer)
+            await media.send_ptb(self.bot, out.chat_id, out.media)
         except TelegramError as e:
             raise _send_error(e, self._token) from e
 

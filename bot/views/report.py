@@ -142,6 +142,20 @@ def service(r: Report) -> list[Text]:
             avg=round(f.rating, 1),
         )
     )
+    if f.praise:
+        lines.append(TN("Praise: {n} message", "Praise: {n} messages", f.praise))
+    rv = f.return_visits
+    if rv.done or rv.pending:
+        lines.append(
+            T(
+                "Return visits: {done} made ({yes} satisfied, {no} not satisfied), {pending} "
+                "overdue",
+                done=rv.done,
+                yes=rv.satisfied,
+                no=rv.unsatisfied,
+                pending=rv.pending,
+            )
+        )
     return lines
 
 

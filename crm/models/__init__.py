@@ -15,10 +15,19 @@ from crm.models.runtime import (
     UnreachableChat,
 )
 from crm.models.sales import FollowUp, Visit, VisitPlan
-from crm.models.tickets import Ticket, TicketMessage
+from crm.models.tickets import (
+    CalendarDay,
+    OnCall,
+    ReturnVisit,
+    Ticket,
+    TicketMessage,
+    TicketResolution,
+    WeekdayHours,
+)
 
 __all__ = [
     "AuditLog",
+    "CalendarDay",
     "CareCampaign",
     "CareDelivery",
     "Contact",
@@ -30,15 +39,19 @@ __all__ = [
     "FollowUp",
     "Invite",
     "KeyValue",
+    "OnCall",
     "OutboxMessage",
     "ParkedDraft",
     "ProcessedUpdate",
+    "ReturnVisit",
     "RuleOverride",
     "Staff",
     "Ticket",
     "TicketMessage",
     "TicketTopic",
+    "TicketResolution",
     "UnreachableChat",
     "Visit",
     "VisitPlan",
+    "WeekdayHours",
 ]

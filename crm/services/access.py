@@ -146,7 +146,12 @@ async def can_see_ticket_as_customer(
         return False
     if ticket.customer_user_id == cuser.id:
         return True
-    return cuser.customer_id is not None and ticket.customer_id == cuser.customer_id
+    # Linked through a contact's phone: their own requests only, unless the rep allowed more.
+    return (
+        cuser.customer_id is not None
+        and cuser.sees_company
+        and ticket.customer_id == cuser.customer_id
+    )
 
 
 async def can_see_ticket_as_staff(session: AsyncSession, staff: Staff, ticket_id: int) -> bool:

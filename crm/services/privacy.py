@@ -27,8 +27,10 @@ from crm.models import (
     CustomerUser,
     FollowUp,
     Invite,
+    ReturnVisit,
     Ticket,
     TicketMessage,
+    TicketResolution,
     Visit,
 )
 from crm.services import privacy_copies, runtime
@@ -68,6 +70,10 @@ async def export(session: AsyncSession, customer_id: int) -> dict[str, Any] | No
         "changes": await _all(session, CustomerChange, CustomerChange.customer_id == customer_id),
         "tickets": await _all(session, Ticket, Ticket.customer_id == customer_id),
         "ticket_messages": await _all(session, TicketMessage, TicketMessage.ticket_id.in_(tickets)),
+        "earlier_resolutions": await _all(
+            session, TicketResolution, TicketResolution.ticket_id.in_(tickets)
+        ),
+        "return_visits": await _all(session, ReturnVisit, ReturnVisit.ticket_id.in_(tickets)),
         "care_deliveries": await _all(
             session, CareDelivery, CareDelivery.customer_id == customer_id
         ),
@@ -163,7 +169,15 @@ async def erase(session: AsyncSession, customer_id: int, *, now: datetime) -> bo
     await session.execute(
         update(TicketMessage)
         .where(TicketMessage.ticket_id.in_(tickets))
-        .values(text=ERASED, attachments=[])
+        .values(text=ERASED, attachments=[], media=None)
+    )
+    await session.execute(
+        update(TicketResolution)
+        .where(TicketResolution.ticket_id.in_(tickets))
+        .values(note=ERASED, rating_comment=None)
+    )
+    await session.execute(
+        update(ReturnVisit).where(ReturnVisit.ticket_id.in_(tickets)).values(note=None)
     )
     # Open requests are closed: no deadline, escalation or reminder is about them any more.
     await session.execute(

@@ -15,6 +15,7 @@ from crm import sla
 from crm.enums import CustomerClass, TicketStatus
 from crm.models import Customer, CustomerUser, KeyValue, Ticket, TicketMessage
 from crm.rules import Rules
+from crm.services import identity
 
 OPEN = (TicketStatus.NEW, TicketStatus.IN_PROGRESS)
 # Only a fallback: callers pass the company's time zone (settings.timezone).
@@ -74,6 +75,7 @@ async def create(
     now: datetime,
     attachments: list[str] | None = None,
     tz: tzinfo = DEFAULT_TZ,
+    media: list[dict[str, Any]] | None = None,
 ) -> Ticket:
     """A new request; `tz` is the company's time zone, in which business hours are read."""
     customer = await session.get(Customer, cuser.customer_id) if cuser.customer_id else None
@@ -102,6 +104,7 @@ async def create(
             author_id=cuser.id,
             text=text,
             attachments=attachments or [],
+            media=media or None,
             created_at=now,
         )
     )
@@ -112,11 +115,11 @@ async def create(
 async def for_customer_user(
     session: AsyncSession, cuser: CustomerUser, limit: int = 10
 ) -> list[Ticket]:
-    cond = Ticket.customer_user_id == cuser.id
-    if cuser.customer_id is not None:
-        cond = cond | (Ticket.customer_id == cuser.customer_id)
     rows = await session.scalars(
-        select(Ticket).where(cond).order_by(Ticket.created_at.desc()).limit(limit)
+        select(Ticket)
+        .where(identity.visible_tickets(cuser))
+        .order_by(Ticket.created_at.desc())
+        .limit(limit)
     )
     return list(rows)
 
