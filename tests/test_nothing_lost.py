@@ -6,10 +6,14 @@ agent, and checked against both the chat and the rows.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
 
 from bot.app import App
-from crm.models import FollowUp, ParkedDraft, Ticket, TicketMessage, Visit
+from bot.types import Inbound
+from crm.models import ConversationState, FollowUp, ParkedDraft, Ticket, TicketMessage, Visit
 from tests.conftest import Transcript
 from tests.helpers import customer, staff
 
@@ -227,3 +231,59 @@ async def test_labels_keep_user_text_plain(app: App, chat: Transcript) -> None:
     await chat("/as rep2", "/newcustomer", "Smith & <Sons>", "[Skip]", "[C]")
     out = await chat("/visit", "Smith")
     assert "&amp;" not in out.split("Smith", 1)[1][:40]
+
+
+# Parked drafts over time: an untouched flow is parked, reminded a day before it expires, then
+# discarded with a word; a restart loses nothing (the drafts are rows).
+
+
+async def test_an_untouched_flow_is_parked_reminded_and_only_then_discarded(
+    app: App, chat: Transcript
+) -> None:
+    await chat("/as rep2", "/followup", "Acme", "[1]")
+    out = await chat("@clock +13h")  # past the idle limit (12 h): the scheduler parks it
+    parked = await _parked(app)
+    assert [p.flow for p in parked] == ["fu"] and "Acme Logistics" in parked[0].title
+    out = await chat("@clock +5d")  # 6 days parked: not yet
+    assert "will be discarded" not in out
+    out = await chat("@clock +1d")  # the day before it expires
+    assert "Your unfinished “Follow-up with Acme Logistics” will be discarded" in out
+    assert "Resume" in out
+    out = await chat("@clock +1d")
+    assert "Your unfinished “Follow-up with Acme Logistics” was discarded after 7 days." in out
+    assert await _parked(app) == []
+
+
+async def test_a_draft_left_overnight_does_not_swallow_the_next_words(
+    app: App, chat: Transcript
+) -> None:
+    await chat("/as rep1", "/visit", "hndc", "[上门拜访]", "[报价]")
+    # The next morning (before the scheduler's pass) the rep writes something else.
+    async with app.sessions() as s, s.begin():
+        await s.execute(
+            update(ConversationState).values(updated_at=app.clock.now() - timedelta(hours=13))
+        )
+    out = await chat("宏达五金 电话沟通 老板说下周来看样品")
+    assert "拜访华能电厂——已保存为草稿" in out
+    visit_out = [p for p in await _parked(app) if p.flow == "visit"]
+    assert visit_out and "华能电厂" in visit_out[0].title
+    assert "宏达五金" in out.split("已保存为草稿", 1)[1]
+
+
+async def test_a_second_tap_on_save_is_silent(app: App, chat: Transcript) -> None:
+    await chat("/as rep2", "visited Acme Logistics, met Tom, quote accepted")
+    rep = await staff(app, "rep2")
+    assert rep.tg_user_id is not None
+    save = chat.demo.channel.find(rep.tg_user_id, "Save")
+    assert save is not None and save.payload is not None
+    await chat("[Save]")
+    again = Inbound(
+        channel="console",
+        update_id=secrets.randbits(62),
+        chat_id=rep.tg_user_id,
+        user_id=rep.tg_user_id,
+        callback=save.payload,
+        callback_message_id=save.message_id,
+    )
+    assert await app.engine.handle(again) == []
+    assert await _count(app, Visit, Visit.outcome.contains("quote accepted")) == 1
