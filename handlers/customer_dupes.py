@@ -10,6 +10,7 @@ from crm.services import customer_merge as svc
 from crm.services import customers as customers_svc
 from handlers.base import LEADS, Action, Ctx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, State, States
+from handlers.conversation.flow import short_answer
 from handlers.refusals import CHOOSE
 
 
@@ -147,7 +148,7 @@ FLOWS = [
     Flow(
         MergeStep,
         LEADS,
-        {MergeStep.TARGET: State(target_step, _target_prompt)},
+        {MergeStep.TARGET: State(target_step, _target_prompt, takes=short_answer)},
         MergeDraft,
         lambda d: T("Merge of {customer}", customer=d.merged_name),
         entries=(("card Merge into…", MergeStep.TARGET),),

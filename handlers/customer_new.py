@@ -19,7 +19,7 @@ from crm.services import customers as svc
 from handlers import customer_dupes
 from handlers.base import FIELD, Command, Ctx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
-from handlers.conversation.flow import BUTTONS
+from handlers.conversation.flow import BUTTONS, short_answer
 from handlers.refusals import CHOOSE, DENIED
 
 MAX_NAME = text_limit(Customer.name)
@@ -264,7 +264,9 @@ FLOWS = [
         NewcStep,
         FIELD,
         {
-            NewcStep.NAME: State(name_step, _name_prompt, to=(NewcStep.PHONE,), ends=False),
+            NewcStep.NAME: State(
+                name_step, _name_prompt, to=(NewcStep.PHONE,), ends=False, takes=short_answer
+            ),
             NewcStep.PHONE: State(
                 phone_step,
                 _phone_prompt,

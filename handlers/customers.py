@@ -10,6 +10,7 @@ from crm.services import customers as svc
 from handlers import customer_details, customer_filter_view
 from handlers.base import LEADS, STAFF, Action, Command, Ctx, Step, rows
 from handlers.conversation import Draft, Flow, State, States
+from handlers.conversation.flow import short_answer
 from handlers.labels import CHANGE_FIELD, CONTACT_ROLE, STAGE, TICKET_KIND, VISIT_KIND, label
 
 MAX_QUERY = 100
@@ -236,7 +237,7 @@ FLOWS = [
     Flow(
         FindStep,
         STAFF,
-        {FindStep.QUERY: State(query_step, _query_prompt)},
+        {FindStep.QUERY: State(query_step, _query_prompt, takes=short_answer)},
         FindDraft,
         lambda d: T("Customer search"),
         entries=(("/customers", FindStep.QUERY),),

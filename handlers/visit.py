@@ -25,6 +25,7 @@ from handlers import visit_cards as cards
 from handlers.base import FIELD, Action, Command, Ctx, Step, typed_text
 from handlers.common import main_menu
 from handlers.conversation import Flow, Input, State
+from handlers.conversation.flow import short_answer
 from handlers.labels import PURPOSE
 from handlers.refusals import CHOOSE, DENIED, GONE_CUSTOMER, STALE
 from handlers.visit_states import ORDER, VisitDraft, VisitStep
@@ -374,7 +375,7 @@ def _names_a_customer(ctx: Ctx) -> bool:
     """A whole visit report typed where a customer's name was asked is a new message, not a
     name: glued onto this draft it would lose its own words (the draft is parked instead)."""
     text = (ctx.inbound.text or "").strip()
-    return len(text) <= 100 and parse_visit(text, ctx.now(), ctx.who.tz) is None
+    return short_answer(ctx) and parse_visit(text, ctx.now(), ctx.who.tz) is None
 
 
 def _title(d: VisitDraft) -> Text:

@@ -117,6 +117,12 @@ ENTRIES = [
     ("customer1", [*NEW_COMPLAINT, "/as agent", "[2]"]),  # the agent's Reply on the notice
     ("rep2", ["/customers", "Acme", "[1]", "[Edit]", "[1]"]),
     ("rep2", ["/customers", "Acme", "[1]", "[Stage]", "[won]"]),
+    # (before the walks of /staff, which may deactivate the agent)
+    # Customer, channel (phone), kind (complaint), category, text, Done, Register: the agent
+    # owns it, so Reply on the answer's buttons opens the reply step.
+    ("agent", [*INTAKE, "[1]", "[2]"]),
+    # Registered, resolved, a scheduler pass: the agent's return visit asks for its note.
+    ("agent", [*INTAKE, "[1]", "[4]", "fixed", "@clock +1m", "/returnvisits", "[1]"]),
     ("manager", ["/staff"]),
     ("manager", ["/staff", "[4]", "[移交]"]),
     ("manager", ["/invite"]),
@@ -151,11 +157,6 @@ ENTRIES = [
     # By label, in English (an earlier walk may have switched rep2's language).
     ("rep2", ["/lang", "[English]", "/customers", "Acme", "[1]", "[Stage]", "[Won]"]),
     ("rep2", ["/lang", "[English]", "/customers", "Acme", "[1]", "[Stage]", "[Lost]"]),
-    # Customer, channel (phone), kind (complaint), category, text, Done, Register: the agent
-    # owns it, so Reply on the answer's buttons opens the reply step.
-    ("agent", [*INTAKE, "[1]", "[2]"]),
-    # Registered, resolved, a scheduler pass: the agent's return visit asks for its note.
-    ("agent", [*INTAKE, "[1]", "[4]", "fixed", "@clock +1m", "/returnvisits", "[1]"]),
     ("customer1", ["/unlink"]),
     ("manager", ["/oncall", "[1]"]),
     # /rules → Business calendar: a weekday's hours, a day added, a day removed.

@@ -8,7 +8,8 @@ must be somewhere it can be found again:
 - in a domain row (a visit, a follow-up, a request or its thread, a customer, a contact...), or
 - in a draft: the conversation's current one or a parked one, or
 - the person discarded it explicitly later (✖ Cancel, 🗑 Discard, /cancel), or
-- the step refused it and said so, quoting it back (a date it could not read).
+- the step refused it or searched with it and said so, quoting it back (a date it could not
+  read, "customers matching …"): a query is not data, and the person sees their words.
 
 And no answer tells a person "not available to you" about their own data: every press made here
 is of a button the bot itself showed them.
@@ -51,7 +52,6 @@ PHRASES = [
     "13800138000",
 ]
 DISCARD_WORDS = ("Discarded", "已丢弃", "已捨棄", "Удалено", "Удалён")
-REFUSED_ECHO = ("could not read", "无法识别", "無法識別", "не удалось")
 DENIED_WORDS = ("not available to you", "无权", "無權", "недоступно")
 
 
@@ -91,12 +91,14 @@ class WordsKept(RuleBasedStateMachine):
 
     def _as(self, who: str, line: str) -> str:
         self.inputs += 1
+        uid = self.demo._user_id(who)
+        target = self.demo.channel.find(uid, line[1:-1]) if line.startswith("[") else None
+        pressed = f" ({target.payload})" if target is not None else ""
         out = self.run([f"/as {who}", line])
         if any(w in out for w in DISCARD_WORDS):
             self.discards[who].append(self.inputs)
         if any(w in out for w in DENIED_WORDS):
-            self.denied.append(f"{who}: {line} -> {out[-300:]}")
-        uid = self.demo._user_id(who)
+            self.denied.append(f"{who}: {line}{pressed} -> {out[-300:]}")
         labels = [t.payload for t in self.demo.channel.last_buttons.get(uid, []) if t.payload]
         self.old_buttons[who] = (self.old_buttons[who] + labels)[-30:]
         return out
@@ -108,7 +110,9 @@ class WordsKept(RuleBasedStateMachine):
         line = f"{phrase} {word}"
         out = self._as(who, line)
         self.typed.append((word, self.inputs, who))
-        if word in out and any(w in out for w in REFUSED_ECHO):
+        if word in out.split(line, 1)[-1]:
+            # Quoted back in the answer: a refusal ("could not read … as a date") or a search
+            # ("customers matching …"): the person has their words on screen, nothing is stored.
             self.echoed.add(word)
 
     @rule(who=st.sampled_from(ACTORS), data=st.data())

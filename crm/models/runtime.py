@@ -65,6 +65,9 @@ class ParkedDraft(Base):
     __table_args__ = (
         Index("ix_parked_draft_user", "channel", "chat_id", "user_id"),
         Index("ix_parked_draft_expires", "expires_at"),
+        # Ids are never reused (SQLite would reuse a deleted row's): an old Resume button must
+        # not come to name another draft.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -95,18 +95,6 @@ async def get(session: AsyncSession, owner: Owner, draft_id: int) -> ParkedDraft
     )
 
 
-async def exists_for_other(session: AsyncSession, owner: Owner, draft_id: int) -> bool:
-    """Whether the draft exists and is somebody else's (a forged button)."""
-    found = await session.scalar(select(ParkedDraft).where(ParkedDraft.id == draft_id))
-    if found is None:
-        return False
-    return (found.channel, found.chat_id, found.user_id) != (
-        owner.channel,
-        owner.chat_id,
-        owner.user_id,
-    )
-
-
 async def take(session: AsyncSession, row: ParkedDraft) -> None:
     """The draft is resumed or discarded: its row goes."""
     await session.delete(row)

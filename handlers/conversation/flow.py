@@ -37,6 +37,15 @@ BUTTONS = frozenset({Input.BUTTON})
 FILES = frozenset({Input.PHOTO, Input.DOCUMENT})
 
 
+def short_answer(ctx: Ctx) -> bool:
+    """For a step that asks for a name, a phone or a search: a sentence is not such an answer
+    ("visited Acme, met Tom, they want a quote" typed at a search box is a report, not a query),
+    so it interrupts and is read as a message of its own instead of being consumed."""
+    text = (ctx.inbound.text or "").strip()
+    clauses = sum(text.count(c) for c in ",，。;；!！?？\n")
+    return len(text) <= 60 and clauses <= 1
+
+
 def inputs_of(inbound: Inbound) -> frozenset[Input]:
     """The kinds of input in one update (a photo with a caption is a photo and a text)."""
     got: set[Input] = set()

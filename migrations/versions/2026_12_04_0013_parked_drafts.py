@@ -30,7 +30,8 @@ def upgrade() -> None:
     sa.Column('expires_at', crm.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reminded_at', crm.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('offered', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_parked_draft'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_parked_draft')),
+    sqlite_autoincrement=True,
     )
     op.create_index('ix_parked_draft_user', 'parked_draft', ['channel', 'chat_id', 'user_id'])
     op.create_index('ix_parked_draft_expires', 'parked_draft', ['expires_at'])
