@@ -157,6 +157,25 @@ ENTRIES = [
     # By label, in English (an earlier walk may have switched rep2's language).
     ("rep2", ["/lang", "[English]", "/customers", "Acme", "[1]", "[Stage]", "[Won]"]),
     ("rep2", ["/lang", "[English]", "/customers", "Acme", "[1]", "[Stage]", "[Lost]"]),
+    # A contact's phone and birthday steps (name, role, then the phone's Skip).
+    (
+        "rep2",
+        ["/lang", "[English]", "/customers", "Acme", "[1]", "[Add contact]", "Zhang San", "[1]"],
+    ),
+    (
+        "rep2",
+        [
+            "/lang",
+            "[English]",
+            "/customers",
+            "Acme",
+            "[1]",
+            "[Add contact]",
+            "Li Si",
+            "[1]",
+            "[Skip]",
+        ],
+    ),
     ("customer1", ["/unlink"]),
     ("manager", ["/oncall", "[1]"]),
     # /rules → Business calendar: a weekday's hours, a day added, a day removed.
