@@ -10,8 +10,9 @@ from __future__ import annotations
 from bot.types import Reply, T
 from crm.services import access
 from crm.services import customers as customer_svc
+from crm.services.deals.reading import read_opportunity
 from crm.visit_text import parse_visit
-from handlers import common, visit
+from handlers import common, deals, visit
 from handlers.base import FIELD, Ctx, Flow, Step, flow_button
 
 
@@ -26,6 +27,9 @@ async def fallback(ctx: Ctx) -> Step:
     text = (inbound.text or "").strip()
     if not text or len(text) > 2000:
         return await common.show_help(ctx)
+    deal = read_opportunity(text, ctx.now(), ctx.who.tz)
+    if deal is not None:
+        return await deals.start_from_reading(ctx, deal)
     draft = parse_visit(text, ctx.now(), ctx.who.tz)
     if draft is None:
         return await common.show_help(ctx)

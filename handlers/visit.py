@@ -31,6 +31,7 @@ from crm.geo import distance_m
 from crm.models import Customer
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
+from handlers import deals
 from handlers import visit_cards as cards
 from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, typed_text
 from handlers.common import main_menu
@@ -365,7 +366,7 @@ async def _save(ctx: Ctx) -> Step:
     done: list[Text] = [T("Saved: visit to {customer}.", customer=customer.name)]
     if followup is not None:
         done.append(T("I will remind you on {when}.", when=followup.due_at))
-    return Step.end(Reply(Lines(*done), keyboard=main_menu(ctx)))
+    return Step.end(Reply(Lines(*done), keyboard=main_menu(ctx)), deals.visit_offer(visit.id))
 
 
 COMMANDS = [Command("visit", FIELD, start, T("register a visit"), menu_label=T("📝 Log a visit"))]

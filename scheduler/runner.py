@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crm.clock import Clock
 from crm.rules import Rules
 from crm.services.rule_overrides import RuleBook, resolve
-from scheduler import care_jobs, digest_jobs, jobs, sales_jobs, ticket_jobs
+from scheduler import care_jobs, deals_jobs, digest_jobs, jobs, sales_jobs, ticket_jobs
 from scheduler.leader import Leadership
 
 log = structlog.get_logger("scheduler")
@@ -73,6 +73,7 @@ async def _every_job(
 ) -> int:
     # The sales jobs first: their messages are queued (and so sent) before the reminders.
     queued = await sales_jobs.run(sessions, clock, default_tz, rules)
+    queued += await deals_jobs.run(sessions, clock, default_tz, rules)
     queued += await ticket_jobs.run(sessions, clock, default_tz, rules)
     queued += await jobs.followup_reminders(sessions, clock, default_tz, rules)
     queued += await digest_jobs.run(sessions, clock, default_tz, rules)

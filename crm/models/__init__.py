@@ -2,6 +2,7 @@
 
 from crm.models.care import CareCampaign, CareDelivery
 from crm.models.customers import Contact, Customer, CustomerChange
+from crm.models.deals import Contract, Instalment, Opportunity, Payment
 from crm.models.people import CustomerUser, Invite, Staff
 from crm.models.runtime import (
     AuditLog,
@@ -20,14 +21,18 @@ __all__ = [
     "CareCampaign",
     "CareDelivery",
     "Contact",
+    "Contract",
     "ConversationState",
     "Customer",
     "CustomerChange",
     "CustomerUser",
     "FollowUp",
+    "Instalment",
     "Invite",
     "KeyValue",
+    "Opportunity",
     "OutboxMessage",
+    "Payment",
     "ProcessedUpdate",
     "RuleOverride",
     "Staff",

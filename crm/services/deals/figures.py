@@ -1,0 +1,204 @@
+"""The money figures of the manager's summary and of /report, in a lead's scope.
+
+Summary (every manager, every evening: kept to indexed look-ups, flat in history): the period's
+payments, what is overdue per rep as of today and the oldest overdue instalment. Report: also the
+pipeline of open opportunities by stage and expected close month, weighted by probability, the
+amounts won and collected, and days sales outstanding.
+
+Days sales outstanding (DSO) = receivables now ÷ contract sales of the period × days of the
+period: how many days of sales are still owed. None when the period sold nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.models import Contract, Instalment, Opportunity, Staff
+from crm.money import ZERO, exact
+from crm.rules import Rules
+from crm.services.deals import receivables
+from crm.services.deals.opportunities import CLOSED, WON
+from crm.services.digest_periods import Period
+from crm.services.digest_scope import Scope
+
+
+def owners_of(scope: Scope) -> list[int] | None:
+    """Whose receivables a lead's figures count (None: everyone's, for an admin)."""
+    return None if scope.everyone else scope.people
+
+
+@dataclass
+class MoneySummary:
+    payments: int = 0
+    collected: Decimal = ZERO
+    overdue: Decimal = ZERO
+    # Per rep with anything overdue, largest first; None stands for customers without an owner.
+    overdue_by_rep: list[tuple[Staff | None, Decimal]] = field(default_factory=list)
+    oldest: receivables.Overdue | None = None
+
+    def days_overdue(self, today: date) -> int:
+        return 0 if self.oldest is None else (today - self.oldest.instalment.due_on).days
+
+
+async def summary(
+    session: AsyncSession, scope: Scope, period: Period, now: datetime
+) -> MoneySummary:
+    owners = owners_of(scope)
+    today = now.astimezone(period.tz).date()
+    s = MoneySummary()
+    s.payments, s.collected = await receivables.payments_between(
+        session, period.first, period.after, owners
+    )
+    by_owner = await receivables.overdue_by_owner(session, today, owners)
+    s.overdue = sum(by_owner.values(), ZERO)
+    staff = {r.id: r for r in [*scope.reps, scope.lead]}
+    missing = [i for i in by_owner if i is not None and i not in staff]
+    if missing:
+        staff.update(
+            {r.id: r for r in await session.scalars(select(Staff).where(Staff.id.in_(missing)))}
+        )
+    rows = [
+        (staff.get(i) if i is not None else None, amount)
+        for i, amount in by_owner.items()
+        if amount > 0
+    ]
+    s.overdue_by_rep = sorted(rows, key=lambda r: (-r[1], r[0].name if r[0] else ""))
+    oldest = await receivables.overdue(session, today, owners, limit=1)
+    s.oldest = oldest[0] if oldest else None
+    return s
+
+
+@dataclass(frozen=True)
+class PipelineRow:
+    stage: str
+    month: str | None  # "2027-01", None when no close date was given
+    count: int
+    amount: Decimal
+    weighted: Decimal
+
+
+@dataclass
+class MoneyReport:
+    pipeline: list[PipelineRow] = field(default_factory=list)
+    won: int = 0
+    won_amount: Decimal = ZERO
+    collected: Decimal = ZERO
+    payments: int = 0
+    receivable: Decimal = ZERO
+    sales: Decimal = ZERO
+    dso: int | None = None
+
+    @property
+    def pipeline_amount(self) -> Decimal:
+        return sum((r.amount for r in self.pipeline), ZERO)
+
+    @property
+    def pipeline_weighted(self) -> Decimal:
+        return sum((r.weighted for r in self.pipeline), ZERO)
+
+
+def _in(column, owners: Sequence[int] | None):  # type: ignore[no-untyped-def]
+    return True if owners is None else column.in_(list(owners) or [-1])
+
+
+async def pipeline(
+    session: AsyncSession, owners: Sequence[int] | None, rules: Rules
+) -> list[PipelineRow]:
+    """Open opportunities by stage (in the rules' order) and expected close month."""
+    rows = await session.execute(
+        select(
+            Opportunity.stage,
+            Opportunity.expected_close,
+            func.count(Opportunity.id),
+            func.sum(Opportunity.amount),
+        )
+        .where(Opportunity.stage.not_in(CLOSED), _in(Opportunity.owner_id, owners))
+        .group_by(Opportunity.stage, Opportunity.expected_close)
+    )
+    cells: dict[tuple[str, str | None], list[object]] = defaultdict(lambda: [0, ZERO])
+    for stage, close, n, amount in rows.all():
+        month = None if close is None else f"{close:%Y-%m}"
+        cell = cells[(stage, month)]
+        cell[0] = int(cell[0]) + int(n)  # type: ignore[call-overload]
+        cell[1] = exact(cell[1]) + exact(amount or 0)  # type: ignore[arg-type]
+    order = {s: i for i, s in enumerate(rules.stages.order)}
+    found = []
+    for (stage, month), (n, amount) in cells.items():
+        p = rules.deals.probability.get(stage, 0)
+        found.append(
+            PipelineRow(stage, month, int(n), exact(amount), exact(exact(amount) * p / 100))  # type: ignore[arg-type]
+        )
+    return sorted(found, key=lambda r: (order.get(r.stage, 99), r.month is None, r.month or ""))
+
+
+async def report(
+    session: AsyncSession, scope: Scope, period: Period, now: datetime, rules: Rules
+) -> MoneyReport:
+    owners = owners_of(scope)
+    r = MoneyReport()
+    r.pipeline = await pipeline(session, owners, rules)
+    n, amount = (
+        await session.execute(
+            select(func.count(Opportunity.id), func.sum(Opportunity.won_amount)).where(
+                Opportunity.stage == WON,
+                Opportunity.closed_at >= period.start,
+                Opportunity.closed_at < period.end,
+                _in(Opportunity.owner_id, owners),
+            )
+        )
+    ).one()
+    r.won, r.won_amount = int(n or 0), exact(amount or 0)
+    r.payments, r.collected = await receivables.payments_between(
+        session, period.first, period.after, owners
+    )
+    receivable = await session.scalar(
+        select(func.sum(Instalment.amount - Instalment.paid)).where(
+            Instalment.status == receivables.OPEN, _in(Instalment.owner_id, owners)
+        )
+    )
+    r.receivable = exact(receivable or 0)
+    sales = await session.scalar(
+        select(func.sum(Contract.amount)).where(
+            Contract.signed_on >= period.first,
+            Contract.signed_on < period.after,
+            _in(Contract.owner_id, owners),
+        )
+    )
+    r.sales = exact(sales or 0)
+    today = now.astimezone(period.tz).date()
+    # The days of the period so far (all of them once it is over).
+    days = max(1, (min(period.after, today + timedelta(days=1)) - period.first).days)
+    if r.sales > 0:
+        r.dso = int((r.receivable / r.sales * days).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return r
+
+
+async def collected_by_rep(
+    session: AsyncSession, scope: Scope, period: Period
+) -> dict[int | None, Decimal]:
+    return await receivables.collected_by_owner(
+        session, period.first, period.after, owners_of(scope)
+    )
+
+
+async def won_by_rep(
+    session: AsyncSession, scope: Scope, period: Period
+) -> dict[int | None, Decimal]:
+    rows = await session.execute(
+        select(Opportunity.owner_id, func.sum(Opportunity.won_amount))
+        .where(
+            Opportunity.stage == WON,
+            Opportunity.closed_at >= period.start,
+            Opportunity.closed_at < period.end,
+            _in(Opportunity.owner_id, owners_of(scope)),
+        )
+        .group_by(Opportunity.owner_id)
+    )
+    return {owner: exact(amount or 0) for owner, amount in rows.all()}
