@@ -17,7 +17,7 @@ from bot.views import digest as summary_view
 from crm.date_ranges import RANGE
 from crm.services.report import Report
 from crm.services.report_lifecycle import Deal
-from handlers.labels import LOST_REASON, TICKET_KIND, label
+from handlers.labels import LOST_REASON, STAGE, TICKET_KIND, label
 from handlers.tickets import CATEGORY
 
 Render = Callable[[Text], str]
@@ -232,9 +232,78 @@ def chart(r: Report, render: Render) -> bytes | None:
     return charts.report_chart(reps, kinds, texts)
 
 
+def deals(r: Report) -> list[Text]:
+    """The pipeline by stage and by expected close month (weighted by the stages'
+    probabilities), the amounts won and collected, receivables and days sales outstanding."""
+    m = r.money
+
+    def cash(amount: object) -> Money:
+        return Money(amount, currency=r.currency, cents=True)
+
+    n_open = sum(row.count for row in m.pipeline)
+    lines: list[Text] = [
+        T("<b>Deals and receivables</b>"),
+        TN(
+            "Pipeline: {n} open opportunity, {amount}, weighted {weighted}",
+            "Pipeline: {n} open opportunities, {amount}, weighted {weighted}",
+            n_open,
+            amount=cash(m.pipeline_amount),
+            weighted=cash(m.pipeline_weighted),
+        ),
+    ]
+    stages: dict[str, list[object]] = {}
+    months: dict[str | None, list[object]] = {}
+    for row in m.pipeline:
+        for key, table in ((row.stage, stages), (row.month, months)):
+            cell = table.setdefault(key, [0, 0, 0])  # type: ignore[arg-type]
+            cell[0] += row.count  # type: ignore[operator]
+            cell[1] += row.amount  # type: ignore[operator]
+            cell[2] += row.weighted  # type: ignore[operator]
+    for stage, (n, amount, weighted) in stages.items():
+        lines.append(
+            T(
+                "• {stage}: {n}, {amount} → {weighted}",
+                stage=label(STAGE, stage),
+                n=n,
+                amount=cash(amount),
+                weighted=cash(weighted),
+            )
+        )
+    if months:
+        lines.append(T("By expected close month:"))
+    for month, (n, amount, weighted) in months.items():
+        lines.append(
+            T(
+                "· {month}: {n}, {amount} → {weighted}",
+                month=Raw(month) if month else T("no date"),
+                n=n,
+                amount=cash(amount),
+                weighted=cash(weighted),
+            )
+        )
+    lines += [
+        T("Won in the period: {n}, {amount}", n=m.won, amount=cash(m.won_amount)),
+        TN(
+            "Collected in the period: {amount} ({n} payment)",
+            "Collected in the period: {amount} ({n} payments)",
+            m.payments,
+            amount=cash(m.collected),
+        ),
+        T("Receivables now: {amount}", amount=cash(m.receivable)),
+        T("Days sales outstanding: {n}", n=m.dso)
+        if m.dso is not None
+        else T("Days sales outstanding: no contracts signed in the period"),
+    ]
+    return lines
+
+
 def report(r: Report, render: Render) -> list[Reply]:
-    return [
+    replies = [
         Reply(Lines(*figures(r)), photo=chart(r, render)),
         Reply(Lines(*service(r))),
         Reply(Lines(*lifecycle(r))),
     ]
+    m = r.money
+    if m.pipeline or m.won or m.payments or m.receivable:
+        replies.append(Reply(Lines(*deals(r))))
+    return replies

@@ -1,0 +1,56 @@
+"""The leaderboard ranked by money: by the amount collected in the period (then by the amount
+won), beside the summary's leaderboard, which ranks by the amount won (handlers/digest.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.types import Lines, Reply, T, Text
+from bot.views import deals as deal_view
+from bot.views import digest as view
+from crm.money import ZERO
+from crm.services import digest as svc
+from crm.services.deals import figures
+from handlers.base import LEADS, Action, Ctx, Step
+from handlers.digest import STALE
+
+BY_COLLECTED = "dg_topc"
+
+
+async def by_collected(ctx: Ctx) -> Step:
+    assert ctx.who.staff is not None
+    period = svc.from_code(ctx.choice or "", ctx.who.tz)
+    if period is None:
+        return ctx.stay(Reply(STALE))
+    scope = await svc.scope_of(ctx.session, ctx.who.staff)
+    if not scope.reps:
+        return ctx.stay(Reply(T("There are no sales reps in your team yet.")))
+    collected = await figures.collected_by_rep(ctx.session, scope, period)
+    won = await figures.won_by_rep(ctx.session, scope, period)
+
+    def score(rep_id: int) -> tuple[Decimal, Decimal]:
+        return collected.get(rep_id, ZERO), won.get(rep_id, ZERO)
+
+    reps = sorted(scope.reps, key=lambda r: (tuple(-x for x in score(r.id)), r.name, r.id))
+    lines: list[Text] = [
+        T("<b>Leaderboard by amount collected, {period}</b>", period=view.period_text(period))
+    ]
+    rank = 0
+    previous: tuple[Decimal, Decimal] | None = None
+    for i, rep in enumerate(reps, start=1):
+        if score(rep.id) != previous:
+            rank, previous = i, score(rep.id)
+        lines.append(
+            T(
+                "{rank}. {name}: collected {collected} · won {won}",
+                rank=rank,
+                name=rep.name,
+                collected=deal_view.money(ctx.rules, collected.get(rep.id, ZERO)),
+                won=deal_view.money(ctx.rules, won.get(rep.id, ZERO)),
+            )
+        )
+    lines.append(T("Ranked by the amount collected, then the amount won; equal reps share a rank."))
+    return ctx.stay(Reply(Lines(*lines)))
+
+
+ACTIONS = [Action(BY_COLLECTED, LEADS, by_collected, obj_kind="own_summary")]
