@@ -15,7 +15,13 @@ KINDS = {
     "visits": T("Visits"),
     "followups": T("Follow-ups"),
     "tickets": T("Requests"),
+    "opportunities": T("Opportunities"),
+    "contracts": T("Contracts"),
+    "instalments": T("Instalments"),
+    "payments": T("Payments"),
 }
+# Exported whole, without asking for a period (crm/services/deals/transfer.py).
+WHOLE = ("customers", "opportunities", "contracts", "instalments", "payments")
 PERIODS = {
     "month": T("This month"),
     "last_month": T("Last month"),
@@ -34,7 +40,7 @@ async def kind_step(ctx: Ctx) -> Step:
     if ctx.choice not in KINDS:
         return ctx.stay(Reply(T("Please choose one of the buttons.")))
     ctx.data["kind"] = ctx.choice
-    if ctx.choice == "customers":
+    if ctx.choice in WHOLE:
         return await _send(ctx, "all")
     buttons = [flow_button(label, "exp.period", key) for key, label in PERIODS.items()]
     return Step.to("exp.period", Reply(T("Which period?"), buttons=rows(*buttons)))

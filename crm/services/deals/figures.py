@@ -11,16 +11,18 @@ period: how many days of sales are still owed. None when the period sold nothing
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Integer, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.models import Contract, Instalment, Opportunity, Staff
+from crm.models import Contract, Customer, Instalment, Opportunity, Payment, Staff
 from crm.money import ZERO, exact
 from crm.rules import Rules
 from crm.services.deals import receivables
@@ -47,16 +49,69 @@ class MoneySummary:
         return 0 if self.oldest is None else (today - self.oldest.instalment.due_on).days
 
 
+@functools.cache
+def _day_statement(everyone: bool) -> Any:
+    """The period's payments and, per owner, what is overdue and since when: one statement
+    (a manager's summary runs it once), built once per form (building costs more than running)."""
+    pay = select(
+        literal("p"),
+        literal(None, Integer),
+        func.count(Payment.id),
+        func.sum(Payment.amount),
+        literal(None, Date),
+    ).where(Payment.paid_on >= bindparam("first"), Payment.paid_on < bindparam("after"))
+    due = (
+        select(
+            literal("o"),
+            Instalment.owner_id,
+            func.count(Instalment.id),
+            func.sum(Instalment.amount - Instalment.paid),
+            func.min(Instalment.due_on),
+        )
+        .where(Instalment.status == receivables.OPEN, Instalment.due_on < bindparam("today"))
+        .group_by(Instalment.owner_id)
+    )
+    if not everyone:
+        owners = bindparam("owners", expanding=True)
+        pay = pay.where(Payment.owner_id.in_(owners))
+        due = due.where(Instalment.owner_id.in_(owners))
+    return union_all(pay, due)
+
+
+_OLDEST = (
+    select(Instalment, Contract, Customer)
+    .join(Contract, Contract.id == Instalment.contract_id)
+    .join(Customer, Customer.id == Instalment.customer_id)
+    .where(
+        Instalment.owner_id.is_not_distinct_from(bindparam("owner")),
+        Instalment.status == receivables.OPEN,
+        Instalment.due_on == bindparam("due_on"),
+    )
+    .order_by(Instalment.id)
+    .limit(1)
+)
+
+
 async def summary(
     session: AsyncSession, scope: Scope, period: Period, now: datetime
 ) -> MoneySummary:
     owners = owners_of(scope)
     today = now.astimezone(period.tz).date()
     s = MoneySummary()
-    s.payments, s.collected = await receivables.payments_between(
-        session, period.first, period.after, owners
-    )
-    by_owner = await receivables.overdue_by_owner(session, today, owners)
+    params: dict[str, Any] = {"first": period.first, "after": period.after, "today": today}
+    if owners is not None:
+        params["owners"] = list(owners) or [-1]
+    by_owner: dict[int | None, Decimal] = {}
+    oldest: tuple[date, int | None] | None = None
+    for part, owner, n, amount, since in (
+        await session.execute(_day_statement(owners is None), params)
+    ).all():
+        if part == "p":
+            s.payments, s.collected = int(n or 0), exact(amount or 0)
+            continue
+        by_owner[owner] = exact(amount or 0)
+        if since is not None and (oldest is None or since < oldest[0]):
+            oldest = (since, owner)
     s.overdue = sum(by_owner.values(), ZERO)
     staff = {r.id: r for r in [*scope.reps, scope.lead]}
     missing = [i for i in by_owner if i is not None and i not in staff]
@@ -70,8 +125,11 @@ async def summary(
         if amount > 0
     ]
     s.overdue_by_rep = sorted(rows, key=lambda r: (-r[1], r[0].name if r[0] else ""))
-    oldest = await receivables.overdue(session, today, owners, limit=1)
-    s.oldest = oldest[0] if oldest else None
+    if oldest is not None:
+        found = (await session.execute(_OLDEST, {"owner": oldest[1], "due_on": oldest[0]})).first()
+        if found is not None:
+            inst, contract, customer = found
+            s.oldest = receivables.Overdue(inst, contract, customer, staff.get(inst.owner_id))
     return s
 
 
