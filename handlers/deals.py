@@ -383,7 +383,12 @@ async def stage_pick_step(ctx: Ctx) -> Step:
     await opportunities.move(
         ctx.session, opp, customer, ctx.choice, by=ctx.who.staff.id, now=ctx.now(), rules=ctx.rules
     )
-    return Step.end(Reply(Lines(T("Saved."), opp_line(ctx, opp))))
+    return Step.end(
+        Reply(
+            Lines(T("Saved."), opp_line(ctx, opp)),
+            buttons=((Button(T("💼 Deals of the customer"), f"opps:{customer.id}"),),),
+        )
+    )
 
 
 async def start_won(ctx: Ctx) -> Step:
@@ -475,7 +480,8 @@ async def lost_step(ctx: Ctx) -> Step:
             Lines(
                 opp_line(ctx, opp),
                 T("Customer stage: {stage}", stage=label(STAGE, customer.stage)),
-            )
+            ),
+            buttons=((Button(T("💼 Deals of the customer"), f"opps:{customer.id}"),),),
         )
     )
 

@@ -269,3 +269,53 @@ async def test_another_reps_opportunity_cannot_be_touched(app: App, chat: Transc
     out = await press(chat, app, "rep2", f"opp_won:{opp.id}")
     assert "That is not available to you. Nothing was changed." in out
     assert (await one(app, Opportunity, Opportunity.id == opp.id)).stage == "negotiation"
+
+
+async def test_opportunity_from_a_saved_visit(app: App, chat: Transcript) -> None:
+    out = await chat("/as rep1", "拜访华能电厂，见了张工，谈变压器报价，下周二下午跟进", "[保存]")
+    assert "本次拜访涉及商机吗？" in out and "💼 由本次拜访创建商机" in out
+    out = await chat("[由本次拜访创建商机]")
+    assert "本次拜访华能电厂涉及的商机" in out and "使用：谈变压器报价" in out
+    out = await chat("[使用：谈变压器报价]", "一百二十万", "2027-02-28")
+    assert "谈变压器报价：¥1,200,000.00 · 预计2027年2月28日 周日成交" in out
+    out = await chat("[方案/报价]")
+    assert "已保存华能电厂的商机。" in out
+    opp = await one(app, Opportunity)
+    visit_id = opp.visit_id
+    assert visit_id is not None and opp.amount == Decimal("1200000.00")
+
+
+async def test_customer_stage_follows_the_most_advanced_opportunity(
+    app: App, chat: Transcript
+) -> None:
+    await chat("/as rep1", "明珠酒店 空调节能 报价35万 预计3月底签", "[商务谈判]")
+    await chat("明珠酒店 热水系统 报价8万 预计2月底签", "[需求确认]")
+    assert (await customer(app, "明珠酒店")).stage == "negotiation"
+    first, second = await rows(app, Opportunity)
+    out = await chat("/customers 明珠酒店", "[明珠酒店]", "[商机]")
+    assert "明珠酒店的商机与合同" in out
+    assert "• 空调节能：¥350,000.00 · 商务谈判（70%）" in out
+    assert "• 热水系统：¥80,000.00 · 需求确认（20%）" in out
+    out = await chat("[空调节能]", "[输单]", "[价格太高]")
+    assert "✖ 空调节能：输单（价格太高）" in out and "客户阶段：需求确认" in out
+    assert (await customer(app, "明珠酒店")).stage == "needs_confirmed"
+    await chat("[客户的商机]", "[热水系统]", "[输单]", "[选择了竞争对手]")
+    assert (await customer(app, "明珠酒店")).stage == "lost"
+    assert (await one(app, Opportunity, Opportunity.id == second.id)).lost_reason == "competitor"
+    assert first.id != second.id
+
+
+async def test_the_manager_is_told_after_the_escalation_days(app: App, chat: Transcript) -> None:
+    await chat("/as rep1")
+    await _won_contract(
+        chat, "华能电厂 变压器增容 报价80万 预计12月底签", "商务谈判", "1年", "80万 2026-12-10"
+    )
+    out = await chat("@clock 2026-12-24T09:30")  # 14 days past due: not yet
+    assert "欠款" not in to(out, "manager")
+    out = await chat("@clock 2026-12-25T09:30")  # escalate_days = 15
+    assert (
+        "⚠️ 华能电厂欠款¥800,000.00已逾期15天：合同HT-2026-0001第1期，"
+        "2026年12月10日 周四到期（负责人张伟）。" in to(out, "manager")
+    )
+    out = await chat("@clock 2026-12-26T09:30")
+    assert "欠款" not in to(out, "manager")
