@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from bot.types import Button, Lines, Reply, T, Text
 from bot.views import deals as view
-from crm.models import Contract, Opportunity
+from crm.models import Contract, Customer, Opportunity
 from crm.services import runtime
 from crm.services.deals import contracts, opportunities, receivables
 from crm.services.deals.contracts import Due, ScheduleError
@@ -33,7 +33,7 @@ from handlers.deals import CANCEL, GONE, NOT_YOURS, _editable_customer, _editabl
 MAX_NUMBER = 40
 
 
-async def _won_opp(ctx: Ctx, opp_id: int | None) -> tuple[Opportunity, object] | None:
+async def _won_opp(ctx: Ctx, opp_id: int | None) -> tuple[Opportunity, Customer] | None:
     found = await _editable_opp(ctx, opp_id)
     if found is None or found[0].stage != opportunities.WON:
         return None
@@ -118,9 +118,9 @@ async def term_step(ctx: Ctx) -> Step:
     if found is None:
         return Step.end(Reply(GONE))
     customer = found[1]
-    allowed = contracts.terms_allowed(ctx.rules, customer)  # type: ignore[arg-type]
+    allowed = contracts.terms_allowed(ctx.rules, customer)
     lines: list[Text] = [T("Payment terms?")]
-    credit = view.credit_line(ctx.rules, customer)  # type: ignore[arg-type]
+    credit = view.credit_line(ctx.rules, customer)
     if credit is not None:
         lines.append(credit)
     buttons = [flow_button(view.TERMS[t], "ct.terms", t) for t in allowed]
@@ -132,7 +132,7 @@ async def terms_step(ctx: Ctx) -> Step:
     if found is None:
         return Step.end(Reply(GONE))
     opp, customer = found
-    if ctx.choice not in contracts.terms_allowed(ctx.rules, customer):  # type: ignore[arg-type]
+    if ctx.choice not in contracts.terms_allowed(ctx.rules, customer):
         return ctx.stay(Reply(T("Please choose one of the buttons.")))
     ctx.data["terms"] = ctx.choice
     signed = date.fromisoformat(ctx.data["signed"])
@@ -233,7 +233,7 @@ async def file_step(ctx: Ctx) -> Step:
         contract = await contracts.create(
             ctx.session,
             opp,
-            customer,  # type: ignore[arg-type]
+            customer,
             staff,
             number=d["number"],
             signed_on=date.fromisoformat(d["signed"]),
@@ -254,7 +254,7 @@ async def file_step(ctx: Ctx) -> Step:
         actor_id=staff.id,
         action="contract.create",
         entity="customer",
-        entity_id=customer.id,  # type: ignore[attr-defined]
+        entity_id=customer.id,
         changes={
             "contract_id": contract.id,
             "number": contract.number,

@@ -10,11 +10,13 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 
 from bot import charts
 from bot.types import TN, Lines, Money, Raw, Reply, T, Text
 from bot.views import digest as summary_view
 from crm.date_ranges import RANGE
+from crm.services.deals.figures import PipelineRow
 from crm.services.report import Report
 from crm.services.report_lifecycle import Deal
 from handlers.labels import LOST_REASON, STAGE, TICKET_KIND, label
@@ -232,6 +234,13 @@ def chart(r: Report, render: Render) -> bytes | None:
     return charts.report_chart(reps, kinds, texts)
 
 
+def _added(
+    cell: tuple[int, Decimal, Decimal] | None, row: PipelineRow
+) -> tuple[int, Decimal, Decimal]:
+    n, amount, weighted = cell or (0, Decimal(0), Decimal(0))
+    return n + row.count, amount + row.amount, weighted + row.weighted
+
+
 def deals(r: Report) -> list[Text]:
     """The pipeline by stage and by expected close month (weighted by the stages'
     probabilities), the amounts won and collected, receivables and days sales outstanding."""
@@ -251,14 +260,12 @@ def deals(r: Report) -> list[Text]:
             weighted=cash(m.pipeline_weighted),
         ),
     ]
-    stages: dict[str, list[object]] = {}
-    months: dict[str | None, list[object]] = {}
+    # The rows are per stage and month: summed here by stage, then by month.
+    stages: dict[str, tuple[int, Decimal, Decimal]] = {}
+    months: dict[str | None, tuple[int, Decimal, Decimal]] = {}
     for row in m.pipeline:
-        for key, table in ((row.stage, stages), (row.month, months)):
-            cell = table.setdefault(key, [0, 0, 0])  # type: ignore[arg-type]
-            cell[0] += row.count  # type: ignore[operator]
-            cell[1] += row.amount  # type: ignore[operator]
-            cell[2] += row.weighted  # type: ignore[operator]
+        stages[row.stage] = _added(stages.get(row.stage), row)
+        months[row.month] = _added(months.get(row.month), row)
     for stage, (n, amount, weighted) in stages.items():
         lines.append(
             T(

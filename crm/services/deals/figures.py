@@ -12,14 +12,24 @@ period: how many days of sales are still owed. None when the period sold nothing
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Date, Integer, bindparam, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    bindparam,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.models import Contract, Customer, Instalment, Opportunity, Payment, Staff
@@ -162,8 +172,8 @@ class MoneyReport:
         return sum((r.weighted for r in self.pipeline), ZERO)
 
 
-def _in(column, owners: Sequence[int] | None):  # type: ignore[no-untyped-def]
-    return True if owners is None else column.in_(list(owners) or [-1])
+def _in(column: Any, owners: Sequence[int] | None) -> ColumnElement[bool]:
+    return true() if owners is None else column.in_(list(owners) or [-1])
 
 
 async def pipeline(
@@ -180,19 +190,19 @@ async def pipeline(
         .where(Opportunity.stage.not_in(CLOSED), _in(Opportunity.owner_id, owners))
         .group_by(Opportunity.stage, Opportunity.expected_close)
     )
-    cells: dict[tuple[str, str | None], list[object]] = defaultdict(lambda: [0, ZERO])
+    counts: Counter[tuple[str, str | None]] = Counter()
+    sums: dict[tuple[str, str | None], Decimal] = defaultdict(lambda: ZERO)
     for stage, close, n, amount in rows.all():
-        month = None if close is None else f"{close:%Y-%m}"
-        cell = cells[(stage, month)]
-        cell[0] = int(cell[0]) + int(n)  # type: ignore[call-overload]
-        cell[1] = exact(cell[1]) + exact(amount or 0)  # type: ignore[arg-type]
+        cell = (stage, None if close is None else f"{close:%Y-%m}")
+        counts[cell] += int(n)
+        sums[cell] += exact(amount or 0)
     order = {s: i for i, s in enumerate(rules.stages.order)}
     found = []
-    for (stage, month), (n, amount) in cells.items():
+    for (stage, month), amount in sums.items():
         p = rules.deals.probability.get(stage, 0)
-        found.append(
-            PipelineRow(stage, month, int(n), exact(amount), exact(exact(amount) * p / 100))  # type: ignore[arg-type]
-        )
+        # Weighted to the cent per stage and month, as the report shows them.
+        weighted = exact(amount * p / 100)
+        found.append(PipelineRow(stage, month, counts[(stage, month)], amount, weighted))
     return sorted(found, key=lambda r: (order.get(r.stage, 99), r.month is None, r.month or ""))
 
 

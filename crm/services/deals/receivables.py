@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.models import Contract, Customer, Instalment, Payment, Staff
@@ -103,7 +104,7 @@ class Overdue:
         return exact(self.instalment.amount) - exact(self.instalment.paid)
 
 
-def _overdue_query(today: date, owner_ids: Sequence[int] | None):  # type: ignore[no-untyped-def]
+def _overdue_query(today: date, owner_ids: Sequence[int] | None) -> Select[Any]:
     q = (
         select(Instalment, Contract, Customer, Staff)
         .join(Contract, Contract.id == Instalment.contract_id)
