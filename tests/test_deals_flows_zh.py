@@ -319,3 +319,28 @@ async def test_the_manager_is_told_after_the_escalation_days(app: App, chat: Tra
     )
     out = await chat("@clock 2026-12-26T09:30")
     assert "欠款" not in to(out, "manager")
+
+
+async def test_new_opportunity_from_the_card_refuses_bad_input(app: App, chat: Transcript) -> None:
+    out = await chat("/as rep1", "/customers 明珠酒店", "[明珠酒店]")
+    assert "💼 商机" in out
+    out = await chat("[商机]")
+    assert "暂无商机。" in out
+    out = await chat("[新建商机]")
+    assert "明珠酒店的新商机：销售什么产品或服务？" in out
+    out = await chat("节能改造", "八十多")
+    assert "请输入金额，如 800000、80万、一百二十万 或 1.2亿。" in out
+    out = await chat("1.005万")  # 10,050 yuan: fine; 12.345 would be fractions of a cent
+    assert "预计成交日期？" in out
+    out = await chat("2020-01-01")
+    assert "该日期已过，请输入未来的日期。" in out
+    assert await count(app, Opportunity) == 0
+    out = await chat("[暂无日期]")
+    assert "节能改造：¥10,050.00 · 未定成交日期" in out
+    await chat("[需求确认]")
+    opp = await one(app, Opportunity)
+    assert (opp.amount, opp.expected_close, opp.stage) == (
+        Decimal("10050.00"),
+        None,
+        "needs_confirmed",
+    )
