@@ -323,7 +323,9 @@ async def start_from_reading(ctx: Ctx, reading: OpportunityReading) -> Step:
 
 
 async def pick_step(ctx: Ctx) -> Step:
-    cid = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else None
+    if ctx.choice is None:
+        return ctx.stay(Reply(T("Please choose one of the buttons.")))
+    cid = int(ctx.choice) if ctx.choice.isdigit() else None
     customer = await _editable_customer(ctx, cid)
     if customer is None:
         return ctx.stay(Reply(NOT_YOURS))

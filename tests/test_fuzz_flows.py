@@ -64,6 +64,20 @@ CAMPAIGN_TEXTS = ["新年好", "Happy new year", "新年快樂", "С Новым 
 # Complaint, service, the text, Done, Send.
 NEW_COMPLAINT = ["/new", "[2]", "[2]", "停电两次", "[1]", "[1]"]
 IMPORT_CSV = "customers.csv"  # written next to the walk's database
+EN = ["/lang", "[English]"]
+DEALS_CSV = "deals.csv"  # likewise: opportunities (handlers/deals_import.py)
+# A deal from one message to a contract and a payment (handlers/deals*.py), and the steps beside.
+# Customers of their own (imported by the admin, who acts on them: other walks rename and hand
+# over the demo's customers).
+DEAL_CUSTOMERS_CSV = "deal_customers.csv"
+
+
+def deal(customer: str) -> list[str]:
+    return [f"{customer}, dock lights, quote 80k, close end of January", "[proposal]"]
+
+
+CONTRACT = [*deal("Deal Fuzz D"), "[Open]", "[Won]", "[as estimated]", "[Make the contract]"]
+CONTRACT += ["[Number it]", "[Today]", "[One year]", "[instalments]", "[2 equal]"]
 ENTRIES = [
     ("rep2", ["/visit"]),
     ("rep2", VISIT_TO_CONFIRM),
@@ -90,17 +104,10 @@ ENTRIES = [
     ("agent", ["/tickets", "[6]"]),
     ("agent", ["/tickets", "[6]", "[转办]"]),
     ("agent", ["/tickets", "[6]", "[办结]"]),
-    ("manager", ["/staff"]),
-    ("manager", ["/staff", "[4]", "[移交]"]),
-    ("manager", ["/invite"]),
-    ("rep2", ["/export"]),
-    ("manager", ["/report"]),
-    ("manager", ["/staff", "[4]", "[2]", "[1]", "[3]", "/cancel"]),  # handover to 李经理: confirm
-    ("admin", ["/rules", "[1]", "[3]", "/cancel"]),  # SLA targets, complaint first response
-    ("admin", ["/import", f"@doc {IMPORT_CSV}"]),
     # Two new requests, so a message needs picking one; the agent transfers the first, resolves
     # the second, and customer1 rates it: the comment step. By number: earlier walks may have
-    # switched the languages.
+    # switched the languages. Before the managers'
+    # walks, which may deactivate the agent.
     (
         "customer1",
         [
@@ -119,6 +126,26 @@ ENTRIES = [
             "[2]",  # two stars
         ],
     ),
+    ("manager", ["/staff"]),
+    ("manager", ["/staff", "[4]", "[移交]"]),
+    ("manager", ["/invite"]),
+    ("rep2", ["/export"]),
+    ("manager", ["/report"]),
+    ("manager", ["/staff", "[4]", "[2]", "[1]", "[3]", "/cancel"]),  # handover to 李经理: confirm
+    ("admin", ["/rules", "[1]", "[3]", "/cancel"]),  # SLA targets, complaint first response
+    ("admin", ["/import", f"@doc {IMPORT_CSV}"]),
+    # Deals, and steps the random walks above may miss; in English whatever they switched.
+    ("rep2", [*EN, "/customers", "Acme", "[1]", "[Stage]", "[lost]"]),
+    ("rep2", [*EN, "/customers", "Acme", "[1]", "[Add contact]", "Zhang San", "[1]", "[Skip]"]),
+    ("rep2", [*EN, "/export", "[Visits]"]),
+    ("rep2", [*EN, "/customers", "Acme", "[1]", "[Deals]", "[New opportunity]", "lights", "8万"]),
+    ("admin", [*EN, "/import", f"@doc {DEAL_CUSTOMERS_CSV}", "[Confirm import]"]),
+    ("admin", [*EN, *deal("Deal Fuzz A"), "[Open]", "[Stage]"]),
+    ("admin", [*EN, *deal("Deal Fuzz B"), "[Open]", "[Lost]"]),
+    ("admin", [*EN, *deal("Deal Fuzz C"), "[Open]", "[Won]"]),
+    ("admin", [*EN, *CONTRACT, "[Skip]", "[Record a payment]", "1000", "[Today]", "[cash]"]),
+    ("rep2", [*EN, "er, x-ray wiring, quote 30k, close end of March"]),  # two customers match
+    ("admin", [*EN, "/import", f"@doc {DEALS_CSV}"]),
 ]
 WORDS = [
     "Acme",
@@ -178,6 +205,9 @@ async def _harvest(path: Path, rules_file: Path) -> Harvest:
 
         csv = path.parent / IMPORT_CSV
         csv.write_text("name,phone\nFuzz Import Co,13900139000\n")
+        names = "\n".join(f"DF-{c},Deal Fuzz {c}" for c in "ABCDE")  # ids: imported once
+        (path.parent / DEAL_CUSTOMERS_CSV).write_text(f"external_id,name\n{names}\n")
+        (path.parent / DEALS_CSV).write_text("customer,title,amount,stage\nDeal Fuzz E,x,5万,\n")
         for handle, first in ENTRIES:
             for _ in range(WALKS_PER_ENTRY):
                 await demo.run([f"/as {handle}", "/cancel"])
