@@ -10,7 +10,15 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from bot.app import App
-from crm.models import Contract, FollowUp, Instalment, Opportunity, OutboxMessage, UnreachableChat
+from crm.models import (
+    Contract,
+    FollowUp,
+    Instalment,
+    Opportunity,
+    OutboxMessage,
+    Payment,
+    UnreachableChat,
+)
 from tests.conftest import Transcript
 from tests.test_sales_flows_zh import count, customer, one, rows, staff, to
 
@@ -39,20 +47,31 @@ async def test_deal_to_collection_in_english(app: App, chat: Transcript) -> None
     out = await chat("[Open]", "[Won]", "[as estimated]")
     assert "Blue River Hotel: opportunity won." in out
     out = await chat("[Make the contract]", "[Number it]", "[Today]", "2026-12-01..2027-03-01")
-    out = await chat("[instalments]", "60k 2026-12-31; 60k 2027-02-28", "[Skip]")
-    assert "Saved: contract HT-2026-0001." in out
+    out = await chat("[instalments]", "60k 2026-12-31; 60k 2027-02-28", "a text")
+    assert "Send a PDF or a photo here, or tap Skip." in out
+    out = await chat("@doc signed-contract.pdf")
+    assert "Saved: contract HT-2026-0001." in out and "Signed copy: kept" in out
     assert "○ 1. CN¥60,000.00 due Thu 31 Dec 2026" in out
     contract = await one(app, Contract, Contract.customer_id == hotel.id)
+    assert (contract.file_id, contract.file_kind) == ("file:signed-contract.pdf", "document")
     insts = await rows(app, Instalment, Instalment.contract_id == contract.id)
     assert [(i.due_on, i.amount) for i in insts] == [
         (date(2026, 12, 31), Decimal("60000.00")),
         (date(2027, 2, 28), Decimal("60000.00")),
     ]
 
-    out = await chat("[Record a payment]", "50,000", "[Today]", "[cash]", "[Skip]")
+    out = await chat("[Record a payment]", "50,000", "2026-12-02")
+    assert "A payment is recorded once received: today or earlier." in out
+    out = await chat("[Today]", "[cash]", "@photo receipt.jpg")
     assert "Saved: payment of CN¥50,000.00 on contract HT-2026-0001 (cash)." in out
     assert "Instalment 1 is partly paid: CN¥10,000.00 still to pay." in out
     assert "Outstanding: CN¥70,000.00" in out
+    paid = await one(app, Payment, Payment.contract_id == contract.id)
+    assert (paid.amount, paid.method, paid.receipt_file_id) == (
+        Decimal("50000.00"),
+        "cash",
+        "file:receipt.jpg",
+    )
 
     nova = await customer(app, "Nova Dental")
     await _deal(

@@ -144,3 +144,35 @@ def test_no_float_in_the_money_code() -> None:
 def test_dates_are_not_amounts() -> None:
     assert find_amount("预计1月31日签") is None
     assert find_amount("12月 3点") is None
+
+
+def test_currency_comes_from_the_rules(tmp_path: Path) -> None:
+    from bot.views.deals import money
+    from crm.rules import load_rules
+
+    own = tmp_path / "rules.toml"
+    own.write_text('[deals]\ncurrency = "RUB"\n', encoding="utf-8")
+    rules = load_rules(own)
+    shown = Renderer("ru", UTC).value(money(rules, Decimal("1200000")))
+    assert shown == "1\xa0200\xa0000,00\xa0₽"
+    assert Renderer("zh_CN", UTC).value(money(load_rules(), Decimal("1200000"))) == "¥1,200,000.00"
+
+
+@pytest.mark.parametrize(
+    ("toml", "problem"),
+    [
+        ("[deals]\nprobability = {proposal = 40, won = 100, lost = 0, maybe = 10}\n", "maybe"),
+        ("[deals]\nprobability = {proposal = 140, won = 100, lost = 0}\n", "percents"),
+        ('[deals]\ncredit_terms = {D = ["barter"]}\n', "barter"),
+        ('[deals]\ncurrency = "yuan"\n', "currency"),
+    ],
+)
+def test_bad_deal_rules_are_refused(tmp_path: Path, toml: str, problem: str) -> None:
+    from pydantic import ValidationError
+
+    from crm.rules import load_rules
+
+    own = tmp_path / "rules.toml"
+    own.write_text(toml, encoding="utf-8")
+    with pytest.raises(ValidationError, match=problem):
+        load_rules(own)
