@@ -28,6 +28,7 @@ from crm.models import (
     UnreachableChat,
 )
 from tests.conftest import Transcript
+from tests.helpers import press
 from tests.test_sales_flows_zh import count, customer, one, rows, staff, to
 
 
@@ -240,6 +241,9 @@ async def test_report_pipeline_matches_the_rows(app: App, chat: Transcript) -> N
     assert "当前应收：¥30,000.00" in out
     # Receivables 30,000 of 50,000 sold in a one-day period: 0.6 of a day → 1.
     assert "应收账款周转天数：1天" in out
+    # The day's summary: the payment of today, nothing overdue yet.
+    out = await chat("/summary")
+    assert "收款：1笔，¥20,000.00" in out and "逾期应收" not in out
 
 
 async def test_credit_rating_d_allows_prepaid_only(app: App, chat: Transcript) -> None:
@@ -262,8 +266,6 @@ async def test_credit_rating_d_allows_prepaid_only(app: App, chat: Transcript) -
 
 
 async def test_another_reps_opportunity_cannot_be_touched(app: App, chat: Transcript) -> None:
-    from tests.helpers import press
-
     await chat("/as rep1", "华能电厂 变压器增容 报价80万 预计1月底签", "[商务谈判]")
     opp = await one(app, Opportunity)
     out = await press(chat, app, "rep2", f"opp_won:{opp.id}")
@@ -343,4 +345,37 @@ async def test_new_opportunity_from_the_card_refuses_bad_input(app: App, chat: T
         Decimal("10050.00"),
         None,
         "needs_confirmed",
+    )
+
+
+async def test_renewal_opportunity_from_the_expiry_reminder(app: App, chat: Transcript) -> None:
+    await chat("/as rep1")
+    await _won_contract(
+        chat,
+        "华能电厂 变压器增容 报价80万 预计12月底签",
+        "商务谈判",
+        "2026-12-01..2027-01-15",
+        "80万 2026-12-20",
+    )
+    out = await chat("@clock 2026-12-16T09:30")  # 30 days before the end: one reminder only
+    assert "还有30天" in to(out, "rep1") and "还有60天" not in to(out, "rep1")
+    contract = await one(app, Contract)
+    # The reminder's button (other messages came after it: pressed on the older message).
+    assert f"opp_renew:{contract.id}" in [
+        b[1]
+        for m in await rows(
+            app, OutboxMessage, OutboxMessage.dedupe_key.startswith("contract-expiry:")
+        )
+        for row in m.payload["buttons"]
+        for b in row
+    ]
+    out = await press(chat, app, "rep1", f"opp_renew:{contract.id}")
+    assert "新商机：续签合同HT-2026-0001。" in out
+    out = await chat("90万", "[暂无日期]", "[方案/报价]")
+    assert "已保存华能电厂的商机。" in out
+    renewal = await one(app, Opportunity, Opportunity.renews_contract_id == contract.id)
+    assert (renewal.title, renewal.amount, renewal.stage) == (
+        "续签合同HT-2026-0001",
+        Decimal("900000.00"),
+        "proposal",
     )
