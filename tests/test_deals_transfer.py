@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import App
@@ -135,3 +136,28 @@ async def test_import_opportunities_and_payments_in_chat(
     assert await count(app, Payment) == 2
     first = (await rows(app, Instalment))[0]
     assert (first.paid, first.status) == (Decimal("400000.10"), "paid")
+
+
+async def test_command_line_export_and_import(
+    app: App, chat: Transcript, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    from bot.cli import main
+
+    await _contract(app)
+    url = app.settings.database_url
+    assert await asyncio.to_thread(main, ["export", "instalments", "--db", url]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].strip().lstrip("\ufeff") == "contract,seq,due_on,amount,paid,status"  # BOM: Excel
+    assert out[1].strip() == "HT-2026-0001,1,2026-12-31,400000.10,300000.05,open"
+    path = tmp_path / "opps.csv"
+    path.write_text("客户,商机,金额,阶段\n明珠酒店,热水,8万,proposal\n谁,x,1万,proposal\n", "utf-8")
+    code = await asyncio.to_thread(main, ["import", "deals", str(path), "--db", url, "--dry-run"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "opportunities to create: 1" in printed and "row 3: unknown customer (谁)" in printed
+    assert await count(app, Opportunity) == 1  # a dry run changes nothing
+    assert await asyncio.to_thread(main, ["import", "deals", str(path), "--db", url]) == 0
+    assert "done: 1 created" in capsys.readouterr().out
+    assert await count(app, Opportunity) == 2

@@ -43,7 +43,7 @@ async def record_payment(
     amount: Decimal,
     paid_on: date,
     method: str,
-    by: Staff,
+    by: Staff | None,
     now: datetime,
     receipt_file_id: str | None = None,
 ) -> tuple[Payment, list[Instalment]]:
@@ -73,7 +73,7 @@ async def record_payment(
         paid_on=paid_on,
         method=method,
         receipt_file_id=receipt_file_id,
-        recorded_by=by.id,
+        recorded_by=by.id if by else None,
         recorded_at=now,
     )
     session.add(payment)

@@ -402,7 +402,7 @@ def _check(  # noqa: C901  (one branch per kind, each a list of checks)
 
 
 async def apply(
-    session: AsyncSession, preview: DealPreview, *, by: Staff, now: datetime
+    session: AsyncSession, preview: DealPreview, *, by: Staff | None, now: datetime
 ) -> tuple[int, int]:
     """Creates the rows (payments applied to instalments like payments typed in chat); returns
     (created, refused now): a payment over what its contract still owes is refused."""
@@ -412,14 +412,14 @@ async def apply(
             session.add(
                 Opportunity(
                     **f,
-                    created_by=by.id,
+                    created_by=by.id if by else None,
                     created_at=now,
                     updated_at=now,
                     closed_at=now if f["stage"] in ("won", "lost") else None,
                 )
             )
         elif preview.kind == "contracts":
-            session.add(Contract(**f, created_by=by.id, created_at=now))
+            session.add(Contract(**f, created_by=by.id if by else None, created_at=now))
         elif preview.kind == "instalments":
             contract = await session.get(Contract, f["contract_id"])
             assert contract is not None
