@@ -9,7 +9,9 @@
 - `rules.deals.expiry_remind_days` before a contract ends (60 and 30 by default), the owner is
   reminded and offered a renewal opportunity.
 
-Unlike greetings, these are not dropped after downtime (the scheduler's grace): money owed and a
+All three wait for the morning agenda's time (rules.digest.morning_agenda, local): a debt that
+fell due yesterday is news for the working day, not for midnight. Unlike greetings, these are not
+dropped after downtime (the scheduler's grace): money owed and a
 contract ending stay true however late the pass runs, and each is sent once (dedupe keys, and the
 instalment's collection_at / escalated_at).
 """
@@ -217,6 +219,8 @@ async def expiries(
 async def run(
     sessions: async_sessionmaker[AsyncSession], clock: Clock, default_tz: ZoneInfo, rules: Rules
 ) -> int:
+    if clock.now().astimezone(default_tz).time() < rules.digest.morning_agenda:
+        return 0  # before the working day (see the module's note)
     n = await collections(sessions, clock, default_tz, rules)
     n += await escalations(sessions, clock, default_tz, rules)
     n += await expiries(sessions, clock, default_tz, rules)

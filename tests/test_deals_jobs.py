@@ -130,3 +130,37 @@ async def test_not_before_the_day_after_the_due_date(
 ) -> None:
     await _owed(app, "华能电厂", date(2026, 12, 10))
     assert await _pass(app, clock, datetime(2026, 12, 10, 23, 0, tzinfo=SHANGHAI)) == []
+
+
+async def test_nothing_before_the_working_day(
+    app: App, chat: Transcript, clock: ManualClock
+) -> None:
+    await _owed(app, "华能电厂", date(2026, 12, 10))
+    clock.set(datetime(2026, 12, 11, 7, 0, tzinfo=SHANGHAI))  # before the agenda's 08:30
+    assert await deals_jobs.run(app.sessions, clock, app.settings.tz, app.rules) == 0
+    assert [m for m in await _pass(app, clock, clock.now()) if m.chat_id == 2001]
+    clock.set(datetime(2026, 12, 11, 8, 30, tzinfo=SHANGHAI))
+    assert await deals_jobs.run(app.sessions, clock, app.settings.tz, app.rules) == 0  # done
+
+
+async def test_a_won_customer_stays_won(app: App, chat: Transcript) -> None:
+    cid = await _owed(app, "华能电厂", date(2026, 12, 10))
+    async with app.sessions() as s, s.begin():
+        rep = await s.scalar(select(Staff).where(Staff.handle == "rep1"))
+        customer = await s.get(Customer, cid)
+        assert rep is not None and customer is not None and customer.stage == "won"
+        upsell = await opportunities.create(
+            s,
+            customer,
+            rep,
+            title="扩容",
+            amount=Decimal("1"),
+            expected_close=None,
+            stage="needs_confirmed",
+            now=app.clock.now(),
+            rules=app.rules,
+        )
+        await opportunities.lose(
+            s, upsell, customer, "price", by=rep.id, now=app.clock.now(), rules=app.rules
+        )
+        assert customer.stage == "won"

@@ -2,7 +2,8 @@
 
 A customer may have several. Its stage follows its most advanced opportunity (by the order of
 `rules.stages.order`): a won opportunity makes the customer won (with the amount, in the history
-the summaries count), a customer all of whose opportunities were lost is lost.
+the summaries count), a customer all of whose opportunities were lost is lost. A customer who is
+won (or a repeat customer) stays so whatever later opportunities do.
 """
 
 from __future__ import annotations
@@ -163,6 +164,10 @@ async def follow(
     reason: str | None = None,
 ) -> None:
     """Sets the customer's stage to that of its most advanced opportunity (history kept)."""
+    if customer.stage in (Stage.WON, Stage.REPEAT):
+        # A customer who has bought stays a customer: a new opportunity (an upsell, a renewal)
+        # opening or failing does not undo that. Its wins are recorded by `win`.
+        return
     opps = await for_customer(session, customer.id)
     if not opps:
         return
@@ -171,8 +176,6 @@ async def follow(
     live = [o.stage for o in opps if o.stage != LOST]
     if live:
         target = max(live, key=lambda s: rank.get(s, -1))
-        if target == WON and customer.stage in (Stage.WON, Stage.REPEAT):
-            return  # won already (and maybe a repeat customer): nothing new to record
     else:
         target = LOST
     if target == customer.stage or target not in rank:
