@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from crm.models import Customer, Instalment, Opportunity, Payment, Staff
-from crm.services.deals import contracts, opportunities, receivables, transfer
+from crm.services.deals import contracts, opportunities, receivables, tables
 from crm.services.deals.contracts import Due
 from tests.conftest import Transcript
 from tests.test_sales_flows_zh import count, rows
@@ -70,15 +70,15 @@ async def _contract(app: App) -> None:
 async def test_export_tables_are_exact(app: App, chat: Transcript) -> None:
     await _contract(app)
     async with app.sessions() as s:
-        cols, data = await transfer.table(s, "instalments")
+        cols, data = await tables.table(s, "instalments")
         assert cols == ["contract", "seq", "due_on", "amount", "paid", "status"]
         assert data == [
             ["HT-2026-0001", 1, "2026-12-31", "400000.10", "300000.05", "open"],
             ["HT-2026-0001", 2, "2027-03-31", "399999.90", "0.00", "open"],
         ]
-        _cols, pays = await transfer.table(s, "payments")
+        _cols, pays = await tables.table(s, "payments")
         assert pays == [["HT-2026-0001", "300000.05", "2026-12-01", "transfer", "rep1"]]
-        _cols, opps = await transfer.table(s, "opportunities")
+        _cols, opps = await tables.table(s, "opportunities")
         assert [o[1:8] for o in opps] == [
             ["华能电厂", "变压器增容", "800000.00", "", "won", "rep1", "800000.00"]
         ]
