@@ -73,8 +73,19 @@ async def stage_pick_step(ctx: Ctx) -> Step:
     if found is None or found[0].stage in opportunities.CLOSED or ctx.who.staff is None:
         return Step.end(Reply(GONE))
     opp, customer = found
+    old = opp.stage
     await opportunities.move(
         ctx.session, opp, customer, ctx.choice, by=ctx.who.staff.id, now=ctx.now(), rules=ctx.rules
+    )
+    await runtime.audit(
+        ctx.session,
+        actor_kind="staff",
+        actor_id=ctx.who.staff.id,
+        action="opportunity.stage",
+        entity="customer",
+        entity_id=customer.id,
+        changes={"opportunity_id": opp.id, "stage": [old, opp.stage]},
+        now=ctx.now(),
     )
     return Step.end(
         Reply(
@@ -167,6 +178,16 @@ async def lost_step(ctx: Ctx) -> Step:
     opp, customer = found
     await opportunities.lose(
         ctx.session, opp, customer, ctx.choice, by=ctx.who.staff.id, now=ctx.now(), rules=ctx.rules
+    )
+    await runtime.audit(
+        ctx.session,
+        actor_kind="staff",
+        actor_id=ctx.who.staff.id,
+        action="opportunity.lost",
+        entity="customer",
+        entity_id=customer.id,
+        changes={"opportunity_id": opp.id, "reason": ctx.choice},
+        now=ctx.now(),
     )
     return Step.end(
         Reply(

@@ -379,3 +379,12 @@ async def test_renewal_opportunity_from_the_expiry_reminder(app: App, chat: Tran
         Decimal("900000.00"),
         "proposal",
     )
+
+
+async def test_deal_actions_are_in_the_customers_history(app: App, chat: Transcript) -> None:
+    await chat("/as rep1", "明珠酒店 空调节能 报价35万 预计3月底签", "[商务谈判]")
+    await chat("[查看]", "[输单]", "[价格太高]")
+    mz = await customer(app, "明珠酒店")
+    out = await press(chat, app, "manager", f"audit:{mz.id}")
+    assert "新建了商机" in out and "商机输单" in out
+    assert "opportunity_id" not in out  # internal ids are left out
