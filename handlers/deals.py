@@ -31,6 +31,7 @@ from crm.services import access, runtime
 from crm.services import customers as customer_svc
 from crm.services.deals import contracts, opportunities, receivables
 from crm.services.deals.reading import OpportunityReading, parse_day
+from crm.visit_text import parse_visit
 from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, flow_button, rows, typed_text
 from handlers.labels import LOST_REASON, STAGE, label
 
@@ -222,6 +223,9 @@ async def _ask_stage(ctx: Ctx) -> Step:
         flow_button(T("{stage} ({pct}%)", stage=label(STAGE, s), pct=pct(ctx, s)), "opp.stage", s)
         for s in ctx.rules.deals.open_stages
     ]
+    if d.get("text"):
+        # Read from one message: it may have been a visit report that named an amount.
+        buttons.append(flow_button(T("📝 No, log it as a visit"), "opp.stage", "visit"))
     buttons.append(flow_button(CANCEL, "opp.stage", "cancel"))
     return Step.to(
         "opp.stage",
@@ -244,6 +248,8 @@ async def _ask_stage(ctx: Ctx) -> Step:
 async def stage_step(ctx: Ctx) -> Step:
     if ctx.choice == "cancel":
         return Step.end(Reply(T("Cancelled. Nothing was saved.")))
+    if ctx.choice == "visit" and ctx.data.get("text"):
+        return await as_visit(ctx)
     if ctx.choice not in ctx.rules.deals.open_stages:
         return ctx.stay(Reply(T("Please choose one of the buttons.")))
     customer = await _editable_customer(ctx, ctx.data.get("customer_id"))
@@ -286,10 +292,15 @@ async def stage_step(ctx: Ctx) -> Step:
     )
 
 
-async def start_from_reading(ctx: Ctx, reading: OpportunityReading) -> Step:
-    """One message read as an opportunity (handlers/quick.py): the customer, then the stage."""
+async def start_from_reading(
+    ctx: Ctx, reading: OpportunityReading, text: str | None = None
+) -> Step:
+    """One message read as an opportunity (handlers/quick.py): the customer, then the stage.
+    `text`, the message, is kept in the draft: the rep may say it was a visit after all."""
     assert ctx.who.staff is not None
     ctx.data = {
+        "text": text,
+        "query": reading.customer_query,
         "title": reading.title,
         "amount": str(reading.amount),
         "close": reading.expected_close.isoformat() if reading.expected_close else None,
@@ -318,6 +329,25 @@ async def start_from_reading(ctx: Ctx, reading: OpportunityReading) -> Step:
         )
     ctx.data["customer_id"] = found[0].id
     return await _ask_stage(ctx)
+
+
+async def as_visit(ctx: Ctx) -> Step:
+    """The message was a visit report: the visit flow takes it, as handlers/quick.py would have,
+    so nothing the rep typed is lost."""
+    from handlers import visit  # visit imports this module (its saved card offers a deal)
+
+    text = ctx.data["text"]
+    draft = parse_visit(text, ctx.now(), ctx.who.tz)
+    query = (draft.customer_query if draft else None) or ctx.data.get("query") or ""
+    ctx.data = {
+        "quick": True,
+        "kind": (draft.kind if draft else None) or "onsite",
+        "outcome": (draft.outcome if draft else None) or text,
+        "contacts": draft.contacts if draft else [],
+        "photos": [],
+        "followup_at": draft.followup_at.isoformat() if draft and draft.followup_at else None,
+    }
+    return await visit.pick_customer(ctx, query)
 
 
 async def pick_step(ctx: Ctx) -> Step:

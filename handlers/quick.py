@@ -29,7 +29,7 @@ async def fallback(ctx: Ctx) -> Step:
         return await common.show_help(ctx)
     deal = read_opportunity(text, ctx.now(), ctx.who.tz)
     if deal is not None:
-        return await deals.start_from_reading(ctx, deal)
+        return await deals.start_from_reading(ctx, deal, text)
     draft = parse_visit(text, ctx.now(), ctx.who.tz)
     if draft is None:
         return await common.show_help(ctx)

@@ -127,34 +127,52 @@ async def collections(
             row.instalment.collection_at = now
             reminded = await remind_customer(session, row, now, default_tz, rules)
             owner = row.owner
-            if owner is None or not owner.active:
+            if owner is None:
                 continue
-            tz = staff_tz(owner, default_tz)
-            # The task: a follow-up on /today and in the agenda. Its reminder is the message
-            # below (reminded_at set), not a second one from the follow-up job.
-            session.add(
-                FollowUp(
-                    customer_id=row.customer.id,
-                    staff_id=owner.id,
-                    note=_task_note(owner, tz, row, rules),
-                    due_at=now,
-                    reminded_at=now,
-                    created_at=now,
-                )
-            )
-            await notifier.to_staff(
-                owner,
-                view.collection_task(
-                    rules, row.customer, row.contract, row.instalment, row.due, reminded
-                ),
-                dedupe_key=f"collect:{row.instalment.id}:{owner.id}",
-                priority=outbox.PRIORITY_REMINDER,
-            )
+            if not owner.active:
+                # The rep has left: their managers get the task (and hand the customer over).
+                for manager in await claims.managers_of(session, owner):
+                    await _task(notifier, session, manager, row, reminded, default_tz, rules, now)
+                    queued += 1
+                continue
+            await _task(notifier, session, owner, row, reminded, default_tz, rules, now)
             queued += 1
         await session.flush()
     if queued:
         log.info("collection_tasks_queued", count=queued)
     return queued
+
+
+async def _task(
+    notifier: OutboxNotifier,
+    session: AsyncSession,
+    owner: Staff,
+    row: receivables.Overdue,
+    reminded: str,
+    default_tz: ZoneInfo,
+    rules: Rules,
+    now: datetime,
+) -> None:
+    """The collection task of one overdue instalment for `owner`: a follow-up and a message."""
+    tz = staff_tz(owner, default_tz)
+    # The task: a follow-up on /today and in the agenda. Its reminder is the message
+    # below (reminded_at set), not a second one from the follow-up job.
+    session.add(
+        FollowUp(
+            customer_id=row.customer.id,
+            staff_id=owner.id,
+            note=_task_note(owner, tz, row, rules),
+            due_at=now,
+            reminded_at=now,
+            created_at=now,
+        )
+    )
+    await notifier.to_staff(
+        owner,
+        view.collection_task(rules, row.customer, row.contract, row.instalment, row.due, reminded),
+        dedupe_key=f"collect:{row.instalment.id}:{owner.id}",
+        priority=outbox.PRIORITY_REMINDER,
+    )
 
 
 async def escalations(

@@ -388,3 +388,15 @@ async def test_deal_actions_are_in_the_customers_history(app: App, chat: Transcr
     out = await press(chat, app, "manager", f"audit:{mz.id}")
     assert "新建了商机" in out and "商机输单" in out
     assert "opportunity_id" not in out  # internal ids are left out
+
+
+async def test_a_visit_report_with_an_amount_can_go_to_the_visit(
+    app: App, chat: Transcript
+) -> None:
+    out = await chat("/as rep1", "华能电厂 谈了报价80万，下周二下午跟进")
+    assert "新商机" in out and "📝 不是商机，记为拜访" in out
+    out = await chat("[记为拜访]")
+    assert "拜访：华能电厂" in out and "✅ 保存" in out
+    # Nothing typed is lost: the whole message is the visit's result, to edit or save.
+    assert "拜访结果：华能电厂 谈了报价80万，下周二下午跟进" in out
+    assert await count(app, Opportunity) == 0

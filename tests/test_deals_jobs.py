@@ -164,3 +164,26 @@ async def test_a_won_customer_stays_won(app: App, chat: Transcript) -> None:
             s, upsell, customer, "price", by=rep.id, now=app.clock.now(), rules=app.rules
         )
         assert customer.stage == "won"
+
+
+async def test_a_departed_reps_collection_goes_to_the_manager(
+    app: App, chat: Transcript, clock: ManualClock
+) -> None:
+    cid = await _owed(app, "东方钢铁集团", date(2026, 12, 10))
+    async with app.sessions() as s, s.begin():
+        rep = await s.scalar(select(Staff).where(Staff.handle == "rep1"))
+        manager = await s.scalar(select(Staff).where(Staff.handle == "manager"))
+        assert rep is not None and manager is not None
+        rep.active = False
+        manager_id = manager.id
+    new = await _pass(app, clock, datetime(2026, 12, 11, 10, 0, tzinfo=SHANGHAI))
+    assert [m.dedupe_key.rsplit(":", 1)[1] for m in new] == [str(manager_id)]
+    async with app.sessions() as s:
+        task = await s.scalar(
+            select(FollowUp).where(
+                FollowUp.customer_id == cid,
+                FollowUp.staff_id == manager_id,
+                FollowUp.note.startswith("催款"),
+            )
+        )
+    assert task is not None
