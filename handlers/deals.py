@@ -32,7 +32,7 @@ from crm.services import customers as customer_svc
 from crm.services.deals import contracts, opportunities, receivables
 from crm.services.deals.reading import OpportunityReading, parse_day
 from crm.visit_text import parse_visit
-from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, flow_button, rows, typed_text
+from handlers.base import FIELD, Action, Ctx, Flow, Step, flow_button, rows, typed_text
 from handlers.labels import LOST_REASON, STAGE, label
 
 GONE = T("This is no longer available to you. Nothing was saved.")
@@ -361,36 +361,6 @@ async def pick_step(ctx: Ctx) -> Step:
     return await _ask_stage(ctx)
 
 
-# ---------------------------------------------------------------- a rep's deals
-
-
-async def my_deals(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
-    opps = await opportunities.open_for_owner(ctx.session, staff.id)
-    today = ctx.local_now().date()
-    late = await receivables.overdue(ctx.session, today, [staff.id], limit=10)
-    lines: list[Text] = [T("<b>Your open opportunities</b>")]
-    lines += [opp_line(ctx, o) for o in opps] or [T("None.")]
-    lines.append(T("<b>Overdue payments</b>"))
-    lines += [
-        T(
-            "• {customer}: {amount} due {due_on} ({number})",
-            customer=row.customer.name,
-            amount=view.money(ctx.rules, row.due),
-            due_on=row.instalment.due_on,
-            number=row.contract.number,
-        )
-        for row in late
-    ] or [T("None.")]
-    buttons = [Button(Raw(o.title[:30]), f"opp:{o.id}") for o in opps[:10]]
-    buttons += [
-        Button(T("💳 {number}", number=row.contract.number), f"{view.PAY}:{row.contract.id}")
-        for row in late
-    ]
-    return Step.end(Reply(Lines(*lines), buttons=rows(*buttons, width=2)))
-
-
 # ---------------------------------------------------------------- who may press what
 
 
@@ -424,7 +394,6 @@ def visit_offer(visit_id: int) -> Reply:
     )
 
 
-COMMANDS = [Command("deals", FIELD, my_deals, T("your open opportunities and overdue payments"))]
 ACTIONS = [
     Action("opps", FIELD, customer_deals, obj_kind="customer_edit"),
     Action("opp_new", FIELD, new_from_card, obj_kind="customer_edit"),

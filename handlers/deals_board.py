@@ -1,20 +1,49 @@
-"""The leaderboard ranked by money: by the amount collected in the period (then by the amount
-won), beside the summary's leaderboard, which ranks by the amount won (handlers/digest.py)."""
+"""Lists about money: a rep's /deals (open opportunities, overdue payments), and the leaderboard
+ranked by the amount collected in the period (then by the amount won), beside the summary's
+leaderboard, which ranks by the amount won (handlers/digest.py)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.types import Lines, Reply, T, Text
+from bot.types import Button, Lines, Raw, Reply, T, Text
 from bot.views import deals as deal_view
 from bot.views import digest as view
 from crm.money import ZERO
 from crm.services import digest as svc
-from crm.services.deals import figures
-from handlers.base import LEADS, Action, Ctx, Step
+from crm.services.deals import figures, opportunities, receivables
+from handlers.base import FIELD, LEADS, Action, Command, Ctx, Step, rows
+from handlers.deals import opp_line
 from handlers.digest import STALE
 
 BY_COLLECTED = "dg_topc"
+
+
+async def my_deals(ctx: Ctx) -> Step:
+    staff = ctx.who.staff
+    assert staff is not None
+    opps = await opportunities.open_for_owner(ctx.session, staff.id)
+    today = ctx.local_now().date()
+    late = await receivables.overdue(ctx.session, today, [staff.id], limit=10)
+    lines: list[Text] = [T("<b>Your open opportunities</b>")]
+    lines += [opp_line(ctx, o) for o in opps] or [T("None.")]
+    lines.append(T("<b>Overdue payments</b>"))
+    lines += [
+        T(
+            "• {customer}: {amount} due {due_on} ({number})",
+            customer=row.customer.name,
+            amount=deal_view.money(ctx.rules, row.due),
+            due_on=row.instalment.due_on,
+            number=row.contract.number,
+        )
+        for row in late
+    ] or [T("None.")]
+    buttons = [Button(Raw(o.title[:30]), f"opp:{o.id}") for o in opps[:10]]
+    buttons += [
+        Button(T("💳 {number}", number=row.contract.number), f"{deal_view.PAY}:{row.contract.id}")
+        for row in late
+    ]
+    return Step.end(Reply(Lines(*lines), buttons=rows(*buttons, width=2)))
 
 
 async def by_collected(ctx: Ctx) -> Step:
@@ -53,4 +82,5 @@ async def by_collected(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines)))
 
 
+COMMANDS = [Command("deals", FIELD, my_deals, T("your open opportunities and overdue payments"))]
 ACTIONS = [Action(BY_COLLECTED, LEADS, by_collected, obj_kind="own_summary")]

@@ -128,7 +128,11 @@ async def test_deal_to_collection_in_english(app: App, chat: Transcript) -> None
     out = await chat("[Leaderboard]", "[By amount collected]")
     assert "1. Lucy Chen: collected CN¥0.00 · won CN¥0.00" in out  # nothing in today's period
 
-    out = await chat("/as rep2", "@clock 2027-01-30T09:30")
+    out = await chat("/as rep2", "/deals")
+    assert "Your open opportunities" in out
+    assert "• Blue River Hotel: CN¥10,000.00 due Thu 31 Dec 2026 (HT-2026-0001)" in out
+    assert "💳 HT-2026-0001" in out
+    out = await chat("@clock 2027-01-30T09:30")
     assert "ends on Mon 1 Mar 2027, in 30 days." in to(out, "rep2")
     assert (
         await count(app, OutboxMessage, OutboxMessage.dedupe_key.startswith("contract-expiry:"))
