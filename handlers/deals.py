@@ -313,14 +313,18 @@ async def start_from_reading(
         if await access.can_edit_customer(ctx.session, ctx.who.staff, c.id)
     ]
     if not found:
-        return Step.end(
-            Reply(
-                T(
-                    "No customer of yours matches “{query}”. Nothing was saved.",
-                    query=reading.customer_query,
-                )
-            )
+        refusal = T(
+            "No customer of yours matches “{query}”. Nothing was saved.",
+            query=reading.customer_query,
         )
+        if not text:
+            return Step.end(Reply(refusal))
+        # The message stays in the draft: as a visit report it may still name someone.
+        buttons = rows(
+            flow_button(T("📝 No, log it as a visit"), "opp.stage", "visit"),
+            flow_button(CANCEL, "opp.stage", "cancel"),
+        )
+        return Step.to("opp.stage", Reply(refusal, buttons=buttons))
     if len(found) > 1:
         buttons = [flow_button(Raw(c.name), "oppq.pick", str(c.id)) for c in found[:8]]
         return Step.to(

@@ -400,3 +400,13 @@ async def test_a_visit_report_with_an_amount_can_go_to_the_visit(
     # Nothing typed is lost: the whole message is the visit's result, to edit or save.
     assert "拜访结果：华能电厂 谈了报价80万，下周二下午跟进" in out
     assert await count(app, Opportunity) == 0
+
+
+async def test_an_unknown_customer_keeps_the_message_for_a_visit(
+    app: App, chat: Transcript
+) -> None:
+    out = await chat("/as rep1", "新客户甲 照明改造 报价10万 预计1月底签")
+    assert "您的客户中没有与“新客户甲”匹配的。未保存任何内容。" in out
+    out = await chat("[记为拜访]")
+    assert "➕ 新建“新客户甲”" in out  # the visit flow, offering to register the customer
+    assert await count(app, Opportunity) == 0
