@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 BABEL_KEYWORDS := -k T -k TN:1,2
 
-.PHONY: install demo test run lint bench locales clean
+.PHONY: install demo test run lint bench locales flows clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -29,6 +29,10 @@ test: lint
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The flows' Mermaid diagrams, generated from their declarations (a test compares them).
+flows: $(STAMP)
+	$(PY) -m handlers.conversation.diagram docs/flows
 
 # Refresh the message template and merge it into the catalogs after changing strings.
 locales: $(STAMP)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.engine import Engine, EngineConfig
+from bot.identity import PLACEHOLDER
 from bot.metrics import Metrics
 from bot.settings import Settings
 from crm.clock import Clock, SystemClock
@@ -54,7 +55,8 @@ def build_app(settings: Settings, rules: Rules, clock: Clock | None = None) -> A
         EngineConfig(
             default_locale=settings.locale,
             default_tz=settings.tz,
-            bot_username=settings.bot_username,
+            # The last one getMe gave is set by the runtime at start-up (bot.identity).
+            bot_username=settings.bot_username or PLACEHOLDER,
         ),
         metrics,
     )

@@ -81,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crm-bot: {exc}", file=sys.stderr)
         return 2
     long_running = args.command in ("run", "scheduler")
-    logs.setup(settings.log_level if long_running else "WARNING", settings.log_json)
+    logs.setup(
+        settings.log_level if long_running else "WARNING",
+        settings.log_json,
+        region=rules.business_hours.holiday_country,
+    )
     if args.command == "migrate":
         from bot.migrate import upgrade
 
@@ -177,6 +181,7 @@ def _drop_sqlite(url: str) -> None:
 async def _invite(settings: Settings, rules: Rules, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from bot import identity
     from crm.db import make_engine, make_sessionmaker
     from crm.enums import Role
     from crm.models import Customer, Staff
@@ -199,6 +204,7 @@ async def _invite(settings: Settings, rules: Rules, args: argparse.Namespace) ->
             if args.customer is not None and await session.get(Customer, args.customer) is None:
                 print(f"crm-bot invite: no customer with id {args.customer}", file=sys.stderr)
                 return 2
+            seen = None if settings.bot_username else await identity.last_seen(session)
             # A demo database keeps its own clock; an invite made for it lives on demo time.
             demo_now = await runtime.kv_get(session, "demo.clock")
             now = datetime.fromisoformat(demo_now) if demo_now else datetime.now(UTC)
@@ -213,8 +219,24 @@ async def _invite(settings: Settings, rules: Rules, args: argparse.Namespace) ->
             )
     finally:
         await engine.dispose()
-    print(f"https://t.me/{settings.bot_username}?start={token}")
+    username = settings.bot_username or (seen.username if seen else None)
+    if username is None:
+        print(f"token: {token} (valid {rules.invites.ttl_hours} h, once)")
+        print(
+            "crm-bot invite: the bot's username is not known yet: start the bot once "
+            "(it asks Telegram) or set CRM_BOT_USERNAME; the link is "
+            f"https://t.me/<bot username>?start={token}",
+            file=sys.stderr,
+        )
+        return 0
+    print(identity.link(username, token))
     print(f"token: {token} (valid {rules.invites.ttl_hours} h, once)")
+    if seen is not None:
+        print(
+            f"(bot @{seen.username} as Telegram named it at the last start-up, "
+            f"{seen.at:%Y-%m-%d %H:%M} UTC; CRM_BOT_USERNAME overrides it)",
+            file=sys.stderr,
+        )
     return 0
 
 

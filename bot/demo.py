@@ -94,8 +94,7 @@ class Demo:
         inbound = self._inbound(line)
         if inbound is None:
             return
-        for out in await self.app.engine.handle(inbound):
-            await self.channel.send(out)
+        await self.channel.deliver(inbound, await self.app.engine.handle(inbound))
         await self._after_update(inbound.user_id)
         await self.sender.drain()
 
@@ -146,7 +145,13 @@ class Demo:
         if line.startswith("@contact "):
             return Inbound(**base, contact_phone=line[9:].strip(), contact_user_id=uid)
         if line.startswith("@photo "):
-            return Inbound(**base, photo_ids=(f"file:{Path(line[7:].strip()).name}",))
+            # `@photo PATH ALBUM`: photos naming the same ALBUM arrive as one album.
+            path, _, album = line[7:].strip().partition(" ")
+            return Inbound(
+                **base, photo_ids=(f"file:{Path(path).name}",), media_group_id=album or None
+            )
+        if line.startswith("@voice "):
+            return Inbound(**base, voice_id=f"file:{Path(line[7:].strip()).name}")
         if line.startswith("@doc "):
             path = Path(line[5:].strip())
             file_id = f"file:{path.name}"

@@ -20,8 +20,9 @@ import structlog
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import chat_state, groups
 from bot.guards import FloodGuard, KeyedLocks
-from bot.i18n import Renderer, default_menu_locales, pick_locale
+from bot.i18n import Renderer, menu_locale_for, pick_locale
 from bot.metrics import Metrics
 from bot.notify import MAX_QUEUED_PHOTO, OutboxNotifier
 from bot.render import render_reply
@@ -30,11 +31,12 @@ from bot.types import Files, Inbound, Outgoing, Reply, T
 from crm.clock import Clock
 from crm.db import hold_loaded, unavailable
 from crm.enums import OutboxStatus, Role
+from crm.limits import text_limit
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
 from crm.services import outbox, runtime
 from crm.services.rule_overrides import RuleBook
-from handlers.base import Ctx, Identity
+from handlers.base import Ctx, Identity, StaffCtx
 from handlers.router import Router
 
 log = structlog.get_logger("engine")
@@ -99,6 +101,17 @@ class Engine:
         # sends at once in the same process.
         self.reply_lease: timedelta | None = None
         self._sent = SentMarks(bind, clock)
+        # The service team's forum group (CRM_SERVICE_GROUP_ID; bot.forum), set by the runtime.
+        self.forum_chat_id: int | None = None
+
+    @property
+    def bot_username(self) -> str:
+        """For deep links; the runtime sets what getMe said (bot.identity)."""
+        return self._config.bot_username
+
+    @bot_username.setter
+    def bot_username(self, username: str) -> None:
+        self._config.bot_username = username
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         # Wall time, not the injectable clock: latency is measured, not simulated.
@@ -161,11 +174,15 @@ class Engine:
             who, new = await self._identify(session, inbound)
             render = Renderer(who.locale, who.tz)
             if who.staff is not None and not who.staff.active:
+                if inbound.chat_type != "private":
+                    return [], None, "ignored"  # said in their private chat, not to a group
                 return [render_reply(Reply(DEACTIVATED), render, inbound.chat_id)], None, "ok"
             before = (who.role, who.locale)
-            if new and who.locale not in default_menu_locales(self._config.default_locale).values():
-                # Telegram's default menus cannot tell this language apart (zh_TW from zh_CN):
-                # a newcomer speaking it gets the menu on their own chat.
+            if new and who.locale != menu_locale_for(
+                inbound.language_code, self._config.default_locale
+            ):
+                # Telegram's default menus cannot tell this language apart (zh_TW from zh_CN,
+                # English for a German): a newcomer speaking it gets the menu on their own chat.
                 before = (who.role, "")
             state, (rules_version, unreachable) = await runtime.lock_state(
                 session, inbound.channel, inbound.chat_id, inbound.user_id, now, STATE_QUERY
@@ -173,9 +190,7 @@ class Engine:
             if unreachable:
                 # Writing again means the chat is reachable again: it had blocked the bot.
                 await outbox.clear_unreachable(session, inbound.chat_id)
-            if state.expires_at is not None and state.expires_at < now:
-                state.flow, state.step, state.data = None, None, {}
-            ctx = Ctx(
+            ctx = (StaffCtx if who.staff is not None else Ctx)(
                 session=session,
                 who=who,
                 inbound=inbound,
@@ -186,20 +201,19 @@ class Engine:
                 render=render,
                 book=self._router,
                 files=self.files,
-                flow=state.flow,
-                step=state.step,
-                # The row's own copy, read for this update: flows may change it as they like.
-                data=state.data or {},
                 bot_username=self._config.bot_username,
                 default_locale=self._config.default_locale,
             )
-            step = await self._router.dispatch(ctx)
-            if step.state is None:
-                state.flow, state.step, state.data, state.expires_at = None, None, {}, None
+            # The row's own copy, read for this update: flows may change it as they like.
+            self._router.load(ctx, state.flow, state.step, state.data or {})
+            if inbound.chat_type == "private":
+                step = await self._router.dispatch(ctx, idle_for=now - state.updated_at)
             else:
-                state.flow, state.step = step.state.split(".", 1)
-                state.data = ctx.data
-                state.expires_at = now + STATE_TTL
+                # Groups get only what is meant for groups (bot.groups).
+                step = await groups.dispatch(ctx, self.forum_chat_id)
+            ctx.render = Renderer(ctx.who.locale, ctx.who.tz)
+            state.flow, state.step, state.data = self._router.dump(ctx)
+            state.expires_at = None if state.flow is None else now + STATE_TTL
             await runtime.save_state(session, state, now)
             # Rendering inside the transaction: a broken template rolls the change back too.
             render = Renderer(ctx.who.locale, ctx.who.tz)
@@ -207,6 +221,9 @@ class Engine:
                 render_reply(r, render, inbound.chat_id, inbound.callback_message_id)
                 for r in step.replies
             ]
+            if inbound.thread_id is not None:
+                # An answer in a forum topic stays in that topic.
+                outs = [replace(o, thread_id=inbound.thread_id) for o in outs]
             if self.reply_lease is not None:
                 outs = await self._journal(session, inbound, outs, now)
             after = (ctx.who.role, ctx.who.locale)
@@ -248,6 +265,16 @@ class Engine:
             # The row is taken over when its lease ends: sent once more, flagged `retaken`.
             log.warning("reply_journal_failed", outbox_id=journal_id, exc_info=True)
 
+    # ---- told by the channels (bot.chat_state) ------------------------------------------------
+
+    async def defer(self, out: Outgoing, seconds: float) -> None:
+        """A reply Telegram asked to hold `seconds` (a 429): the outbox sends it after."""
+        await chat_state.defer_reply(self._sessions, self._clock, out, seconds)
+
+    async def chat_member(self, chat_id: int, blocked: bool) -> None:
+        """my_chat_member: the chat blocked the bot, or allowed it again."""
+        await chat_state.chat_member(self._sessions, self._clock, chat_id, blocked)
+
     @property
     def sent_marks_pending(self) -> int:
         return self._sent.pending
@@ -277,7 +304,8 @@ class Engine:
         if cuser is None:
             cuser = CustomerUser(
                 tg_user_id=inbound.user_id,
-                name=inbound.first_name,
+                # Telegram allows longer names than the column holds.
+                name=(inbound.first_name or "")[: text_limit(CustomerUser.name)] or None,
                 locale=pick_locale(inbound.language_code, self._config.default_locale),
                 created_at=self._clock.now(),
             )

@@ -55,15 +55,23 @@ def translations(locale: str) -> Translations:
     return Translations(fp=buf, domain=DOMAIN)
 
 
+# The language for someone whose Telegram speaks one we lack (de, ja...): a user outside China
+# reads English more likely than Chinese. The company's default is for when Telegram says nothing.
+FALLBACK_LOCALE = "en"
+
+
 def pick_locale(language_code: str | None, default: str) -> str:
-    """Telegram's language code at first contact → one of ours."""
+    """Telegram's language code at first contact → one of ours: its own when we have it,
+    English when we do not, the company's `default` only when Telegram sent none."""
     code = (language_code or "").strip().lower().replace("_", "-")
+    if not code:
+        return default
     if any(code == t or code.startswith(t + "-") for t in _TRADITIONAL):
         return "zh_TW"
     for prefix, locale in (("zh", "zh_CN"), ("ru", "ru"), ("en", "en")):
         if code == prefix or code.startswith(prefix + "-"):
             return locale
-    return default
+    return FALLBACK_LOCALE
 
 
 def _currency_pattern(locale: str) -> str | None:
@@ -75,6 +83,13 @@ def _currency_pattern(locale: str) -> str | None:
 def menu_code(locale: str) -> str:
     """Our locale → the ISO 639-1 code Telegram's command menus take ("zh_TW" → "zh")."""
     return locale.split("_", 1)[0]
+
+
+def menu_locale_for(language_code: str | None, default_locale: str) -> str:
+    """The locale of the default-scope menu Telegram shows someone with this language code."""
+    code = (language_code or "").strip().lower()[:2]
+    found = default_menu_locales(default_locale)
+    return found.get(code, found[None]) if code else found[None]
 
 
 def default_menu_locales(default_locale: str) -> dict[str | None, str]:

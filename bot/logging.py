@@ -7,18 +7,42 @@ import re
 import sys
 from typing import Any
 
+import phonenumbers
 import structlog
+from phonenumbers import Leniency
 
 NOISY = ("aiogram", "telegram", "httpx", "apscheduler", "sqlalchemy", "alembic", "asyncio")
 SECRET_KEYS = {"token", "telegram_token", "phone", "text", "password", "payload"}
 TOKEN_RE = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
 # E.164 numbers and Chinese mobile numbers; dates and ids must not look like phones.
 PHONE_RE = re.compile(r"\+\d{7,15}\b|(?<!\d)1[3-9]\d{9}(?!\d)")
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# A text with fewer digits than this holds no phone number worth the matcher's time.
+_MIN_DIGITS = 7
+_DIGIT = re.compile(r"\d")
+# The regions whose national formats are recognised (`139 1234 5678`, `010-62345678`): China
+# always, plus the company's country (rules.business_hours.holiday_country), set by `setup`.
+_regions: tuple[str, ...] = ("CN",)
+
+
+def _scrub_phones(text: str) -> str:
+    text = PHONE_RE.sub("[phone]", text)
+    if len(_DIGIT.findall(text)) < _MIN_DIGITS:
+        return text
+    spans: list[tuple[int, int]] = []
+    for region in _regions:
+        # VALID: a number that could be dialled in that region; dates, ids and coordinates
+        # are not (POSSIBLE would take any run of 7+ digits).
+        for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
+            spans.append((m.start, m.end))
+    for start, end in sorted(set(spans), reverse=True):
+        text = text[:start] + "[phone]" + text[end:]
+    return text
 
 
 def _scrub_value(value: Any) -> Any:
     if isinstance(value, str):
-        return PHONE_RE.sub("[phone]", TOKEN_RE.sub("[token]", value))
+        return EMAIL_RE.sub("[email]", _scrub_phones(TOKEN_RE.sub("[token]", value)))
     return value
 
 
@@ -78,9 +102,12 @@ def _exception_text(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str
     return event
 
 
-def setup(level: str = "INFO", json: bool = True) -> None:
+def setup(level: str = "INFO", json: bool = True, region: str | None = None) -> None:
     """JSON lines on stderr (`json`), else a console rendering; for structlog's events and the
-    libraries' stdlib records alike, so that every line of a JSON log parses."""
+    libraries' stdlib records alike, so that every line of a JSON log parses. `region`: the
+    company's country, whose phone formats are scrubbed besides China's."""
+    global _regions
+    _regions = tuple(dict.fromkeys(["CN", *([region.upper()] if region else [])]))
     root = logging.getLogger()
     root.setLevel(level)
     if not any(isinstance(h, _StderrHandler) for h in root.handlers):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.i18n import Renderer
 from bot.types import Outgoing, Reply
 
@@ -9,12 +11,15 @@ from bot.types import Outgoing, Reply
 def render_reply(
     reply: Reply, render: Renderer, chat_id: int, edit_message_id: int | None = None
 ) -> Outgoing:
+    # Button labels are plain text on Telegram (no parse mode): a customer named "A&B" must
+    # read so on a button, not "A&amp;B".
+    label = replace(render, html=False)
     keyboard = None
     if reply.keyboard is not None:
         keyboard = tuple(
             tuple(
                 (
-                    render(k.label),
+                    label(k.label),
                     "contact" if k.request_contact else "location" if k.request_location else "",
                 )
                 for k in row
@@ -24,7 +29,7 @@ def render_reply(
     return Outgoing(
         chat_id=chat_id,
         text=render(reply.text),
-        buttons=tuple(tuple((render(b.label), b.payload) for b in row) for row in reply.buttons),
+        buttons=tuple(tuple((label(b.label), b.payload) for b in row) for row in reply.buttons),
         keyboard=keyboard,
         remove_keyboard=reply.remove_keyboard,
         edit_message_id=edit_message_id if reply.edit else None,
@@ -32,4 +37,5 @@ def render_reply(
         document=reply.document,
         filename=reply.filename,
         notice=reply.notice,
+        media=reply.media,
     )

@@ -16,12 +16,13 @@ from datetime import timedelta
 
 import structlog
 
-from bot import commands_menu
+from bot import commands_menu, forum, identity, menu_sync, profile
 from bot.app import App, build_app
-from bot.channels.base import TelegramChannel
+from bot.channels.base import TelegramChannel, pause
 from bot.gc_tuning import freeze_startup_objects
 from bot.health import Health
 from bot.migrate import upgrade_async
+from bot.resilient import run_every
 from bot.sender import OutboxSender, SendLimits
 from bot.settings import Settings
 from bot.webhook import WebhookServer
@@ -47,11 +48,22 @@ def make_channel(settings: Settings) -> TelegramChannel:
     return AiogramChannel(token, settings.telegram_api_url)
 
 
-async def _publish_menus(channel: TelegramChannel, app: App, locale: str) -> None:
+async def _publish_menus(
+    channel: TelegramChannel, app: App, locale: str, stop: asyncio.Event | None = None
+) -> None:
+    """Menus and the bot's description at start-up, then menus kept live (bot.menu_sync)."""
     try:
-        await commands_menu.publish(channel, app.router, app.sessions, locale)
+        if not await commands_menu.publish(channel, app.router, app.sessions, locale):
+            return  # no setMyCommands on this server: nothing to keep up to date
+        await profile.publish(channel, locale)
     except Exception:
         log.exception("commands_menu_failed")
+    while stop is not None and not stop.is_set():
+        try:
+            await menu_sync.sync(channel, app.router, app.sessions, app.clock)
+        except Exception:
+            log.warning("menu_sync_failed", exc_info=True)
+        await pause(stop, menu_sync.SYNC_SECONDS)
 
 
 def make_leadership(settings: Settings) -> Leadership:
@@ -109,6 +121,9 @@ async def serve(
         lease=timedelta(seconds=settings.sender_lease_seconds),
     )
     app.engine.files = channel
+    names = identity.Tracker(app.sessions, app.engine, app.clock, settings.bot_username)
+    await names.load()
+    channel.on_username = names.seen
     health = Health(app.db, app.sessions, app.clock, app.metrics, channel.ping)
     app.engine.on_identity_change = functools.partial(
         commands_menu.refresh_user, channel, app.router
@@ -130,6 +145,7 @@ async def serve(
     campaign: asyncio.Task[None] | None = None
     tasks: dict[asyncio.Task[None], str] = {}
     menus: asyncio.Task[None] | None = None
+    forum_task: asyncio.Task[None] | None = None
     # With a webhook, /healthz and /metrics are on its listener (the one port the proxy reaches).
     webhook = make_webhook(settings, health)
     exits = contextlib.AsyncExitStack()
@@ -169,8 +185,29 @@ async def serve(
             asyncio.create_task(sender.run(stop, settings.sender_poll_seconds)): "sender",
             asyncio.create_task(receive): "channel",
         }
+        if settings.service_group_id is not None:
+            app.engine.forum_chat_id = settings.service_group_id
+            desk = forum.ForumDesk(
+                channel,
+                app.sessions,
+                app.clock,
+                settings.service_group_id,
+                settings.locale,
+                settings.tz,
+            )
+            lead = leadership
+
+            async def forum_pass() -> None:
+                # One replica keeps the topics (two would open a ticket's topic twice): the
+                # scheduler's leader, or this process when it runs no scheduler candidate.
+                if lead is None or lead.is_leader:
+                    await desk.sync()
+
+            forum_task = asyncio.create_task(
+                run_every(forum.SYNC_SECONDS, stop, forum_pass, name="forum", log=log)
+            )
         # Beside the rest, not before it: menus are a convenience and may fail on their own.
-        menus = asyncio.create_task(_publish_menus(channel, app, settings.locale))
+        menus = asyncio.create_task(_publish_menus(channel, app, settings.locale, stop))
         log.info(
             "bot_started",
             channel=channel.name,
@@ -206,6 +243,8 @@ async def serve(
         if campaign is not None:
             # After the jobs: the lock goes once nothing runs under it any more.
             await asyncio.gather(campaign, return_exceptions=True)
+        if forum_task is not None:
+            await asyncio.gather(forum_task, return_exceptions=True)
         if menus is not None:
             menus.cancel()  # still setting menus when stopped so soon: they can wait
             await asyncio.gather(menus, return_exceptions=True)

@@ -41,6 +41,7 @@ import structlog
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import relay_blocked
 from bot.channels.base import Channel, SendError
 from bot.metrics import Metrics
 from bot.resilient import run_every
@@ -344,6 +345,8 @@ class OutboxSender:
     async def _record_unreachable(self, row: _Row, reason: str) -> None:
         async with self._sessions() as session, session.begin():
             await outbox.mark_unreachable(session, row.id, row.chat_id, self._clock.now(), reason)
+            # An agent's answer that cannot arrive: the agent hears so, with the phone.
+            await relay_blocked.tell_agent(session, row.id, self._clock.now())
 
     async def _failed(self, row: _Row, err: SendError) -> Outcome:
         now = self._clock.now()

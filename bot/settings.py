@@ -33,7 +33,12 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=0, le=65535)
     # Checked even when unset: it is required with a webhook URL.
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
-    bot_username: str = "crm_bot"
+    # The bot's username for deep links: by default what Telegram's getMe said at the last
+    # start-up (bot.identity); set, it overrides that.
+    bot_username: str | None = None
+    # A forum supergroup where the bot is an admin: the service team's desk, one topic per
+    # ticket (bot.forum). Unset: the private-chat desk only.
+    service_group_id: int | None = None
     locale: Literal["zh_CN", "zh_TW", "en", "ru"] = "zh_CN"
     timezone: str = "Asia/Shanghai"
     rules_file: Path | None = None

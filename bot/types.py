@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
+from crm.limits import clean_text
+
 
 @dataclass(frozen=True)
 class T:
@@ -92,6 +94,29 @@ class KeyButton:
 
 
 @dataclass(frozen=True)
+class Media:
+    """A file already on Telegram, sent on by its id, or a location pin.
+
+    `kind` is "photo", "document", "voice" or "location"; photos sharing a `group` go as one
+    album (sendMediaGroup); a location has `lat`/`lon` and, for the pin's label, `name`.
+    """
+
+    kind: str
+    file_id: str | None = None
+    name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    group: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Media:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if data.get(k) is not None})
+
+
+@dataclass(frozen=True)
 class Reply:
     """One outgoing message, still to be rendered in the recipient's locale."""
 
@@ -107,6 +132,8 @@ class Reply:
     # show_alert for "alert"), not a chat message. Refusals and stale presses use it. Where
     # there was no press (a typed message) the channel sends it as an ordinary message.
     notice: str | None = None
+    # Files and pins sent on after the text (a customer's photos to the agent, and back).
+    media: tuple[Media, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +164,23 @@ class Inbound:
     voice_id: str | None = None
     document_id: str | None = None
     document_name: str | None = None
+    # The parts of an album share this; the adapters deliver an album as one Inbound.
+    media_group_id: str | None = None
+    # The message itself, and its forum topic in a supergroup (bot.forum).
+    message_id: int | None = None
+    thread_id: int | None = None
+    # The text of the message this one is a Telegram reply to (a request's number is in it).
+    reply_to_text: str | None = None
+
+    def __post_init__(self) -> None:
+        # Where text from outside enters: NUL and other control characters go here, once, so
+        # no flow stores them (PostgreSQL refuses a NUL in text) and no handler re-checks.
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                cleaned = clean_text(value)
+                if cleaned != value:
+                    object.__setattr__(self, name, cleaned)
 
     @property
     def command(self) -> str | None:
@@ -171,6 +215,17 @@ class Inbound:
         if self.text is not None:
             return "text"
         return "other"
+
+
+_TEXT_FIELDS = (
+    "username",
+    "first_name",
+    "language_code",
+    "text",
+    "callback",
+    "contact_phone",
+    "document_name",
+)
 
 
 # Telegram's own limit on files a bot may download (getFile refuses larger ones).
@@ -209,6 +264,9 @@ class Outgoing:
     filename: str | None = None
     # "toast" / "alert": answers the pressed button instead of being sent (see Reply.notice).
     notice: str | None = None
+    # A forum topic of a supergroup to send into (message_thread_id; bot.forum).
+    thread_id: int | None = None
+    media: tuple[Media, ...] = ()
     # The outbox row that journals this reply (the engine's, with `Engine.reply_lease`): the
     # channel reports the send through `Handles.replied`, and a reply whose process died before
     # that is sent by another replica's sender. Not part of the payload.
@@ -230,6 +288,10 @@ class Outgoing:
         }
         if self.photo is not None:
             payload["photo"] = base64.b64encode(self.photo).decode("ascii")
+        if self.thread_id is not None:
+            payload["thread_id"] = self.thread_id
+        if self.media:
+            payload["media"] = [m.to_json() for m in self.media]
         return payload
 
     @classmethod
@@ -242,4 +304,6 @@ class Outgoing:
             keyboard=None if kb is None else tuple(tuple(tuple(b) for b in row) for row in kb),
             remove_keyboard=bool(payload.get("remove_keyboard")),
             photo=base64.b64decode(payload["photo"]) if payload.get("photo") else None,
+            thread_id=payload.get("thread_id"),
+            media=tuple(Media.from_json(m) for m in payload.get("media") or ()),
         )

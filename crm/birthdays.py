@@ -15,7 +15,7 @@ LUNAR_MONTHS = {"正": 1, "冬": 11, "腊": 12}
 def _cn_number(text: str) -> int | None:
     """一..三十 as used for lunar days and months (初五, 十五, 廿三, 三十)."""
     text = text.removeprefix("初").replace("廿", "二十")
-    if text.isdigit():
+    if text.isdecimal():  # not isdigit: int() refuses "²"
         return int(text)
     if text in LUNAR_MONTHS:
         return LUNAR_MONTHS[text]

@@ -60,6 +60,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         # aiosqlite's dialect over our module: one thread trip per statement instead of four.
         kwargs.setdefault("module", sqlite_async.dbapi())
+    # A failed statement's message would otherwise carry its parameters (ticket bodies, names,
+    # visit outcomes) into the error log.
+    kwargs.setdefault("hide_parameters", True)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 

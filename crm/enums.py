@@ -32,10 +32,15 @@ class Stage(StrEnum):
 
 
 class Relationship(StrEnum):
-    NEW = "new"
-    LOYAL = "loyal"
-    AT_RISK = "at_risk"
-    CHURNED = "churned"
+    """The relationship cycle of a key account."""
+
+    BREAKTHROUGH = "breakthrough"
+    CONSOLIDATION = "consolidation"
+    GROWTH = "growth"
+    HARVEST = "harvest"
+    DEFENCE = "defence"
+    DORMANT = "dormant"
+    PAUSED = "paused"
 
 
 class ContactRole(StrEnum):
@@ -51,12 +56,15 @@ class Source(StrEnum):
     COLD_VISIT = "cold_visit"
     PHONE = "phone"
     WEB = "web"
+    WALK_IN = "walk_in"
+    OTHER = "other"
 
 
 class VisitKind(StrEnum):
     ONSITE = "onsite"
     PHONE = "phone"
     ONLINE = "online"
+    MESSAGE = "message"  # WeChat, LINE, e-mail, a text
     OTHER = "other"
 
 
@@ -72,6 +80,7 @@ class TicketKind(StrEnum):
     SUGGESTION = "suggestion"
     FAULT = "fault"
     SERVICE = "service"
+    PRAISE = "praise"
 
 
 class TicketStatus(StrEnum):
@@ -87,3 +96,13 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     DEAD = "dead"
     UNREACHABLE = "unreachable"
+
+
+class TicketChannel(StrEnum):
+    """How a request reached us: Telegram, or taken down by staff (首问负责制: they own it)."""
+
+    TELEGRAM = "telegram"
+    PHONE = "phone"
+    COUNTER = "counter"
+    EMAIL = "email"
+    ONSITE = "onsite"

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from pypinyin import Style, lazy_pinyin
 
+from crm.limits import text_limit
+from crm.models import Customer
+
 
 def search_key(name: str) -> str:
     full = "".join(lazy_pinyin(name, errors="ignore"))
     initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore"))
-    return " ".join(dict.fromkeys(p for p in (name.lower(), full.lower(), initials.lower()) if p))
+    # Initials before the full pinyin: a long name's key is cut to the column's size, and the
+    # full pinyin is what is lost then.
+    parts = (name.lower(), initials.lower(), full.lower())
+    return " ".join(dict.fromkeys(p for p in parts if p))[: text_limit(Customer.name_search)]
 
 
 def sound_of(query: str) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import time
+from datetime import date, time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,25 @@ class Stages(_Strict):
     lost_reasons: list[str] = Field(min_length=1)
 
 
+class Customers(_Strict):
+    credit_ratings: list[str] = Field(min_length=1)
+    power_supply: bool
+
+    @field_validator("credit_ratings")
+    @classmethod
+    def _short(cls, v: list[str]) -> list[str]:
+        if any(not r or len(r) > 8 for r in v) or len(set(v)) != len(v):
+            raise ValueError("credit_ratings are distinct words of 1 to 8 characters")
+        return v
+
+
+class Dedupe(_Strict):
+    name_threshold: float = Field(gt=0, le=100)
+    sound_threshold: float = Field(gt=0, le=100)
+    address_threshold: float = Field(gt=0, le=100)
+    name_with_address: float = Field(gt=0, le=100)
+
+
 class Visits(_Strict):
     checkin_radius_m: int = Field(gt=0)
 
@@ -58,14 +77,24 @@ class SlaTarget(_Strict):
     resolution_hours: int = Field(gt=0, le=90 * 24)
     business_hours: bool
 
+    @model_validator(mode="after")
+    def _first_within_resolution(self) -> SlaTarget:
+        # A first answer due after the resolution is a contradiction, not a rule.
+        if self.first_response_minutes > self.resolution_hours * 60:
+            raise ValueError("first_response_minutes must not exceed resolution_hours")
+        return self
+
 
 class Sla(_Strict):
     class_a_factor: float = Field(gt=0, le=1)
+    # The assignee is warned when this share of the time allowed has passed (0.8 = 80%).
+    warn_share: float = Field(default=0.8, gt=0, lt=1)
     complaint: SlaTarget
     fault: SlaTarget
     inquiry: SlaTarget
     suggestion: SlaTarget
     service: SlaTarget
+    praise: SlaTarget
 
 
 class Tickets(_Strict):
@@ -74,11 +103,14 @@ class Tickets(_Strict):
     rating_reminder_hours: int = Field(gt=0)
     low_rating: int = Field(ge=1, le=5)
     queue_chat_id: int
+    # A closed complaint's return visit (a call to the customer) is due this many business
+    # days after the closing.
+    return_visit_days: int = Field(default=2, ge=0, le=30)
 
     @field_validator("categories")
     @classmethod
     def _kinds(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        kinds = {"inquiry", "complaint", "suggestion", "fault", "service"}
+        kinds = {"inquiry", "complaint", "suggestion", "fault", "service", "praise"}
         if set(v) != kinds:
             raise ValueError(f"categories needs exactly the kinds {sorted(kinds)}")
         if any(not cats for cats in v.values()):
@@ -91,6 +123,14 @@ class BusinessHours(_Strict):
     end: time
     weekdays: list[int]
     holiday_country: str
+    # The admin's calendar (crm.services.calendar, tables calendar_day and weekday_hours),
+    # filled in by the RuleBook: hours of particular weekdays ([] = closed that weekday), and
+    # for each year in `table_years` its days off and make-up working days (调休). A year not in
+    # the table falls back to chinese-calendar / holidays.
+    by_weekday: dict[int, list[time]] = Field(default_factory=dict)
+    table_years: list[int] = Field(default_factory=list)
+    days_off: list[date] = Field(default_factory=list)
+    extra_workdays: list[date] = Field(default_factory=list)
 
     @field_validator("weekdays")
     @classmethod
@@ -139,6 +179,19 @@ class Scheduler(_Strict):
     # After downtime, what fell due at most this long ago is sent once, marked late; older items
     # are skipped and reported (scheduler.jobs.is_within_grace).
     late_grace_hours: int = Field(gt=0, le=24 * 30)
+
+
+class Drafts(_Strict):
+    # A parked draft (an interrupted flow) is kept this long, with a reminder a day before.
+    keep_days: int = Field(gt=1, le=90)
+    # A flow left untouched this long is parked when the user next writes (or by the scheduler),
+    # so that new words do not land in yesterday's half-finished step.
+    idle_park_hours: int = Field(gt=0, le=24 * 30)
+
+
+class Privacy(_Strict):
+    # Sent outbox rows older than this lose their text (scheduler.privacy_jobs).
+    outbox_retention_days: int = Field(gt=0, le=3650)
 
 
 class Care(_Strict):
@@ -208,6 +261,8 @@ class Rules(_Strict):
     cadence_days: Cadence
     claims: Claims
     stages: Stages
+    customers: Customers
+    dedupe: Dedupe
     visits: Visits
     sla: Sla
     tickets: Tickets
@@ -217,7 +272,9 @@ class Rules(_Strict):
     rate_limits: RateLimits
     invites: Invites
     scheduler: Scheduler
+    privacy: Privacy
     care: Care
+    drafts: Drafts
     deals: Deals
 
     @model_validator(mode="after")

@@ -27,7 +27,7 @@ Class A customers get both targets multiplied by `rules.sla.class_a_factor`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from typing import Protocol
 
@@ -41,14 +41,40 @@ from crm.rules import BusinessHours, QuietHours, Rules
 HORIZON_DAYS = 400
 
 
+def library_days(country: str, year: int) -> tuple[dict[date, str], dict[date, str], str]:
+    """(days off, make-up working days, source) of one year from the libraries: for China
+    chinese-calendar, which has the State Council's schedule with its 调休 working days, for the
+    years it knows ("official"); otherwise `holidays` ("library", no make-up days for CN)."""
+    if not country:
+        return {}, {}, "library"
+    if country == "CN":
+        off, work = _chinese_calendar(year)
+        if off:
+            return off, work, "official"
+    found = holidays.country_holidays(country, years=year)
+    workdays = getattr(found, "weekend_workdays", ())
+    return (
+        {d: str(name) for d, name in found.items()},
+        {d: "" for d in workdays if d.year == year},
+        "library",
+    )
+
+
+def _chinese_calendar(year: int) -> tuple[dict[date, str], dict[date, str]]:
+    from chinese_calendar import constants
+
+    off = {d: str(n) for d, n in constants.holidays.items() if d.year == year}
+    work = {d: str(n) for d, n in constants.workdays.items() if d.year == year}
+    # chinese-calendar lists weekends among its "holidays" only when they are part of a
+    # holiday; a year it does not know has no entries at all.
+    return off, work
+
+
 @cache
 def _holidays(country: str, year: int) -> tuple[frozenset[date], frozenset[date]]:
     """(days off, make-up working days) of one year; cached per country and year."""
-    if not country:
-        return frozenset(), frozenset()
-    found = holidays.country_holidays(country, years=year)
-    workdays = getattr(found, "weekend_workdays", ())
-    return frozenset(found), frozenset(d for d in workdays if d.year == year)
+    off, work, _source = library_days(country, year)
+    return frozenset(off), frozenset(work)
 
 
 class Clock(Protocol):
@@ -75,6 +101,19 @@ class BusinessCalendar:
     def __init__(self, hours: BusinessHours, tz: tzinfo) -> None:
         self.hours = hours
         self.tz = tz
+        # The admin's table, for the years it covers (crm.services.calendar).
+        self._years = frozenset(hours.table_years)
+        self._off = frozenset(hours.days_off)
+        self._work = frozenset(hours.extra_workdays)
+
+    def _hours_of(self, day: date) -> tuple[time, time] | None:
+        """The opening and closing time of a weekday, or None when it is not a working weekday."""
+        span = self.hours.by_weekday.get(day.isoweekday())
+        if span is not None:
+            return (span[0], span[1]) if len(span) == 2 else None
+        if day.isoweekday() in self.hours.weekdays:
+            return self.hours.start, self.hours.end
+        return None
 
     @property
     def day_length(self) -> timedelta:
@@ -83,17 +122,22 @@ class BusinessCalendar:
         return datetime.combine(day, self.hours.end) - datetime.combine(day, self.hours.start)
 
     def is_business_day(self, day: date) -> bool:
-        days_off, workdays = _holidays(self.hours.holiday_country, day.year)
+        if day.year in self._years:
+            days_off, workdays = self._off, self._work
+        else:
+            days_off, workdays = _holidays(self.hours.holiday_country, day.year)
         if day in workdays:
             return True
-        return day.isoweekday() in self.hours.weekdays and day not in days_off
+        return self._hours_of(day) is not None and day not in days_off
 
     def _period(self, day: date) -> tuple[datetime, datetime] | None:
-        """The business period of a day, in UTC, or None on a day off."""
+        """The business period of a day, in UTC, or None on a day off. A make-up working day
+        on a weekend keeps the usual hours."""
         if not self.is_business_day(day):
             return None
-        start = datetime.combine(day, self.hours.start, self.tz)
-        end = datetime.combine(day, self.hours.end, self.tz)
+        opening, closing = self._hours_of(day) or (self.hours.start, self.hours.end)
+        start = datetime.combine(day, opening, self.tz)
+        end = datetime.combine(day, closing, self.tz)
         return start.astimezone(UTC), end.astimezone(UTC)
 
     def _periods(self, since: datetime) -> Iterator[tuple[datetime, datetime]]:

@@ -6,13 +6,17 @@ from crm.enums import Role
 from handlers import (
     agenda,
     audit,
+    calendar_chat,
     campaigns,
     care,
     claims,
     common,
     contacts,
+    customer_dupes,
     customer_edit,
+    customer_filter_view,
     customer_inbox,
+    customer_links,
     customer_new,
     customers,
     deals,
@@ -28,19 +32,24 @@ from handlers import (
     followups,
     handover,
     import_chat,
+    intake,
     invite,
     my_tickets,
+    oncall,
     plans,
     quick,
     report,
+    return_visits,
     rules_chat,
     staff,
     status,
     summary,
     tickets,
     visit,
+    visit_reading,
 )
 from handlers.base import FIELD, STAFF
+from handlers.conversation import parking
 from handlers.router import Router
 
 MODULES = (
@@ -63,22 +72,31 @@ MODULES = (
     customer_new,
     contacts,
     customer_edit,
+    customer_dupes,
+    customer_filter_view,
     status,
     quick,
+    visit_reading,
     tickets,
+    intake,
     my_tickets,
     customer_inbox,
+    customer_links,
     care,
     desk,
     desk_list,
+    oncall,
+    return_visits,
     staff,
     handover,
     invite,
     exports,
     import_chat,
     rules_chat,
+    calendar_chat,
     audit,
     common,
+    parking,
 )
 
 
@@ -93,7 +111,9 @@ def build_router() -> Router:
         router.authorisers.update(getattr(module, "AUTHORISERS", {}))
     router.help = common.show_help
     # Outside a flow, what a rep types or sends may be a visit report or a check-in pin.
-    router.fallback = {role: quick.fallback if role in FIELD else common.show_help for role in Role}
+    router.fallback = {
+        role: quick.fallback if role in FIELD else quick.staff_fallback for role in STAFF
+    }
     # A customer's message outside a flow: a shared phone number, or words on their request.
     router.fallback[Role.CUSTOMER] = customer_inbox.customer_fallback
     # A CSV or XLSX sent outside a flow is an import (for an admin; refused for other staff).

@@ -12,6 +12,7 @@ from bot.types import TN, Button, Lines, Raw, Reply, T, Text
 from bot.views import agenda as agenda_view
 from crm.services import agenda as svc
 from handlers.base import FIELD, Command, Ctx, Step
+from handlers.conversation import parking
 
 # Lines (and card buttons) on the /losing list; the rest is counted.
 LOSING_LIMIT = 20
@@ -21,10 +22,14 @@ TEAM_POOL = T("team pool")
 async def today(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
     items = await svc.for_staff(ctx.session, ctx.who.staff, ctx.rules, ctx.now(), ctx.who.tz)
+    # Unfinished drafts come with the day: something half-typed is work to finish too.
+    drafts = await parking.listing(ctx)
     if items.empty:
-        return ctx.stay(Reply(T("Nothing due today. A good day to visit a key customer!")))
+        return ctx.stay(
+            Reply(T("Nothing due today. A good day to visit a key customer!")), *drafts
+        )
     lines: list[Text] = [T("<b>Today</b>"), *agenda_view.sections(items, ctx.now())]
-    return ctx.stay(Reply(Lines(*lines), buttons=agenda_view.agenda_buttons(items)))
+    return ctx.stay(Reply(Lines(*lines), buttons=agenda_view.agenda_buttons(items)), *drafts)
 
 
 async def losing(ctx: Ctx) -> Step:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.types import Lines, Money, Raw, Reply, T, Text
 from crm.models import AuditLog, Customer, Staff
 from handlers.base import LEADS, Action, Ctx, Step
-from handlers.labels import AUDIT_ACTION, AUDIT_KEY, STAGE, label
+from handlers.labels import AUDIT_ACTION, AUDIT_KEY, CHANGE_HOW, STAGE, label
 
 LIMIT = 15
 # Internal references recorded for the software, not for a reader.
@@ -36,6 +36,8 @@ def _value(key: str, value: Any, names: dict[int, str]) -> Text | Money | dateti
         return label(STAGE, value)
     if key == "care_consent":
         return T("on") if value else T("off")
+    if key == "how":
+        return label(CHANGE_HOW, value)
     if key == "via" and value == "phone":
         return T("shared phone number")
     if key in ("amount", "value"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,6 +16,8 @@ from crm.enums import Role
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
 from crm.services.rule_overrides import RuleBook
+from handlers.conversation.drafts import Draft, NoDraft
+from handlers.conversation.states import States
 
 
 @dataclass
@@ -77,14 +79,28 @@ class Ctx:
     files: Files | None = None
     # Where `rules` comes from, for the flow that changes them (/rules).
     rulebook: RuleBook | None = None
-    flow: str | None = None
-    step: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    # Where the conversation is: a flow's state, or None when idle.
+    state: States | None = None
+    # The flow's typed draft. A handler that starts a flow may assign a plain dict: the router
+    # validates it into the flow's draft class when the step is taken.
+    data: Any = field(default_factory=NoDraft)
+    # Sub-flows' callers, innermost last: (flow, state to come back to, draft) as JSON.
+    stack: list[dict[str, Any]] = field(default_factory=list)
+    # The router's notes kept in the state row beside the draft (see Router.load).
+    marks: dict[str, Any] = field(default_factory=dict)
     # For a flow button ("~flow.step:value") the value; for an action ("name:id:arg") the arg.
     choice: str | None = None
     obj_id: int | None = None
     bot_username: str = "crm_bot"
     default_locale: str = "zh_CN"
+
+    @property
+    def flow(self) -> str | None:
+        return self.state.flow if self.state is not None else None
+
+    @property
+    def step(self) -> str | None:
+        return self.state.value if self.state is not None else None
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -94,41 +110,78 @@ class Ctx:
 
     def stay(self, *replies: Reply) -> Step:
         """Replies without leaving the flow the user is in (for buttons outside it)."""
-        return Step(list(replies), f"{self.flow}.{self.step}" if self.flow else None)
+        return Step(list(replies), self.state)
+
+
+class StaffCtx(Ctx):
+    """A context whose user is staff: what staff-only handlers are given (`staff_only`)."""
+
+    @property
+    def me(self) -> Staff:
+        staff = self.who.staff
+        if staff is None:  # pragma: no cover - the router gives staff handlers staff only
+            raise PermissionError("not staff")
+        return staff
 
 
 IDLE = None
+
+
+@dataclass(frozen=True)
+class Call:
+    """A sub-flow called from a state: where to come back, and the callee's first draft."""
+
+    draft: Draft
+    returns_to: States
 
 
 @dataclass
 class Step:
     """A handler's result: the replies and where the conversation goes next.
 
-    `state` is "flow.step" to be in a flow, or None to be idle.
+    `state` is a flow's state, or None to be idle. With `prompt` the state's declared prompt
+    follows the replies. `call` enters a sub-flow that comes back with `Step.ret`.
     """
 
     replies: list[Reply]
-    state: str | None = IDLE
+    state: States | None = IDLE
+    prompt: bool = False
+    call: Call | None = None
+    returned: bool = False
+    result: Any = None
 
     @classmethod
     def end(cls, *replies: Reply) -> Step:
         return cls(list(replies), None)
 
     @classmethod
-    def to(cls, state: str, *replies: Reply) -> Step:
+    def to(cls, state: States, *replies: Reply) -> Step:
+        """To `state`, with these replies only (the handler wrote the prompt itself)."""
+        if not isinstance(state, States):
+            raise TypeError(f"Step.to takes a flow's state, not {state!r}")
         return cls(list(replies), state)
+
+    @classmethod
+    def go(cls, state: States, *before: Reply) -> Step:
+        """To `state`: these replies, then the state's declared prompt."""
+        if not isinstance(state, States):
+            raise TypeError(f"Step.go takes a flow's state, not {state!r}")
+        return cls(list(before), state, prompt=True)
+
+    @classmethod
+    def sub(
+        cls, state: States, draft: Draft, *, returns_to: States, before: tuple[Reply, ...] = ()
+    ) -> Step:
+        """Calls another flow at `state`; its `Step.ret` comes back to `returns_to`."""
+        return cls(list(before), state, prompt=True, call=Call(draft, returns_to))
+
+    @classmethod
+    def ret(cls, result: Any, *replies: Reply) -> Step:
+        """Ends a flow with a result: its caller (if it was called) goes on with it."""
+        return cls(list(replies), None, returned=True, result=result)
 
 
 Handler = Callable[[Ctx], Awaitable[Step]]
-
-
-@dataclass(frozen=True)
-class Flow:
-    """A conversation flow: its transition table maps each step to the handler of input there."""
-
-    name: str
-    roles: frozenset[Role]
-    steps: Mapping[str, Handler]
 
 
 @dataclass(frozen=True)
@@ -139,6 +192,8 @@ class Command:
     description: Text
     # Label of the reply-keyboard button that stands for this command, if any.
     menu_label: Text | None = None
+    # A command that leaves the user where they were (help, language) does not park a draft.
+    interrupts: bool = True
 
 
 @dataclass(frozen=True)
@@ -154,8 +209,8 @@ class Action:
     obj_kind: str | None = None
 
 
-def flow_button(label: Text, state: str, value: str = "") -> Button:
-    return Button(label, f"~{state}:{value}")
+def flow_button(label: Text, state: States, value: str = "") -> Button:
+    return Button(label, f"~{state.key}:{value}")
 
 
 def rows(*buttons: Button, width: int = 2) -> tuple[tuple[Button, ...], ...]:

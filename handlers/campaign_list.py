@@ -105,7 +105,8 @@ async def cancel_campaign(ctx: Ctx) -> Step:
             T(
                 "Campaign #{id} has already gone out or was cancelled. Nothing was changed.",
                 id=str(ctx.obj_id),
-            )
+            ),
+            notice="toast",
         )
     )
 

@@ -13,31 +13,7 @@ shown before anything is saved; the preview goes to the composer only. Confirmed
 and one delivery per recipient are saved; the scheduler sends them at the time given
 (scheduler/care_jobs.py).
 
-```mermaid
-stateDiagram-v2
-    [*] --> topic: /campaign
-    topic --> seg: greeting, or a notice (policy, price, outage, event)
-    seg --> pick: class, stage, tag, owner or area
-    pick --> pick: a value toggled
-    pick --> seg: done
-    seg --> seg: clear
-    seg --> text_zh: next (someone would receive it)
-    text_zh --> text_en: the Chinese text (placeholders checked), or skip
-    text_en --> text_tw: the English text, or skip (when there is a Chinese one)
-    text_tw --> text_ru: the Traditional Chinese text, or skip
-    text_ru --> when: the Russian text, or skip
-    when --> confirm: now, or a typed date and time
-    confirm --> confirm: preview (to the composer only)
-    confirm --> [*]: confirmed: the campaign and its deliveries are saved
-    topic --> [*]: cancel
-    seg --> [*]: cancel
-    text_zh --> [*]: cancel
-    text_en --> [*]: cancel
-    text_tw --> [*]: cancel
-    text_ru --> [*]: cancel
-    when --> [*]: cancel
-    confirm --> [*]: cancel
-```
+Diagram: docs/flows/campaign.md (generated from FLOWS).
 """
 
 from __future__ import annotations
@@ -46,64 +22,57 @@ from datetime import timedelta
 
 from bot.types import TN, Lines, Raw, Reply, T
 from bot.views import care as views
-from crm.dates import parse_when
+from crm.language.dates import parse_when
+from crm.limits import parse_index
 from crm.models import Staff
 from crm.services import care, runtime
-from handlers.base import LEADS, Action, Command, Ctx, Flow, Step, flow_button, rows, typed_text
+from handlers import campaign_conditions
+from handlers.base import LEADS, Action, Command, Ctx, Step, flow_button, typed_text
 from handlers.campaign_list import cancel_campaign, list_campaigns, may_cancel_campaign
 from handlers.campaign_views import (
     TEXT_LOCALES,
+    TEXT_STATES,
+    CampaignDraft,
+    CampaignStep,
     at_of,
     audience_of,
-    cancel_button,
+    confirm_prompt,
     confirm_reply,
-    head,
-    pick_menu,
-    segment_menu,
+    pick_prompt,
     segment_options,
+    segment_prompt,
     staff_of,
     text_prompt,
+    title,
+    topic_prompt,
     when_prompt,
 )
 from handlers.common import LANGUAGES
+from handlers.conversation import Flow, State
+from handlers.conversation.flow import BUTTONS, TEXT
+from handlers.refusals import CHOOSE
 
-CHOOSE = T("Please choose one of the buttons.")
-CANCELLED = T("Cancelled. Nothing was saved.")
 TEXT_LIMIT = 1000
 ALLOWED = "{name}, {company}, {rep}"
 # A typed "now" parsed to the start of the minute is not in the past.
 SLACK = timedelta(minutes=1)
+NOBODY = T("Nobody would receive it: please widen the selection.")
+SAMPLE = T("In the customer's message this button turns greetings off. Nothing was changed.")
 
 
 # ---------------------------------------------------------------- kind
 
 
 async def start(ctx: Ctx) -> Step:
-    ctx.data = {"seg": {}, "texts": {}}
-    buttons = [flow_button(views.TOPIC[t], "campaign.topic", t) for t in care.TOPICS]
-    return Step.to(
-        "campaign.topic",
-        Reply(
-            Lines(
-                head(1),
-                T("What kind of message?"),
-                T(
-                    "A greeting goes only to customers who agreed to greetings; a notice is "
-                    "operational and reaches every customer on Telegram."
-                ),
-            ),
-            buttons=rows(*buttons, cancel_button("campaign.topic"), width=1),
-        ),
-    )
+    ctx.data = CampaignDraft()
+    return Step.go(CampaignStep.TOPIC)
 
 
 async def topic_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(CANCELLED))
     if ctx.choice not in care.TOPICS:
-        return ctx.stay(Reply(CHOOSE))
-    ctx.data["topic"] = ctx.choice
-    return await segment_menu(ctx)
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    ctx.data.topic = ctx.choice
+    return Step.go(CampaignStep.SEG)
 
 
 # ---------------------------------------------------------------- audience
@@ -111,17 +80,17 @@ async def topic_step(ctx: Ctx) -> Step:
 
 async def seg_step(ctx: Ctx) -> Step:
     choice = ctx.choice
-    if choice == "cancel":
-        return Step.end(Reply(CANCELLED))
     if choice == "clear":
-        ctx.data["seg"] = {}
-        return await segment_menu(ctx)
+        ctx.data.seg = {}
+        return Step.go(CampaignStep.SEG)
     if choice == "next":
         if not (await audience_of(ctx)).receiving:
-            return ctx.stay(Reply(T("Nobody would receive it: please widen the selection.")))
-        return text_prompt("zh_CN")
+            return ctx.stay(Reply(NOBODY, notice="alert"))
+        return Step.go(CampaignStep.TEXT_ZH)
+    if choice is None and (typed := await campaign_conditions.typed(ctx)) is not None:
+        return typed
     if choice not in care.DIMENSIONS:
-        return ctx.stay(Reply(CHOOSE))
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
     options = await segment_options(ctx, choice)
     if not options:
         empty = (
@@ -129,42 +98,48 @@ async def seg_step(ctx: Ctx) -> Step:
             if choice == "tag"
             else T("No customer of yours has an area yet.")
         )
-        return ctx.stay(Reply(empty))
-    ctx.data["dim"] = choice
-    ctx.data["opts"] = options
-    return pick_menu(ctx)
+        return ctx.stay(Reply(empty, notice="alert"))
+    ctx.data.dim = choice
+    ctx.data.opts = options
+    return Step.go(CampaignStep.PICK)
 
 
 async def pick_step(ctx: Ctx) -> Step:
     if ctx.choice == "done":
-        return await segment_menu(ctx)
-    options = ctx.data.get("opts") or []
-    if not (ctx.choice or "").isdigit() or int(ctx.choice or 0) >= len(options):
-        return ctx.stay(Reply(CHOOSE))
-    value = options[int(ctx.choice or 0)]
-    chosen = list(ctx.data["seg"].get(ctx.data["dim"], []))
+        return Step.go(CampaignStep.SEG)
+    options = ctx.data.opts
+    # The buttons' values are the options' indexes, from 0.
+    index = parse_index(ctx.choice, len(options))
+    dim = ctx.data.dim
+    if index is None or dim is None:
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    value = options[index]
+    chosen = list(ctx.data.seg.get(dim, []))
     if value in chosen:
         chosen.remove(value)
     else:
         chosen.append(value)
-    ctx.data["seg"][ctx.data["dim"]] = chosen
-    return pick_menu(ctx, edit=True)
+    ctx.data.seg = {**ctx.data.seg, dim: chosen}
+    return Step.go(CampaignStep.PICK)
 
 
 # ---------------------------------------------------------------- texts
 
 
 async def _text_step(ctx: Ctx, locale: str) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(CANCELLED))
-    texts: dict[str, str] = ctx.data["texts"]
+    texts: dict[str, str] = ctx.data.texts
     if ctx.choice == "skip":
         if locale == "en" and not texts.get("zh_CN"):
-            return ctx.stay(Reply(T("One of the two texts is needed: please type it in English.")))
+            return ctx.stay(
+                Reply(
+                    T("One of the two texts is needed: please type it in English."),
+                    notice="alert",
+                )
+            )
         texts.pop(locale, None)
         return _after(locale)
     if ctx.choice is not None:
-        return ctx.stay(Reply(CHOOSE))
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
     text, refused = typed_text(ctx, TEXT_LIMIT, T("Please type the message, or tap “Skip”."))
     if refused is not None:
         return refused
@@ -190,14 +165,14 @@ async def _text_step(ctx: Ctx, locale: str) -> Step:
                 )
             )
         )
-    texts[locale] = text
+    ctx.data.texts = {**texts, locale: text}
     return _after(locale)
 
 
 def _after(locale: str) -> Step:
     """The next language's prompt, or when to send once every language has had its turn."""
     later = TEXT_LOCALES[TEXT_LOCALES.index(locale) + 1 :]
-    return text_prompt(later[0]) if later else when_prompt()
+    return Step.go(TEXT_STATES[later[0]] if later else CampaignStep.WHEN)
 
 
 async def text_zh_step(ctx: Ctx) -> Step:
@@ -220,13 +195,11 @@ async def text_ru_step(ctx: Ctx) -> Step:
 
 
 async def when_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(CANCELLED))
     if ctx.choice == "now":
-        ctx.data["at"] = None
-        return await _confirm(ctx)
+        ctx.data.at = None
+        return Step.go(CampaignStep.CONFIRM)
     if ctx.choice is not None:
-        return ctx.stay(Reply(CHOOSE))
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
     when = parse_when(ctx.inbound.text or "", ctx.now(), ctx.who.tz)
     if when is None:
         return ctx.stay(
@@ -239,30 +212,20 @@ async def when_step(ctx: Ctx) -> Step:
         )
     if when < ctx.now() - SLACK:
         return ctx.stay(Reply(T("That time has passed. Please give a later one, or tap “Now”.")))
-    ctx.data["at"] = max(when, ctx.now()).isoformat()
-    return await _confirm(ctx)
+    ctx.data.at = max(when, ctx.now()).isoformat()
+    return Step.go(CampaignStep.CONFIRM)
 
 
 # ---------------------------------------------------------------- confirm
 
 
-async def _confirm(ctx: Ctx) -> Step:
-    return Step.to("campaign.confirm", confirm_reply(ctx, await audience_of(ctx)))
-
-
 async def confirm_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(CANCELLED))
     if ctx.choice == "sample":
-        return ctx.stay(
-            Reply(
-                T("In the customer's message this button turns greetings off. Nothing was changed.")
-            )
-        )
+        return ctx.stay(Reply(SAMPLE, notice="toast"))
     if ctx.choice == "preview":
         return await _preview(ctx)
     if ctx.choice != "ok":
-        return ctx.stay(Reply(CHOOSE))
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
     return await _save(ctx)
 
 
@@ -271,18 +234,19 @@ async def _preview(ctx: Ctx) -> Step:
     found = await audience_of(ctx)
     sample = (found.receiving or found.people or [None])[0]
     if sample is None:
-        return ctx.stay(Reply(T("Nobody would receive it: please widen the selection.")))
+        return ctx.stay(Reply(NOBODY, notice="alert"))
     customer, cuser = sample
     owner = await ctx.session.get(Staff, customer.owner_id) if customer.owner_id else None
+    topic = ctx.data.topic or care.TOPICS[0]
     text = care.fill(
-        care.pick_template(ctx.data["texts"], cuser.locale),
+        care.pick_template(ctx.data.texts, cuser.locale),
         name=cuser.name or customer.name,
         company=customer.name,
         rep=owner.name if owner else "",
     )
-    sample_button = ((flow_button(views.OPT_OUT, "campaign.confirm", "sample"),),)
+    sample_button = ((flow_button(views.OPT_OUT, CampaignStep.CONFIRM, "sample"),),)
     return Step.to(
-        "campaign.confirm",
+        CampaignStep.CONFIRM,
         Reply(
             T(
                 "👁 Preview for {customer} ({language}); only you see it:",
@@ -290,7 +254,7 @@ async def _preview(ctx: Ctx) -> Step:
                 language=LANGUAGES.get(cuser.locale, Raw(cuser.locale)),
             )
         ),
-        views.campaign_message(ctx.data["topic"], text, customer.id, buttons=sample_button),
+        views.campaign_message(topic, text, customer.id, buttons=sample_button),
         confirm_reply(ctx, found),
     )
 
@@ -299,14 +263,15 @@ async def _save(ctx: Ctx) -> Step:
     staff = staff_of(ctx)
     found = await audience_of(ctx)
     if not found.receiving:
-        return ctx.stay(Reply(T("Nobody would receive it: please widen the selection.")))
+        return ctx.stay(Reply(NOBODY, notice="alert"))
     at = at_of(ctx) or ctx.now()
+    topic = ctx.data.topic or care.TOPICS[0]
     campaign, deliveries = await care.create_campaign(
         ctx.session,
         staff,
-        topic=ctx.data["topic"],
-        seg=ctx.data["seg"],
-        templates=ctx.data["texts"],
+        topic=topic,
+        seg=ctx.data.seg,
+        templates=ctx.data.texts,
         scheduled_at=at,
         now=ctx.now(),
     )
@@ -318,7 +283,7 @@ async def _save(ctx: Ctx) -> Step:
         entity="care_campaign",
         entity_id=campaign.id,
         changes={
-            "topic": ctx.data["topic"],
+            "topic": topic,
             "segment": campaign.segment,
             "deliveries": deliveries,
             "scheduled_at": at.isoformat(),
@@ -352,19 +317,42 @@ COMMANDS = [
 ACTIONS = [Action("camp_cancel", LEADS, cancel_campaign, obj_kind="campaign")]
 FLOWS = [
     Flow(
-        "campaign",
+        CampaignStep,
         LEADS,
         {
-            "topic": topic_step,
-            "seg": seg_step,
-            "pick": pick_step,
-            "text_zh": text_zh_step,
-            "text_en": text_en_step,
-            "text_tw": text_tw_step,
-            "text_ru": text_ru_step,
-            "when": when_step,
-            "confirm": confirm_step,
+            CampaignStep.TOPIC: State(
+                topic_step, topic_prompt, accepts=BUTTONS, to=(CampaignStep.SEG,), ends=False
+            ),
+            CampaignStep.SEG: State(
+                seg_step,
+                segment_prompt,
+                accepts=TEXT,  # typed conditions (A级 VIP 浦东) as well as the buttons
+                to=(CampaignStep.PICK, CampaignStep.TEXT_ZH),
+                ends=False,
+            ),
+            CampaignStep.PICK: State(
+                pick_step, pick_prompt, accepts=BUTTONS, to=(CampaignStep.SEG,), ends=False
+            ),
+            CampaignStep.TEXT_ZH: State(
+                text_zh_step, text_prompt("zh_CN"), to=(CampaignStep.TEXT_EN,), ends=False
+            ),
+            CampaignStep.TEXT_EN: State(
+                text_en_step, text_prompt("en"), to=(CampaignStep.TEXT_TW,), ends=False
+            ),
+            CampaignStep.TEXT_TW: State(
+                text_tw_step, text_prompt("zh_TW"), to=(CampaignStep.TEXT_RU,), ends=False
+            ),
+            CampaignStep.TEXT_RU: State(
+                text_ru_step, text_prompt("ru"), to=(CampaignStep.WHEN,), ends=False
+            ),
+            CampaignStep.WHEN: State(
+                when_step, when_prompt, to=(CampaignStep.CONFIRM,), ends=False
+            ),
+            CampaignStep.CONFIRM: State(confirm_step, confirm_prompt, accepts=BUTTONS),
         },
+        CampaignDraft,
+        title,
+        entries=(("/campaign", CampaignStep.TOPIC),),
     )
 ]
 AUTHORISERS = {"campaign": may_cancel_campaign}

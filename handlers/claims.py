@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bot.types import Button, Lines, Raw, Reply, T
 from crm.enums import Role
+from crm.limits import parse_id
 from crm.models import Customer, Staff
 from crm.services import claims as svc
 from crm.services.customers import Card
@@ -89,12 +90,13 @@ async def reassign_to(ctx: Ctx) -> Step:
     lead = ctx.who.staff
     assert ctx.obj_id is not None and lead is not None
     stale = T("This button is no longer valid. Nothing was changed.")
-    if ctx.choice is None or not ctx.choice.isdigit():
+    owner_id = parse_id(ctx.choice)
+    if owner_id is None:
         return ctx.stay(Reply(stale))
     customer = await ctx.session.get(Customer, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(T("This customer no longer exists.")))
-    new_owner = next((r for r in await team_of(ctx.session, lead) if r.id == int(ctx.choice)), None)
+    new_owner = next((r for r in await team_of(ctx.session, lead) if r.id == owner_id), None)
     if new_owner is None:
         return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
     if customer.owner_id == new_owner.id:

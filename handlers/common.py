@@ -43,7 +43,8 @@ INVITE_ANSWERS = {
 
 
 async def start(ctx: Ctx) -> Step:
-    if ctx.inbound.args:
+    # "menu": the deep link a group's answer points to (bot.groups), not an invitation.
+    if ctx.inbound.args and ctx.inbound.args.strip() != "menu":
         return await _redeem(ctx, ctx.inbound.args.strip())
     return _welcome(ctx)
 
@@ -102,12 +103,13 @@ async def show_help(ctx: Ctx) -> Step:
 
 
 async def cancel(ctx: Ctx) -> Step:
-    return Step.end(Reply(T("Cancelled. Nothing was saved."), keyboard=main_menu(ctx)))
+    """/cancel outside any flow (inside one the router discards the draft and names it)."""
+    return Step.end(Reply(T("There is nothing to cancel."), keyboard=main_menu(ctx)))
 
 
 async def language(ctx: Ctx) -> Step:
     buttons = tuple((Button(label, f"lang::{code}"),) for code, label in LANGUAGES.items())
-    return Step.end(Reply(T("Choose your language:"), buttons=buttons))
+    return ctx.stay(Reply(T("Choose your language:"), buttons=buttons))
 
 
 async def set_language(ctx: Ctx) -> Step:
@@ -124,8 +126,17 @@ async def set_language(ctx: Ctx) -> Step:
 
 COMMANDS = [
     Command("start", EVERYONE, start, T("start and show the menu")),
-    Command("help", EVERYONE, show_help, T("show this help"), menu_label=T("❓ Help")),
+    Command(
+        "help", EVERYONE, show_help, T("show this help"), menu_label=T("❓ Help"), interrupts=False
+    ),
     Command("cancel", EVERYONE, cancel, T("leave what you are doing")),
-    Command("lang", EVERYONE, language, T("change the language"), menu_label=T("🌐 Language")),
+    Command(
+        "lang",
+        EVERYONE,
+        language,
+        T("change the language"),
+        menu_label=T("🌐 Language"),
+        interrupts=False,
+    ),
 ]
 ACTIONS = [Action("lang", EVERYONE, set_language)]

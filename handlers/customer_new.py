@@ -1,80 +1,86 @@
 """Registering a customer, with the duplicate check that keeps two reps off one customer.
 
-```mermaid
-stateDiagram-v2
-    [*] --> name: /newcustomer, or ➕ in a visit
-    name --> phone: name typed
-    phone --> dup: a likely duplicate exists
-    phone --> cls: no duplicate (or phone skipped)
-    dup --> cls: a different customer after all
-    dup --> [*]: use the existing one / ask the manager for handover / cancel
-    cls --> [*]: saved (then back to the visit, if it came from one)
-```
+Called from a visit (➕ new customer) it returns the new customer to the visit; by itself
+(/newcustomer) it ends on the customer's card. Diagram: docs/flows/newc.md.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.types import Button, Raw, Reply, T
+from bot.types import Button, Raw, Reply, T, Text
+from crm import dedupe
 from crm.enums import CustomerClass, Role
+from crm.limits import text_limit
 from crm.models import Customer, Staff
 from crm.phones import normalise
 from crm.services import access, runtime
 from crm.services import customers as svc
-from handlers.base import FIELD, Command, Ctx, Flow, Step, flow_button, typed_text
+from handlers import customer_dupes
+from handlers.base import FIELD, Command, Ctx, Step, flow_button, typed_text
+from handlers.conversation import Draft, Flow, Input, State, States
+from handlers.conversation.flow import BUTTONS
+from handlers.refusals import CHOOSE, DENIED
 
-MAX_NAME = 200
+MAX_NAME = text_limit(Customer.name)
 
 
-def _skip(step: str) -> Button:
-    return flow_button(T("Skip"), f"newc.{step}", "skip")
+class NewcStep(States, flow="newc"):
+    NAME = "name"
+    PHONE = "phone"
+    DUP = "dup"
+    CLS = "cls"
+
+
+class NewcDraft(Draft):
+    name: str | None = None
+    phone: str | None = None
+    dup_id: int | None = None
+    # "It is a different customer" from this one: created pending the manager's approval.
+    pending_of: int | None = None
+
+
+def _skip(step: NewcStep) -> Button:
+    return flow_button(T("Skip"), step, "skip")
 
 
 async def start(ctx: Ctx) -> Step:
-    ctx.data = {}
-    return begin(ctx, then=None)
+    ctx.data = NewcDraft()
+    return Step.go(NewcStep.NAME)
 
 
-def begin(ctx: Ctx, then: str | None, name: str | None = None) -> Step:
-    """Entered from elsewhere too (a visit); `then` says where to go once the customer exists."""
-    ctx.data["new"] = {"then": then}
-    if name:
-        ctx.data["new"]["name"] = name
-        return _phone_prompt(name)
-    return Step.to(
-        "newc.name",
-        Reply(
-            T("New customer: the company's or person's name?"),
-            buttons=((flow_button(T("✖ Cancel"), "newc.name", "cancel"),),),
-        ),
+def called(name: str | None, *, returns_to: States) -> Step:
+    """Entered from another flow (a visit): it comes back there with the new customer's id."""
+    first = NewcStep.PHONE if name else NewcStep.NAME
+    return Step.sub(first, NewcDraft(name=name[:MAX_NAME] if name else None), returns_to=returns_to)
+
+
+def _name_prompt(ctx: Ctx) -> Reply:
+    return Reply(
+        T("New customer: the company's or person's name?"),
+        buttons=((flow_button(T("✖ Cancel"), NewcStep.NAME, "cancel"),),),
     )
 
 
-def _phone_prompt(name: str) -> Step:
-    return Step.to(
-        "newc.phone",
-        Reply(
-            T("{name}: phone number? (It is used to find duplicates.)", name=name),
-            buttons=((_skip("phone"),),),
-        ),
+def _phone_prompt(ctx: Ctx) -> Reply:
+    return Reply(
+        T("{name}: phone number? (It is used to find duplicates.)", name=ctx.data.name or ""),
+        buttons=((_skip(NewcStep.PHONE),),),
     )
 
 
 async def name_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
     name, refused = typed_text(ctx, MAX_NAME, T("Please type the customer's name."))
     if refused is not None:
         return refused
-    ctx.data["new"]["name"] = name
-    return _phone_prompt(name)
+    ctx.data.name = name
+    return Step.go(NewcStep.PHONE)
 
 
 async def phone_step(ctx: Ctx) -> Step:
-    new = ctx.data["new"]
+    new = ctx.data
     if ctx.choice == "skip":
-        new["phone"] = None
+        new.phone = None
     else:
         raw = (ctx.inbound.text or ctx.inbound.contact_phone or "").strip()
         phone = normalise(raw) if raw and len(raw) <= 30 else None
@@ -82,61 +88,65 @@ async def phone_step(ctx: Ctx) -> Step:
             return ctx.stay(
                 Reply(
                     T("That does not look like a phone number. Try again or skip."),
-                    buttons=((_skip("phone"),),),
+                    buttons=((_skip(NewcStep.PHONE),),),
                 )
             )
-        new["phone"] = phone
-    dups = await svc.duplicates(ctx.session, new["name"], new["phone"])
+        new.phone = phone
+    dups = await dedupe.find(ctx.session, ctx.rules.dedupe, new.name or "", new.phone)
     if dups:
-        return await _duplicate(ctx, dups[0])
-    return _class_prompt()
+        ctx.data.dup_id = dups[0].customer.id
+        return Step.go(NewcStep.DUP)
+    return Step.go(NewcStep.CLS)
 
 
-async def _duplicate(ctx: Ctx, existing: Customer) -> Step:
+async def _dup_prompt(ctx: Ctx) -> Reply:
     assert ctx.who.staff is not None
+    existing = await ctx.session.get(Customer, ctx.data.dup_id or -1)
+    if existing is None:
+        return Reply(T("This customer no longer exists."), buttons=((_different(),),))
     owner = await ctx.session.get(Staff, existing.owner_id) if existing.owner_id else None
-    ctx.data["new"]["dup_id"] = existing.id
     buttons = []
     if await access.can_edit_customer(ctx.session, ctx.who.staff, existing.id):
-        buttons.append(flow_button(T("Use the existing customer"), "newc.dup", "use"))
+        buttons.append(flow_button(T("Use the existing customer"), NewcStep.DUP, "use"))
     elif owner is not None and owner.id != ctx.who.staff.id:
-        buttons.append(flow_button(T("Ask the manager for a handover"), "newc.dup", "handover"))
-    buttons.append(flow_button(T("It is a different customer"), "newc.dup", "create"))
-    buttons.append(flow_button(T("✖ Cancel"), "newc.dup", "cancel"))
+        buttons.append(flow_button(T("Ask the manager for a handover"), NewcStep.DUP, "handover"))
+    buttons.append(_different())
+    buttons.append(flow_button(T("✖ Cancel"), NewcStep.DUP, "cancel"))
     text = T(
         "⚠️ {name} is already registered by {owner} on {date}.",
         name=existing.name,
         owner=owner.name if owner else T("team pool"),
         date=existing.created_at.date(),
     )
-    return Step.to("newc.dup", Reply(text, buttons=tuple((b,) for b in buttons)))
+    return Reply(text, buttons=tuple((b,) for b in buttons))
 
 
-def _class_prompt() -> Step:
-    buttons = tuple(flow_button(Raw(c.value), "newc.cls", c.value) for c in CustomerClass)
-    return Step.to(
-        "newc.cls",
-        Reply(T("Class? A = key customer, B = ordinary, C = small."), buttons=(buttons,)),
-    )
+def _different() -> Button:
+    return flow_button(T("It is a different customer"), NewcStep.DUP, "create")
+
+
+def _class_prompt(ctx: Ctx) -> Reply:
+    buttons = tuple(flow_button(Raw(c.value), NewcStep.CLS, c.value) for c in CustomerClass)
+    return Reply(T("Class? A = key customer, B = ordinary, C = small."), buttons=(buttons,))
 
 
 async def dup_step(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
-    dup_id = ctx.data["new"].get("dup_id")
+    dup_id = ctx.data.dup_id
     if ctx.choice == "create":
-        return _class_prompt()
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
+        # Really different? A manager decides (customer_dupes): it is created pending.
+        ctx.data.pending_of = dup_id
+        return Step.go(NewcStep.CLS)
     existing = await ctx.session.get(Customer, dup_id) if dup_id else None
     if existing is None:
-        return Step.end(Reply(T("This customer no longer exists.")))
+        return Step.go(NewcStep.CLS, Reply(T("This customer no longer exists.")))
     if ctx.choice == "use":
         if not await access.can_edit_customer(ctx.session, ctx.who.staff, existing.id):
-            return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
+            return ctx.stay(Reply(DENIED, notice="alert"))
         return await _continue(ctx, existing)
     if ctx.choice == "handover":
         return await _ask_handover(ctx, existing)
-    return ctx.stay(Reply(T("Please choose one of the buttons.")))
+    return ctx.stay(Reply(CHOOSE, notice="toast"))
 
 
 async def _ask_handover(ctx: Ctx, existing: Customer) -> Step:
@@ -176,21 +186,22 @@ async def _ask_handover(ctx: Ctx, existing: Customer) -> Step:
         now=ctx.now(),
     )
     if not managers:
-        return Step.end(Reply(T("There is no manager to ask; please talk to an admin.")))
-    return Step.end(
-        Reply(T("I asked your manager for the handover of {customer}.", customer=existing.name))
+        return Step.ret(None, Reply(T("There is no manager to ask; please talk to an admin.")))
+    return Step.ret(
+        None,
+        Reply(T("I asked your manager for the handover of {customer}.", customer=existing.name)),
     )
 
 
 async def cls_step(ctx: Ctx) -> Step:
     if ctx.choice not in {c.value for c in CustomerClass}:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
     me = ctx.who.staff
     assert me is not None
-    new = ctx.data["new"]
+    new = ctx.data
     customer = svc.new_customer(
-        new["name"],
-        phone=new.get("phone"),
+        new.name,
+        phone=new.phone,
         customer_class=ctx.choice,
         owner_id=me.id,
         team=me.team,
@@ -198,7 +209,9 @@ async def cls_step(ctx: Ctx) -> Step:
         created_by=me.id,
         created_at=ctx.now(),
         updated_at=ctx.now(),
-        source="cold_visit",
+        source=None,
+        approval="pending" if new.pending_of else None,
+        dup_of_id=new.pending_of,
     )
     svc.renew_claim(customer, me, ctx.now(), ctx.rules.claims.period_days)
     ctx.session.add(customer)
@@ -213,24 +226,58 @@ async def cls_step(ctx: Ctx) -> Step:
         changes={"name": customer.name},
         now=ctx.now(),
     )
-    return await _continue(ctx, customer, created=True)
+    note = None
+    if customer.approval is not None:
+        note = await customer_dupes.registered_pending(ctx, customer)
+    return await _continue(ctx, customer, created=True, note=note)
 
 
-async def _continue(ctx: Ctx, customer: Customer, created: bool = False) -> Step:
-    then = ctx.data.get("new", {}).get("then")
-    ctx.data.pop("new", None)
-    saved = Reply(T("Saved: new customer {name}.", name=customer.name)) if created else None
-    if then in ("visit", "quick"):
-        from handlers import visit  # the visit flow sent us here and takes over again
-
-        return visit.resume_with_customer(ctx, customer, quick=then == "quick", before=saved)
+async def _continue(
+    ctx: Ctx, customer: Customer, created: bool = False, note: Reply | None = None
+) -> Step:
+    saved = note or (
+        Reply(T("Saved: new customer {name}.", name=customer.name)) if created else None
+    )
+    if ctx.stack:
+        # Called from another flow (a visit): it goes on with this customer.
+        return Step.ret(customer.id, *(r for r in (saved,) if r is not None))
     from handlers.customers import card_reply
 
     card = await card_reply(ctx, customer.id)
+    if created:  # the rest of the record, while it is fresh in mind
+        from handlers.customer_edit import EditStep, edit_customer
+
+        ctx.data = edit_customer(customer)
+        return Step.go(EditStep.FIELD, *(r for r in (saved, card) if r))
     return Step.end(*(r for r in (saved, card) if r is not None))
+
+
+def _title(d: NewcDraft) -> Text:
+    if d.name:
+        return T("New customer {name}", name=d.name)
+    return T("New customer")
 
 
 COMMANDS = [Command("newcustomer", FIELD, start, T("register a new customer"))]
 FLOWS = [
-    Flow("newc", FIELD, {"name": name_step, "phone": phone_step, "dup": dup_step, "cls": cls_step})
+    Flow(
+        NewcStep,
+        FIELD,
+        {
+            NewcStep.NAME: State(name_step, _name_prompt, to=(NewcStep.PHONE,), ends=False),
+            NewcStep.PHONE: State(
+                phone_step,
+                _phone_prompt,
+                accepts=frozenset({Input.TEXT, Input.BUTTON, Input.CONTACT}),
+                to=(NewcStep.DUP, NewcStep.CLS),
+                back=NewcStep.NAME,
+                ends=False,
+            ),
+            NewcStep.DUP: State(dup_step, _dup_prompt, accepts=BUTTONS, to=(NewcStep.CLS,)),
+            NewcStep.CLS: State(cls_step, _class_prompt, accepts=BUTTONS, back=NewcStep.PHONE),
+        },
+        NewcDraft,
+        _title,
+        entries=(("/newcustomer", NewcStep.NAME), ("➕ new customer in a visit", NewcStep.NAME)),
+    )
 ]

@@ -8,7 +8,9 @@ from crm.enums import Role
 from crm.models import Customer
 from crm.services import access, invites
 from crm.services import customers as svc
-from handlers.base import LEADS, STAFF, Action, Command, Ctx, Flow, Step, rows
+from handlers import customer_details, customer_filter_view
+from handlers.base import LEADS, STAFF, Action, Command, Ctx, Step, rows
+from handlers.conversation import Draft, Flow, State, States
 from handlers.labels import CHANGE_FIELD, CONTACT_ROLE, STAGE, TICKET_KIND, VISIT_KIND, label
 
 MAX_QUERY = 100
@@ -20,17 +22,30 @@ def result_buttons(found: list[Customer], action: str = "card") -> tuple[tuple[B
     )
 
 
+class FindStep(States, flow="find"):
+    QUERY = "query"
+
+
+class FindDraft(Draft):
+    SCAFFOLD = frozenset({"recent"})
+
+    # Recent customers offered as buttons: (id, label).
+    recent: list[tuple[int, str]] = []
+
+
 async def find_command(ctx: Ctx) -> Step:
     if ctx.inbound.args:
         return await _search(ctx, ctx.inbound.args)
     assert ctx.who.staff is not None
     recent = await svc.recent_for(ctx.session, ctx.who.staff)
-    return Step.to(
-        "find.query",
-        Reply(
-            T("Type a name, a phone number or pinyin initials (e.g. hndc for 华能电厂)."),
-            buttons=result_buttons(recent),
-        ),
+    ctx.data = FindDraft(recent=[(c.id, f"{c.name} · {c.customer_class}") for c in recent])
+    return Step.go(FindStep.QUERY)
+
+
+def _query_prompt(ctx: Ctx) -> Reply:
+    return Reply(
+        T("Type a name, a phone number or pinyin initials (e.g. hndc for 华能电厂)."),
+        buttons=tuple((Button(Raw(label), f"card:{cid}"),) for cid, label in ctx.data.recent),
     )
 
 
@@ -45,10 +60,15 @@ async def _search(ctx: Ctx, text: str) -> Step:
     if len(text) > MAX_QUERY:
         return ctx.stay(Reply(T("That is too long to search for; please type a shorter name.")))
     assert ctx.who.staff is not None
+    filtered = await customer_filter_view.try_filters(ctx, text)
+    if filtered is not None:
+        return filtered
     found = await svc.search(ctx.session, ctx.who.staff, text)
     if not found:
+        if not isinstance(ctx.data, FindDraft):
+            ctx.data = FindDraft()
         return Step.to(
-            "find.query",
+            FindStep.QUERY,
             Reply(T("No customer matches “{query}”. Try another spelling.", query=text)),
         )
     return Step.end(
@@ -77,9 +97,11 @@ def event_line(e: svc.Event) -> Text:
 def card_text(card: svc.Card, events: list[svc.Event]) -> Text:
     c = card.customer
     lines: list[Text] = [
+        *customer_details.warnings(c),
         T("<b>{name}</b> · Class {cls}", name=c.name, cls=c.customer_class),
         T("Stage: {stage}", stage=label(STAGE, c.stage)),
         T("Owner: {owner}", owner=card.owner.name if card.owner else T("team pool")),
+        *customer_details.details(c),
     ]
     if c.claim_expires_at is not None:
         lines.append(T("Claim expires: {when}", when=c.claim_expires_at))
@@ -149,10 +171,14 @@ async def card_reply(ctx: Ctx, customer_id: int) -> Reply:
 
 async def _extra_buttons(ctx: Ctx, card: svc.Card) -> list[Button]:
     from handlers.claims import card_buttons_extra  # claims builds on the card, not the reverse
+    from handlers.customer_links import card_button
 
     extra = card_buttons_extra(ctx, card)
     if ctx.who.role in LEADS:
         extra.append(Button(T("🧾 History"), f"audit:{card.customer.id}"))
+        extra.append(Button(T("🔗 Merge into…"), f"merge:{card.customer.id}"))
+    if await access.can_edit_customer(ctx.session, ctx.who.staff, card.customer.id):
+        extra += await card_button(ctx, card.customer.id)
     return extra
 
 
@@ -212,5 +238,14 @@ ACTIONS = [
     Action("card", STAFF, show_card, obj_kind="customer"),
     Action("cinvite", STAFF, invite_customer, obj_kind="customer_edit"),
 ]
-FLOWS = [Flow("find", STAFF, {"query": query_step})]
+FLOWS = [
+    Flow(
+        FindStep,
+        STAFF,
+        {FindStep.QUERY: State(query_step, _query_prompt)},
+        FindDraft,
+        lambda d: T("Customer search"),
+        entries=(("/customers", FindStep.QUERY),),
+    )
+]
 AUTHORISERS = {"customer": authorise_customer, "customer_edit": authorise_customer_edit}

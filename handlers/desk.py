@@ -1,44 +1,52 @@
 """The staff side of the service desk: take, reply, transfer, resolve.
 
-```mermaid
-stateDiagram-v2
-    [*] --> reply: 💬 Reply
-    reply --> [*]: text or file relayed to the customer
-    [*] --> resolve: ✅ Resolve
-    resolve --> [*]: resolution note sent with rating buttons
-    [*] --> transfer: ↪️ Transfer
-    transfer --> [*]: a colleague picked
-```
+Diagram: docs/flows/desk.md (generated from FLOWS).
 """
 
 from __future__ import annotations
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
-from crm.enums import Role, TicketStatus
+from crm.enums import TicketStatus
+from crm.limits import parse_id
 from crm.models import Staff, Ticket
 from crm.services import access, desk, runtime
 from crm.services.tickets import OPEN
-from handlers import desk_notes
-from handlers.base import STAFF, Action, Ctx, Flow, Step, flow_button, typed_text
+from handlers import desk_media, desk_notes
+from handlers.base import STAFF, Action, Ctx, Step, flow_button, typed_text
+from handlers.conversation import Draft, Flow, Input, State, States
+from handlers.conversation.flow import BUTTONS
+from handlers.forum import blocked_answer
 from handlers.labels import ROLE, label
+from handlers.refusals import STALE
 
 MAX_TEXT = 4000
 
 
+class DeskStep(States, flow="desk"):
+    REPLY = "reply"
+    TRANSFER = "transfer"
+    RESOLVE = "resolve"
+
+
+class DeskDraft(Draft):
+    SCAFFOLD = frozenset({"ticket_id", "number"})
+
+    ticket_id: int = 0
+    number: str = ""
+
+
 async def _ticket(ctx: Ctx) -> Ticket | None:
-    tid = ctx.obj_id if ctx.obj_id is not None else ctx.data.get("ticket_id")
+    if ctx.obj_id is not None:
+        tid: int | None = ctx.obj_id
+    else:
+        tid = ctx.data.ticket_id if isinstance(ctx.data, DeskDraft) else None
     return await ctx.session.get(Ticket, tid) if tid is not None else None
 
 
 def _may_act(ctx: Ctx, ticket: Ticket) -> bool:
-    """The owner acts on a ticket; managers and admins may step in; an untaken one is anyone's."""
     staff = ctx.who.staff
     assert staff is not None
-    return (
-        ticket.owner_id in (None, staff.id)
-        or staff.role in (Role.MANAGER, Role.ADMIN)
-        or ticket.status == TicketStatus.NEW
-    )
+    return access.may_work_on_ticket(staff, ticket)
 
 
 async def _handled_by(ctx: Ctx, ticket: Ticket) -> Reply:
@@ -117,15 +125,39 @@ async def start_reply(ctx: Ctx) -> Step:
     refusal = await _refusal(ctx, ticket)
     if refusal is not None:
         return ctx.stay(refusal)
-    ctx.data = {"ticket_id": ticket.id}
-    return Step.to(
-        "desk.reply",
-        Reply(
-            T(
-                "Your answer to the customer on {number} (text, photo or document):",
-                number=ticket.number,
-            )
-        ),
+    ctx.data = DeskDraft(ticket_id=ticket.id, number=ticket.number)
+    return Step.go(DeskStep.REPLY)
+
+
+def _reply_prompt(ctx: Ctx) -> Reply:
+    return Reply(
+        T(
+            "Your answer to the customer on {number} (text, photo or document):",
+            number=ctx.data.number,
+        )
+    )
+
+
+async def _transfer_prompt(ctx: Ctx) -> Reply:
+    ticket = await _ticket(ctx)
+    people = await desk.transfer_candidates(ctx.session, ticket) if ticket is not None else []
+    buttons = [
+        flow_button(
+            T("{name} ({role})", name=s.name, role=label(ROLE, s.role)),
+            DeskStep.TRANSFER,
+            str(s.id),
+        )
+        for s in people[:12]
+    ]
+    return Reply(
+        T("Transfer {number} to whom?", number=ctx.data.number),
+        buttons=tuple((b,) for b in buttons),
+    )
+
+
+def _resolve_prompt(ctx: Ctx) -> Reply:
+    return Reply(
+        T("How was {number} resolved? The customer receives this note.", number=ctx.data.number)
     )
 
 
@@ -136,9 +168,10 @@ async def reply_step(ctx: Ctx) -> Step:
     if ticket is None:
         return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
     inbound = ctx.inbound
-    files = list(inbound.photo_ids) + ([inbound.document_id] if inbound.document_id else [])
+    media = desk_media.from_inbound(inbound)
+    files = desk_media.file_ids(media)
     text = (inbound.text or "").strip()
-    if not text and not files:
+    if not text and not media:
         return ctx.stay(Reply(T("Please type the answer, or send a photo or document.")))
     if len(text) > MAX_TEXT:
         return ctx.stay(
@@ -155,16 +188,23 @@ async def reply_step(ctx: Ctx) -> Step:
         text=text or None,
         attachments=files,
         now=ctx.now(),
+        media=media,
     )
+    blocked = await blocked_answer(ctx, ticket)  # handlers.forum: kept, not "sent"
+    if blocked is not None:
+        return Step.end(blocked)
     lines: list[Text] = [
         T("💬 Answer on {number} from {name}:", number=ticket.number, name=staff.name)
     ]
     if text:
         lines.append(Raw(text))
-    if files:
-        lines.append(T("Attachments: {n}", n=len(files)))
+    shown = desk_media.summary(media)
+    if shown is not None:
+        lines.append(shown)
     lines.append(T("Reply here to answer."))
-    await desk_notes.tell_customer(ctx, ticket, Reply(Lines(*lines)), key=f"msg:{msg.id}")
+    await desk_notes.tell_customer(
+        ctx, ticket, Reply(Lines(*lines), media=desk_media.to_media(media)), key=f"msg:{msg.id}"
+    )
     return Step.end(Reply(T("Sent to the customer on {number}.", number=ticket.number)))
 
 
@@ -174,21 +214,8 @@ async def start_transfer(ctx: Ctx) -> Step:
     refusal = await _refusal(ctx, ticket)
     if refusal is not None:
         return ctx.stay(refusal)
-    people = await desk.transfer_candidates(ctx.session, ticket)
-    buttons = [
-        flow_button(
-            T("{name} ({role})", name=s.name, role=label(ROLE, s.role)), "desk.transfer", str(s.id)
-        )
-        for s in people[:12]
-    ]
-    ctx.data = {"ticket_id": ticket.id}
-    return Step.to(
-        "desk.transfer",
-        Reply(
-            T("Transfer {number} to whom?", number=ticket.number),
-            buttons=tuple((b,) for b in buttons),
-        ),
-    )
+    ctx.data = DeskDraft(ticket_id=ticket.id, number=ticket.number)
+    return Step.go(DeskStep.TRANSFER)
 
 
 async def transfer_step(ctx: Ctx) -> Step:
@@ -197,14 +224,13 @@ async def transfer_step(ctx: Ctx) -> Step:
     ticket = await _still_ours(ctx)
     if ticket is None:
         return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
-    to_id = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else -1
-    to = await ctx.session.get(Staff, to_id)
+    to = await ctx.session.get(Staff, parse_id(ctx.choice) or -1)
     if (
         to is None
         or not to.active
         or to.id not in {s.id for s in await desk.transfer_candidates(ctx.session, ticket)}
     ):
-        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+        return ctx.stay(Reply(STALE, notice="toast"))
     old = ticket.owner_id
     await desk.transfer(ctx.session, ticket, to)
     await desk.add_message(
@@ -257,13 +283,8 @@ async def start_resolve(ctx: Ctx) -> Step:
     refusal = await _refusal(ctx, ticket)
     if refusal is not None:
         return ctx.stay(refusal)
-    ctx.data = {"ticket_id": ticket.id}
-    return Step.to(
-        "desk.resolve",
-        Reply(
-            T("How was {number} resolved? The customer receives this note.", number=ticket.number)
-        ),
-    )
+    ctx.data = DeskDraft(ticket_id=ticket.id, number=ticket.number)
+    return Step.go(DeskStep.RESOLVE)
 
 
 async def resolve_step(ctx: Ctx) -> Step:
@@ -326,6 +347,25 @@ ACTIONS = [
     Action("tk_resolve", STAFF, start_resolve, obj_kind="ticket"),
 ]
 FLOWS = [
-    Flow("desk", STAFF, {"reply": reply_step, "transfer": transfer_step, "resolve": resolve_step})
+    Flow(
+        DeskStep,
+        STAFF,
+        {
+            DeskStep.REPLY: State(
+                reply_step,
+                _reply_prompt,
+                accepts=frozenset({Input.TEXT, Input.PHOTO, Input.DOCUMENT}),
+            ),
+            DeskStep.TRANSFER: State(transfer_step, _transfer_prompt, accepts=BUTTONS),
+            DeskStep.RESOLVE: State(resolve_step, _resolve_prompt),
+        },
+        DeskDraft,
+        lambda d: T("Request {number}", number=d.number),
+        entries=(
+            ("💬 Reply", DeskStep.REPLY),
+            ("↪️ Transfer", DeskStep.TRANSFER),
+            ("✅ Resolve", DeskStep.RESOLVE),
+        ),
+    )
 ]
 AUTHORISERS = {"ticket": authorise_ticket}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bot.types import Button, Lines, Reply, T, Text
+from crm.limits import MAX_ID, parse_index
 from crm.models import Staff, Ticket
 from crm.services import desk
 from crm.services.tickets import OPEN
-from handlers import desk_notes
+from handlers import desk_media, desk_notes, desk_sidebar
 from handlers.base import STAFF, Action, Command, Ctx, Step
 from handlers.labels import TICKET_KIND, TICKET_STATUS, label
 
@@ -37,14 +38,26 @@ async def show(ctx: Ctx) -> Step:
         T("First answer due {when}.", when=ticket.first_response_due),
         T("Resolution due {when}.", when=ticket.resolution_due),
     ]
-    for m in (await desk.thread(ctx.session, ticket.id))[1:]:
-        if m.author_kind != "system" and m.text:
-            who = T("Customer") if m.author_kind == "customer" else T("Staff")
-            lines.append(T("{who} · {when}: {text}", who=who, when=m.created_at, text=m.text[:200]))
+    thread = await desk.thread(ctx.session, ticket.id)
+    media: list[dict[str, object]] = []
+    for i, m in enumerate(thread):
+        media += m.media or []
+        if i == 0 or m.author_kind == "system":
+            continue
+        who = T("Customer") if m.author_kind == "customer" else T("Staff")
+        shown = desk_media.summary(m.media)
+        if m.text or shown is not None:
+            text = m.text[:200] if m.text else shown
+            lines.append(T("{who} · {when}: {text}", who=who, when=m.created_at, text=text))
+        if m.text and shown is not None:
+            lines.append(shown)
+    if thread and thread[0].media:
+        lines.insert(2, desk_media.summary(thread[0].media))
     if ticket.rating:
         lines.append(T("Rated {score}/5", score=ticket.rating))
+    lines += await desk_sidebar.lines(ctx, ticket)
     buttons = desk_notes.staff_buttons(ticket) if ticket.status in OPEN else ()
-    return ctx.stay(Reply(Lines(*lines), buttons=buttons))
+    return ctx.stay(Reply(Lines(*lines), buttons=buttons, media=desk_media.to_media(media)))
 
 
 async def list_command(ctx: Ctx) -> Step:
@@ -53,9 +66,10 @@ async def list_command(ctx: Ctx) -> Step:
 
 async def list_action(ctx: Ctx) -> Step:
     flt, _, page = (ctx.choice or "open-0").partition("-")
-    if flt not in FILTERS or not page.isdigit():
+    number = parse_index(page, MAX_ID)
+    if flt not in FILTERS or number is None:
         return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
-    return await _list(ctx, flt, int(page))
+    return await _list(ctx, flt, number)
 
 
 async def _list(ctx: Ctx, flt: str, page: int) -> Step:

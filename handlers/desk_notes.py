@@ -4,6 +4,7 @@ every status change, managers on low ratings. Messages to others go through the 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from crm.enums import Role
 from crm.models import Customer, CustomerUser, FollowUp, Staff, Ticket
 from crm.services import desk
 from crm.services.outbox import PRIORITY_RELAY
+from handlers import desk_media, desk_sidebar
 from handlers.base import Ctx, Step
 from handlers.labels import TICKET_KIND
 
@@ -54,6 +56,21 @@ async def _manager_of(ctx: Ctx, staff: Staff | None) -> list[Staff]:
     return list(await ctx.session.scalars(stmt))
 
 
+async def customer_marks(ctx: Ctx, ticket: Ticket) -> list[Text]:
+    """⭐ VIP and ⛔ blacklisted, for whoever takes the request."""
+    customer = await ctx.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    if customer is None:
+        return []
+    marks: list[Text] = []
+    if customer.vip:
+        marks.append(T("⭐ VIP customer"))
+    if customer.blacklisted:
+        marks.append(
+            T("⛔ Blacklisted customer: {reason}", reason=customer.blacklist_reason or T("—"))
+        )
+    return marks
+
+
 async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
     note = Reply(
         Lines(
@@ -63,10 +80,13 @@ async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
                 number=ticket.number,
                 who=await _who(ctx, ticket),
             ),
+            *await customer_marks(ctx, ticket),
             T("“{text}”", text=ticket.text[:300]),
             T("First answer due {when}.", when=ticket.first_response_due),
+            *await desk_sidebar.lines(ctx, ticket),
         ),
         buttons=staff_buttons(ticket),
+        media=desk_media.to_media(await desk.first_media(ctx.session, ticket.id)),
     )
     recipients: dict[int, Staff] = {}
     if ticket.owner_id is not None:
@@ -91,7 +111,15 @@ async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
         )
 
 
-async def relay_from_customer(ctx: Ctx, ticket: Ticket, text: str, files: list[str]) -> Step:
+async def relay_from_customer(
+    ctx: Ctx,
+    ticket: Ticket,
+    text: str,
+    files: list[str],
+    media: list[dict[str, Any]] | None = None,
+) -> Step:
+    """`media` defaults to what this message carries (a photo, a document, voice, a pin)."""
+    media = desk_media.from_inbound(ctx.inbound) if media is None else media
     msg = await desk.add_message(
         ctx.session,
         ticket,
@@ -100,15 +128,19 @@ async def relay_from_customer(ctx: Ctx, ticket: Ticket, text: str, files: list[s
         text=text or None,
         attachments=files,
         now=ctx.now(),
+        media=media,
     )
     lines: list[Text] = [
         T("💬 {number} · {who}:", number=ticket.number, who=await _who(ctx, ticket))
     ]
     if text:
         lines.append(T("“{text}”", text=text[:1000]))
-    if files:
+    shown = desk_media.summary(media)
+    if shown is not None:
+        lines.append(shown)
+    elif files:
         lines.append(T("Attachments: {n}", n=len(files)))
-    note = Reply(Lines(*lines), buttons=staff_buttons(ticket))
+    note = Reply(Lines(*lines), buttons=staff_buttons(ticket), media=desk_media.to_media(media))
     owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
     if owner is not None and owner.active:
         await ctx.notify.to_staff(
@@ -119,7 +151,12 @@ async def relay_from_customer(ctx: Ctx, ticket: Ticket, text: str, files: list[s
             await ctx.notify.to_staff(
                 agent, note, dedupe_key=f"ticket-msg:{msg.id}:{agent.id}", priority=PRIORITY_RELAY
             )
-    return Step.end(Reply(T("Sent to the person handling {number}.", number=ticket.number)))
+    return Step.end(
+        Reply(
+            T("📎 Added to {number}; the person handling it sees it.", number=ticket.number),
+            buttons=((Button(T("✉️ It's a new request"), f"cm_new:{msg.id}"),),),
+        )
+    )
 
 
 async def tell_customer(ctx: Ctx, ticket: Ticket, reply: Reply, key: str) -> None:
@@ -130,7 +167,11 @@ async def tell_customer(ctx: Ctx, ticket: Ticket, reply: Reply, key: str) -> Non
     elif ticket.customer_id is not None:
         users = list(
             await ctx.session.scalars(
-                select(CustomerUser).where(CustomerUser.customer_id == ticket.customer_id)
+                # Not those linked through a contact's phone who see their own requests only.
+                select(CustomerUser).where(
+                    CustomerUser.customer_id == ticket.customer_id,
+                    CustomerUser.sees_company.is_(True),
+                )
             )
         )
     else:

@@ -68,6 +68,8 @@ async def breaches(ctx: Ctx) -> Step:
     ]
     for row in rows:
         customer: Text = Raw(row.customer.name) if row.customer else T("unknown customer")
+        if row.customer is not None and row.customer.vip:
+            customer = T("⭐ VIP {name}", name=customer)
         owner: Text = Raw(row.owner.name) if row.owner else T("nobody yet")
         lines.append(
             T(

@@ -1,14 +1,35 @@
-"""/export: an XLSX of customers, visits, follow-ups or tickets, only what the user may see."""
+"""/export: an XLSX of customers, visits, follow-ups or tickets, only what the user may see.
+
+What to export, then (except for customers) which period. Diagram: docs/flows/exp.md (generated
+from FLOWS).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from bot.types import TN, Reply, T
+from bot.types import TN, Reply, T, Text
 from crm.export import Filter, table
 from crm.export_files import to_xlsx
+from crm.services import customer_filters as filters
 from crm.services.access import customer_scope
-from handlers.base import STAFF, Command, Ctx, Flow, Step, flow_button, rows
+from handlers.base import STAFF, Command, Ctx, Step, flow_button, rows
+from handlers.conversation import Draft, Flow, State, States
+from handlers.conversation.flow import BUTTONS
+from handlers.refusals import CHOOSE
+
+
+class ExpStep(States, flow="exp"):
+    KIND = "kind"
+    PERIOD = "period"
+
+
+class ExpDraft(Draft):
+    # Two taps are not worth keeping as a draft: an interrupted export is simply dropped.
+    SCAFFOLD = frozenset({"kind"})
+
+    kind: str | None = None
+
 
 KINDS = {
     "customers": T("Customers"),
@@ -30,25 +51,42 @@ PERIODS = {
 }
 
 
+def _title(d: ExpDraft) -> Text:
+    if d.kind in KINDS:
+        return T("Export of {what}", what=KINDS[d.kind])
+    return T("Export to Excel")
+
+
 async def start(ctx: Ctx) -> Step:
-    ctx.data = {}
-    buttons = [flow_button(label, "exp.kind", key) for key, label in KINDS.items()]
-    return Step.to("exp.kind", Reply(T("Export what?"), buttons=rows(*buttons)))
+    ctx.data = ExpDraft()
+    if ctx.inbound.args:  # /export A级 VIP 浦东: the customers matching, as /customers reads them
+        return await export_filtered(ctx, ctx.inbound.args)
+    return Step.go(ExpStep.KIND)
+
+
+def _kind_prompt(ctx: Ctx) -> Reply:
+    buttons = [flow_button(label, ExpStep.KIND, key) for key, label in KINDS.items()]
+    return Reply(T("Export what?"), buttons=rows(*buttons))
+
+
+def _period_prompt(ctx: Ctx) -> Reply:
+    buttons = [flow_button(label, ExpStep.PERIOD, key) for key, label in PERIODS.items()]
+    buttons.append(flow_button(T("⬅ Back"), ExpStep.PERIOD, "back"))
+    return Reply(T("Which period?"), buttons=rows(*buttons))
 
 
 async def kind_step(ctx: Ctx) -> Step:
     if ctx.choice not in KINDS:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    ctx.data["kind"] = ctx.choice
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    ctx.data.kind = ctx.choice
     if ctx.choice in WHOLE:
         return await _send(ctx, "all")
-    buttons = [flow_button(label, "exp.period", key) for key, label in PERIODS.items()]
-    return Step.to("exp.period", Reply(T("Which period?"), buttons=rows(*buttons)))
+    return Step.go(ExpStep.PERIOD)
 
 
 async def period_step(ctx: Ctx) -> Step:
-    if ctx.choice not in PERIODS:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
+    if ctx.choice not in PERIODS or ctx.data.kind not in KINDS:
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
     return await _send(ctx, ctx.choice)
 
 
@@ -71,7 +109,7 @@ def _period(ctx: Ctx, key: str) -> tuple[datetime | None, datetime | None]:
 async def _send(ctx: Ctx, period: str) -> Step:
     assert ctx.who.staff is not None
     since, until = _period(ctx, period)
-    kind = ctx.data["kind"]
+    kind = ctx.data.kind
     columns, data = await table(
         ctx.session, kind, ctx.who.tz, Filter(customer_scope(ctx.who.staff), since, until)
     )
@@ -85,5 +123,37 @@ async def _send(ctx: Ctx, period: str) -> Step:
     )
 
 
+async def export_filtered(ctx: Ctx, text: str) -> Step:
+    assert ctx.who.staff is not None
+    known = await filters.known(ctx.session, ctx.who.staff, ctx.rules.customers.credit_ratings)
+    found, unknown = filters.parse(text, known)
+    if unknown or found.empty():
+        return Step.end(
+            Reply(T("I did not understand “{words}”.", words=" ".join(unknown) or text))
+        )
+    where = await filters.scope(ctx.session, ctx.who.staff, found, ctx.now())
+    columns, data = await table(ctx.session, "customers", ctx.who.tz, Filter(where))
+    stamp = ctx.local_now().strftime("%Y%m%d")
+    return Step.end(
+        Reply(
+            TN("{what}: {n} row.", "{what}: {n} rows.", len(data), what=KINDS["customers"]),
+            document=to_xlsx(columns, data, "customers"),
+            filename=f"customers-filtered-{stamp}.xlsx",
+        )
+    )
+
+
 COMMANDS = [Command("export", STAFF, start, T("an Excel file of your customers, visits, …"))]
-FLOWS = [Flow("exp", STAFF, {"kind": kind_step, "period": period_step})]
+FLOWS = [
+    Flow(
+        ExpStep,
+        STAFF,
+        {
+            ExpStep.KIND: State(kind_step, _kind_prompt, accepts=BUTTONS, to=(ExpStep.PERIOD,)),
+            ExpStep.PERIOD: State(period_step, _period_prompt, accepts=BUTTONS, back=ExpStep.KIND),
+        },
+        ExpDraft,
+        _title,
+        entries=(("/export", ExpStep.KIND),),
+    )
+]

@@ -1,14 +1,6 @@
 """Follow-ups: adding one (from a card or by itself), the reminder's buttons, the overdue list.
 
-```mermaid
-stateDiagram-v2
-    [*] --> when: card "Follow-up" / reminder "Pick a time" / "Reschedule"
-    [*] --> customer: /followup
-    customer --> when: picked
-    when --> note: a future date (new follow-up)
-    when --> [*]: a future date (moving an existing one)
-    note --> [*]: saved
-```
+The flow's diagram is generated from `FLOWS` (docs/flows/fu.md).
 """
 
 from __future__ import annotations
@@ -16,14 +8,33 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
-from crm.dates import parse_when
 from crm.enums import FollowUpStatus
+from crm.language.dates import parse_when
+from crm.limits import parse_id
 from crm.models import Customer, FollowUp
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
 from crm.services.customers import renew_claim
-from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, flow_button, typed_text
+from handlers.base import FIELD, Action, Command, Ctx, Step, flow_button, typed_text
+from handlers.conversation import Draft, Flow, State, States
 from handlers.customers import card_reply
+from handlers.refusals import DENIED
+
+
+class FuStep(States, flow="fu"):
+    CUSTOMER = "customer"
+    WHEN = "when"
+    NOTE = "note"
+
+
+class FuDraft(Draft):
+    customer_id: int | None = None
+    customer_name: str | None = None
+    # Moving an existing follow-up (reminder's "Pick a time" / "Reschedule") instead of a new one.
+    move_id: int | None = None
+    when: str | None = None
+    # Words the rep already wrote (a note kept from a message): offered as the next step.
+    note: str | None = None
 
 
 async def _open(ctx: Ctx) -> FollowUp | None:
@@ -63,8 +74,8 @@ async def snooze(ctx: Ctx) -> Step:
         tomorrow = ctx.local_now().date() + timedelta(days=1)
         fu.due_at = datetime.combine(tomorrow, time(9, 0), tzinfo=ctx.who.tz)
     elif ctx.choice == "pick":
-        ctx.data = {"move_id": fu.id}
-        return Step.to("fu.when", Reply(_when_prompt()))
+        ctx.data = FuDraft(move_id=fu.id)
+        return Step.go(FuStep.WHEN)
     else:
         return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
     # A new due time means a new reminder.
@@ -76,12 +87,54 @@ async def reschedule(ctx: Ctx) -> Step:
     fu = await _open(ctx)
     if fu is None:
         return ctx.stay(Reply(T("This follow-up is already closed. Nothing was changed.")))
-    ctx.data = {"move_id": fu.id}
-    return Step.to("fu.when", Reply(_when_prompt()))
+    ctx.data = FuDraft(move_id=fu.id)
+    return Step.go(FuStep.WHEN)
 
 
-def _when_prompt() -> T:
-    return T("When? E.g. “tomorrow 15:00”, “next Monday”, “2026-12-05 10:00”.")
+def _when_prompt(ctx: Ctx) -> Reply:
+    when = T("When? E.g. “tomorrow 15:00”, “next Monday”, “2026-12-05 10:00”.")
+    name = ctx.data.customer_name
+    if name and ctx.data.move_id is None:
+        return Reply(Lines(T("Follow-up with {customer}.", customer=name), when))
+    return Reply(when)
+
+
+def _customer_prompt(ctx: Ctx) -> Reply:
+    return Reply(T("Which customer? Type a name, phone or pinyin initials."))
+
+
+def _note_prompt(ctx: Ctx) -> Reply:
+    d: FuDraft = ctx.data
+    if d.note:
+        return Reply(
+            Lines(
+                T(
+                    "Follow-up with {customer} on {when}:",
+                    customer=d.customer_name or "",
+                    when=datetime.fromisoformat(d.when) if d.when else "",
+                ),
+                Raw(f"“{d.note}”"),
+                T("Save it with this note, or type another next step."),
+            ),
+            buttons=(
+                (
+                    flow_button(T("✅ Save"), FuStep.NOTE, "keep"),
+                    flow_button(T("✖ Cancel"), FuStep.NOTE, "cancel"),
+                ),
+            ),
+        )
+    return Reply(
+        T("What is the next step? (e.g. send the quote, ask for the deposit)"),
+        buttons=((flow_button(T("Skip"), FuStep.NOTE, "skip"),),),
+    )
+
+
+def _title(d: FuDraft) -> Text:
+    if d.move_id is not None:
+        return T("Moving a follow-up")
+    if d.customer_name:
+        return T("Follow-up with {customer}", customer=d.customer_name)
+    return T("New follow-up")
 
 
 async def add_for_customer(ctx: Ctx) -> Step:
@@ -89,29 +142,38 @@ async def add_for_customer(ctx: Ctx) -> Step:
     customer = await ctx.session.get(Customer, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(T("This customer no longer exists.")))
-    ctx.data = {"customer_id": customer.id}
-    return Step.to(
-        "fu.when",
-        Reply(T("Follow-up with {customer}.", customer=customer.name)),
-        Reply(_when_prompt()),
+    ctx.data = FuDraft(customer_id=customer.id, customer_name=customer.name)
+    return Step.go(FuStep.WHEN)
+
+
+def begin(ctx: Ctx, customer: Customer | None, *, when: str | None, note: str | None) -> Step:
+    """A follow-up from words already typed: only what is still missing is asked."""
+    ctx.data = FuDraft(
+        customer_id=customer.id if customer else None,
+        customer_name=customer.name if customer else None,
+        when=when,
+        note=note,
     )
+    if customer is None:
+        return Step.go(FuStep.CUSTOMER)
+    return Step.go(FuStep.NOTE if when else FuStep.WHEN)
 
 
 async def add_command(ctx: Ctx) -> Step:
-    ctx.data = {}
-    return Step.to(
-        "fu.customer", Reply(T("Which customer? Type a name, phone or pinyin initials."))
-    )
+    ctx.data = FuDraft()
+    return Step.go(FuStep.CUSTOMER)
 
 
 async def customer_step(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
     if ctx.choice is not None:
-        cid = int(ctx.choice) if ctx.choice.isdigit() else -1
-        if not await access.can_edit_customer(ctx.session, ctx.who.staff, cid):
-            return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
-        ctx.data["customer_id"] = cid
-        return Step.to("fu.when", Reply(_when_prompt()))
+        customer = await access.editable_customer(
+            ctx.session, ctx.who.staff, parse_id(ctx.choice) or -1
+        )
+        if customer is None:
+            return ctx.stay(Reply(DENIED, notice="alert"))
+        ctx.data.customer_id, ctx.data.customer_name = customer.id, customer.name
+        return Step.go(FuStep.NOTE if ctx.data.when else FuStep.WHEN)
     text, refused = typed_text(
         ctx, 100, T("Please type a customer name, phone or pinyin initials.")
     )
@@ -127,7 +189,8 @@ async def customer_step(ctx: Ctx) -> Step:
             Reply(T("No customer matches “{query}”. Try another spelling.", query=text))
         )
     buttons = [
-        flow_button(Raw(f"{c.name} · {c.customer_class}"), "fu.customer", str(c.id)) for c in found
+        flow_button(Raw(f"{c.name} · {c.customer_class}"), FuStep.CUSTOMER, str(c.id))
+        for c in found
     ]
     return ctx.stay(Reply(T("Which one?"), buttons=tuple((b,) for b in buttons)))
 
@@ -146,8 +209,8 @@ async def when_step(ctx: Ctx) -> Step:
         )
     if when <= ctx.now():
         return ctx.stay(Reply(T("That time has already passed; please give a future time.")))
-    if "move_id" in ctx.data:
-        fu = await ctx.session.get(FollowUp, ctx.data["move_id"])
+    if ctx.data.move_id is not None:
+        fu = await ctx.session.get(FollowUp, ctx.data.move_id)
         assert ctx.who.staff is not None
         if (
             fu is None
@@ -157,32 +220,26 @@ async def when_step(ctx: Ctx) -> Step:
             return Step.end(Reply(T("This follow-up is already closed. Nothing was changed.")))
         fu.due_at, fu.reminded_at = when, None
         return Step.end(Reply(T("Moved to {when}.", when=when)))
-    ctx.data["when"] = when.isoformat()
-    return Step.to(
-        "fu.note",
-        Reply(
-            T("What is the next step? (e.g. send the quote, ask for the deposit)"),
-            buttons=((flow_button(T("Skip"), "fu.note", "skip"),),),
-        ),
-    )
+    ctx.data.when = when.isoformat()
+    return Step.go(FuStep.NOTE)
 
 
 async def note_step(ctx: Ctx) -> Step:
-    note = None
-    if ctx.choice != "skip":
+    note = ctx.data.note if ctx.choice == "keep" else None
+    if ctx.choice not in ("skip", "keep"):
         note, refused = typed_text(ctx, 500, T("Please type the next step, or skip."))
         if refused is not None:
             return refused
     staff = ctx.who.staff
     assert staff is not None
-    customer = await ctx.session.get(Customer, ctx.data["customer_id"])
+    customer = await ctx.session.get(Customer, ctx.data.customer_id or -1)
     if customer is None or not await access.can_edit_customer(ctx.session, staff, customer.id):
         return Step.end(Reply(T("This customer is no longer available to you. Nothing was saved.")))
     fu = FollowUp(
         customer_id=customer.id,
         staff_id=staff.id,
         note=note,
-        due_at=datetime.fromisoformat(ctx.data["when"]),
+        due_at=datetime.fromisoformat(ctx.data.when),
         created_at=ctx.now(),
     )
     ctx.session.add(fu)
@@ -239,7 +296,23 @@ COMMANDS = [
     Command("followup", FIELD, add_command, T("plan a follow-up")),
     Command("overdue", FIELD, overdue, T("overdue follow-ups")),
 ]
-FLOWS = [Flow("fu", FIELD, {"customer": customer_step, "when": when_step, "note": note_step})]
+FLOWS = [
+    Flow(
+        FuStep,
+        FIELD,
+        {
+            FuStep.CUSTOMER: State(customer_step, _customer_prompt, to=(FuStep.WHEN, FuStep.NOTE)),
+            FuStep.WHEN: State(when_step, _when_prompt, to=(FuStep.NOTE,), back=None),
+            FuStep.NOTE: State(note_step, _note_prompt, back=FuStep.WHEN),
+        },
+        FuDraft,
+        _title,
+        entries=(
+            ("/followup", FuStep.CUSTOMER),
+            ("card Follow-up, reminder Pick a time / Reschedule", FuStep.WHEN),
+        ),
+    )
+]
 ACTIONS = [
     Action("fu_resched", FIELD, reschedule, obj_kind="followup"),
     Action("fu_add", FIELD, add_for_customer, obj_kind="customer_edit"),

@@ -1,29 +1,49 @@
 """Handing a person's work (customers, follow-ups, requests, claims) over to reps of the team.
 
-```mermaid
-stateDiagram-v2
-    [*] --> pick: card "Hand over" (or after deactivating)
-    pick --> confirm: reps chosen, counts shown
-    confirm --> [*]: handed over (customers told, if chosen)
-```
+Started from a card's "Hand over" (or after deactivating): reps are picked, the counts are shown,
+then it is handed over (customers told, if chosen). Diagram: docs/flows/ho.md (generated from
+FLOWS).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.types import TN, Lines, Raw, Reply, T
+from bot.types import TN, Lines, Raw, Reply, T, Text
 from crm.enums import Role
+from crm.limits import parse_id
 from crm.models import CustomerUser, Staff
 from crm.services import handover, runtime
-from handlers.base import LEADS, Action, Ctx, Flow, Step, flow_button
+from handlers.base import LEADS, Action, Ctx, Step, flow_button
+from handlers.conversation import Draft, Flow, State, States
+from handlers.conversation.flow import BUTTONS
+from handlers.refusals import CHOOSE, STALE
 from handlers.staff import team
+
+
+class HoStep(States, flow="ho"):
+    PICK = "pick"
+    CONFIRM = "confirm"
+
+
+class HoDraft(Draft):
+    # Whose work is handed over (and their name, for the draft's title).
+    source: int | None = None
+    source_name: str = ""
+    # The reps chosen, in the order chosen: the first gets the first key customer.
+    targets: list[int] = []
+    tell: bool = True
+
+
+def _title(d: HoDraft) -> Text:
+    return T("Handover of {name}'s work", name=d.source_name)
 
 
 async def start_handover(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None
-    ctx.data = {"source": ctx.obj_id, "targets": [], "tell": True}
-    return await _pick_prompt(ctx)
+    source = await ctx.session.get(Staff, ctx.obj_id)
+    ctx.data = HoDraft(source=ctx.obj_id, source_name=source.name if source else "")
+    return Step.go(HoStep.PICK)
 
 
 async def _candidates(ctx: Ctx) -> list[Staff]:
@@ -31,105 +51,95 @@ async def _candidates(ctx: Ctx) -> list[Staff]:
     return [
         p
         for p in people
-        if p.active and p.id != ctx.data["source"] and p.role in (Role.SALES, Role.MANAGER)
+        if p.active and p.id != ctx.data.source and p.role in (Role.SALES, Role.MANAGER)
     ]
 
 
-async def _pick_prompt(ctx: Ctx) -> Step:
-    source = await ctx.session.get(Staff, ctx.data["source"])
-    assert source is not None
-    chosen = set(ctx.data["targets"])
+async def _pick_prompt(ctx: Ctx) -> Reply:
+    chosen = set(ctx.data.targets)
     buttons = [
-        flow_button(Raw(("✓ " if p.id in chosen else "") + p.name), "ho.pick", str(p.id))
+        flow_button(Raw(("✓ " if p.id in chosen else "") + p.name), HoStep.PICK, str(p.id))
         for p in await _candidates(ctx)
     ]
-    buttons.append(flow_button(T("Next"), "ho.pick", "next"))
-    return Step.to(
-        "ho.pick",
-        Reply(
-            T("Hand {name}'s work over to whom? Tap one or more reps.", name=source.name),
-            buttons=tuple((b,) for b in buttons),
-        ),
+    buttons.append(flow_button(T("Next"), HoStep.PICK, "next"))
+    return Reply(
+        T("Hand {name}'s work over to whom? Tap one or more reps.", name=ctx.data.source_name),
+        buttons=tuple((b,) for b in buttons),
     )
 
 
 async def pick_step(ctx: Ctx) -> Step:
     if ctx.choice == "next":
-        if not ctx.data["targets"]:
-            return ctx.stay(Reply(T("Choose at least one rep.")))
-        return await _confirm_prompt(ctx)
+        if not ctx.data.targets:
+            return ctx.stay(Reply(T("Choose at least one rep."), notice="alert"))
+        return Step.go(HoStep.CONFIRM)
     ids = {p.id for p in await _candidates(ctx)}
-    pid = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else -1
-    if pid not in ids:
-        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
-    targets = ctx.data["targets"]
-    ctx.data["targets"] = [t for t in targets if t != pid] if pid in targets else [*targets, pid]
-    return await _pick_prompt(ctx)
+    pid = parse_id(ctx.choice)
+    if pid is None or pid not in ids:
+        return ctx.stay(Reply(STALE, notice="toast"))
+    targets = ctx.data.targets
+    ctx.data.targets = [t for t in targets if t != pid] if pid in targets else [*targets, pid]
+    return Step.go(HoStep.PICK)
 
 
-async def _confirm_prompt(ctx: Ctx) -> Step:
-    source = await ctx.session.get(Staff, ctx.data["source"])
-    assert source is not None
-    c = await handover.counts(ctx.session, source.id, ctx.now())
+async def _confirm_prompt(ctx: Ctx) -> Reply:
+    c = await handover.counts(ctx.session, ctx.data.source or -1, ctx.now())
     names = [
         p.name
         for p in await ctx.session.scalars(
-            select(Staff).where(Staff.id.in_(ctx.data["targets"])).order_by(Staff.name)
+            select(Staff).where(Staff.id.in_(ctx.data.targets)).order_by(Staff.name)
         )
     ]
-    tell = ctx.data["tell"]
-    return Step.to(
-        "ho.confirm",
-        Reply(
-            Lines(
-                T(
-                    "Hand over from {source} to {targets}:",
-                    source=source.name,
-                    targets=", ".join(names),
-                ),
-                T(
-                    "Customers {c} · open follow-ups {f} · open requests {t} · claims {k}",
-                    c=c.customers,
-                    f=c.followups,
-                    t=c.tickets,
-                    k=c.claims,
-                ),
-                T("Customers will be told their new contact.")
-                if tell
-                else T("Customers will not be told."),
+    return Reply(
+        Lines(
+            T(
+                "Hand over from {source} to {targets}:",
+                source=ctx.data.source_name,
+                targets=", ".join(names),
             ),
-            buttons=(
-                (
-                    flow_button(T("✅ Hand over"), "ho.confirm", "go"),
-                    flow_button(T("Tell customers: on/off"), "ho.confirm", "tell"),
-                ),
-                (flow_button(T("✖ Cancel"), "ho.confirm", "cancel"),),
+            T(
+                "Customers {c} · open follow-ups {f} · open requests {t} · claims {k}",
+                c=c.customers,
+                f=c.followups,
+                t=c.tickets,
+                k=c.claims,
+            ),
+            T("Customers will be told their new contact.")
+            if ctx.data.tell
+            else T("Customers will not be told."),
+        ),
+        buttons=(
+            (
+                flow_button(T("✅ Hand over"), HoStep.CONFIRM, "go"),
+                flow_button(T("Tell customers: on/off"), HoStep.CONFIRM, "tell"),
+            ),
+            (
+                flow_button(T("⬅ Back"), HoStep.CONFIRM, "back"),
+                flow_button(T("✖ Cancel"), HoStep.CONFIRM, "cancel"),
             ),
         ),
     )
 
 
 async def confirm_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
     if ctx.choice == "tell":
-        ctx.data["tell"] = not ctx.data["tell"]
-        return await _confirm_prompt(ctx)
+        ctx.data.tell = not ctx.data.tell
+        return Step.go(HoStep.CONFIRM)
     if ctx.choice != "go":
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
     me = ctx.who.staff
     assert me is not None
-    source = await ctx.session.get(Staff, ctx.data["source"])
+    source = await ctx.session.get(Staff, ctx.data.source or -1)
     allowed = {p.id for p in await _candidates(ctx)}
     targets = [
         p
-        for p in await ctx.session.scalars(select(Staff).where(Staff.id.in_(ctx.data["targets"])))
+        for p in await ctx.session.scalars(select(Staff).where(Staff.id.in_(ctx.data.targets)))
         if p.id in allowed
     ]
-    order = {pid: i for i, pid in enumerate(ctx.data["targets"])}
+    order = {pid: i for i, pid in enumerate(ctx.data.targets)}
     targets.sort(key=lambda p: order[p.id])  # the first chosen gets the first key customer
     if source is None or not targets:
-        return Step.end(Reply(T("This button is no longer valid. Nothing was changed.")))
+        return Step.end(Reply(STALE, notice="toast"))
     moved = await handover.hand_over(ctx.session, source, targets, by=me.id, now=ctx.now())
     await runtime.audit(
         ctx.session,
@@ -144,7 +154,7 @@ async def confirm_step(ctx: Ctx) -> Step:
     per_target: dict[int, int] = {}
     for m in moved:
         per_target[m.new_owner.id] = per_target.get(m.new_owner.id, 0) + 1
-        if ctx.data["tell"]:
+        if ctx.data.tell:
             for cu in await ctx.session.scalars(
                 select(CustomerUser).where(CustomerUser.customer_id == m.customer.id)
             ):
@@ -175,5 +185,17 @@ ACTIONS = [
     Action("st_ho", LEADS, start_handover, obj_kind="team_member"),
 ]
 FLOWS = [
-    Flow("ho", LEADS, {"pick": pick_step, "confirm": confirm_step}),
+    Flow(
+        HoStep,
+        LEADS,
+        {
+            HoStep.PICK: State(
+                pick_step, _pick_prompt, accepts=BUTTONS, to=(HoStep.CONFIRM,), ends=False
+            ),
+            HoStep.CONFIRM: State(confirm_step, _confirm_prompt, accepts=BUTTONS, back=HoStep.PICK),
+        },
+        HoDraft,
+        _title,
+        entries=(("card Hand over", HoStep.PICK),),
+    )
 ]

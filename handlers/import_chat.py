@@ -5,19 +5,13 @@ The file's rows wait in a key-value row (not in memory, not in the message), so 
 the preview and Confirm loses nothing; Confirm plans again against the database as it is then, so
 pressing it twice, or after the same file went in another way, creates nothing twice.
 
-```mermaid
-stateDiagram-v2
-    [*] --> file: /import
-    [*] --> confirm: a document (outside a flow)
-    file --> confirm: a CSV or XLSX with something to change
-    file --> file: not a file, a photo, a bad file
-    confirm --> confirm: another file replaces the preview
-    confirm --> [*]: Confirm (imported) / Cancel
-```
+A preview waits in the `confirm` state; another file sent there replaces it. Cancel (or
+/cancel) forgets the rows too. Diagram: docs/flows/imp.md (generated from FLOWS).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 
@@ -27,17 +21,10 @@ from crm.importer import ImportFileError, Preview, Rejected, Row, is_supported, 
 from crm.services import imports, runtime
 from crm.services.deals import transfer as deal_transfer
 from handlers import deals_import
-from handlers.base import (
-    ADMINS,
-    Command,
-    Ctx,
-    Flow,
-    Handler,
-    Step,
-    flow_button,
-    is_admin,
-    rows,
-)
+from handlers.base import ADMINS, Command, Ctx, Handler, Step, flow_button, is_admin, rows
+from handlers.conversation import Draft, Flow, Input, State, States
+from handlers.conversation.parking import discarded
+from handlers.refusals import CHOOSE
 
 SHOWN_REJECTED = 20  # rejected rows listed in the preview; the rest are counted
 DETAIL_CHARS = 40
@@ -49,6 +36,7 @@ REASONS = {
     "bad_class": T("unknown class (use A, B or C)"),
     "bad_stage": T("unknown stage"),
     "bad_number": T("not a number"),
+    "bad_flag": T("not yes or no"),
     "bad_contact_role": T("unknown contact role"),
 }
 FILE_ERRORS = {
@@ -56,6 +44,7 @@ FILE_ERRORS = {
     "unreadable": T("I cannot read this file as CSV or Excel (.xlsx). Nothing was changed."),
     "empty": T("The file is empty. Nothing was changed."),
     "too_many_rows": T("That is too many rows for one import; please split the file."),
+    "too_large": T("That file holds too much for one import; please split it."),
     "no_name_column": T(
         "The file has no customer name column (name / 客户名称). Nothing was changed."
     ),
@@ -71,12 +60,70 @@ COLUMNS = T(
 )
 
 
+NO_PREVIEW = T("This preview is no longer valid. Nothing was changed.")
+# The preview's own Cancel: unlike the router's, it also forgets the rows kept for Confirm.
+FORGET = "no"
+
+
+class ImpStep(States, flow="imp"):
+    FILE = "file"
+    CONFIRM = "confirm"
+
+
+class ImpDraft(Draft):
+    # The preview on offer: its token (also in the kept rows and the Confirm button) and file.
+    token: str | None = None
+    file: str | None = None
+
+
 def draft_key(staff_id: int) -> str:
     return f"import.draft.{staff_id}"
 
 
+def _title(d: ImpDraft) -> Text:
+    if d.file:
+        return T("Import of {file}", file=d.file)
+    return T("Import of customers")
+
+
 async def start(ctx: Ctx) -> Step:
-    return Step.to("imp.file", Reply(COLUMNS))
+    ctx.data = ImpDraft()
+    return Step.go(ImpStep.FILE)
+
+
+def _file_prompt(ctx: Ctx) -> Reply:
+    return Reply(COLUMNS)
+
+
+async def _kept(ctx: Ctx) -> dict | None:
+    """The rows kept for this preview's Confirm, if they are still there."""
+    assert ctx.who.staff is not None
+    saved = await runtime.kv_get(ctx.session, draft_key(ctx.who.staff.id))
+    draft = json.loads(saved) if saved else None
+    if draft is None or draft.get("token") != ctx.data.token:
+        return None
+    return draft
+
+
+def _preview_reply(summary: Lines, token: str) -> Reply:
+    buttons = rows(
+        flow_button(T("✅ Confirm import"), ImpStep.CONFIRM, f"yes.{token}"),
+        flow_button(T("✖ Cancel"), ImpStep.CONFIRM, FORGET),
+    )
+    return Reply(summary, buttons=buttons)
+
+
+async def _confirm_prompt(ctx: Ctx) -> Reply:
+    """The preview again (a resumed draft): planned against the database as it is now."""
+    draft = await _kept(ctx)
+    if draft is None:
+        return Reply(
+            NO_PREVIEW,
+            buttons=rows(flow_button(T("✖ Cancel"), ImpStep.CONFIRM, FORGET)),
+        )
+    found = [Row(number, values) for number, values in draft["rows"]]
+    preview = await imports.plan(ctx.session, found, draft["unknown"])
+    return _preview_reply(describe(preview, draft["file"]), draft["token"])
 
 
 async def file_step(ctx: Ctx) -> Step:
@@ -111,7 +158,8 @@ async def receive(ctx: Ctx) -> Step:
         # A table of opportunities, contracts, instalments or payments: its own preview.
         return await deals_import.preview(ctx, data, name)
     try:
-        found, unknown = read_rows(data, name)
+        # Off the event loop: a big sheet takes seconds, and other users' updates go on.
+        found, unknown = await asyncio.to_thread(read_rows, data, name)
     except ImportFileError as exc:
         return ctx.stay(Reply(FILE_ERRORS.get(exc.code, FILE_ERRORS["unreadable"])))
     if not found:
@@ -136,12 +184,9 @@ async def receive(ctx: Ctx) -> Step:
         "unknown": unknown,
     }
     await runtime.kv_set(ctx.session, draft_key(ctx.who.staff.id), json.dumps(draft))
-    ctx.data = {"token": token, "file": name}
-    buttons = rows(
-        flow_button(T("✅ Confirm import"), "imp.confirm", f"yes.{token}"),
-        flow_button(T("✖ Cancel"), "imp.confirm", "no"),
-    )
-    return Step.to("imp.confirm", Reply(summary, buttons=buttons))
+    ctx.data = ImpDraft(token=token, file=name)
+    # The preview just planned is the state's prompt: not planned a second time.
+    return Step.to(ImpStep.CONFIRM, _preview_reply(summary, token))
 
 
 async def confirm_step(ctx: Ctx) -> Step:
@@ -152,17 +197,20 @@ async def confirm_step(ctx: Ctx) -> Step:
             Reply(T("Tap Confirm to import, or Cancel. You may also send another file."))
         )
     if not is_admin(ctx):
-        return Step.end(Reply(NOT_ADMIN))
+        return Step.end(Reply(NOT_ADMIN, notice="alert"))
     assert ctx.who.staff is not None
     key = draft_key(ctx.who.staff.id)
-    if ctx.choice == "no":
-        await runtime.kv_delete(ctx.session, key)
-        return Step.end(Reply(T("Import cancelled. Nothing was changed.")))
-    saved = await runtime.kv_get(ctx.session, key)
-    draft = json.loads(saved) if saved else None
-    token = ctx.data.get("token")
-    if draft is None or draft["token"] != token or ctx.choice != f"yes.{token}":
-        return Step.end(Reply(T("This preview is no longer valid. Nothing was changed.")))
+    if ctx.choice == FORGET:
+        draft = await _kept(ctx)
+        if draft is not None:
+            await runtime.kv_delete(ctx.session, key)
+        return Step.end(discarded([_title(ctx.data)], menu=True, ctx=ctx))
+    token = ctx.data.token
+    if not (ctx.choice or "").startswith("yes."):
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    draft = await _kept(ctx)
+    if draft is None or ctx.choice != f"yes.{token}":
+        return Step.end(Reply(NO_PREVIEW, notice="toast"))
     found = [Row(number, values) for number, values in draft["rows"]]
     # Planned again: what the database holds now decides, not what it held at the preview.
     preview = await imports.plan(ctx.session, found, draft["unknown"])
@@ -227,4 +275,26 @@ def with_files(inner: Handler) -> Handler:
 
 
 COMMANDS = [Command("import", ADMINS, start, T("import customers from a CSV or Excel file"))]
-FLOWS = [Flow("imp", ADMINS, {"file": file_step, "confirm": confirm_step})]
+FLOWS = [
+    Flow(
+        ImpStep,
+        ADMINS,
+        {
+            # Text and photos get told what is wanted; a document is read.
+            ImpStep.FILE: State(
+                file_step,
+                _file_prompt,
+                accepts=frozenset({Input.TEXT, Input.BUTTON, Input.DOCUMENT, Input.PHOTO}),
+                to=(ImpStep.CONFIRM,),
+            ),
+            ImpStep.CONFIRM: State(
+                confirm_step,
+                _confirm_prompt,
+                accepts=frozenset({Input.BUTTON, Input.DOCUMENT}),
+            ),
+        },
+        ImpDraft,
+        _title,
+        entries=(("/import", ImpStep.FILE), ("a document outside a flow", ImpStep.CONFIRM)),
+    )
+]

@@ -1,54 +1,83 @@
-"""Inviting a colleague: a one-time link for a new member of staff.
-
-```mermaid
-stateDiagram-v2
-    [*] --> role: /invite
-    role --> name
-    name --> [*]: one-time link shown
-```
+"""Inviting a colleague: a one-time link for a new member of staff (/invite: the role, the name,
+then the link). Diagram: docs/flows/invite.md (generated from FLOWS).
 """
 
 from __future__ import annotations
 
-from bot.types import Lines, Raw, Reply, T
+from bot.types import Lines, Raw, Reply, T, Text
 from crm.enums import Role
 from crm.services import invites
-from handlers.base import LEADS, Command, Ctx, Flow, Step, flow_button, rows, typed_text
+from handlers.base import LEADS, Command, Ctx, Step, flow_button, rows, typed_text
+from handlers.conversation import Draft, Flow, State, States
+from handlers.conversation.flow import BUTTONS
 from handlers.labels import ROLE, label
+from handlers.refusals import CHOOSE
 
 INVITABLE = {Role.ADMIN: list(Role)[:4], Role.MANAGER: [Role.SALES]}
 
 
-async def start_invite(ctx: Ctx) -> Step:
+class InviteStep(States, flow="invite"):
+    ROLE = "role"
+    NAME = "name"
+
+
+class InviteDraft(Draft):
+    # One tap is not worth keeping as a draft: only a typed name would be (none is kept).
+    SCAFFOLD = frozenset({"role"})
+
+    role: str | None = None
+
+
+def _title(d: InviteDraft) -> Text:
+    if d.role:
+        return T("Invitation of a colleague ({role})", role=label(ROLE, d.role))
+    return T("Invitation of a colleague")
+
+
+def _invitable(ctx: Ctx) -> list[Role]:
     me = ctx.who.staff
     assert me is not None
-    buttons = [
-        flow_button(label(ROLE, r), "invite.role", r.value) for r in INVITABLE[Role(me.role)]
-    ]
-    ctx.data = {}
-    return Step.to("invite.role", Reply(T("Invite whom? Choose the role."), buttons=rows(*buttons)))
+    return INVITABLE.get(Role(me.role), [])
+
+
+async def start_invite(ctx: Ctx) -> Step:
+    ctx.data = InviteDraft()
+    return Step.go(InviteStep.ROLE)
+
+
+def _role_prompt(ctx: Ctx) -> Reply:
+    buttons = [flow_button(label(ROLE, r), InviteStep.ROLE, r.value) for r in _invitable(ctx)]
+    return Reply(T("Invite whom? Choose the role."), buttons=rows(*buttons))
+
+
+def _name_prompt(ctx: Ctx) -> Reply:
+    return Reply(T("Their name?"), buttons=rows(flow_button(T("⬅ Back"), InviteStep.NAME, "back")))
 
 
 async def role_step(ctx: Ctx) -> Step:
-    me = ctx.who.staff
-    assert me is not None
-    if ctx.choice not in {r.value for r in INVITABLE[Role(me.role)]}:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    ctx.data["role"] = ctx.choice
-    return Step.to("invite.name", Reply(T("Their name?")))
+    if ctx.choice not in {r.value for r in _invitable(ctx)}:
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    ctx.data.role = ctx.choice
+    return Step.go(InviteStep.NAME)
 
 
 async def name_step(ctx: Ctx) -> Step:
+    if ctx.choice is not None:
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
     name, refused = typed_text(ctx, 120, T("Please type their name."))
     if refused is not None:
         return refused
     me = ctx.who.staff
     assert me is not None
+    role = ctx.data.role
+    if role not in {r.value for r in _invitable(ctx)}:
+        # The inviter's role changed since the role was chosen.
+        return Step.go(InviteStep.ROLE)
     token = await invites.create(
         ctx.session,
         now=ctx.now(),
         ttl_hours=ctx.rules.invites.ttl_hours,
-        role=Role(ctx.data["role"]),
+        role=Role(role),
         name=name,
         manager_id=me.id if me.role == Role.MANAGER else None,
         created_by=me.id,
@@ -71,5 +100,19 @@ COMMANDS = [
     Command("invite", LEADS, start_invite, T("invite a new colleague")),
 ]
 FLOWS = [
-    Flow("invite", LEADS, {"role": role_step, "name": name_step}),
+    Flow(
+        InviteStep,
+        LEADS,
+        {
+            InviteStep.ROLE: State(
+                role_step, _role_prompt, accepts=BUTTONS, to=(InviteStep.NAME,), ends=False
+            ),
+            InviteStep.NAME: State(
+                name_step, _name_prompt, to=(InviteStep.ROLE,), back=InviteStep.ROLE
+            ),
+        },
+        InviteDraft,
+        _title,
+        entries=(("/invite", InviteStep.ROLE),),
+    )
 ]

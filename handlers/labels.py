@@ -25,6 +25,7 @@ VISIT_KIND = {
     "onsite": T("On-site"),
     "phone": T("Phone call"),
     "online": T("Online meeting"),
+    "message": T("Message (WeChat, e-mail…)"),
     "other": T("Other"),
 }
 
@@ -41,6 +42,7 @@ TICKET_KIND = {
     "suggestion": T("Suggestion"),
     "fault": T("Fault report"),
     "service": T("Service request"),
+    "praise": T("Praise"),
 }
 
 TICKET_STATUS = {
@@ -77,12 +79,66 @@ PURPOSE = {
 
 CHANGE_FIELD = {"stage": T("stage"), "class": T("class"), "owner": T("owner")}
 
-# A customer's details a rep may edit (handlers/customer_edit.py), by the key audited.
+# A customer's details (crm.customer_fields.FIELDS), by the key audited: a new field is a line
+# there and its label here.
 CUSTOMER_FIELD = {
     "name": T("Name"),
+    "kind": T("Company or person"),
     "phone": T("Phone"),
+    "industry": T("Industry"),
+    "area": T("Area"),
     "address": T("Address"),
+    "source": T("Source"),
+    "tags": T("Tags"),
     "value": T("Annual value"),
+    "relationship": T("Relationship stage"),
+    "notes": T("Notes"),
+    "vip": T("VIP"),
+    "credit": T("Credit rating"),
+    "blacklist": T("Blacklist"),
+    "power_account": T("Power account no."),
+    "tariff": T("Tariff category"),
+    "voltage": T("Voltage level"),
+    "meter_segment": T("Meter-reading segment"),
+}
+
+SOURCE = {
+    "referral": T("referral"),
+    "exhibition": T("exhibition"),
+    "cold_visit": T("cold visit"),
+    "phone": T("phone call"),
+    "web": T("web"),
+    "walk_in": T("walk-in"),
+    "other": T("other source"),
+}
+
+RELATIONSHIP = {
+    "breakthrough": T("breakthrough"),
+    "consolidation": T("consolidation"),
+    "growth": T("growth"),
+    "harvest": T("harvest"),
+    "defence": T("defence"),
+    "dormant": T("dormant"),
+    "paused": T("paused"),
+}
+
+# The values a field's buttons offer (credit ratings come from the rules file, shown as they are).
+FIELD_CHOICE = {
+    "company": T("company"),
+    "person": T("person"),
+    "yes": T("yes"),
+    "no": T("no"),
+    **SOURCE,
+    **RELATIONSHIP,
+}
+
+# How a recorded change was made.
+CHANGE_HOW = {
+    "chat": T("in the chat"),
+    "import": T("by import"),
+    "handover": T("by handover"),
+    "erase": T("by privacy erasure"),
+    "merge": T("by merging"),
 }
 
 # What a customer card's /audit says each recorded action did (unknown codes are shown as they are).
@@ -98,6 +154,10 @@ AUDIT_ACTION = {
     "customer.handover_request": T("asked for a handover"),
     "customer.link": T("linked a customer's chat"),
     "customer.erase": T("erased the personal data"),
+    "customer.import": T("imported the details"),
+    "customer.pending": T("registered a possible duplicate, awaiting approval"),
+    "customer.approve": T("approved the registration"),
+    "customer.merge": T("merged another customer into this one"),
     "visit.create": T("logged a visit"),
     "contact.create": T("added a contact"),
     "followup.create": T("set a follow-up"),
@@ -123,4 +183,9 @@ AUDIT_KEY = {
     "source": T("where"),
     "via": T("linked by"),
     "claim_expires_at": T("claim ran until"),
+    "how": T("made"),
+    "pin": T("location pin"),
+    "merged": T("merged"),
+    "dup_of": T("resembles"),
+    "erased": T("erased"),
 }

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from bot.types import Button, Lines, Reply, T, Text
 from crm.enums import TicketStatus
+from crm.limits import parse_id
 from crm.models import Ticket
-from crm.services import access, desk, runtime
+from crm.services import access, desk, resolutions, runtime
 from crm.services import tickets as svc
 from handlers import desk_notes
-from handlers.base import CUSTOMER, Action, Command, Ctx, Flow, Step, flow_button, rows, typed_text
+from handlers.base import CUSTOMER, Action, Command, Ctx, Step, flow_button, rows, typed_text
+from handlers.conversation import Draft, Flow, State, States
 from handlers.labels import TICKET_KIND, TICKET_STATUS, label
+from handlers.refusals import STALE
 
 
 async def my_tickets(ctx: Ctx) -> Step:
@@ -65,14 +68,27 @@ async def my_ticket(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines), buttons=rows(*buttons)))
 
 
+class RateStep(States, flow="rate"):
+    COMMENT = "comment"
+
+
+class RateDraft(Draft):
+    # The rating is saved already; the draft is the comment that may follow it.
+    SCAFFOLD = frozenset({"ticket_id", "number", "score"})
+
+    ticket_id: int = 0
+    number: str = ""
+    score: int = 0
+
+
 async def rate(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None and ctx.who.customer_user is not None
     t = await ctx.session.get(Ticket, ctx.obj_id)
-    score = int(ctx.choice) if ctx.choice and ctx.choice.isdigit() else 0
+    score = parse_id(ctx.choice, 5) or 0
     if t is None or not 1 <= score <= 5:
-        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+        return ctx.stay(Reply(STALE, notice="toast"))
     if t.status != TicketStatus.RESOLVED or t.rating is not None:
-        return ctx.stay(Reply(T("This request has already been rated. Thank you!")))
+        return ctx.stay(Reply(T("This request has already been rated. Thank you!"), notice="toast"))
     t.rating, t.rated_at = score, ctx.now()
     t.status = TicketStatus.CLOSED
     await runtime.audit(
@@ -87,17 +103,19 @@ async def rate(ctx: Ctx) -> Step:
     )
     if score <= ctx.rules.tickets.low_rating:
         await desk_notes.low_rating(ctx, t)
-    ctx.data = {"ticket_id": t.id}
-    return Step.to(
-        "rate.comment",
-        Reply(
-            T(
-                "Thank you for rating {number}: {stars}. Anything you want to add?",
-                number=t.number,
-                stars="★" * score + "☆" * (5 - score),
-            ),
-            buttons=((flow_button(T("No, thanks"), "rate.comment", "skip"),),),
+    ctx.data = RateDraft(ticket_id=t.id, number=t.number, score=score)
+    return Step.go(RateStep.COMMENT)
+
+
+def _comment_prompt(ctx: Ctx) -> Reply:
+    d: RateDraft = ctx.data
+    return Reply(
+        T(
+            "Thank you for rating {number}: {stars}. Anything you want to add?",
+            number=d.number,
+            stars="★" * d.score + "☆" * (5 - d.score),
         ),
+        buttons=((flow_button(T("No, thanks"), RateStep.COMMENT, "skip"),),),
     )
 
 
@@ -107,7 +125,7 @@ async def comment_step(ctx: Ctx) -> Step:
     text, refused = typed_text(ctx, 1000, T("Please write your comment, or tap “No, thanks”."))
     if refused is not None:
         return refused
-    t = await ctx.session.get(Ticket, ctx.data["ticket_id"])
+    t = await ctx.session.get(Ticket, ctx.data.ticket_id)
     if t is not None:
         t.rating_comment = text
     return Step.end(
@@ -122,7 +140,7 @@ async def reopen(ctx: Ctx) -> Step:
         return ctx.stay(
             Reply(T("This request can no longer be reopened; please send a new one with /new."))
         )
-    desk.reopen(t, ctx.now())
+    await resolutions.reopen(ctx.session, ctx.rules, t, ctx.now(), ctx.who.tz)
     await desk.add_message(
         ctx.session, t, author_kind="system", author_id=None, text="reopened", now=ctx.now()
     )
@@ -154,5 +172,14 @@ ACTIONS = [
     Action("rate", CUSTOMER, rate, obj_kind="my_ticket"),
     Action("reopen", CUSTOMER, reopen, obj_kind="my_ticket"),
 ]
-FLOWS = [Flow("rate", CUSTOMER, {"comment": comment_step})]
+FLOWS = [
+    Flow(
+        RateStep,
+        CUSTOMER,
+        {RateStep.COMMENT: State(comment_step, _comment_prompt)},
+        RateDraft,
+        lambda d: T("Comment on {number}", number=d.number),
+        entries=(("a rating button", RateStep.COMMENT),),
+    )
+]
 AUTHORISERS = {"my_ticket": authorise_my_ticket}

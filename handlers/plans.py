@@ -3,14 +3,7 @@
 `/plan` for a rep shows their own plan and progress this month. For a manager (admin: all reps)
 it lists the team's completion with a ✏️ (set) and a 📊 (view) button per rep.
 
-```mermaid
-stateDiagram-v2
-    [*] --> overview: /plan (manager)
-    overview --> targets: ✏️ rep (plan_set)
-    overview --> overview: 📊 rep (plan_of)
-    targets --> targets: unreadable, negative or duplicate targets
-    targets --> [*]: saved (the rep is told) / Cancel
-```
+Diagram: docs/flows/plan.md (generated from FLOWS).
 """
 
 from __future__ import annotations
@@ -20,9 +13,25 @@ from crm.enums import Role
 from crm.models import Staff
 from crm.services import plans, runtime
 from crm.services.summary import team_of
-from handlers.base import FIELD, LEADS, Action, Command, Ctx, Flow, Step, flow_button, typed_text
+from handlers.base import FIELD, LEADS, Action, Command, Ctx, Step, flow_button, typed_text
+from handlers.conversation import Draft, Flow, State, States
+from handlers.refusals import STALE
 
 EXAMPLE = "A4 B6 C10"
+
+
+class PlanStep(States, flow="plan"):
+    TARGETS = "targets"
+
+
+class PlanDraft(Draft):
+    # The rep whose plan is set (the name for the draft's title).
+    rep_id: int | None = None
+    rep_name: str = ""
+
+
+def _title(d: PlanDraft) -> Text:
+    return T("Visit plan of {name}", name=d.rep_name)
 
 
 def _targets_text(targets: dict[str, int]) -> Raw:
@@ -114,7 +123,12 @@ async def view_rep(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*progress_lines(progress, title))))
 
 
-def _targets_prompt(rep: Staff, month: str, current: dict[str, int]) -> Reply:
+async def _targets_prompt(ctx: Ctx) -> Reply:
+    rep = await ctx.session.get(Staff, ctx.data.rep_id or -1)
+    if rep is None:
+        return Reply(T("This rep is no longer in your team. Nothing was saved."))
+    month = plans.current_month(rep, ctx.now())
+    current = await plans.targets_for(ctx.session, rep.id, month)
     lines: list[Text] = [
         T("<b>Visit plan of {name} for {month}</b>", name=rep.name, month=month),
         T(
@@ -125,17 +139,17 @@ def _targets_prompt(rep: Staff, month: str, current: dict[str, int]) -> Reply:
     ]
     if current:
         lines.append(T("Current plan: {plan}", plan=_targets_text(current)))
-    return Reply(Lines(*lines), buttons=((flow_button(T("✖ Cancel"), "plan.targets", "cancel"),),))
+    return Reply(
+        Lines(*lines), buttons=((flow_button(T("✖ Cancel"), PlanStep.TARGETS, "cancel"),),)
+    )
 
 
 async def start_set(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None
     rep = await ctx.session.get(Staff, ctx.obj_id)
     assert rep is not None  # the authoriser found them in the team
-    month = plans.current_month(rep, ctx.now())
-    current = await plans.targets_for(ctx.session, rep.id, month)
-    ctx.data = {"rep_id": rep.id}
-    return Step.to("plan.targets", _targets_prompt(rep, month, current))
+    ctx.data = PlanDraft(rep_id=rep.id, rep_name=rep.name)
+    return Step.go(PlanStep.TARGETS)
 
 
 PROBLEMS: dict[str, T] = {
@@ -155,10 +169,8 @@ PROBLEMS: dict[str, T] = {
 
 
 async def targets_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
     if ctx.choice is not None:
-        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+        return ctx.stay(Reply(STALE, notice="toast"))
     text, refused = typed_text(ctx, 100, PROBLEMS["empty"])
     if refused is not None:
         return refused
@@ -168,7 +180,7 @@ async def targets_step(ctx: Ctx) -> Step:
     lead = ctx.who.staff
     assert lead is not None
     # Re-checked on save: the rep may have left the team since the button was pressed.
-    rep = await _team_rep(ctx, int(ctx.data.get("rep_id") or 0))
+    rep = await _team_rep(ctx, ctx.data.rep_id or 0)
     if rep is None:
         return Step.end(Reply(T("This rep is no longer in your team. Nothing was saved.")))
     month = plans.current_month(rep, ctx.now())
@@ -223,5 +235,14 @@ ACTIONS = [
     Action("plan_set", LEADS, start_set, obj_kind="team_rep"),
     Action("plan_of", LEADS, view_rep, obj_kind="team_rep"),
 ]
-FLOWS = [Flow("plan", LEADS, {"targets": targets_step})]
+FLOWS = [
+    Flow(
+        PlanStep,
+        LEADS,
+        {PlanStep.TARGETS: State(targets_step, _targets_prompt)},
+        PlanDraft,
+        _title,
+        entries=(("/plan ✏️ rep", PlanStep.TARGETS),),
+    )
+]
 AUTHORISERS = {"team_rep": authorise_team_rep}

@@ -7,24 +7,29 @@ Reps are not offered it: the report ranks the team's reps against each other and
 team's complaints and losses, which a sales organisation shows to its managers; a rep's own
 figures are on /plan and /today. A rep typing /report gets the help, as for /summary.
 
-```mermaid
-stateDiagram-v2
-    [*] --> pick: /report
-    [*] --> [*]: /report PERIOD (report, or why the period is unreadable)
-    pick --> pick: ⌨️ type a period / unreadable period
-    pick --> [*]: today, this week, this month, last month or a typed period / Cancel
-```
+Diagram: docs/flows/report.md (generated from FLOWS).
 """
 
 from __future__ import annotations
 
 from bot.types import Lines, Raw, Reply, T, Text
 from bot.views import report as view
-from crm import date_ranges
+from crm.language import date_ranges
 from crm.services import report as svc
-from handlers.base import LEADS, Command, Ctx, Flow, Step, flow_button, rows
+from handlers.base import LEADS, Command, Ctx, Step, flow_button, rows
+from handlers.conversation import Draft, Flow, State, States
+from handlers.refusals import DENIED, STALE
 
-PICK = "report.pick"
+
+class ReportStep(States, flow="report"):
+    PICK = "pick"
+
+
+class ReportDraft(Draft):
+    """Nothing is gathered: the picker is answered at once (so it is never kept as a draft)."""
+
+
+PICK = ReportStep.PICK
 # The same examples in every language: managers type either.
 EXAMPLES = T(
     "Examples: {examples}",
@@ -50,7 +55,11 @@ def _presets(ctx: Ctx) -> dict[str, date_ranges.DateRange]:
     }
 
 
-def _picker() -> Reply:
+def _title(d: ReportDraft) -> Text:
+    return T("Team report")
+
+
+def _picker(ctx: Ctx) -> Reply:
     return Reply(
         Lines(T("Report for which period?"), T("Or type a period."), EXAMPLES),
         buttons=rows(
@@ -73,7 +82,7 @@ async def _report(ctx: Ctx, found: date_ranges.DateRange) -> list[Reply]:
     lead = ctx.who.staff
     # Re-checked at every report (the router checks too): a button proves nothing.
     if lead is None or ctx.who.role not in LEADS:
-        return [Reply(T("That is not available to you. Nothing was changed."))]
+        return [Reply(DENIED, notice="alert")]
     period = svc.period_of(found, ctx.who.tz)
     report = await svc.build(ctx.session, lead, period, ctx.now(), ctx.rules)
     return view.report(report, ctx.render)
@@ -82,7 +91,8 @@ async def _report(ctx: Ctx, found: date_ranges.DateRange) -> list[Reply]:
 async def report(ctx: Ctx) -> Step:
     words = ctx.inbound.args.strip()
     if not words:
-        return Step.to(PICK, _picker())
+        ctx.data = ReportDraft()
+        return Step.go(PICK)
     parsed = date_ranges.parse_range(words, ctx.local_now().date())
     if parsed.range is None:
         assert parsed.problem is not None
@@ -91,14 +101,12 @@ async def report(ctx: Ctx) -> Step:
 
 
 async def pick_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled.")))
     if ctx.choice == "type":
         return ctx.stay(Reply(Lines(T("Type the period."), EXAMPLES)))
     if ctx.choice is not None:
         found = _presets(ctx).get(ctx.choice)
         if found is None:
-            return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+            return ctx.stay(Reply(STALE, notice="toast"))
         return Step.end(*await _report(ctx, found))
     text = (ctx.inbound.text or "").strip()
     parsed = date_ranges.parse_range(text, ctx.local_now().date())
@@ -111,4 +119,13 @@ async def pick_step(ctx: Ctx) -> Step:
 COMMANDS = [
     Command("report", LEADS, report, T("team report for a day, week, month or typed period"))
 ]
-FLOWS = [Flow("report", LEADS, {"pick": pick_step})]
+FLOWS = [
+    Flow(
+        ReportStep,
+        LEADS,
+        {PICK: State(pick_step, _picker)},
+        ReportDraft,
+        _title,
+        entries=(("/report", PICK),),
+    )
+]

@@ -3,17 +3,7 @@ cadence, claims, digest times, quiet hours). Values go through the same pydantic
 rules files; a change is stored as an override (crm.services.rule_overrides), audited, and in
 effect at once for the flows and the scheduler.
 
-```mermaid
-stateDiagram-v2
-    [*] --> group: /rules (the rules in effect)
-    group --> key: SLA / cadence / claims / digest / quiet hours
-    group --> group: History
-    key --> value: a rule
-    value --> value: a value the rules do not allow
-    value --> [*]: a valid value (changed, audited)
-    key --> group: Back
-    value --> key: Back
-```
+Diagram: docs/flows/rules.md (generated from FLOWS).
 """
 
 from __future__ import annotations
@@ -30,8 +20,25 @@ from bot.types import Lines, Raw, Reply, T, Text
 from crm.models import AuditLog, Staff
 from crm.rules import Rules
 from crm.services import rule_overrides as svc
-from handlers.base import ADMINS, Command, Ctx, Flow, Step, flow_button, is_admin, rows
+from handlers import calendar_chat
+from handlers.base import ADMINS, Command, Ctx, Step, flow_button, is_admin, rows
+from handlers.conversation import Draft, Flow, State, States
+from handlers.conversation.flow import BUTTONS
 from handlers.labels import TICKET_KIND
+from handlers.refusals import CHOOSE, STALE
+
+
+class RulesStep(States, flow="rules"):
+    GROUP = "group"
+    KEY = "key"
+    VALUE = "value"
+
+
+class RulesDraft(Draft):
+    # The group of rules shown, and the rule being changed.
+    group: str | None = None
+    key: str | None = None
+
 
 HISTORY = 15
 NUMBER = re.compile(r"\d{1,7}")
@@ -43,6 +50,7 @@ GROUPS = {
     "claims": T("Claims"),
     "digest": T("Digest times"),
     "quiet": T("Quiet hours"),
+    "calendar": T("Business calendar"),
 }
 FIXED_LABELS = {
     "claims.period_days": T("Claim period (days)"),
@@ -108,28 +116,37 @@ def overview(rules: Rules) -> Lines:
     return Lines(*lines)
 
 
-def _overview_reply(ctx: Ctx) -> Reply:
-    buttons = [flow_button(label, "rules.group", key) for key, label in GROUPS.items()]
-    buttons.append(flow_button(T("📜 History"), "rules.group", "history"))
+def _overview_prompt(ctx: Ctx) -> Reply:
+    buttons = [flow_button(label, RulesStep.GROUP, key) for key, label in GROUPS.items()]
+    buttons.append(flow_button(T("📜 History"), RulesStep.GROUP, "history"))
     return Reply(overview(ctx.rules), buttons=rows(*buttons))
 
 
+def _denied() -> Step:
+    return Step.end(Reply(DENIED, notice="alert"))
+
+
 async def start(ctx: Ctx) -> Step:
-    return Step.to("rules.group", _overview_reply(ctx))
+    ctx.data = RulesDraft()
+    return Step.go(RulesStep.GROUP)
 
 
 async def group_step(ctx: Ctx) -> Step:
     if not is_admin(ctx):
-        return Step.end(Reply(DENIED))
+        return _denied()
     if ctx.choice == "history":
-        return ctx.stay(await history(ctx))
+        # The history in place of the overview, and the overview again below it.
+        return Step.go(RulesStep.GROUP, await history(ctx))
+    if ctx.choice == "calendar":
+        return await calendar_chat.start(ctx)
     if ctx.choice not in GROUPS:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    return _group_reply(ctx, ctx.choice)
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    ctx.data.group, ctx.data.key = ctx.choice, None
+    return Step.go(RulesStep.KEY)
 
 
-def _group_reply(ctx: Ctx, group: str) -> Step:
-    ctx.data = {"group": group}
+def _group_prompt(ctx: Ctx) -> Reply:
+    group = ctx.data.group
     buttons = [
         flow_button(
             T(
@@ -137,31 +154,36 @@ def _group_reply(ctx: Ctx, group: str) -> Step:
                 rule=rule_label(e.key),
                 value=shown(svc.value_of(ctx.rules, e.key)),
             ),
-            "rules.key",
+            RulesStep.KEY,
             e.key,
         )
         for e in svc.EDITABLE.values()
         if e.group == group
     ]
-    buttons.append(flow_button(T("⬅ Back"), "rules.key", "back"))
-    return Step.to("rules.key", Reply(T("Which rule?"), buttons=tuple((b,) for b in buttons)))
+    buttons.append(flow_button(T("⬅ Back"), RulesStep.KEY, "back"))
+    return Reply(T("Which rule?"), buttons=tuple((b,) for b in buttons))
 
 
 async def key_step(ctx: Ctx) -> Step:
     if not is_admin(ctx):
-        return Step.end(Reply(DENIED))
-    if ctx.choice == "back":
-        return Step.to("rules.group", _overview_reply(ctx))
+        return _denied()
     editable = svc.EDITABLE.get(ctx.choice or "")
-    if editable is None or editable.group != ctx.data.get("group"):
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    ctx.data["key"] = editable.key
-    return Step.to("rules.value", _ask(ctx, editable.key))
+    if editable is None or editable.group != ctx.data.group:
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    ctx.data.key = editable.key
+    return Step.go(RulesStep.VALUE)
+
+
+def _value_prompt(ctx: Ctx) -> Reply:
+    key = ctx.data.key
+    if key not in svc.EDITABLE:
+        return Reply(STALE, buttons=rows(flow_button(T("⬅ Back"), RulesStep.VALUE, "back")))
+    return _ask(ctx, key)
 
 
 def _ask(ctx: Ctx, key: str) -> Reply:
     now = shown(svc.value_of(ctx.rules, key))
-    back = rows(flow_button(T("⬅ Back"), "rules.value", "back"))
+    back = rows(flow_button(T("⬅ Back"), RulesStep.VALUE, "back"))
     if svc.EDITABLE[key].kind == "time":
         text = T(
             "{rule} is now {value}. Type the new time as HH:MM, e.g. 08:30.",
@@ -210,6 +232,11 @@ def _conflict(key: str, rules: Rules) -> Text:
             period=rules.claims.period_days,
             warn=rules.claims.warn_days,
         )
+    if key.startswith("sla."):
+        return T(
+            "The first answer cannot be due after the resolution: the first-response target "
+            "(minutes) must not exceed the resolution target (hours × 60). Nothing was changed."
+        )
     if key.startswith("quiet_hours."):
         return T("Quiet hours must start and end at different times. Nothing was changed.")
     return T("That value does not fit the other rules. Nothing was changed.")
@@ -217,15 +244,15 @@ def _conflict(key: str, rules: Rules) -> Text:
 
 async def value_step(ctx: Ctx) -> Step:
     if not is_admin(ctx):
-        return Step.end(Reply(DENIED))
+        return _denied()
     assert ctx.who.staff is not None
-    key = ctx.data.get("key")
-    if key not in svc.EDITABLE:
-        return Step.end(Reply(T("This button is no longer valid. Nothing was changed.")))
-    if ctx.choice == "back":
-        return _group_reply(ctx, svc.EDITABLE[key].group)
-    if ctx.choice is not None or not ctx.inbound.text:
-        return ctx.stay(_ask(ctx, key))  # a photo, a file, a stray button: asked again
+    key = ctx.data.key
+    if key is None or key not in svc.EDITABLE:
+        return Step.end(Reply(STALE, notice="toast"))
+    if ctx.choice is not None:
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    if not ctx.inbound.text:
+        return ctx.stay(_ask(ctx, key))
     value, refusal = _parse(key, ctx.inbound.text)
     if refusal is not None:
         return ctx.stay(refusal)
@@ -292,4 +319,34 @@ async def history(ctx: Ctx) -> Reply:
 COMMANDS = [
     Command("rules", ADMINS, start, T("business rules: SLA targets, cadence, claims, times"))
 ]
-FLOWS = [Flow("rules", ADMINS, {"group": group_step, "key": key_step, "value": value_step})]
+
+
+def _title(d: RulesDraft) -> Text:
+    if d.key in svc.EDITABLE:
+        return T("Change of the rule “{rule}”", rule=rule_label(d.key))
+    return T("Change of business rules")
+
+
+FLOWS = [
+    Flow(
+        RulesStep,
+        ADMINS,
+        {
+            RulesStep.GROUP: State(
+                group_step, _overview_prompt, accepts=BUTTONS, to=(RulesStep.KEY,), ends=False
+            ),
+            RulesStep.KEY: State(
+                key_step,
+                _group_prompt,
+                accepts=BUTTONS,
+                to=(RulesStep.VALUE,),
+                back=RulesStep.GROUP,
+                ends=False,
+            ),
+            RulesStep.VALUE: State(value_step, _value_prompt, back=RulesStep.KEY),
+        },
+        RulesDraft,
+        _title,
+        entries=(("/rules", RulesStep.GROUP),),
+    )
+]

@@ -9,8 +9,14 @@ from bot.types import Button, Lines, Reply, T, Text
 from crm.enums import Role
 from crm.models import Staff
 from crm.services import handover, runtime
+from crm.services.admins import is_last_active_admin
 from handlers.base import LEADS, Action, Command, Ctx, Step, rows
 from handlers.labels import ROLE, label
+
+LAST_ADMIN = T(
+    "That would leave the company without an active admin. Make someone else an admin first. "
+    "Nothing was changed."
+)
 
 
 def team(ctx: Ctx):  # type: ignore[no-untyped-def]
@@ -77,6 +83,8 @@ async def change_role(ctx: Ctx) -> Step:
     person = await ctx.session.get(Staff, ctx.obj_id)
     assert person is not None
     if ctx.choice in {r.value for r in list(Role)[:4]}:
+        if ctx.choice != Role.ADMIN and await is_last_active_admin(ctx.session, person):
+            return ctx.stay(Reply(LAST_ADMIN))
         old = person.role
         person.role = ctx.choice
         await runtime.audit(
@@ -112,6 +120,8 @@ async def deactivate(ctx: Ctx) -> Step:
     assert person is not None
     if person.id == ctx.who.staff.id:
         return ctx.stay(Reply(T("You cannot deactivate yourself.")))
+    if await is_last_active_admin(ctx.session, person):
+        return ctx.stay(Reply(LAST_ADMIN))
     person.active = False
     await runtime.audit(
         ctx.session,

@@ -1,99 +1,119 @@
 """Changing a customer's stage (won with an amount, lost with a reason) or class (with a reason).
 
-```mermaid
-stateDiagram-v2
-    [*] --> pick: card "Stage"
-    pick --> amount: won
-    pick --> reason: lost
-    pick --> [*]: any other stage, saved
-    amount --> [*]: saved (and a class suggestion if the value crossed a threshold)
-    reason --> [*]: saved
-    [*] --> cls: card "Class"
-    cls --> why: a class
-    why --> [*]: saved
-```
+Diagrams: docs/flows/stage.md, docs/flows/cls.md (generated from FLOWS).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from bot.types import Button, Lines, Money, Raw, Reply, T, Text
 from crm.enums import CustomerClass, Stage
+from crm.limits import parse_amount
 from crm.models import Customer
 from crm.services import access, runtime, status
-from handlers.base import FIELD, Action, Ctx, Flow, Step, flow_button, rows, typed_text
+from handlers.base import FIELD, Action, Ctx, Step, flow_button, rows, typed_text
+from handlers.conversation import Draft, Flow, State, States
+from handlers.conversation.flow import BUTTONS
 from handlers.customers import card_reply
 from handlers.labels import LOST_REASON, STAGE, label
+from handlers.refusals import CHOOSE, DENIED, GONE_CUSTOMER
 
 
-async def _customer(ctx: Ctx) -> Customer | None:
+class StageStep(States, flow="stage"):
+    PICK = "pick"
+    AMOUNT = "amount"
+    REASON = "reason"
+
+
+class ClsStep(States, flow="cls"):
+    PICK = "pick"
+    WHY = "why"
+
+
+class StatusDraft(Draft):
+    SCAFFOLD = frozenset({"customer_id", "customer_name", "was"})
+
+    customer_id: int = 0
+    customer_name: str = ""
+    # The stage or class the customer had when the flow began.
+    was: str = ""
+    stage: str | None = None
+    amount: str | None = None
+    reason: str | None = None
+    cls: str | None = None
+
+
+async def _customer(ctx: Ctx, cid: int | None = None) -> Customer | None:
     """The customer of the flow, re-checked on every step: a draft proves nothing."""
     assert ctx.who.staff is not None
-    cid = ctx.data.get("customer_id") or ctx.obj_id
+    if cid is None:
+        cid = ctx.data.customer_id if isinstance(ctx.data, StatusDraft) else None
     if cid is None:
         return None
     return await access.editable_customer(ctx.session, ctx.who.staff, cid)
 
 
-GONE = T("This customer is no longer available to you. Nothing was saved.")
+GONE = GONE_CUSTOMER
 
 
 async def start_stage(ctx: Ctx) -> Step:
-    customer = await _customer(ctx)
+    customer = await _customer(ctx, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
-    ctx.data = {"customer_id": customer.id}
-    stages = [s for s in ctx.rules.stages.order if s != customer.stage]
-    buttons = [flow_button(label(STAGE, s), "stage.pick", s) for s in stages]
-    return Step.to(
-        "stage.pick",
-        Reply(
-            T(
-                "{customer} is at stage “{stage}”. New stage?",
-                customer=customer.name,
-                stage=label(STAGE, customer.stage),
-            ),
-            buttons=rows(*buttons, flow_button(T("✖ Cancel"), "stage.pick", "cancel")),
+        return ctx.stay(Reply(DENIED, notice="alert"))
+    ctx.data = StatusDraft(customer_id=customer.id, customer_name=customer.name, was=customer.stage)
+    return Step.go(StageStep.PICK)
+
+
+def _stage_prompt(ctx: Ctx) -> Reply:
+    d: StatusDraft = ctx.data
+    stages = [s for s in ctx.rules.stages.order if s != d.was]
+    buttons = [flow_button(label(STAGE, s), StageStep.PICK, s) for s in stages]
+    return Reply(
+        T(
+            "{customer} is at stage “{stage}”. New stage?",
+            customer=d.customer_name,
+            stage=label(STAGE, d.was),
         ),
+        buttons=rows(*buttons, flow_button(T("✖ Cancel"), StageStep.PICK, "cancel")),
     )
 
 
+def _amount_prompt(ctx: Ctx) -> Reply:
+    return Reply(T("Won — congratulations! The deal's amount?"))
+
+
+def _reason_prompt(ctx: Ctx) -> Reply:
+    reasons = [
+        flow_button(LOST_REASON.get(r, Raw(r)), StageStep.REASON, r)
+        for r in ctx.rules.stages.lost_reasons
+    ]
+    return Reply(T("Why was it lost?"), buttons=rows(*reasons))
+
+
 async def pick_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
     if ctx.choice not in ctx.rules.stages.order:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    ctx.data["stage"] = ctx.choice
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    ctx.data.stage = ctx.choice
     if ctx.choice == Stage.WON:
-        return Step.to("stage.amount", Reply(T("Won — congratulations! The deal's amount?")))
+        return Step.go(StageStep.AMOUNT)
     if ctx.choice == Stage.LOST:
-        reasons = [
-            flow_button(LOST_REASON.get(r, Raw(r)), "stage.reason", r)
-            for r in ctx.rules.stages.lost_reasons
-        ]
-        return Step.to("stage.reason", Reply(T("Why was it lost?"), buttons=rows(*reasons)))
+        return Step.go(StageStep.REASON)
     return await _save_stage(ctx)
 
 
 async def amount_step(ctx: Ctx) -> Step:
-    text = (ctx.inbound.text or "").strip().replace(",", "").replace("，", "").replace("¥", "")
-    text = text.removesuffix("元")
-    multiplier = Decimal(10000) if text.endswith("万") else Decimal(1)
-    try:
-        amount = Decimal(text.removesuffix("万")) * multiplier
-    except InvalidOperation:
-        amount = Decimal(-1)
-    if not amount.is_finite() or amount <= 0 or amount > Decimal("1e12"):
+    amount = parse_amount(ctx.inbound.text or "")
+    if amount is None or amount <= 0:
         return ctx.stay(Reply(T("Please type the amount as a number, e.g. 120000 or 12万.")))
-    ctx.data["amount"] = str(amount)
+    ctx.data.amount = str(amount)
     return await _save_stage(ctx)
 
 
 async def reason_step(ctx: Ctx) -> Step:
     if ctx.choice not in ctx.rules.stages.lost_reasons:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    ctx.data["reason"] = ctx.choice
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    ctx.data.reason = ctx.choice
     return await _save_stage(ctx)
 
 
@@ -103,15 +123,15 @@ async def _save_stage(ctx: Ctx) -> Step:
         return Step.end(Reply(GONE))
     staff = ctx.who.staff
     assert staff is not None
-    amount = Decimal(ctx.data["amount"]) if ctx.data.get("amount") else None
+    amount = Decimal(ctx.data.amount) if ctx.data.amount else None
     old = customer.stage
     await status.change_stage(
         ctx.session,
         customer,
-        Stage(ctx.data["stage"]),
+        Stage(ctx.data.stage),
         by=staff.id,
         now=ctx.now(),
-        reason=ctx.data.get("reason"),
+        reason=ctx.data.reason,
         amount=amount,
     )
     await runtime.audit(
@@ -123,8 +143,8 @@ async def _save_stage(ctx: Ctx) -> Step:
         entity_id=customer.id,
         changes={
             "stage": [old, customer.stage],
-            "amount": ctx.data.get("amount"),
-            "reason": ctx.data.get("reason"),
+            "amount": ctx.data.amount,
+            "reason": ctx.data.reason,
         },
         now=ctx.now(),
     )
@@ -150,35 +170,35 @@ async def _save_stage(ctx: Ctx) -> Step:
 
 
 async def start_class(ctx: Ctx) -> Step:
-    customer = await _customer(ctx)
+    customer = await _customer(ctx, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
-    ctx.data = {"customer_id": customer.id}
+        return ctx.stay(Reply(DENIED, notice="alert"))
+    ctx.data = StatusDraft(
+        customer_id=customer.id, customer_name=customer.name, was=customer.customer_class
+    )
+    return Step.go(ClsStep.PICK)
+
+
+def _cls_prompt(ctx: Ctx) -> Reply:
+    d: StatusDraft = ctx.data
     buttons = [
-        flow_button(Raw(c.value), "cls.pick", c.value)
-        for c in CustomerClass
-        if c != customer.customer_class
+        flow_button(Raw(c.value), ClsStep.PICK, c.value) for c in CustomerClass if c != d.was
     ]
-    return Step.to(
-        "cls.pick",
-        Reply(
-            T(
-                "{customer} is class {cls}. New class?",
-                customer=customer.name,
-                cls=customer.customer_class,
-            ),
-            buttons=(tuple(buttons), (flow_button(T("✖ Cancel"), "cls.pick", "cancel"),)),
-        ),
+    return Reply(
+        T("{customer} is class {cls}. New class?", customer=d.customer_name, cls=d.was),
+        buttons=(tuple(buttons), (flow_button(T("✖ Cancel"), ClsStep.PICK, "cancel"),)),
     )
 
 
+def _why_prompt(ctx: Ctx) -> Reply:
+    return Reply(T("Why? (e.g. annual volume grew, strategic account)"))
+
+
 async def cls_pick_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
     if ctx.choice not in {c.value for c in CustomerClass}:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    ctx.data["cls"] = ctx.choice
-    return Step.to("cls.why", Reply(T("Why? (e.g. annual volume grew, strategic account)")))
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    ctx.data.cls = ctx.choice
+    return Step.go(ClsStep.WHY)
 
 
 async def cls_why_step(ctx: Ctx) -> Step:
@@ -194,7 +214,7 @@ async def cls_why_step(ctx: Ctx) -> Step:
     await status.change_class(
         ctx.session,
         customer,
-        CustomerClass(ctx.data["cls"]),
+        CustomerClass(ctx.data.cls),
         by=staff.id,
         now=ctx.now(),
         reason=reason,
@@ -226,6 +246,33 @@ ACTIONS = [
     Action("cls", FIELD, start_class, obj_kind="customer_edit"),
 ]
 FLOWS = [
-    Flow("stage", FIELD, {"pick": pick_step, "amount": amount_step, "reason": reason_step}),
-    Flow("cls", FIELD, {"pick": cls_pick_step, "why": cls_why_step}),
+    Flow(
+        StageStep,
+        FIELD,
+        {
+            StageStep.PICK: State(
+                pick_step, _stage_prompt, accepts=BUTTONS, to=(StageStep.AMOUNT, StageStep.REASON)
+            ),
+            StageStep.AMOUNT: State(amount_step, _amount_prompt, back=StageStep.PICK),
+            StageStep.REASON: State(
+                reason_step, _reason_prompt, accepts=BUTTONS, back=StageStep.PICK
+            ),
+        },
+        StatusDraft,
+        lambda d: T("Stage of {customer}", customer=d.customer_name),
+        entries=(("card Stage", StageStep.PICK),),
+    ),
+    Flow(
+        ClsStep,
+        FIELD,
+        {
+            ClsStep.PICK: State(
+                cls_pick_step, _cls_prompt, accepts=BUTTONS, to=(ClsStep.WHY,), ends=False
+            ),
+            ClsStep.WHY: State(cls_why_step, _why_prompt, back=ClsStep.PICK),
+        },
+        StatusDraft,
+        lambda d: T("Class of {customer}", customer=d.customer_name),
+        entries=(("card Class", ClsStep.PICK),),
+    ),
 ]

@@ -1,62 +1,60 @@
 """Registering a visit, guided, or from one message: both end on the same summary card.
 
-```mermaid
-stateDiagram-v2
-    [*] --> customer: /visit
-    [*] --> kind: card "Log a visit", or a check-in pin
-    [*] --> confirm: one message understood (quick)
-    customer --> kind: picked (or ➕ new customer)
-    kind --> purpose
-    purpose --> outcome
-    outcome --> contacts
-    contacts --> checkin: done / skip
-    checkin --> followup: pin, photos, done / skip
-    followup --> confirm: date / no follow-up
-    confirm --> [*]: Save / Cancel
-    confirm --> edit: Edit
-    edit --> kind: a field to change, then straight back to confirm
-    note right of kind: Back on every step goes one step back
-```
+The flow's diagram is generated from `FLOWS` (docs/flows/visit.md). A new customer registered
+in the middle of a visit is the `newc` flow called as a sub-flow: it comes back here with the
+customer set.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from bot.types import Lines, Raw, Reply, T, Text
-from crm.dates import parse_when
 from crm.enums import VisitKind
 from crm.geo import distance_m
-from crm.models import Customer
+from crm.language.dates import parse_when
+from crm.language.visit_text import parse_visit
+from crm.limits import parse_id, text_limit
+from crm.models import Customer, Visit
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
-from handlers import deals
+from handlers import customer_new, deals, visit_reading
 from handlers import visit_cards as cards
-from handlers.base import FIELD, Action, Command, Ctx, Flow, Step, typed_text
+from handlers.base import FIELD, Action, Command, Ctx, Step, typed_text
 from handlers.common import main_menu
+from handlers.conversation import Flow, Input, State
 from handlers.labels import PURPOSE
+from handlers.refusals import CHOOSE, DENIED, GONE_CUSTOMER, STALE
+from handlers.visit_states import ORDER, VisitDraft, VisitStep
 
 MAX_TEXT = 2000
+# Contacts met are saved joined by ", ": the whole must fit the column, or the visit could
+# never be saved.
+CONTACTS_LIMIT = text_limit(Visit.contacts_met)
+CONTACTS_TOO_LONG = T(
+    "Those names together are longer than {max} characters; please shorten them.",
+    max=CONTACTS_LIMIT,
+)
 
 
 MAX_PHOTOS = 10
 
 
-def _go(ctx: Ctx, step: str, *before: Reply) -> Step:
-    return Step.to(f"visit.{step}", *before, cards.prompt(ctx, step))
+def _go(step: VisitStep, *before: Reply) -> Step:
+    return Step.go(step, *before)
 
 
-def _next(ctx: Ctx, step: str) -> Step:
+def _next(ctx: Ctx, step: VisitStep) -> Step:
     """After a step: on to the next one, or back to the card when the rep was editing."""
-    if ctx.data.get("editing"):
-        ctx.data["editing"] = False
-        return _go(ctx, "confirm")
-    return _go(ctx, cards.ORDER[cards.ORDER.index(step) + 1])
-
-
-def _back(ctx: Ctx, step: str) -> Step:
-    return _go(ctx, cards.ORDER[max(cards.ORDER.index(step) - 1, 0)])
+    if ctx.data.quick and step == VisitStep.CUSTOMER:
+        ctx.data.returning = False
+        return visit_reading.card(ctx)  # a plan's card, or the visit's (asking about old dates)
+    if ctx.data.returning:
+        ctx.data.returning = False
+        return _go(VisitStep.CONFIRM)
+    return _go(ORDER[ORDER.index(step) + 1])
 
 
 async def _editable(ctx: Ctx, customer_id: int) -> Customer | None:
@@ -75,65 +73,49 @@ async def _set_customer(ctx: Ctx, customer: Customer) -> None:
 
 async def start(ctx: Ctx, preset: dict[str, Any] | None = None) -> Step:
     assert ctx.who.staff is not None
-    ctx.data = dict(preset or {})
     recent = await customer_svc.recent_for(ctx.session, ctx.who.staff, limit=5)
-    ctx.data["recent_buttons"] = []
-    step = _go(ctx, "customer")
-    # Recent customers first: the prompt carries them as buttons, not the saved draft.
-    step.replies[-1] = Reply(
-        step.replies[-1].text,
-        buttons=tuple(
-            (cards.button(Raw(f"{c.name} · {c.customer_class}"), "customer", str(c.id)),)
-            for c in recent
-        )
-        + ((cards.button(T("➕ New customer"), "customer", "new"),),),
-    )
-    return step
+    ctx.data = VisitDraft(**(preset or {}))
+    ctx.data.recent = [(c.id, f"{c.name} · {c.customer_class}") for c in recent]
+    return _go(VisitStep.CUSTOMER)
 
 
 async def start_for_customer(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None
     customer = await _editable(ctx, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
-    ctx.data = {}
+        return ctx.stay(Reply(DENIED, notice="alert"))
+    ctx.data = VisitDraft()
     await _set_customer(ctx, customer)
-    return _go(ctx, "kind")
+    return _go(VisitStep.KIND)
 
 
-async def start_with(ctx: Ctx, customer: Customer, draft: dict[str, Any], quick: bool) -> Step:
+async def start_with(ctx: Ctx, customer: Customer, draft: VisitDraft, quick: bool) -> Step:
     """Entry from one message or a check-in pin: the draft is kept in the conversation state."""
-    ctx.data = dict(draft)
+    ctx.data = draft
     await _set_customer(ctx, customer)
-    return _go(ctx, "confirm" if quick else "kind")
+    return visit_reading.card(ctx) if quick else _go(VisitStep.KIND)
 
 
-def resume_with_customer(ctx: Ctx, customer: Customer, quick: bool, before: Reply | None) -> Step:
-    """Back from registering a new customer in the middle of a visit."""
-    ctx.data.update(customer_id=customer.id, customer_name=customer.name, known_contacts=[])
-    extra = (before,) if before else ()
-    return _go(ctx, "confirm" if quick else "kind", *extra)
+async def new_customer_returned(ctx: Ctx, customer_id: int | None) -> Step:
+    """Back from registering a new customer in the middle of a visit (None: it was cancelled)."""
+    customer = await _editable(ctx, customer_id) if customer_id else None
+    if customer is None:
+        return _go(VisitStep.CUSTOMER)
+    await _set_customer(ctx, customer)
+    return _next(ctx, VisitStep.CUSTOMER)
 
 
 async def customer_step(ctx: Ctx) -> Step:
     assert ctx.who.staff is not None
     if ctx.choice in ("new", "register"):
-        from handlers import customer_new
-
-        name = ctx.data.get("query") if ctx.choice == "register" else None
-        return customer_new.begin(
-            ctx, then="quick" if ctx.data.get("quick") else "visit", name=name
-        )
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
+        name = ctx.data.query if ctx.choice == "register" else None
+        return customer_new.called(name, returns_to=VisitStep.CUSTOMER)
     if ctx.choice is not None:
-        if not ctx.choice.isdigit():
-            return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
-        customer = await _editable(ctx, int(ctx.choice))
+        customer = await _editable(ctx, parse_id(ctx.choice) or -1)
         if customer is None:
-            return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
+            return ctx.stay(Reply(DENIED, notice="alert"))
         await _set_customer(ctx, customer)
-        return _go(ctx, "confirm") if ctx.data.get("quick") else _next(ctx, "customer")
+        return _next(ctx, VisitStep.CUSTOMER)
     text = (ctx.inbound.text or "").strip()
     if not text or len(text) > 100:
         return ctx.stay(Reply(T("Please type a customer name, phone or pinyin initials.")))
@@ -148,20 +130,19 @@ async def pick_customer(ctx: Ctx, query: str) -> Step:
         for c in await customer_svc.search(ctx.session, ctx.who.staff, query)
         if await access.can_edit_customer(ctx.session, ctx.who.staff, c.id)
     ]
-    quick = bool(ctx.data.get("quick"))
     if len(found) == 1:
         await _set_customer(ctx, found[0])
-        return _go(ctx, "confirm") if quick else _next(ctx, "customer")
-    ctx.data["query"] = query
+        return _next(ctx, VisitStep.CUSTOMER)
+    ctx.data.query = query
     if not found:
         return Step.to(
-            "visit.customer",
+            VisitStep.CUSTOMER,
             Reply(
                 T("No customer of yours matches “{query}”.", query=query),
                 buttons=(
                     (
                         cards.button(
-                            T("➕ Register “{name}”", name=query[:40]), "customer", "register"
+                            T("➕ Register “{name}”", name=Raw(query[:40])), "customer", "register"
                         ),
                     ),
                     (cards.button(T("✖ Cancel"), "customer", "cancel"),),
@@ -172,7 +153,7 @@ async def pick_customer(ctx: Ctx, query: str) -> Step:
         (cards.button(Raw(f"{c.name} · {c.customer_class}"), "customer", str(c.id)),) for c in found
     )
     return Step.to(
-        "visit.customer",
+        VisitStep.CUSTOMER,
         Reply(
             T("Several customers match “{query}”; which one?", query=query),
             buttons=buttons + ((cards.button(T("➕ New customer"), "customer", "new"),),),
@@ -181,84 +162,85 @@ async def pick_customer(ctx: Ctx, query: str) -> Step:
 
 
 async def kind_step(ctx: Ctx) -> Step:
-    if ctx.choice == "back":
-        return _back(ctx, "kind")
     if ctx.choice not in set(VisitKind):
-        return ctx.stay(Reply(T("Please choose one of the buttons.")), cards.prompt(ctx, "kind"))
-    ctx.data["kind"] = ctx.choice
-    return _next(ctx, "kind")
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    ctx.data.kind = ctx.choice
+    return _next(ctx, VisitStep.KIND)
 
 
 async def purpose_step(ctx: Ctx) -> Step:
-    if ctx.choice == "back":
-        return _back(ctx, "purpose")
     if ctx.choice in PURPOSE:
-        ctx.data["purpose"] = ctx.choice
-        return _next(ctx, "purpose")
-    text, refused = typed_text(ctx, 200, T("Please choose one of the buttons."))
+        ctx.data.purpose = ctx.choice
+        return _next(ctx, VisitStep.PURPOSE)
+    text, refused = typed_text(ctx, 200, CHOOSE)
     if refused is not None:
         return refused
-    ctx.data["purpose"] = text
-    return _next(ctx, "purpose")
+    ctx.data.purpose = text
+    return _next(ctx, VisitStep.PURPOSE)
 
 
 async def outcome_step(ctx: Ctx) -> Step:
-    if ctx.choice == "back":
-        return _back(ctx, "outcome")
+    if ctx.inbound.photo_ids:
+        ctx.data.photos = (ctx.data.photos + list(ctx.inbound.photo_ids))[:MAX_PHOTOS]
+    if not (ctx.inbound.text or "").strip() and ctx.inbound.photo_ids:
+        return ctx.stay(Reply(T("Photo added ({n}). More, or tap Done.", n=len(ctx.data.photos))))
     text, refused = typed_text(ctx, MAX_TEXT, T("Please describe the outcome in a few words."))
     if refused is not None:
         return refused
-    ctx.data["outcome"] = text
-    return _next(ctx, "outcome")
+    ctx.data.outcome = text
+    return _next(ctx, VisitStep.OUTCOME)
 
 
 async def contacts_step(ctx: Ctx) -> Step:
-    chosen: list[str] = list(ctx.data.get("contacts", []))
-    if ctx.choice == "back":
-        return _back(ctx, "contacts")
+    chosen: list[str] = list(ctx.data.contacts)
     if ctx.choice in ("done", "skip"):
         if ctx.choice == "skip":
-            ctx.data["contacts"] = []
-        return _next(ctx, "contacts")
+            ctx.data.contacts = []
+        return _next(ctx, VisitStep.CONTACTS)
     if ctx.choice and ctx.choice.startswith("c"):
-        names = dict(ctx.data.get("known_contacts", []))
-        name = names.get(int(ctx.choice[1:])) if ctx.choice[1:].isdigit() else None
+        names = dict(ctx.data.known_contacts)
+        name = names.get(parse_id(ctx.choice[1:]) or -1)
         if name is None:
-            return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+            return ctx.stay(Reply(STALE, notice="toast"))
         chosen = [n for n in chosen if n != name] if name in chosen else [*chosen, name]
-        ctx.data["contacts"] = chosen
-        return _go(ctx, "contacts")
-    text, refused = typed_text(ctx, 300, T("Tap a contact or type names separated by commas."))
+        if len(", ".join(chosen)) > CONTACTS_LIMIT:
+            return ctx.stay(Reply(CONTACTS_TOO_LONG))
+        ctx.data.contacts = chosen
+        return _go(VisitStep.CONTACTS)
+    text, refused = typed_text(
+        ctx, CONTACTS_LIMIT, T("Tap a contact or type names separated by commas.")
+    )
     if refused is not None:
         return refused
     typed = [n.strip() for n in text.replace("，", ",").replace("、", ",").split(",") if n.strip()]
-    ctx.data["contacts"] = list(dict.fromkeys(chosen + typed))[:10]
-    return _next(ctx, "contacts")
+    contacts = list(dict.fromkeys(chosen + typed))[:10]
+    if len(", ".join(contacts)) > CONTACTS_LIMIT:
+        return ctx.stay(Reply(CONTACTS_TOO_LONG))
+    ctx.data.contacts = contacts
+    return _next(ctx, VisitStep.CONTACTS)
 
 
 async def checkin_step(ctx: Ctx) -> Step:
-    if ctx.choice == "back":
-        return _back(ctx, "checkin")
     if ctx.choice in ("done", "skip"):
         if ctx.choice == "skip":
             ctx.data.update(lat=None, lon=None, distance_m=None, far=False, photos=[])
-        return _with_menu(_next(ctx, "checkin"), ctx)
+        return _with_menu(_next(ctx, VisitStep.CHECKIN), ctx)
     inbound = ctx.inbound
     if inbound.location is not None:
         await record_pin(ctx, inbound.location.lat, inbound.location.lon)
         return ctx.stay(Reply(T("📍 Location recorded. Add photos or tap Done.")))
     if inbound.photo_ids:
-        photos = list(ctx.data.get("photos", []))
+        photos = list(ctx.data.photos)
         if len(photos) >= MAX_PHOTOS:
             return ctx.stay(Reply(T("That is enough photos for one visit ({n}).", n=MAX_PHOTOS)))
         photos.extend(inbound.photo_ids[: MAX_PHOTOS - len(photos)])
-        ctx.data["photos"] = photos
+        ctx.data.photos = photos
         return ctx.stay(Reply(T("Photo added ({n}). More, or tap Done.", n=len(photos))))
     return ctx.stay(Reply(T("Send a location pin or a photo here, or tap Skip.")))
 
 
 async def record_pin(ctx: Ctx, lat: float, lon: float) -> None:
-    customer = await ctx.session.get(Customer, ctx.data["customer_id"])
+    customer = await ctx.session.get(Customer, ctx.data.customer_id or -1)
     dist = None
     if customer is not None and customer.lat is not None and customer.lon is not None:
         dist = distance_m(lat, lon, customer.lat, customer.lon)
@@ -271,86 +253,94 @@ async def record_pin(ctx: Ctx, lat: float, lon: float) -> None:
 
 
 def _with_menu(step: Step, ctx: Ctx) -> Step:
-    """The check-in step swapped the menu for a location button; the next reply brings it back."""
-    last = step.replies[-1]
-    step.replies[-1] = Reply(last.text, buttons=last.buttons, keyboard=main_menu(ctx))
+    """The check-in step swapped the menu for a location button; the next prompt brings it back
+    (a reply keyboard travels on a new message, so this one is sent, not edited in)."""
+    assert step.state is not None
+    prompt = cards.prompt(ctx, step.state)
+    step.prompt = False
+    step.replies.append(Reply(prompt.text, buttons=prompt.buttons, keyboard=main_menu(ctx)))
     return step
 
 
 async def followup_step(ctx: Ctx) -> Step:
-    if ctx.choice == "back":
-        return _back(ctx, "followup")
     if ctx.choice == "skip":
-        ctx.data["followup_at"] = None
-        return _next(ctx, "followup")
+        ctx.data.followup_at = None
+        return _next(ctx, VisitStep.FOLLOWUP)
     text = (ctx.inbound.text or "").strip()
     when = parse_when(text, ctx.now(), ctx.who.tz) if text else None
     if when is None:
         return ctx.stay(Reply(cards.unreadable_date(text)))
     if when <= ctx.now():
         return ctx.stay(Reply(T("That time has already passed; please give a future time.")))
-    ctx.data["followup_at"] = when.isoformat()
-    return _next(ctx, "followup")
+    ctx.data.followup_at = when.isoformat()
+    return _next(ctx, VisitStep.FOLLOWUP)
 
 
 async def confirm_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved."), keyboard=main_menu(ctx)))
     if ctx.choice == "edit":
-        fields = {
-            "customer": T("Customer"),
-            "kind": T("Visit type"),
-            "purpose": T("Purpose"),
-            "outcome": T("Outcome"),
-            "contacts": T("Contacts met"),
-            "checkin": T("Check-in"),
-            "followup": T("Follow-up"),
-        }
-        buttons = [cards.button(label, "edit", key) for key, label in fields.items()]
-        return Step.to(
-            "visit.edit",
-            Reply(
-                T("What do you want to change?"),
-                buttons=tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-                + ((cards.button(T("⬅ Back"), "edit", "back"),),),
-            ),
-        )
+        return _go(VisitStep.EDIT)
     if ctx.choice != "save":
-        return ctx.stay(Reply(T("Please choose one of the buttons.")), cards.summary(ctx))
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
     return await _save(ctx)
 
 
+EDIT_FIELDS = {
+    VisitStep.CUSTOMER: T("Customer"),
+    VisitStep.KIND: T("Visit type"),
+    VisitStep.PURPOSE: T("Purpose"),
+    VisitStep.OUTCOME: T("Outcome"),
+    VisitStep.CONTACTS: T("Contacts met"),
+    VisitStep.WHEN: T("Visit time"),
+    VisitStep.CHECKIN: T("Check-in"),
+    VisitStep.FOLLOWUP: T("Follow-up"),
+}
+
+
+def edit_prompt(ctx: Ctx) -> Reply:
+    buttons = [cards.button(label, "edit", key.value) for key, label in EDIT_FIELDS.items()]
+    return Reply(
+        T("What do you want to change?"),
+        buttons=tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+        + ((cards.button(T("⬅ Back"), "edit", "back"),),),
+    )
+
+
 async def edit_step(ctx: Ctx) -> Step:
-    if ctx.choice == "back" or ctx.choice not in cards.EDITABLE:
-        return _go(ctx, "confirm")
-    ctx.data["editing"] = True
-    return _go(ctx, ctx.choice)
+    field = VisitStep(ctx.choice) if ctx.choice in set(EDIT_FIELDS) else None
+    if field is None:
+        return _go(VisitStep.CONFIRM)
+    ctx.data.returning = True
+    return _go(field)
 
 
 async def _save(ctx: Ctx) -> Step:
     d = ctx.data
-    customer = await _editable(ctx, d["customer_id"])
+    customer = await _editable(ctx, d.customer_id or -1)
     if customer is None:
-        return Step.end(Reply(T("This customer is no longer available to you. Nothing was saved.")))
+        return Step.end(Reply(GONE_CUSTOMER))
     staff = ctx.who.staff
     assert staff is not None
-    followup_at = d.get("followup_at")
+    followup_at = d.followup_at
+    when = visit_reading.visited_at(ctx)
+    if when > ctx.now():
+        return ctx.stay(Reply(visit_reading.future_refusal()), cards.summary(ctx))
     visit, followup = await sales.log_visit(
         ctx.session,
         staff,
         customer,
-        kind=d.get("kind") or VisitKind.ONSITE,
-        outcome=d.get("outcome"),
-        purpose=d.get("purpose"),
-        when=ctx.now(),
-        contacts_met=", ".join(d.get("contacts", [])) or None,
-        lat=d.get("lat"),
-        lon=d.get("lon"),
-        distance_m=d.get("distance_m"),
-        far_from_address=bool(d.get("far")),
-        photo_ids=d.get("photos"),
+        kind=d.kind or VisitKind.ONSITE,
+        outcome=d.outcome,
+        purpose=d.purpose,
+        when=when,
+        now=ctx.now(),
+        contacts_met=", ".join(d.contacts) or None,
+        lat=d.lat,
+        lon=d.lon,
+        distance_m=d.distance_m,
+        far_from_address=d.far,
+        photo_ids=d.photos,
         followup_at=datetime.fromisoformat(followup_at) if followup_at else None,
-        followup_note=(d.get("outcome") or "")[:200] if followup_at else None,
+        followup_note=(d.outcome or "")[:200] if followup_at else None,
         claim_days=ctx.rules.claims.period_days,
     )
     await runtime.audit(
@@ -369,26 +359,139 @@ async def _save(ctx: Ctx) -> Step:
     return Step.end(Reply(Lines(*done), keyboard=main_menu(ctx)), deals.visit_offer(visit.id))
 
 
+def _quick_card(ctx: Ctx) -> Step:
+    """The card a one-message draft ends on (crm.language's reading: a visit or a plan)."""
+    return visit_reading.card(ctx)
+
+
 COMMANDS = [Command("visit", FIELD, start, T("register a visit"), menu_label=T("📝 Log a visit"))]
 
 
 ACTIONS = [Action("visit_for", FIELD, start_for_customer, obj_kind="customer_edit")]
 
 
+def _names_a_customer(ctx: Ctx) -> bool:
+    """A whole visit report typed where a customer's name was asked is a new message, not a
+    name: glued onto this draft it would lose its own words (the draft is parked instead)."""
+    text = (ctx.inbound.text or "").strip()
+    return len(text) <= 100 and parse_visit(text, ctx.now(), ctx.who.tz) is None
+
+
+def _title(d: VisitDraft) -> Text:
+    if d.customer_name:
+        return T("Visit to {customer}", customer=d.customer_name)
+    if d.outcome:
+        short = d.outcome if len(d.outcome) <= 30 else d.outcome[:29] + "…"
+        return T("Visit “{outcome}”", outcome=short)
+    return T("New visit")
+
+
+def _screen(step: VisitStep) -> Callable[[Ctx], Reply]:
+    return lambda ctx: cards.prompt(ctx, step)
+
+
+_BTN = frozenset({Input.BUTTON})
 FLOWS = [
     Flow(
-        "visit",
+        VisitStep,
         FIELD,
         {
-            "customer": customer_step,
-            "kind": kind_step,
-            "purpose": purpose_step,
-            "outcome": outcome_step,
-            "contacts": contacts_step,
-            "checkin": checkin_step,
-            "followup": followup_step,
-            "confirm": confirm_step,
-            "edit": edit_step,
+            VisitStep.CUSTOMER: State(
+                customer_step,
+                _screen(VisitStep.CUSTOMER),
+                takes=_names_a_customer,
+                to=(VisitStep.KIND, VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.OLD),
+                calls=(customer_new.NewcStep.NAME, customer_new.NewcStep.PHONE),
+            ),
+            VisitStep.KIND: State(
+                kind_step,
+                _screen(VisitStep.KIND),
+                accepts=_BTN,
+                to=(VisitStep.PURPOSE,),
+                back=VisitStep.CUSTOMER,
+                ends=False,
+            ),
+            VisitStep.PURPOSE: State(
+                purpose_step,
+                _screen(VisitStep.PURPOSE),
+                to=(VisitStep.OUTCOME,),
+                back=VisitStep.KIND,
+                ends=False,
+            ),
+            VisitStep.OUTCOME: State(
+                outcome_step,
+                _screen(VisitStep.OUTCOME),
+                accepts=frozenset({Input.TEXT, Input.BUTTON, Input.PHOTO}),
+                to=(VisitStep.CONTACTS,),
+                back=VisitStep.PURPOSE,
+                ends=False,
+            ),
+            VisitStep.CONTACTS: State(
+                contacts_step,
+                _screen(VisitStep.CONTACTS),
+                to=(VisitStep.CHECKIN,),
+                back=VisitStep.OUTCOME,
+                ends=False,
+            ),
+            VisitStep.CHECKIN: State(
+                checkin_step,
+                _screen(VisitStep.CHECKIN),
+                accepts=frozenset({Input.BUTTON, Input.LOCATION, Input.PHOTO}),
+                to=(VisitStep.FOLLOWUP,),
+                back=VisitStep.CONTACTS,
+                ends=False,
+            ),
+            VisitStep.FOLLOWUP: State(
+                followup_step,
+                _screen(VisitStep.FOLLOWUP),
+                to=(VisitStep.CONFIRM,),
+                back=VisitStep.CHECKIN,
+                ends=False,
+            ),
+            VisitStep.CONFIRM: State(
+                confirm_step, cards.summary, accepts=_BTN, to=(VisitStep.EDIT,)
+            ),
+            VisitStep.EDIT: State(
+                edit_step, edit_prompt, accepts=_BTN, to=tuple(EDIT_FIELDS), ends=False
+            ),
+            VisitStep.DATE: State(
+                visit_reading.date_step,
+                visit_reading.date_prompt,
+                accepts=_BTN,
+                to=(VisitStep.CUSTOMER, VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.OLD),
+                ends=False,
+            ),
+            VisitStep.PLAN: State(
+                visit_reading.plan_step,
+                visit_reading.plan_card,
+                accepts=_BTN,
+                to=(VisitStep.CONFIRM, VisitStep.OLD),
+            ),
+            VisitStep.WHEN: State(
+                visit_reading.when_step,
+                visit_reading.when_prompt,
+                to=(VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.OLD),
+                back=VisitStep.CONFIRM,
+                ends=False,
+            ),
+            VisitStep.OLD: State(
+                visit_reading.old_step,
+                visit_reading.old_prompt,
+                accepts=_BTN,
+                to=(VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.WHEN),
+                ends=False,
+            ),
         },
+        VisitDraft,
+        _title,
+        returns={VisitStep.CUSTOMER: new_customer_returned},
+        card=VisitStep.CONFIRM,
+        entries=(
+            ("/visit", VisitStep.CUSTOMER),
+            ("card Log a visit, or a check-in pin", VisitStep.KIND),
+            ("one message read (crm.language)", VisitStep.CONFIRM),
+            ("one message: which date?", VisitStep.DATE),
+            ("one message announcing a contact", VisitStep.PLAN),
+        ),
     )
 ]

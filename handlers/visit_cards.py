@@ -8,32 +8,30 @@ from bot.types import Button, KeyButton, Lines, Raw, Reply, T, Text
 from crm.enums import VisitKind
 from handlers.base import Ctx, flow_button
 from handlers.labels import PURPOSE, VISIT_KIND
+from handlers.visit_states import ORDER, VisitStep
 
-ORDER = ["customer", "kind", "purpose", "outcome", "contacts", "checkin", "followup", "confirm"]
-
-
-EDITABLE = ["customer", "kind", "purpose", "outcome", "contacts", "checkin", "followup"]
+EDITABLE = ORDER[:-1]
 
 
-def header(step: str) -> Text:
+def header(step: VisitStep) -> Text:
     return T("Visit · step {n} of {total}", n=ORDER.index(step) + 1, total=len(ORDER))
 
 
 def button(label: Text, step: str, value: str) -> Button:
-    return flow_button(label, f"visit.{step}", value)
+    return flow_button(label, VisitStep(step), value)
 
 
 def nav(step: str, *extra: Button) -> tuple[Button, ...]:
     return (*extra, button(T("⬅ Back"), step, "back"))
 
 
-def prompt(ctx: Ctx, step: str) -> Reply:
+def prompt(ctx: Ctx, step: VisitStep) -> Reply:
     head = header(step)
     d = ctx.data
     if step == "customer":
         return Reply(
             Lines(head, T("Which customer? Type a name, phone or pinyin initials.")),
-            buttons=tuple((b,) for b in d.get("recent_buttons", []))
+            buttons=tuple((button(Raw(label), "customer", str(cid)),) for cid, label in d.recent)
             + ((button(T("➕ New customer"), "customer", "new"),),),
         )
     if step == "kind":
@@ -100,11 +98,14 @@ def prompt(ctx: Ctx, step: str) -> Reply:
 
 
 def summary(ctx: Ctx) -> Reply:
+    from handlers.visit_reading import mark, summary_lines
+
     d = ctx.data
     lines: list[Text] = [
         header("confirm"),
-        T("<b>Visit to {customer}</b>", customer=d["customer_name"]),
-        T("Visit type: {kind}", kind=VISIT_KIND[d.get("kind") or "onsite"]),
+        mark(ctx, "customer", T("<b>Visit to {customer}</b>", customer=d["customer_name"])),
+        mark(ctx, "kind", T("Visit type: {kind}", kind=VISIT_KIND[d.get("kind") or "onsite"])),
+        *summary_lines(ctx),
     ]
     if d.get("purpose"):
         lines.append(T("Purpose: {purpose}", purpose=PURPOSE.get(d["purpose"], Raw(d["purpose"]))))

@@ -106,6 +106,7 @@ class Leadership:
         self._engine = create_async_engine(
             self._url,
             poolclass=NullPool,
+            hide_parameters=True,
             connect_args={"server_settings": {"application_name": application_name()}},
         )
         try:

@@ -40,7 +40,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crm.clock import Clock
 from crm.rules import Rules
 from crm.services.rule_overrides import RuleBook, resolve
-from scheduler import care_jobs, deals_jobs, digest_jobs, jobs, sales_jobs, ticket_jobs
+from scheduler import (
+    calendar_jobs,
+    care_jobs,
+    deals_jobs,
+    digest_jobs,
+    draft_jobs,
+    jobs,
+    privacy_jobs,
+    return_visit_jobs,
+    sales_jobs,
+    ticket_jobs,
+)
 from scheduler.leader import Leadership
 
 log = structlog.get_logger("scheduler")
@@ -72,12 +83,15 @@ async def _every_job(
     rules: Rules,
 ) -> int:
     # The sales jobs first: their messages are queued (and so sent) before the reminders.
-    queued = await sales_jobs.run(sessions, clock, default_tz, rules)
+    queued = await calendar_jobs.run(sessions, clock, default_tz, rules)
+    queued += await sales_jobs.run(sessions, clock, default_tz, rules)
     queued += await deals_jobs.run(sessions, clock, default_tz, rules)
     queued += await ticket_jobs.run(sessions, clock, default_tz, rules)
+    queued += await return_visit_jobs.run(sessions, clock, default_tz, rules)
     queued += await jobs.followup_reminders(sessions, clock, default_tz, rules)
     queued += await digest_jobs.run(sessions, clock, default_tz, rules)
     queued += await care_jobs.run(sessions, clock, default_tz, rules)
+    queued += await draft_jobs.run(sessions, clock, default_tz, rules)
     return queued
 
 
@@ -101,6 +115,8 @@ def at(t: time, **fields: Any) -> dict[str, Any]:
 CRON_JOBS: list[CronJob] = [
     CronJob("due-work-at-agenda-time", run_due, lambda r: at(r.digest.morning_agenda)),
     CronJob("due-work-at-summary-time", run_due, lambda r: at(r.digest.manager_summary)),
+    # Sent messages' texts past the retention (rules.privacy), once a night.
+    CronJob("outbox-retention", privacy_jobs.prune_outbox, lambda r: at(time(3, 30))),
 ]
 
 

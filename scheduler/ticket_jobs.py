@@ -19,7 +19,7 @@ from crm import sla
 from crm.clock import Clock
 from crm.models import Staff
 from crm.rules import Rules
-from crm.services import outbox, sla_watch
+from crm.services import outbox, resolutions, sla_warn, sla_watch
 
 log = structlog.get_logger("scheduler")
 
@@ -57,6 +57,23 @@ async def sla_breaches(
                     staff, message, dedupe_key=f"{breach.key}:{staff.id}", priority=PRIORITY_ALERT
                 )
                 queued += 1
+            if admin:
+                continue
+            # The person handling it hears it too (the queue while nobody has taken it).
+            note = views.deadline_note(
+                breach.ticket, who.customer, stage=breach.stage, due=breach.due, warn=False
+            )
+            told = {s.id for s in who.managers}
+            for staff in await sla_warn.handlers_of(session, breach.ticket):
+                if _reachable(staff) and staff.id not in told:
+                    # Its own key prefix: the breach keys count managers' alerts (sla_watch).
+                    await notifier.to_staff(
+                        staff,
+                        note,
+                        dedupe_key=f"sla-due:{breach.key.split(':', 1)[1]}:{staff.id}",
+                        priority=PRIORITY_ALERT,
+                    )
+                    queued += 1
     if queued:
         log.info("sla_breaches_queued", count=queued)
     return queued
@@ -104,7 +121,7 @@ async def rating_reminders(
             await notifier.to_customer(
                 cuser,
                 views.rating_reminder(ticket),
-                dedupe_key=sla_watch.rating_key(ticket.id),
+                dedupe_key=sla_watch.rating_key(ticket.id, resolutions.round_tag(ticket)),
                 priority=outbox.PRIORITY_NORMAL,
             )
             queued += 1
@@ -113,11 +130,66 @@ async def rating_reminders(
     return queued
 
 
+async def sla_warnings(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, default_tz: ZoneInfo, rules: Rules
+) -> int:
+    """The person handling a request (or the service queue) warned at `warn_share` of a limit."""
+    now = clock.now()
+    queued = 0
+    async with sessions() as session, session.begin():
+        notifier = OutboxNotifier(session, clock, default_tz)
+        for warning in await sla_warn.warnings(session, rules, now, default_tz):
+            who = await sla_watch.responsible(session, warning.ticket)
+            note = views.deadline_note(
+                warning.ticket, who.customer, stage=warning.stage, due=warning.due, warn=True
+            )
+            for staff in await sla_warn.handlers_of(session, warning.ticket):
+                if _reachable(staff):
+                    await notifier.to_staff(
+                        staff, note, dedupe_key=f"{warning.key}:{staff.id}", priority=PRIORITY_ALERT
+                    )
+                    queued += 1
+    if queued:
+        log.info("sla_warnings_queued", count=queued)
+    return queued
+
+
+async def on_call_faults(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, default_tz: ZoneInfo, rules: Rules
+) -> int:
+    """A fault received out of hours goes at once to whoever is on call that day and to the
+    customer's rep, besides the ladder (breach alerts to managers, then admins)."""
+    now = clock.now()
+    queued = 0
+    async with sessions() as session, session.begin():
+        notifier = OutboxNotifier(session, clock, default_tz)
+        for ticket in await sla_warn.after_hours_faults(session, rules, now, default_tz):
+            who = await sla_watch.responsible(session, ticket)
+            day = ticket.created_at.astimezone(default_tz).date()
+            people = {s.id: s for s in await sla_warn.on_call(session, day)}
+            if who.owner is not None:
+                people.setdefault(who.owner.id, who.owner)
+            message = views.on_call_fault(ticket, who.customer)
+            for staff in [s for s in people.values() if _reachable(s)]:
+                await notifier.to_staff(
+                    staff,
+                    message,
+                    dedupe_key=f"{sla_warn.on_call_key(ticket.id)}:{staff.id}",
+                    priority=PRIORITY_ALERT,
+                )
+                queued += 1
+    if queued:
+        log.info("on_call_faults_queued", count=queued)
+    return queued
+
+
 async def run(
     sessions: async_sessionmaker[AsyncSession], clock: Clock, default_tz: ZoneInfo, rules: Rules
 ) -> int:
     """Every service-desk job once (scheduler/runner.py)."""
-    n = await after_hours_complaints(sessions, clock, default_tz, rules)
+    n = await on_call_faults(sessions, clock, default_tz, rules)
+    n += await sla_warnings(sessions, clock, default_tz, rules)
+    n += await after_hours_complaints(sessions, clock, default_tz, rules)
     n += await sla_breaches(sessions, clock, default_tz, rules)
     n += await rating_reminders(sessions, clock, default_tz, rules)
     return n

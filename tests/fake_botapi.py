@@ -35,9 +35,12 @@ JSON_FIELDS = {
     "link_preview_options",
     "reply_parameters",
     "media",
+    "menu_button",
 }
 INT_FIELDS = {
     "chat_id",
+    "from_chat_id",
+    "icon_color",
     "message_id",
     "offset",
     "limit",
@@ -80,6 +83,7 @@ MAX_GETFILE = 20 * 1024 * 1024  # Telegram gives bots no file larger than this
 # Methods that send a message to a chat: what Telegram's limits count and a block refuses.
 SEND_METHODS = {
     "sendmessage",
+    "copymessage",
     "sendphoto",
     "senddocument",
     "sendvideo",
@@ -222,6 +226,10 @@ class FakeBotAPI:
         self._callback_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._users: dict[int, dict[str, Any]] = {}
+        self._forums: dict[int, str] = {}  # forum supergroups: chat id -> title
+        self.topics: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, thread) -> topic
+        self._thread_ids = itertools.count(100)
+        self._photo_files: set[str] = set()  # file ids that are photos (others: documents)
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._callbacks: dict[str, bool] = {}
         self._files: dict[str, tuple[str, bytes]] = {}
@@ -310,7 +318,45 @@ class FakeBotAPI:
             chat["username"] = user["username"]
         return chat
 
+    def forum(self, chat_id: int, title: str = "Service desk") -> None:
+        """Makes `chat_id` a forum supergroup (topics on) where the bot is an admin."""
+        self._forums[chat_id] = title
+
+    def upload_photo(self, data: bytes = b"\x89PNG") -> str:
+        """A photo a user sent: its file id (sendPhoto takes it; getFile serves it)."""
+        file_id = self.upload("photo.jpg", data)
+        self._photo_files.add(file_id)
+        return file_id
+
+    def push_member(self, chat_id: int, status: str) -> dict[str, Any]:
+        """my_chat_member: the bot's status in `chat_id` changed ("kicked": blocked)."""
+        user = self._users.get(chat_id) or self.user(chat_id) if chat_id > 0 else self.user(1)
+        old = {"user": self.bot_user(), "status": "member"}
+        new: dict[str, Any] = {"user": self.bot_user(), "status": status}
+        if status == "kicked":
+            new["until_date"] = 0
+        if status == "member":
+            old = {"user": self.bot_user(), "status": "kicked", "until_date": 0}
+        return self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": self._chat(chat_id),
+                    "from": user,
+                    "date": int(time.time()),
+                    "old_chat_member": old,
+                    "new_chat_member": new,
+                }
+            }
+        )
+
     def _chat(self, chat_id: int) -> dict[str, Any]:
+        if chat_id in self._forums:
+            return {
+                "id": chat_id,
+                "type": "supergroup",
+                "title": self._forums[chat_id],
+                "is_forum": True,
+            }
         user = self._users.get(chat_id)
         if user is not None:
             return self._private_chat(user)
@@ -365,11 +411,15 @@ class FakeBotAPI:
         *,
         chat_id: int | None = None,
         language_code: str | None = "en",
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
         """A message from ``user_id`` with any ``content`` (``{"contact": {...}}``, a photo...),
-        in their private chat or, with a negative ``chat_id``, in a group."""
+        in their private chat or, with a negative ``chat_id``, in a group (in the forum topic
+        ``thread_id``)."""
         user = self.user(user_id, language_code=language_code)
         chat = self._private_chat(user) if chat_id is None else self._chat(chat_id)
+        if thread_id is not None:
+            content = {**content, "message_thread_id": thread_id, "is_topic_message": True}
         message = {
             "message_id": next(self._inbound_message_ids),
             "from": user,
@@ -464,6 +514,35 @@ class FakeBotAPI:
             if call.method.lower() == method.lower() and (predicate is None or predicate(call)):
                 return call
         return None
+
+    async def wait_for_reply(
+        self,
+        predicate: Callable[[Call], bool] | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 (a deadline for the whole wait)
+        *,
+        since: int = 0,
+    ) -> Call:
+        """The first message sent or edited in place (a pressed flow button edits its message)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            event = self._changed
+            found = [
+                c
+                for c in (
+                    self.find("sendMessage", predicate, since),
+                    self.find("editMessageText", predicate, since),
+                )
+                if c is not None
+            ]
+            if found:
+                return min(found, key=lambda c: self.calls.index(c))
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                seen = [(c.method, c.status) for c in self.calls[since:]]
+                raise AssertionError(f"no message sent or edited within {timeout}s; calls: {seen}")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await event.wait()
 
     async def wait_for(
         self,
@@ -657,6 +736,97 @@ class FakeBotAPI:
     async def _m_deletemycommands(self, params: dict, files: dict) -> Any:
         return True
 
+    async def _m_sendchataction(self, params: dict, files: dict) -> Any:
+        self._chat_id(params)
+        if params.get("action") not in {
+            "typing",
+            "upload_photo",
+            "upload_document",
+            "record_voice",
+            "find_location",
+        }:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        return True
+
+    async def _m_setmydescription(self, params: dict, files: dict) -> Any:
+        if len(str(params.get("description") or "")) > 512:
+            raise ApiError(400, "Bad Request: description is too long")
+        return True
+
+    async def _m_setmyshortdescription(self, params: dict, files: dict) -> Any:
+        if len(str(params.get("short_description") or "")) > 120:
+            raise ApiError(400, "Bad Request: short description is too long")
+        return True
+
+    async def _m_setchatmenubutton(self, params: dict, files: dict) -> Any:
+        return True
+
+    def _forum_chat(self, params: dict) -> int:
+        chat_id = self._chat_id(params)
+        if chat_id not in self._forums:
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        return chat_id
+
+    def _topic(self, params: dict) -> dict[str, Any]:
+        key = (self._forum_chat(params), params.get("message_thread_id"))
+        if key not in self.topics:
+            raise ApiError(400, "Bad Request: message thread not found")
+        return self.topics[key]  # type: ignore[index]
+
+    async def _m_createforumtopic(self, params: dict, files: dict) -> Any:
+        chat_id = self._forum_chat(params)
+        name = str(params.get("name") or "")
+        if not 1 <= len(name) <= 128:
+            raise ApiError(
+                400,
+                "Bad Request: TOPIC_TITLE_EMPTY"
+                if not name
+                else "Bad Request: TOPIC_TITLE_TOO_LONG",
+            )
+        thread = next(self._thread_ids)
+        topic = {
+            "message_thread_id": thread,
+            "name": name,
+            "icon_color": params.get("icon_color") or 7322096,
+            "closed": False,
+        }
+        self.topics[(chat_id, thread)] = topic
+        return {k: v for k, v in topic.items() if k != "closed"}
+
+    async def _m_editforumtopic(self, params: dict, files: dict) -> Any:
+        topic = self._topic(params)
+        if params.get("name"):
+            if len(str(params["name"])) > 128:
+                raise ApiError(400, "Bad Request: TOPIC_TITLE_TOO_LONG")
+            topic["name"] = params["name"]
+        if params.get("icon_custom_emoji_id") is not None:
+            topic["icon_custom_emoji_id"] = params["icon_custom_emoji_id"]
+        return True
+
+    async def _m_closeforumtopic(self, params: dict, files: dict) -> Any:
+        self._topic(params)["closed"] = True
+        return True
+
+    async def _m_reopenforumtopic(self, params: dict, files: dict) -> Any:
+        self._topic(params)["closed"] = False
+        return True
+
+    async def _m_getforumtopiciconstickers(self, params: dict, files: dict) -> Any:
+        return [
+            {
+                "file_id": f"ICON{i}",
+                "file_unique_id": f"UICON{i}",
+                "type": "custom_emoji",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "emoji": emoji,
+                "custom_emoji_id": f"50000000000000000{i}",
+            }
+            for i, emoji in enumerate(["🆕", "🔥", "✅", "❗", "💬", "📌"])
+        ]
+
     async def _m_close(self, params: dict, files: dict) -> Any:
         return True
 
@@ -720,14 +890,27 @@ class FakeBotAPI:
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             message["reply_markup"] = markup
+        thread = params.get("message_thread_id")
+        if thread is not None:
+            if (chat_id, thread) not in self.topics:
+                raise ApiError(400, "Bad Request: message thread not found")
+            if self.topics[(chat_id, thread)]["closed"]:
+                raise ApiError(400, "Bad Request: TOPIC_CLOSED")
+            message["message_thread_id"] = thread
+            message["is_topic_message"] = True
         self._messages[(chat_id, message["message_id"])] = message
         return message
 
     def _store_file(
         self, files: dict, key: str, params: dict | None = None
     ) -> tuple[str, str, bytes]:
-        # The file is a part named like the field, or named by "attach://<part>" (aiogram).
+        # The file is a part named like the field, or named by "attach://<part>" (aiogram), or
+        # the id of a file Telegram already has (sent on by file_id).
         ref = str((params or {}).get(key) or "")
+        if ref and not ref.startswith("attach://") and key not in files:
+            if ref not in self._files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            return ref, self._files[ref][0].rsplit("_", 1)[-1], self._files[ref][1]
         part = ref.removeprefix("attach://") if ref.startswith("attach://") else key
         if part not in files:
             raise ApiError(400, f"Bad Request: there is no {key} in the request")
@@ -748,6 +931,8 @@ class FakeBotAPI:
         old = self._messages.get(key)  # type: ignore[arg-type]
         if old is None:
             raise ApiError(400, "Bad Request: message to edit not found")
+        if "text" not in old:  # a photo or a document: only its caption can be edited
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         text = self._check_text(params.get("text"), params.get("parse_mode"), MAX_TEXT, "text")
         markup = params.get("reply_markup")
         if text == old.get("text") and markup == old.get("reply_markup"):
@@ -770,11 +955,22 @@ class FakeBotAPI:
                 400,
                 "Bad Request: query is too old and response timeout expired or query ID is invalid",
             )
+        if self._callbacks[query_id]:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
+        text = params.get("text")
+        if text is not None and len(str(text)) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self._callbacks[query_id] = True
         return True
 
     async def _m_sendphoto(self, params: dict, files: dict) -> Any:
         chat_id = self._chat_id(params)
+        ref = params.get("photo")
+        if isinstance(ref, str) and not ref.startswith("attach://") and "photo" not in files:
+            # By file id: a photo's id (or a file registered with add_file) is taken for a photo.
+            if ref not in self._photo_files and ref not in self._files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            files = {"photo": ("photo.jpg", self._files[ref][1])}
         file_id, _name, data = self._store_file(files, "photo", params)
         content: dict[str, Any] = {
             "photo": [
@@ -795,6 +991,12 @@ class FakeBotAPI:
 
     async def _m_senddocument(self, params: dict, files: dict) -> Any:
         chat_id = self._chat_id(params)
+        ref = params.get("document")
+        if isinstance(ref, str) and not ref.startswith("attach://") and "document" not in files:
+            if ref not in self._files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            name, data = self._files[ref]
+            files = {"document": (name.rsplit("/", 1)[-1], data)}
         file_id, name, data = self._store_file(files, "document", params)
         content: dict[str, Any] = {
             "document": {
@@ -809,6 +1011,47 @@ class FakeBotAPI:
                 params["caption"], params.get("parse_mode"), MAX_CAPTION, "caption"
             )
         return self._message(chat_id, params, **content)
+
+    def add_file(self, file_id: str, name: str, data: bytes) -> None:
+        """A file as if a user had sent it: bots may send it on by its id."""
+        self._files[file_id] = (f"files/{file_id}_{name}", data)
+
+    async def _m_sendvoice(self, params: dict, files: dict) -> Any:
+        chat_id = self._chat_id(params)
+        file_id, _name, data = self._store_file(files, "voice", params)
+        voice = {"file_id": file_id, "file_unique_id": f"U{file_id}", "duration": 1}
+        return self._message(chat_id, params, voice=voice)
+
+    async def _m_sendlocation(self, params: dict, files: dict) -> Any:
+        chat_id = self._chat_id(params)
+        try:
+            lat, lon = float(params["latitude"]), float(params["longitude"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError(400, "Bad Request: wrong latitude or longitude") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ApiError(400, "Bad Request: wrong latitude or longitude")
+        return self._message(chat_id, params, location={"latitude": lat, "longitude": lon})
+
+    async def _m_sendmediagroup(self, params: dict, files: dict) -> Any:
+        chat_id = self._chat_id(params)
+        items = params.get("media")
+        if not isinstance(items, list) or not 2 <= len(items) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of messages to send")
+        group = f"G{next(self._message_ids)}"
+        sent = []
+        for item in items:
+            if item.get("type") != "photo" or item.get("media") not in self._files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            photo = [
+                {
+                    "file_id": item["media"],
+                    "file_unique_id": f"U{item['media']}",
+                    "width": 800,
+                    "height": 600,
+                }
+            ]
+            sent.append(self._message(chat_id, {}, photo=photo, media_group_id=group))
+        return sent
 
     async def _m_getfile(self, params: dict, files: dict) -> Any:
         file_id = params.get("file_id")

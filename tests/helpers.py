@@ -73,7 +73,6 @@ async def press(chat: Transcript, app: App, handle: str, payload: str) -> str:
         user_id=person.tg_user_id,
         callback=payload,
     )
-    for out in await app.engine.handle(inbound):
-        await chat.demo.channel.send(out)
+    await chat.demo.channel.deliver(inbound, await app.engine.handle(inbound))
     await chat.demo.sender.drain()
     return "\n".join(chat.lines[start:])

@@ -144,7 +144,8 @@ async def test_manager_campaign_for_class_a(app: App, chat: Transcript) -> None:
     async with app.sessions() as s:
         state = await s.scalar(select(ConversationState).where(ConversationState.user_id == 1002))
         assert state is not None and (state.flow, state.step) == ("campaign", "confirm")
-        assert state.data["seg"] == {"class": ["A"]} and state.data["texts"]["en"] == en
+        draft = state.data["d"]  # the typed draft, beside the router's notes
+        assert draft["seg"] == {"class": ["A"]} and draft["texts"]["en"] == en
     # The preview goes to the manager only, filled in for a sample customer; nothing is saved.
     out = await chat("[1]")
     assert _only_to(out, "manager")
@@ -328,7 +329,7 @@ async def test_composer_refusals(app: App, chat: Transcript) -> None:
     out = await chat("2026-11-30 10:00")
     assert "That time has passed." in out
     out = await chat("[Cancel]")
-    assert "Cancelled. Nothing was saved." in out
+    assert "🗑 Discarded: Campaign “Hello {company}”." in out
     assert not await _campaigns(app)
 
 

@@ -248,12 +248,15 @@ async def test_callback_in_a_group(polling: Polling, api: FakeBotAPI) -> None:
     await api.wait_for("answerCallbackQuery")
 
 
-async def test_callback_answered_before_the_engine_runs(polling: Polling, api: FakeBotAPI) -> None:
-    polling.engine.delay = 0.5
+async def test_the_answer_follows_the_engine_once(polling: Polling, api: FakeBotAPI) -> None:
+    # The engine first (it takes milliseconds), so that the answer can carry its notice.
+    polling.engine.delay = 0.3
     api.push_callback(USER, "slow", message_id=7)
     await polling.engine.next()
-    answer = await api.wait_for("answerCallbackQuery", timeout=0.4)
-    assert answer.status == 200 and not polling.engine.done
+    answer = await api.wait_for("answerCallbackQuery", timeout=2)
+    assert answer.status == 200 and polling.engine.done
+    await asyncio.sleep(0.1)
+    assert len(api.calls_of("answerCallbackQuery")) == 1
 
 
 async def test_a_slow_callback_answer_does_not_hold_the_reply(
@@ -680,3 +683,47 @@ async def test_refresh_after_a_role_or_language_change(channel: Any, api: FakeBo
     assert call.params["scope"] == {"type": "chat", "chat_id": USER}
     names = [c["command"] for c in call.params["commands"]]
     assert names == [c.name for c in router.commands_for(Role.SERVICE)]
+
+
+# ---- media sent on by file id: photos, an album, a document, voice, a location pin ----------
+
+
+async def test_media_relay_by_file_id(channel: Any, api: FakeBotAPI) -> None:
+    from bot.types import Media
+
+    for fid in ("PH1", "PH2", "PH3", "DOC1", "VO1"):
+        api.add_file(fid, f"{fid}.bin", b"x")
+    media = (
+        Media("photo", file_id="PH1", group="a1"),
+        Media("photo", file_id="PH2", group="a1"),
+        Media("photo", file_id="PH3"),
+        Media("document", file_id="DOC1", name="report.pdf"),
+        Media("voice", file_id="VO1"),
+        Media("location", lat=31.2304, lon=121.4737),
+    )
+    mark = api.mark()
+    await channel.send(Outgoing(USER, "💬 T-1: photos", media=media))
+    text = api.find("sendMessage", since=mark)
+    assert text is not None and text.status == 200
+    group = api.find("sendMediaGroup", since=mark)
+    assert group is not None and group.status == 200
+    assert [m["media"] for m in group.params["media"]] == ["PH1", "PH2"]
+    photo = api.find("sendPhoto", since=mark)
+    assert photo is not None and photo.status == 200 and photo.params["photo"] == "PH3"
+    doc = api.find("sendDocument", since=mark)
+    assert doc is not None and doc.status == 200 and doc.params["document"] == "DOC1"
+    voice = api.find("sendVoice", since=mark)
+    assert voice is not None and voice.status == 200
+    pin = api.find("sendLocation", since=mark)
+    assert pin is not None and pin.status == 200
+    assert (float(pin.params["latitude"]), float(pin.params["longitude"])) == (31.2304, 121.4737)
+
+
+async def test_media_survives_the_outbox_payload() -> None:
+    from bot.types import Media
+
+    out = Outgoing(
+        USER, "x", media=(Media("photo", file_id="P", group="g"), Media("location", lat=1, lon=2))
+    )
+    back = Outgoing.from_payload(USER, out.to_payload())
+    assert back.media == out.media

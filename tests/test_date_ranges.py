@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from crm import date_ranges as dr
+from crm.language import date_ranges as dr
 
 TODAY = date(2026, 12, 1)  # a Tuesday
 D = date

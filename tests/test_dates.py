@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm.dates import find_when, parse_when
+from crm.language.dates import find_when, parse_when
 from tests.dates_helpers import NOW, TZ, at, local
 
 PHRASES = [

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from crm.clock import ManualClock
-from crm.dates import find_when, parse_when
+from crm.language.dates import find_when, parse_when
 from tests.dates_helpers import NOW, TZ, at, local
 
 RUSSIAN = [

@@ -127,7 +127,12 @@ async def test_breach_alerts_the_manager_once_then_the_admins_at_twice_the_targe
     assert row.chat_id == manager.tg_user_id and row.status == "sent"
     assert [b[1] for r in row.payload["buttons"] for b in r] == [f"tk:{t.id}"]
     assert len(_about(out, "manager", t.number)) == 1
-    for handle in ("admin", "rep1", "rep2", "agent"):
+    # The owner is told too (its own key), and nobody else.
+    assert [line.split("：")[0] for line in _about(out, "rep1", t.number)] == [
+        "[to rep1] ⏰ 已超时"
+    ]
+    assert len(await _keys(app, f"sla-due:{t.id}:first:")) == 1
+    for handle in ("admin", "rep2", "agent"):
         assert not _about(out, handle, t.number), handle
 
     # Twice the target (an hour late) goes to the admins, once.
@@ -284,7 +289,8 @@ async def test_after_hours_complaint_reaches_owner_and_manager_at_opening(
 
     out = await chat("@clock +30m", "@clock +2h")
     assert len(await _keys(app, *(f"after-hours:{x.id}:" for x in (night, answered, inquiry)))) == 2
-    assert not _about(out, "rep1", night.number)
+    # The after-hours note is not repeated (the owner's breach note is another message).
+    assert not [line for line in _about(out, "rep1", night.number) if "🌙" in line]
     # A complaint received in business hours is not an after-hours one.
     day = await _ticket(app, "明珠酒店")
     await chat("@clock 2026-12-03T09:00")

@@ -132,6 +132,8 @@ class BotProcess:
             CRM_SENDER_POLL_SECONDS="0.05",
             CRM_SENDER_LEASE_SECONDS=str(LEASE_SECONDS),
             CRM_LOG_LEVEL="WARNING",
+            # Any free port: a taken 8081 must not fail the bot as if messages were lost.
+            CRM_HEALTH_PORT="0",
             PYTHONPATH=str(ROOT),
         )
         self.parent = await asyncio.create_subprocess_exec(

@@ -85,7 +85,7 @@ async def test_forged_callback_for_another_reps_customer_is_refused(
 async def test_stale_flow_button_changes_nothing(app: App, chat: Transcript) -> None:
     await chat("/as rep2", "/visit", "Acme")
     out = await chat("/cancel")
-    assert "Cancelled" in out
+    assert "Discarded: Visit to Acme Logistics." in out
     from bot.types import Inbound
 
     replies = await app.engine.handle(

@@ -63,6 +63,8 @@ VISIT_TO_CONFIRM = [
 CAMPAIGN_TEXTS = ["新年好", "Happy new year", "新年快樂", "С Новым годом"]
 # Complaint, service, the text, Done, Send.
 NEW_COMPLAINT = ["/new", "[2]", "[2]", "停电两次", "[1]", "[1]"]
+# /intake for 华能电厂 by phone, a complaint, its first category, the text, Done: the confirm step.
+INTAKE = ["/intake", "华能", "[1]", "[1]", "[2]", "[1]", "停电两次", "[1]"]
 IMPORT_CSV = "customers.csv"  # written next to the walk's database
 EN = ["/lang", "[English]"]
 DEALS_CSV = "deals.csv"  # likewise: opportunities (handlers/deals_import.py)
@@ -104,6 +106,7 @@ ENTRIES = [
     ("agent", ["/tickets", "[6]"]),
     ("agent", ["/tickets", "[6]", "[转办]"]),
     ("agent", ["/tickets", "[6]", "[办结]"]),
+    # Before the walks of /staff, whose random presses may deactivate the agent.
     # Two new requests, so a message needs picking one; the agent transfers the first, resolves
     # the second, and customer1 rates it: the comment step. By number: earlier walks may have
     # switched the languages. Before the managers'
@@ -126,6 +129,9 @@ ENTRIES = [
             "[2]",  # two stars
         ],
     ),
+    ("customer1", [*NEW_COMPLAINT, "/as agent", "[2]"]),  # the agent's Reply on the notice
+    ("rep2", ["/customers", "Acme", "[1]", "[Edit]", "[1]"]),
+    ("rep2", ["/customers", "Acme", "[1]", "[Stage]", "[won]"]),
     ("manager", ["/staff"]),
     ("manager", ["/staff", "[4]", "[移交]"]),
     ("manager", ["/invite"]),
@@ -134,6 +140,54 @@ ENTRIES = [
     ("manager", ["/staff", "[4]", "[2]", "[1]", "[3]", "/cancel"]),  # handover to 李经理: confirm
     ("admin", ["/rules", "[1]", "[3]", "/cancel"]),  # SLA targets, complaint first response
     ("admin", ["/import", f"@doc {IMPORT_CSV}"]),
+    # Last, as a merge may take a customer the walks above use.
+    ("rep2", ["/customers class C"]),  # by conditions: pages
+    # (the walks before may have switched the manager's language: back to Chinese first)
+    ("manager", ["/lang", "[简体中文]", "/customers", "Acme", "[1]", "[合并到]"]),
+    # One message read (crm.language): a plan's card, a 5/12 date asked, the visit time edited
+    # (the Edit menu's sixth field), and a visit dated long ago confirmed. Last, so the walks
+    # before them draw the same random numbers as before.
+    ("rep2", ["meeting Orion Gym tomorrow at 10:30"]),
+    ("rep2", ["visited Orion Gym, follow up 5/12"]),
+    ("rep2", ["visited Orion Gym yesterday, met Mr Li", "[2]", "[6]"]),
+    ("rep2", ["visited Orion Gym yesterday", "[2]", "[6]", "2026-10-01 10:00"]),
+    # Reached by the random walk's luck before messages at rest became readings (which changed
+    # the walk's draws): the stage's amount (won) and reason (lost), scripted.
+    ("rep2", ["/customers", "Acme Logistics", "[1]", "[3]", "[5]"]),
+    ("rep2", ["/customers", "Acme Logistics", "[1]", "[3]", "[7]"]),
+    # And a rating's comment: by then a walk may have deactivated the agent, so the request's
+    # owner (rep2) resolves it from its notice (Take, Reply, Transfer, Resolve); an hour on, as
+    # the walks' requests have reached the limit of new ones.
+    (
+        "customer1",
+        ["@clock +1h", *NEW_COMPLAINT, "/as rep2", "[4]", "fixed", "/as customer1", "[2]"],
+    ),
+    # Issue 20's flows, and steps whose random reach the new buttons moved.
+    # By label, in English (an earlier walk may have switched rep2's language).
+    ("rep2", ["/lang", "[English]", "/customers", "Acme", "[1]", "[Stage]", "[Won]"]),
+    ("rep2", ["/lang", "[English]", "/customers", "Acme", "[1]", "[Stage]", "[Lost]"]),
+    # Customer, channel (phone), kind (complaint), category, text, Done, Register: the agent
+    # owns it, so Reply on the answer's buttons opens the reply step.
+    ("agent", [*INTAKE, "[1]", "[2]"]),
+    # Registered, resolved, a scheduler pass: the agent's return visit asks for its note.
+    ("agent", [*INTAKE, "[1]", "[4]", "fixed", "@clock +1m", "/returnvisits", "[1]"]),
+    ("customer1", ["/unlink"]),
+    ("manager", ["/oncall", "[1]"]),
+    # /rules → Business calendar: a weekday's hours, a day added, a day removed.
+    (
+        "admin",
+        [
+            "/rules",
+            "[6]",
+            "[1]",
+            "[1]",
+            "09:00-17:30",
+            "[2]",
+            "2027-01-04 work",
+            "[3]",
+            "2027-01-04",
+        ],
+    ),
     # Deals, and steps the random walks above may miss; in English whatever they switched.
     ("rep2", [*EN, "/customers", "Acme", "[1]", "[Stage]", "[lost]"]),
     ("rep2", [*EN, "/customers", "Acme", "[1]", "[Add contact]", "Zhang San", "[1]", "[Skip]"]),
@@ -242,7 +296,10 @@ def harvest(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def rules_file(where: Path) -> Path:
     # The flood guard (30 a minute) would eat most of the inputs: the clock does not move here.
     path = where / "rules.toml"
-    path.write_text("[rate_limits]\nuser_messages_per_minute = 1000000\n")
+    # Nor may the walk's customers run into the limit on new requests.
+    path.write_text(
+        "[rate_limits]\nuser_messages_per_minute = 1000000\ntickets_per_window = 100000\n"
+    )
     return path
 
 

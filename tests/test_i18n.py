@@ -40,11 +40,16 @@ CODES = [
     ("ru-RU", "ru"),
     ("en", "en"),
     ("en-GB", "en"),
-    ("de", "default"),
+    # A language we lack: English, not the company's Chinese (issue 24 item 6).
+    ("de", "en"),
+    ("ja", "en"),
+    ("pt-br", "en"),
+    ("rus", "en"),  # not a prefix match: "rus" is no tag of ours
+    ("zhx", "en"),
+    # Telegram sent none: the company's default.
     ("", "default"),
+    ("  ", "default"),
     (None, "default"),
-    ("rus", "default"),  # not a prefix match: "rus" is no tag of ours
-    ("zhx", "default"),
 ]
 
 

@@ -181,7 +181,7 @@ async def test_cancel_keeps_nothing(app: App, chat: Transcript, tmp_path: Path) 
     path = write(tmp_path, "customers.csv", CSV_ZH.encode())
     before = await count(app)
     out = await chat("/as admin", f"@doc {path}", "[Cancel]")
-    assert "Import cancelled. Nothing was changed." in out
+    assert "🗑 Discarded: Import of customers.csv." in out
     async with app.sessions() as s:
         admin = await helpers.staff(app, "admin")
         assert await s.get(KeyValue, f"import.draft.{admin.id}") is None

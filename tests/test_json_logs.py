@@ -38,13 +38,32 @@ def button(call: Call, label: str) -> str:
 async def press(api: FakeBotAPI, last: Call, label: str) -> Call:
     mark = api.mark()
     api.push_callback(USER, button(last, label), last.result["message_id"])
-    return await api.wait_for("sendMessage", to(USER), since=mark, timeout=10)
+    # A reply keyboard of the step before may still be on its way (replies are paced).
+    return await api.wait_for_reply(
+        lambda c: (
+            to(USER)(c)
+            and (c.method == "editMessageText" or _inline(c) or "T-" in c.params.get("text", ""))
+        ),
+        since=mark,
+        timeout=10,
+    )
+
+
+def _inline(call: Call) -> bool:
+    return bool((call.params.get("reply_markup") or {}).get("inline_keyboard"))
 
 
 async def say(api: FakeBotAPI, text: str) -> Call:
+    """The answer with the step's buttons (a step that asks for a location sends its
+    request-location keyboard on a second, short message)."""
     mark = api.mark()
     api.push_message(USER, text, language_code="en")
-    return await api.wait_for("sendMessage", to(USER), since=mark, timeout=10)
+    first = await api.wait_for("sendMessage", to(USER), since=mark, timeout=10)
+    if _inline(first):
+        return first
+    return await api.wait_for(
+        "sendMessage", lambda c: to(USER)(c) and _inline(c), since=mark, timeout=10
+    )
 
 
 async def test_json_logs_carry_no_token_phone_or_message_text(

@@ -41,7 +41,12 @@ async def test_view_change_validate_and_audit(app: App, chat: Transcript) -> Non
     for bad in ("abc", "0", "10081", "🙂", "12.5", "-5", "9" * 5000, "60 minutes"):
         out = await chat(bad)
         assert refusal in out and "Nothing was changed." in out, bad
-    out = await chat(f"@doc {__file__}")  # a file where a number is expected: asked again
+    # A file where a number is expected is not an answer: the change is kept as a draft and the
+    # file is read as what it is outside the flow (an import, refused for its type).
+    out = await chat(f"@doc {__file__}")
+    assert "📝 Change of the rule “Complaint: first response (minutes)” — kept as a draft." in out
+    assert "Please send a .csv or .xlsx file." in out
+    out = await chat("[Resume]")
     assert "Type the new value" in out
     assert await overrides(app) == {}
     out = await chat("１２０")  # full-width digits, as a Chinese keyboard may type them

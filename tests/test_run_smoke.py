@@ -189,7 +189,7 @@ async def test_start_and_first_ticket_step_over_the_bot_api(
         answer = await api.wait_for("answerCallbackQuery", since=mark)
         assert answer.params["callback_query_id"] == pressed["callback_query"]["id"]
         assert answer.status == 200
-        prompt = await api.wait_for("sendMessage", to(USER), since=mark)
+        prompt = await api.wait_for_reply(to(USER), since=mark)
         assert prompt.params["text"].startswith(f"{first['text']}:"), prompt.params["text"]
         assert prompt.status == 200
     assert bot.status == 0
@@ -231,7 +231,7 @@ async def test_a_refused_callback_answer_does_not_cost_the_reply(
         )
         mark = api.mark()
         api.push_callback(USER, first["callback_data"], kinds.result["message_id"])
-        prompt = await api.wait_for("sendMessage", to(USER), since=mark)
+        prompt = await api.wait_for_reply(to(USER), since=mark)
         assert prompt.params["text"].startswith(f"{first['text']}:")
     assert_clean(logged(), caplog)
 

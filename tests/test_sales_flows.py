@@ -257,8 +257,10 @@ async def test_service_agent_sees_but_cannot_change_a_customer(app: App, chat: T
     assert await count(app, CustomerChange) == 0
 
 
-def test_cli_invite_prints_a_deep_link(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_invite_prints_a_deep_link(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from bot.cli import main
+
+    monkeypatch.setenv("CRM_BOT_USERNAME", "crm_bot")  # no bot has run against this database
 
     db = f"sqlite+aiosqlite:///{tmp_path / 'i.db'}"
     assert main(["migrate", "--db", db]) == 0
@@ -325,7 +327,8 @@ async def test_ambiguous_customer_offers_candidates(app: App, chat: Transcript) 
     async with app.sessions() as s, s.begin():
         s.add(new_customer("Acme Print", owner_id=rep2.id, team="east", customer_class="C"))
     out = await chat("/as rep2", "visited Acme, met Li, quote discussed")
-    assert "Several customers match “Acme”" in out
-    assert "Acme Logistics · A" in out and "Acme Print · C" in out
+    # The reading asks only which customer (issue 17), keeping the rest of the message.
+    assert "Which customer do you mean?" in out
+    assert "Acme Logistics" in out and "Acme Print" in out
     out = await chat("[Acme Print]")
     assert "Visit to Acme Print" in out and "Outcome: quote discussed" in out

@@ -50,7 +50,7 @@ async def test_complaint_round_trip_with_low_rating(app: App, chat: Transcript) 
     t = await _ticket(app, "T-2026-000004")
     assert t.first_response_at is not None and t.status == TicketStatus.IN_PROGRESS
     out = await chat("/as customer2", "Thank you, please make sure it stops.")
-    assert "Sent to the person handling T-2026-000004." in out
+    assert "Added to T-2026-000004; the person handling it sees it." in out
     assert "[to agent] 💬 T-2026-000004" in out and "please make sure it stops" in out
     out = await chat("/as agent", "[办结]", "已培训抄表员，上门时间改为9点以后。")
     assert "[to customer2] ✅ Your request T-2026-000004 is resolved." in out

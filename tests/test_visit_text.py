@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm.visit_text import VisitDraft, parse_visit
+from crm.language.visit_text import VisitDraft, parse_visit
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=TZ)  # a Tuesday

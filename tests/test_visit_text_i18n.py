@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crm.clock import ManualClock
-from crm.visit_text import parse_visit
+from crm.language.visit_text import parse_visit
 
 TZ = ZoneInfo("Asia/Shanghai")
 CLOCK = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=TZ))  # a Tuesday

@@ -88,7 +88,7 @@ async def test_the_webhook_is_set_with_the_secret(hook: Hook, api: FakeBotAPI) -
     call = api.calls_of("setWebhook")[-1]
     assert call.status == 200
     assert (api.webhook_url, api.webhook_secret) == (URL, SECRET)
-    assert call.params["allowed_updates"] == ["message", "callback_query"]
+    assert call.params["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
     # Polling's calls would fight another replica's webhook.
     assert not api.calls_of("deleteWebhook") and not api.calls_of("getUpdates")
 
@@ -132,7 +132,7 @@ async def test_a_button_press_is_answered_and_handled(hook: Hook, api: FakeBotAP
     assert await hook.post(pressed) == 200
     answer = await api.wait_for("answerCallbackQuery", since=mark)
     assert answer.params["callback_query_id"] == pressed["callback_query"]["id"]
-    prompt = await api.wait_for("sendMessage", to(USER), since=mark)
+    prompt = await api.wait_for_reply(to(USER), since=mark)
     assert prompt.params["text"].startswith(f"{first['text']}:")
 
 

@@ -1,8 +1,8 @@
-"""Prints crm/zh_hant.py's FOLD table: the Traditional forms of the Chinese characters that the
-date and visit-report grammars match, each mapped to the Simplified one the grammars spell.
+"""Prints crm/language/zh_hant.py's FOLD table: the Traditional forms of the Chinese characters
+that the date and visit-report grammars match, each mapped to the Simplified one they spell.
 
-Run it after adding Chinese words to crm/date_*.py or crm/visit_text*.py and paste its output
-into crm/zh_hant.py. Needs OpenCC (`pip install opencc`), which the bot itself does not.
+Run it after adding Chinese words to crm/language/*.py and paste its output into
+crm/language/zh_hant.py. Needs OpenCC (`pip install opencc`), which the bot itself does not.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import opencc
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["crm/dates.py", "crm/date_*.py", "crm/visit_text*.py"]
+SOURCES = ["crm/language/*.py"]
 CONFIGS = ("s2t", "s2tw", "s2hk")
 # Forms OpenCC gives only in words, not for the character alone (週二, 點鐘, 簽合同).
 EXTRA = {"週": "周", "鐘": "钟", "簽": "签"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import structlog
@@ -31,10 +31,15 @@ from aiogram.types import (
     BotCommandScopeDefault,
     BufferedInputFile,
     CallbackQuery,
+    ChatMemberUpdated,
+    MenuButtonCommands,
     Message,
 )
 
-from bot.channels import aiogram_responses  # noqa: F401 (keeps response models built)
+from bot.channels import (
+    aiogram_responses,  # noqa: F401 (keeps response models built)
+    media,
+)
 from bot.channels.aiogram_mapping import (
     NAME,
     inbound_from_callback,
@@ -43,7 +48,6 @@ from bot.channels.aiogram_mapping import (
 )
 from bot.channels.base import (
     ALLOWED_UPDATES,
-    CAPTION_LIMIT,
     REQUEST_TIMEOUT_SECONDS,
     CommandMenu,
     Handles,
@@ -55,8 +59,11 @@ from bot.channels.base import (
     deliver_press,
     edit_refusal,
     edits_in_place,
+    member_changed,
     method_missing,
+    send_parts,
 )
+from bot.channels.pressure import Albums, ChatPacer
 from bot.types import (
     MAX_DOWNLOAD_BYTES,
     FileTooLarge,
@@ -66,6 +73,7 @@ from bot.types import (
 from bot.webhook import WebhookServer
 
 log = structlog.get_logger("telegram")
+R = TypeVar("R")
 
 
 class _Session(AiohttpSession):
@@ -133,38 +141,44 @@ class AiogramChannel:
             default=DefaultBotProperties(parse_mode="HTML"),
         )
         self._inflight = InFlight()
+        # Told the bot's username once getMe answers (set by the runtime: bot.identity).
+        self.on_username: Callable[[str], Awaitable[object]] | None = None
+        self.pacer = ChatPacer()
+        self.albums = Albums()
 
     async def send(self, out: Outgoing) -> None:
+        """Sends at once (the outbox sender paces its own sends)."""
+        await self._send(out, None)
+
+    async def reply(self, out: Outgoing) -> None:
+        """A direct reply: paced per chat (bot.channels.pressure)."""
+        await self._send(out, self.pacer)
+
+    async def _send(self, out: Outgoing, pacer: ChatPacer | None) -> None:
         try:
-            await self._send(out)
+            await send_parts(out, self._send_part, pacer)
+            await media.send_aiogram(self.bot, out.chat_id, out.media)
         except (TelegramAPIError, ClientDecodeError) as e:
             raise _send_error(e) from e
 
-    async def _send(self, out: Outgoing) -> None:
+    async def _send_part(self, out: Outgoing) -> None:
+        """One message that fits Telegram's limits (bot.channels.parts)."""
         markup = reply_markup(out)
-        if out.photo is not None and len(out.text) > CAPTION_LIMIT:
-            # Too long for a caption: the photo under the text's first line, then the whole text
-            # with the buttons (they act on what the text lists).
-            head = out.text.split("\n", 1)[0]
+        if out.photo is not None:
             await self.bot.send_photo(
                 out.chat_id,
                 BufferedInputFile(out.photo, "chart.png"),
-                caption=head if len(head) <= CAPTION_LIMIT else None,
-            )
-            await self.bot.send_message(out.chat_id, out.text, reply_markup=markup)
-        elif out.photo is not None:
-            await self.bot.send_photo(
-                out.chat_id,
-                BufferedInputFile(out.photo, "chart.png"),
-                caption=out.text,
+                caption=out.text or None,
                 reply_markup=markup,
+                message_thread_id=out.thread_id,
             )
         elif out.document is not None:
             await self.bot.send_document(
                 out.chat_id,
                 BufferedInputFile(out.document, out.filename or "file"),
-                caption=out.text,
+                caption=out.text or None,
                 reply_markup=markup,
+                message_thread_id=out.thread_id,
             )
         elif edits_in_place(out):
             try:
@@ -183,7 +197,9 @@ class AiogramChannel:
                 # Too old or deleted: show it as a new message instead.
                 await self.bot.send_message(out.chat_id, out.text, reply_markup=markup)
         else:
-            await self.bot.send_message(out.chat_id, out.text, reply_markup=markup)
+            await self.bot.send_message(
+                out.chat_id, out.text, reply_markup=markup, message_thread_id=out.thread_id
+            )
 
     async def download(self, file_id: str, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
         """getFile, then the file's bytes, read no further than `limit`.
@@ -275,19 +291,27 @@ class AiogramChannel:
         async def on_message(message: Message, event_update: Any) -> None:
             if message.from_user is None:
                 return  # sent on behalf of a channel or an anonymous admin: nobody to serve
-            await deliver(engine, inbound_from_message(message, event_update.update_id), self.send)
+            inbound = inbound_from_message(message, event_update.update_id)
+            for one in await self.albums.collect(inbound):
+                await deliver(engine, one, self.reply, self.chat_action)
 
         async def on_callback(cq: CallbackQuery, event_update: Any) -> None:
             inbound = inbound_from_callback(cq, event_update.update_id)
-            await deliver_press(engine, inbound, self.send, cq.answer, TelegramAPIError)
+            await deliver_press(
+                engine, inbound, self.reply, cq.answer, TelegramAPIError, self.chat_action
+            )
+
+        async def on_member(event: ChatMemberUpdated) -> None:
+            await member_changed(engine, event.chat.id, str(event.new_chat_member.status))
 
         dp.update.outer_middleware(in_flight)
         dp.message.register(on_message)
         dp.callback_query.register(on_callback)
+        dp.my_chat_member.register(on_member)
         return dp
 
     async def _connect(self, stop: asyncio.Event, *, webhook: WebhookServer | None) -> bool:
-        return await connect_bot(self.bot, self.bot.me, stop, _transient, webhook)
+        return await connect_bot(self.bot, self.bot.me, stop, _transient, webhook, self.on_username)
 
     async def set_commands(self, menu: CommandMenu) -> None:
         scope = (
@@ -303,6 +327,65 @@ class AiogramChannel:
                 raise MethodMissing(str(e)) from e
             raise _send_error(e) from e
         except ClientDecodeError as e:
+            raise _send_error(e) from e
+
+    async def _call(self, call: Awaitable[R]) -> R:
+        try:
+            return await call
+        except (TelegramAPIError, ClientDecodeError) as e:
+            raise _send_error(e) from e
+
+    async def chat_action(self, chat_id: int, action: str) -> None:
+        await self._call(self.bot.send_chat_action(chat_id, action))
+
+    async def delete_commands(self, chat_id: int) -> None:
+        await self._call(self.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id)))
+
+    async def set_profile(self, description: str, short: str, language_code: str | None) -> None:
+        await self._call(
+            self.bot.set_my_description(description=description, language_code=language_code)
+        )
+        await self._call(
+            self.bot.set_my_short_description(short_description=short, language_code=language_code)
+        )
+
+    async def set_menu_button(self) -> None:
+        await self._call(self.bot.set_chat_menu_button(menu_button=MenuButtonCommands()))
+
+    async def create_topic(self, chat_id: int, name: str, icon_color: int | None = None) -> int:
+        topic = await self._call(self.bot.create_forum_topic(chat_id, name, icon_color=icon_color))
+        return topic.message_thread_id
+
+    async def edit_topic(
+        self, chat_id: int, thread_id: int, name: str, icon: str | None = None
+    ) -> None:
+        await self._call(
+            self.bot.edit_forum_topic(chat_id, thread_id, name=name, icon_custom_emoji_id=icon)
+        )
+
+    async def close_topic(self, chat_id: int, thread_id: int, closed: bool = True) -> None:
+        method = self.bot.close_forum_topic if closed else self.bot.reopen_forum_topic
+        await self._call(method(chat_id, thread_id))
+
+    async def topic_icons(self) -> dict[str, str]:
+        stickers = await self._call(self.bot.get_forum_topic_icon_stickers())
+        return {s.emoji: s.custom_emoji_id for s in stickers if s.emoji and s.custom_emoji_id}
+
+    async def send_file(
+        self, chat_id: int, file_id: str, caption: str | None = None, thread_id: int | None = None
+    ) -> None:
+        """A file a user sent, by its file id: as a photo, or (not a photo) as a document."""
+        try:
+            await self.bot.send_photo(
+                chat_id, file_id, caption=caption, message_thread_id=thread_id
+            )
+        except TelegramBadRequest:
+            await self._call(
+                self.bot.send_document(
+                    chat_id, file_id, caption=caption, message_thread_id=thread_id
+                )
+            )
+        except (TelegramAPIError, ClientDecodeError) as e:
             raise _send_error(e) from e
 
     async def ping(self) -> None:

@@ -6,25 +6,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import structlog
 
-from bot.types import MAX_DOWNLOAD_BYTES, Inbound, Outgoing
+from bot.channels.parts import CAPTION_LIMIT, TEXT_LIMIT, notice_of, plain_text, plan  # noqa: F401
+from bot.channels.ports import Channel, CommandMenu, Handles, TelegramChannel  # noqa: F401
+from bot.channels.pressure import ChatPacer, busy
+from bot.types import Inbound, Outgoing
 
 if TYPE_CHECKING:
-    from bot.webhook import WebhookServer
+    pass
 
 ErrorKind = Literal["retry_after", "blocked", "bad_request", "network"]
 
 # The update types the adapters translate; asking Telegram for others only costs traffic.
-ALLOWED_UPDATES = ["message", "callback_query"]
+# my_chat_member: a private chat blocking or allowing the bot again, the bot added to or
+# removed from a group (bot.channels.base.Handles.chat_member).
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # How long a stop waits for updates already being handled before cancelling them.
 SHUTDOWN_GRACE_SECONDS = 10.0
-# Telegram's limit on a photo's caption, in characters after entities are parsed; counting the
-# HTML source errs on the safe side.
-CAPTION_LIMIT = 1024
 # Telegram's answers when an edit cannot or need not happen (lower case, matched as parts).
 NOT_MODIFIED = "message is not modified"
 # How long one Bot API request (a send) may take before it counts as failed (and is retried):
@@ -36,7 +38,15 @@ REQUEST_TIMEOUT_SECONDS = 20.0
 # REPLY_FLOOD_WAIT_SECONDS is waited out; a longer one, like a refusal, drops the reply.
 REPLY_RETRY_WAITS = (0.5, 1.5)
 REPLY_FLOOD_WAIT_SECONDS = 5.0
-CANNOT_EDIT = ("message to edit not found", "message can't be edited", "message_id_invalid")
+CANNOT_EDIT = (
+    "message to edit not found",
+    "message can't be edited",
+    "message_id_invalid",
+    # The pressed message is a photo or a document (a chart with drill-down buttons): its
+    # caption is not the place for the next screen, a new message is.
+    "there is no text in the message to edit",
+)
+
 
 log = structlog.get_logger("telegram")
 R = TypeVar("R")
@@ -52,56 +62,6 @@ class SendError(Exception):
 
 class MethodMissing(Exception):
     """The Bot API server lacks the method (404 or its words), e.g. setMyCommands on an emulator."""
-
-
-@dataclass(frozen=True)
-class CommandMenu:
-    """One setMyCommands call: the commands shown to a chat, or to everyone in a language.
-
-    `chat_id` None is Telegram's default scope; `language_code` (ISO 639-1) only applies there.
-    """
-
-    commands: tuple[tuple[str, str], ...]  # (command without "/", description)
-    chat_id: int | None = None
-    language_code: str | None = None
-
-
-class Handles(Protocol):
-    """The engine, as a channel sees it."""
-
-    async def handle(self, inbound: Inbound) -> list[Outgoing]: ...
-
-    async def replied(self, journal_id: int, error: str | None) -> None:
-        """A journaled reply (`Outgoing.journal_id`) was sent (`error` None) or refused."""
-
-
-class Channel(Protocol):
-    name: str
-
-    async def send(self, out: Outgoing) -> None:
-        """Sends one message; raises SendError on failure."""
-
-
-class TelegramChannel(Channel, Protocol):
-    """What `bot.runtime` needs of a Telegram adapter (aiogram or python-telegram-bot)."""
-
-    async def poll(self, engine: Handles, stop: asyncio.Event) -> None:
-        """Receives updates by long polling until `stop`; returns once in-flight ones are done."""
-
-    async def webhook(self, engine: Handles, stop: asyncio.Event, server: WebhookServer) -> None:
-        """Receives updates through `server` (and sets the webhook) until `stop`."""
-
-    async def set_commands(self, menu: CommandMenu) -> None:
-        """setMyCommands; raises MethodMissing on a 404, SendError otherwise."""
-
-    async def download(self, file_id: str, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
-        """A file a user sent (bot.types.Files): FileTooLarge over `limit`, else
-        FileUnavailable when it cannot be fetched."""
-
-    async def ping(self) -> None:
-        """getMe, for the health check; raises if Telegram does not answer or refuses us."""
-
-    async def close(self) -> None: ...
 
 
 def method_missing(reason: str) -> bool:
@@ -152,12 +112,35 @@ async def send_reply(send: Callable[[Outgoing], Awaitable[None]], out: Outgoing)
 
 
 async def deliver(
-    engine: Handles, inbound: Inbound, send: Callable[[Outgoing], Awaitable[None]]
+    engine: Handles,
+    inbound: Inbound,
+    send: Callable[[Outgoing], Awaitable[None]],
+    action: Callable[[int, str], Awaitable[object]] | None = None,
 ) -> None:
-    """Hands one update to the engine and sends its replies at once; a journaled reply's
-    outcome is reported back, so that no other replica sends it again."""
-    for out in await engine.handle(inbound):
-        error = await _send_reply(out, send)
+    """Hands one update to the engine and sends its replies at once (a notice as an ordinary
+    message: there is no press to answer); a journaled reply's outcome is reported back, so
+    that no other replica sends it again. `action` (sendChatAction) shows the bot busy while
+    the engine takes over a second (an export, a report, an import)."""
+    async with busy(action, inbound):
+        outs = await engine.handle(inbound)
+    await _send_all(engine, outs, send)
+
+
+async def _send_all(
+    engine: Handles, outs: Sequence[Outgoing], send: Callable[[Outgoing], Awaitable[None]]
+) -> None:
+    for out in outs:
+        try:
+            await send_reply(send, out)
+            error = None
+        except SendError as e:
+            defer = getattr(engine, "defer", None)
+            if e.kind == "retry_after" and defer is not None:
+                # A long flood wait: the reply waits it out in the outbox, not dropped.
+                log.info("reply_deferred", chat_id=out.chat_id, retry_after=e.retry_after)
+                await defer(out, e.retry_after)
+                continue
+            error = await _after_failure(out, send, e)
         if out.journal_id is not None:
             await engine.replied(out.journal_id, error)
 
@@ -166,37 +149,71 @@ async def deliver_press(
     engine: Handles,
     inbound: Inbound,
     send: Callable[[Outgoing], Awaitable[None]],
-    answer: Callable[[], Awaitable[object]],
+    answer: Callable[..., Awaitable[object]],
     refused: type[Exception] | tuple[type[Exception], ...],
+    action: Callable[[int, str], Awaitable[object]] | None = None,
 ) -> None:
-    """A button press: `answer` (it only stops the button's spinner) goes out while the engine
-    works, so the reply does not wait a Telegram round trip behind it. An answer Telegram
-    refuses (`refused`: the press is too old, the bot was down) costs nothing."""
+    """A button press: the engine first (milliseconds), so the answer can carry its notice
+    (a toast, or an alert with `show_alert`); then the answer and the other replies go out
+    together, so no reply waits for the answer's round trip. An answer Telegram refuses
+    (`refused`: the press is too old, the bot was down) costs nothing, but its notice is then
+    sent as a message so the user still reads it."""
+    async with busy(action, inbound):
+        outs = await engine.handle(inbound)
+    notice = notice_of(outs)
+    rest = [o for o in outs if o is not notice]
 
     async def answered() -> None:
         try:
-            await answer()
+            if notice is None:
+                await answer()
+            else:
+                await answer(text=plain_text(notice.text), show_alert=notice.notice == "alert")
         except refused as e:
             log.info("callback_answer_failed", error=str(e))
+            if notice is not None:
+                await _send_all(engine, [notice], send)
+            return
+        if notice is not None and notice.journal_id is not None:
+            await engine.replied(notice.journal_id, None)
 
     answering = asyncio.create_task(answered())
-    # One turn of the loop: the answer's request is written before the engine takes the loop.
+    # One turn of the loop: the answer's request is written before the replies take the loop.
     await asyncio.sleep(0)
     try:
-        await deliver(engine, inbound, send)
+        await _send_all(engine, rest, send)
     finally:
         await answering
 
 
-async def _send_reply(out: Outgoing, send: Callable[[Outgoing], Awaitable[None]]) -> str | None:
-    """Sends one reply; None, or why it was not delivered."""
-    try:
-        await send_reply(send, out)
-        return None
-    except SendError as e:
-        log.warning("reply_failed", kind=e.kind, chat_id=out.chat_id, error=e.detail)
-        if e.kind == "blocked" or (out.photo is None and out.document is None):
-            return e.detail or e.kind  # not retried: the user sees nothing and may resend
+async def member_changed(engine: Handles, chat_id: int, status: str) -> None:
+    """my_chat_member: "kicked" in a private chat is a block ("left" in a group: removed);
+    any other status means the bot may write there again."""
+    told = getattr(engine, "chat_member", None)
+    if told is not None:
+        await told(chat_id, status in ("kicked", "left"))
+
+
+async def send_parts(
+    out: Outgoing,
+    send_part: Callable[[Outgoing], Awaitable[None]],
+    pacer: ChatPacer | None = None,
+) -> None:
+    """Sends `out` as the messages Telegram can take (bot.channels.parts), each after its turn
+    in the chat when `pacer` is given (direct replies; the outbox sender has its own limits)."""
+    for part in plan(out):
+        if pacer is not None:
+            await pacer.wait(part.chat_id)
+        await send_part(part)
+
+
+async def _after_failure(
+    out: Outgoing, send: Callable[[Outgoing], Awaitable[None]], e: SendError
+) -> str | None:
+    """A reply that failed for good: None if its words got through after all, else why not."""
+    log.warning("reply_failed", kind=e.kind, chat_id=out.chat_id, error=e.detail)
+    if e.kind == "blocked" or (out.photo is None and out.document is None):
+        return e.detail or e.kind  # not retried: the user sees nothing and may resend
     # A server that cannot take the file (an emulator, a too-large chart) still gets
     # the words: a summary without its chart beats no summary.
     try:
@@ -258,10 +275,12 @@ async def connect_bot(
     stop: asyncio.Event,
     transient: Callable[[Exception], float | None],
     webhook: Any | None,
+    on_username: Callable[[str], Awaitable[object]] | None = None,
 ) -> bool:
     """Checks the token with `get_me`, then sets the webhook (`webhook.url`, `.secret`) or
     leaves webhook mode for polling; retries while Telegram is unreachable (`connect`). Both
-    libraries' bots name these calls and their arguments alike. False if stopped first."""
+    libraries' bots name these calls and their arguments alike. False if stopped first.
+    `on_username` is told the bot's username getMe gave (bot.identity)."""
 
     async def attempt() -> Any:
         me = await get_me()
@@ -279,6 +298,11 @@ async def connect_bot(
         return False
     mode = "polling" if webhook is None else "webhook"
     log.info("telegram_connected", bot_username=me.username, bot_id=me.id, mode=mode)
+    if on_username is not None and me.username:
+        try:
+            await on_username(me.username)
+        except Exception:
+            log.warning("bot_username_not_stored", exc_info=True)
     return True
 
 

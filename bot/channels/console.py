@@ -5,13 +5,31 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.types import MAX_DOWNLOAD_BYTES, FileTooLarge, FileUnavailable, Outgoing
+from bot.channels.parts import TEXT_LIMIT, notice_of, plan
+from bot.types import (
+    MAX_DOWNLOAD_BYTES,
+    FileTooLarge,
+    FileUnavailable,
+    Inbound,
+    Media,
+    Outgoing,
+)
 
 TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
+
+
+def media_line(m: Media) -> str:
+    """How the demo prints a file or pin sent on by id: `[photo]`, `[document NAME]`..."""
+    if m.kind == "location":
+        return f"[location {m.lat:.4f},{m.lon:.4f}]" + (f" {m.name}" if m.name else "")
+    if m.kind == "document":
+        return f"[document {m.name or m.file_id}]"
+    album = " (album)" if m.group else ""
+    return f"[{m.kind}{album}]"
 
 
 def plain(text: str) -> str:
@@ -48,7 +66,26 @@ class ConsoleChannel:
             raise FileTooLarge()
         return await asyncio.to_thread(path.read_bytes)
 
+    async def deliver(self, inbound: Inbound, outs: Sequence[Outgoing]) -> None:
+        """The replies to one update, as Telegram would show them: after a button press the
+        first short notice answers the press (`[toast to HANDLE] TEXT`, `[alert to HANDLE]
+        TEXT`); anything else, a notice without a press too, is a message."""
+        notice = notice_of(outs) if inbound.callback is not None else None
+        for out in outs:
+            if out is notice:
+                self.sent.append(out)
+                who = self.handle_of(out.chat_id)
+                self.write(f"[{out.notice} to {who}] {plain(out.text)}")
+            else:
+                await self.send(out)
+
     async def send(self, out: Outgoing) -> None:
+        # Text over Telegram's limit arrives in parts there: here too. The console shows both
+        # kinds of buttons on one message.
+        for part in plan(out, separate_keyboard=False, caption_limit=TEXT_LIMIT):
+            await self._send(part)
+
+    async def _send(self, out: Outgoing) -> None:
         self.sent.append(out)
         message_id = out.edit_message_id or self._next_id
         if out.edit_message_id is None:
@@ -62,6 +99,8 @@ class ConsoleChannel:
         if out.document is not None:
             body = f"[document {out.filename or 'file'}] " + body
         self.write(f"[to {who}]{mark} {body}")
+        for m in out.media:
+            self.write(media_line(m))
         targets: list[PressTarget] = []
         for row in out.buttons:
             targets.extend(PressTarget(label, payload, "", message_id) for label, payload in row)
@@ -73,14 +112,15 @@ class ConsoleChannel:
             self.keyboards.pop(out.chat_id, None)
         if targets:
             self.last_buttons[out.chat_id] = targets
-            self.write("  ".join(f"[{i}] {plain(t.label)}" for i, t in enumerate(targets, 1)))
+            # Labels are plain text already (bot.render), as on Telegram's buttons.
+            self.write("  ".join(f"[{i}] {t.label}" for i, t in enumerate(targets, 1)))
 
     def find(self, chat_id: int, ref: str) -> PressTarget | None:
         targets = self.last_buttons.get(chat_id, [])
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit():
             i = int(ref)
             return targets[i - 1] if 1 <= i <= len(targets) else None
         for t in targets + self.keyboards.get(chat_id, []):
-            if ref.lower() in plain(t.label).lower():
+            if ref.lower() in t.label.lower():
                 return t
         return None

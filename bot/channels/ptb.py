@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from telegram import (
@@ -18,6 +19,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeChat,
     BotCommandScopeDefault,
+    MenuButtonCommands,
     Update,
 )
 from telegram.error import (
@@ -32,9 +34,9 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.channels import media
 from bot.channels.base import (
     ALLOWED_UPDATES,
-    CAPTION_LIMIT,
     REQUEST_TIMEOUT_SECONDS,
     CommandMenu,
     Handles,
@@ -46,10 +48,13 @@ from bot.channels.base import (
     deliver_press,
     edit_refusal,
     edits_in_place,
+    member_changed,
     method_missing,
     pause,
+    send_parts,
     until_stopped,
 )
+from bot.channels.pressure import Albums, ChatPacer
 from bot.channels.ptb_mapping import NAME, inbound_from_callback, inbound_from_message, reply_markup
 from bot.types import (
     MAX_DOWNLOAD_BYTES,
@@ -63,6 +68,7 @@ PRODUCTION = "https://api.telegram.org"
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing to send
 
 log = structlog.get_logger("telegram")
+R = TypeVar("R")
 
 
 def _retry_after(e: RetryAfter) -> float:
@@ -133,35 +139,43 @@ class PtbChannel:
             get_updates_request=self._requests[1],
         )
         self._inflight = InFlight()
+        # Told the bot's username once getMe answers (set by the runtime: bot.identity).
+        self.on_username: Callable[[str], Awaitable[object]] | None = None
+        self.pacer = ChatPacer()
+        self.albums = Albums()
 
     async def send(self, out: Outgoing) -> None:
+        """Sends at once (the outbox sender paces its own sends)."""
+        await self._send(out, None)
+
+    async def reply(self, out: Outgoing) -> None:
+        """A direct reply: paced per chat (bot.channels.pressure)."""
+        await self._send(out, self.pacer)
+
+    async def _send(self, out: Outgoing, pacer: ChatPacer | None) -> None:
         try:
-            await self._send(out)
+            await send_parts(out, self._send_part, pacer)
+            await media.send_ptb(self.bot, out.chat_id, out.media)
         except TelegramError as e:
             raise _send_error(e, self._token) from e
 
-    async def _send(self, out: Outgoing) -> None:
+    async def _send_part(self, out: Outgoing) -> None:
+        """One message that fits Telegram's limits (bot.channels.parts)."""
         markup = reply_markup(out)
         html: dict[str, Any] = {"parse_mode": "HTML", "reply_markup": markup}
-        if out.photo is not None and len(out.text) > CAPTION_LIMIT:
-            # Too long for a caption: the photo under the text's first line, then the whole text
-            # with the buttons (they act on what the text lists).
-            head = out.text.split("\n", 1)[0]
+        # Only new messages go into a topic (an edit stays where its message is).
+        new: dict[str, Any] = {**html, "message_thread_id": out.thread_id}
+        if out.photo is not None:
             await self.bot.send_photo(
-                out.chat_id,
-                out.photo,
-                caption=head if len(head) <= CAPTION_LIMIT else None,
-                filename="chart.png",
-                parse_mode="HTML",
-            )
-            await self.bot.send_message(out.chat_id, out.text, **html)
-        elif out.photo is not None:
-            await self.bot.send_photo(
-                out.chat_id, out.photo, caption=out.text, filename="chart.png", **html
+                out.chat_id, out.photo, caption=out.text or None, filename="chart.png", **new
             )
         elif out.document is not None:
             await self.bot.send_document(
-                out.chat_id, out.document, caption=out.text, filename=out.filename or "file", **html
+                out.chat_id,
+                out.document,
+                caption=out.text or None,
+                filename=out.filename or "file",
+                **new,
             )
         elif edits_in_place(out):
             try:
@@ -177,7 +191,7 @@ class PtbChannel:
                 # Too old or deleted: show it as a new message instead.
                 await self.bot.send_message(out.chat_id, out.text, **html)
         else:
-            await self.bot.send_message(out.chat_id, out.text, **html)
+            await self.bot.send_message(out.chat_id, out.text, **new)
 
     async def download(self, file_id: str, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
         """getFile, then the file's bytes; refused over `limit` (by its announced size first).
@@ -258,14 +272,22 @@ class PtbChannel:
         if update.callback_query is not None:
             cq = update.callback_query
             inbound = inbound_from_callback(cq, update.update_id)
-            await deliver_press(engine, inbound, self.send, cq.answer, TelegramError)
+            await deliver_press(
+                engine, inbound, self.reply, cq.answer, TelegramError, self.chat_action
+            )
         elif update.message is not None and update.message.from_user is not None:
             inbound = inbound_from_message(update.message, update.update_id)
-            await deliver(engine, inbound, self.send)
+            for one in await self.albums.collect(inbound):
+                await deliver(engine, one, self.reply, self.chat_action)
+        elif update.my_chat_member is not None:
+            member = update.my_chat_member
+            await member_changed(engine, member.chat.id, str(member.new_chat_member.status))
         # Otherwise edits, channel posts, anonymous admins: nothing the flows take.
 
     async def _connect(self, stop: asyncio.Event, *, webhook: WebhookServer | None) -> bool:
-        return await connect_bot(self.bot, self.bot.get_me, stop, _transient, webhook)
+        return await connect_bot(
+            self.bot, self.bot.get_me, stop, _transient, webhook, self.on_username
+        )
 
     async def set_commands(self, menu: CommandMenu) -> None:
         scope = (
@@ -279,6 +301,65 @@ class PtbChannel:
         except TelegramError as e:
             if _not_found(e) or method_missing(e.message):
                 raise MethodMissing(str(e)) from e
+            raise _send_error(e, self._token) from e
+
+    async def _call(self, call: Awaitable[R]) -> R:
+        try:
+            return await call
+        except TelegramError as e:
+            raise _send_error(e, self._token) from e
+
+    async def chat_action(self, chat_id: int, action: str) -> None:
+        await self._call(self.bot.send_chat_action(chat_id, action))
+
+    async def delete_commands(self, chat_id: int) -> None:
+        await self._call(self.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id)))
+
+    async def set_profile(self, description: str, short: str, language_code: str | None) -> None:
+        await self._call(
+            self.bot.set_my_description(description=description, language_code=language_code)
+        )
+        await self._call(
+            self.bot.set_my_short_description(short_description=short, language_code=language_code)
+        )
+
+    async def set_menu_button(self) -> None:
+        await self._call(self.bot.set_chat_menu_button(menu_button=MenuButtonCommands()))
+
+    async def create_topic(self, chat_id: int, name: str, icon_color: int | None = None) -> int:
+        topic = await self._call(self.bot.create_forum_topic(chat_id, name, icon_color=icon_color))
+        return topic.message_thread_id
+
+    async def edit_topic(
+        self, chat_id: int, thread_id: int, name: str, icon: str | None = None
+    ) -> None:
+        await self._call(
+            self.bot.edit_forum_topic(chat_id, thread_id, name=name, icon_custom_emoji_id=icon)
+        )
+
+    async def close_topic(self, chat_id: int, thread_id: int, closed: bool = True) -> None:
+        method = self.bot.close_forum_topic if closed else self.bot.reopen_forum_topic
+        await self._call(method(chat_id, thread_id))
+
+    async def topic_icons(self) -> dict[str, str]:
+        stickers = await self._call(self.bot.get_forum_topic_icon_stickers())
+        return {s.emoji: s.custom_emoji_id for s in stickers if s.emoji and s.custom_emoji_id}
+
+    async def send_file(
+        self, chat_id: int, file_id: str, caption: str | None = None, thread_id: int | None = None
+    ) -> None:
+        """A file a user sent, by its file id: as a photo, or (not a photo) as a document."""
+        try:
+            await self.bot.send_photo(
+                chat_id, file_id, caption=caption, message_thread_id=thread_id
+            )
+        except BadRequest:
+            await self._call(
+                self.bot.send_document(
+                    chat_id, file_id, caption=caption, message_thread_id=thread_id
+                )
+            )
+        except TelegramError as e:
             raise _send_error(e, self._token) from e
 
     async def ping(self) -> None:

@@ -75,6 +75,11 @@ def inbound_from_message(msg: Message, update_id: int) -> Inbound:
         voice_id=msg.voice.file_id if msg.voice else None,
         document_id=msg.document.file_id if msg.document else None,
         document_name=msg.document.file_name if msg.document else None,
+        reply_to_text=_quoted(msg),
+        media_group_id=msg.media_group_id,
+        message_id=msg.message_id,
+        # A forum topic's message (not a reply thread of an ordinary group).
+        thread_id=msg.message_thread_id if msg.is_topic_message else None,
     )
 
 
@@ -89,3 +94,11 @@ def inbound_from_callback(cq: CallbackQuery, update_id: int) -> Inbound:
         callback=cq.data or "",
         callback_message_id=cq.message.message_id if cq.message else None,
     )
+
+
+def _quoted(msg: Any) -> str | None:
+    """The text (or caption) of the message this one replies to: it names a request number."""
+    quoted = msg.reply_to_message
+    if quoted is None:
+        return None
+    return (quoted.text or quoted.caption or "")[:4096] or None

@@ -15,7 +15,7 @@ from decimal import Decimal
 from bot import charts
 from bot.types import TN, Lines, Money, Raw, Reply, T, Text
 from bot.views import digest as summary_view
-from crm.date_ranges import RANGE
+from crm.language.date_ranges import RANGE
 from crm.services.deals.figures import PipelineRow
 from crm.services.report import Report
 from crm.services.report_lifecycle import Deal
@@ -144,6 +144,20 @@ def service(r: Report) -> list[Text]:
             avg=round(f.rating, 1),
         )
     )
+    if f.praise:
+        lines.append(TN("Praise: {n} message", "Praise: {n} messages", f.praise))
+    rv = f.return_visits
+    if rv.done or rv.pending:
+        lines.append(
+            T(
+                "Return visits: {done} made ({yes} satisfied, {no} not satisfied), {pending} "
+                "overdue",
+                done=rv.done,
+                yes=rv.satisfied,
+                no=rv.unsatisfied,
+                pending=rv.pending,
+            )
+        )
     return lines
 
 

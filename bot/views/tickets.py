@@ -15,6 +15,7 @@ KIND = {
     "suggestion": T("Suggestion"),
     "fault": T("Fault report"),
     "service": T("Service request"),
+    "praise": T("Praise"),
 }
 QUOTE_CHARS = 300
 
@@ -115,4 +116,58 @@ def rating_reminder(ticket: Ticket) -> Reply:
             T("Tap a rating: 1 = very unsatisfied, 5 = very satisfied."),
         ),
         buttons=rating_buttons(ticket.id),
+    )
+
+
+def _stage_head(stage: str, warn: bool, **params: object) -> Text:
+    if warn:
+        if stage == "first":
+            return T("⏳ The first answer to {kind} {number} from {who} is due {when}.", **params)
+        return T("⏳ {kind} {number} from {who} must be resolved by {when}.", **params)
+    if stage == "first":
+        return T(
+            "⏰ Time is up: {kind} {number} from {who} needed a first answer by {when}.", **params
+        )
+    return T("⏰ Time is up: {kind} {number} from {who} was due to be resolved {when}.", **params)
+
+
+def deadline_note(
+    ticket: Ticket, customer: Customer | None, *, stage: str, due: datetime, warn: bool
+) -> Reply:
+    """To the person handling it (or the service queue): a warning before a time limit runs out,
+    and again once it has."""
+    params = dict(kind=kind_label(ticket.kind), number=ticket.number, who=who(customer), when=due)
+    tail = (
+        T("Please act now; your manager is told if it runs out.")
+        if warn
+        else T("Your manager has been told. Please answer the customer as soon as you can.")
+    )
+    return Reply(
+        Lines(
+            _stage_head(stage, warn, **params), tail, T("“{text}”", text=ticket.text[:QUOTE_CHARS])
+        ),
+        buttons=view_button(ticket.id),
+    )
+
+
+def on_call_fault(ticket: Ticket, customer: Customer | None) -> Reply:
+    """To whoever is on call that day (and the customer's rep) when a fault comes in out of
+    hours."""
+    return Reply(
+        Lines(
+            T(
+                "🌙 On call: fault {number} from {who} came in at {when}, outside working hours.",
+                number=ticket.number,
+                who=who(customer),
+                when=ticket.created_at,
+            ),
+            T("First answer due {when}.", when=ticket.first_response_due),
+            T("“{text}”", text=ticket.text[:QUOTE_CHARS]),
+        ),
+        buttons=(
+            (
+                Button(T("🙋 Take"), f"tk_take:{ticket.id}"),
+                Button(T("View request"), f"tk:{ticket.id}"),
+            ),
+        ),
     )

@@ -45,7 +45,7 @@ class Customer(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     customer_class: Mapped[str] = mapped_column(String(1), default="C")
     stage: Mapped[str] = mapped_column(String(20), default="lead")
-    relationship: Mapped[str] = mapped_column(String(20), default="new")
+    relationship: Mapped[str] = mapped_column(String(20), default="breakthrough")
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     team: Mapped[str | None] = mapped_column(String(64))
     claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -60,6 +60,17 @@ class Customer(Base):
     credit_rating: Mapped[str | None] = mapped_column(String(8))
     blacklisted: Mapped[bool] = mapped_column(default=False)
     annual_value: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
+    blacklist_reason: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    # Power-supply customers (rules: customers.power_supply).
+    power_account: Mapped[str | None] = mapped_column(String(40))
+    tariff: Mapped[str | None] = mapped_column(String(40))
+    voltage: Mapped[str | None] = mapped_column(String(20))
+    meter_segment: Mapped[str | None] = mapped_column(String(40))
+    # "pending": registered beside a likely duplicate (dup_of_id), until a manager approves it
+    # or merges it into that one.
+    approval: Mapped[str | None] = mapped_column(String(12), index=True)
+    dup_of_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id", ondelete="SET NULL"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -101,3 +112,20 @@ class CustomerChange(Base):
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerAlias(Base):
+    """A customer merged into another: its name and phone still find the survivor."""
+
+    __tablename__ = "customer_alias"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    name_search: Mapped[str] = mapped_column(String(400), default="")
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    merged_from: Mapped[int] = mapped_column(Integer)
+    merged_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.db import Base, UTCDateTime, utcnow
@@ -37,6 +37,9 @@ class CustomerUser(Base):
         ForeignKey("customer.id", ondelete="SET NULL"), index=True
     )
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    # Sees every request of the customer, not only their own: true for an invite or the
+    # customer's own number; for a contact's number only when the owner rep grants it.
+    sees_company: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -58,6 +58,32 @@ class ConversationState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ParkedDraft(Base):
+    """A flow's draft put aside by an interruption: kept until resumed, discarded or expired."""
+
+    __tablename__ = "parked_draft"
+    __table_args__ = (
+        Index("ix_parked_draft_user", "channel", "chat_id", "user_id"),
+        Index("ix_parked_draft_expires", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    flow: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(40))
+    # The flow's typed draft and the stack of flows it was called from, as the state row has them.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The draft's one-line title in the person's language when it was parked (for reminders).
+    title: Mapped[str] = mapped_column(String(300))
+    parked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Offered back once on the person's next idle message.
+    offered: Mapped[bool] = mapped_column(default=False)
+
+
 class ProcessedUpdate(Base):
     __tablename__ = "processed_update"
 

@@ -46,6 +46,8 @@ class FollowUp(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
+    # How the contact is to be made (crm.enums.VisitKind), when a planned contact said it.
+    kind: Mapped[str | None] = mapped_column(String(10))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(10), default="open")
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

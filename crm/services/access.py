@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, event, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session
 
-from crm.enums import Role
+from crm.enums import Role, TicketStatus
 from crm.models import Customer, CustomerUser, FollowUp, Staff, Ticket
 
 
@@ -146,7 +146,12 @@ async def can_see_ticket_as_customer(
         return False
     if ticket.customer_user_id == cuser.id:
         return True
-    return cuser.customer_id is not None and ticket.customer_id == cuser.customer_id
+    # Linked through a contact's phone: their own requests only, unless the rep allowed more.
+    return (
+        cuser.customer_id is not None
+        and cuser.sees_company
+        and ticket.customer_id == cuser.customer_id
+    )
 
 
 async def can_see_ticket_as_staff(session: AsyncSession, staff: Staff, ticket_id: int) -> bool:
@@ -158,3 +163,13 @@ async def can_see_ticket_as_staff(session: AsyncSession, staff: Staff, ticket_id
     if ticket.customer_id is not None:
         return await can_see_customer(session, staff, ticket.customer_id)
     return staff.role == Role.MANAGER
+
+
+def may_work_on_ticket(staff: Staff, ticket: Ticket) -> bool:
+    """The owner works on a ticket; managers and admins may step in; an untaken one is anyone's.
+    (First-contact responsibility: once taken, colleagues see it but do not answer over it.)"""
+    return (
+        ticket.owner_id in (None, staff.id)
+        or staff.role in (Role.MANAGER, Role.ADMIN)
+        or ticket.status == TicketStatus.NEW
+    )

@@ -93,6 +93,7 @@ async def birthdays_on(session: AsyncSession, day: date) -> list[Birthday]:
         select(Customer)
         .where(
             Customer.is_company.is_(False),
+            Customer.blacklisted.is_(False),
             Customer.birthday.is_not(None),
             month_filter(Customer.birthday, Customer.birthday_lunar),
         )
@@ -106,7 +107,9 @@ async def birthdays_on(session: AsyncSession, day: date) -> list[Birthday]:
         select(Contact, Customer)
         .join(Customer, Customer.id == Contact.customer_id)
         .where(
-            Contact.birthday.is_not(None), month_filter(Contact.birthday, Contact.birthday_lunar)
+            Customer.blacklisted.is_(False),
+            Contact.birthday.is_not(None),
+            month_filter(Contact.birthday, Contact.birthday_lunar),
         )
         .order_by(Contact.id)
     )
@@ -127,7 +130,7 @@ async def consenting_with_telegram(
     stmt = (
         select(Customer, CustomerUser)
         .join(CustomerUser, CustomerUser.customer_id == Customer.id)
-        .where(Customer.care_consent.is_(True))
+        .where(Customer.care_consent.is_(True), Customer.blacklisted.is_(False))
         .order_by(Customer.id, CustomerUser.id)
     )
     if classes is not None:

@@ -4,15 +4,17 @@ and its audience as counted before it is confirmed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.models import (
     Customer,
     CustomerUser,
     Staff,
+    Visit,
 )
 from crm.services.access import customer_scope
 from crm.services.care_kinds import GREETING, category_of
@@ -21,6 +23,8 @@ from crm.services.care_recipients import telegram_users, unreachable
 # ---------------------------------------------------------------- segments
 
 DIMENSIONS = ("class", "stage", "tag", "owner", "area")
+# Also read when present (a segment from typed conditions): "vip", "credit", "industry",
+# "not_visited_since" (an ISO time).
 POOL_OWNER = 0  # the "owner" value that means the team pool (no owner)
 
 Segment = dict[str, list[Any]]
@@ -29,7 +33,12 @@ Segment = dict[str, list[Any]]
 async def segment_customers(session: AsyncSession, staff: Staff, seg: Segment) -> list[Customer]:
     """The customers a campaign by this staff member reaches: those they may see, matching every
     criterion given (any of a criterion's values). An empty segment is all of them."""
-    stmt = select(Customer).where(customer_scope(staff)).order_by(Customer.id)
+    # Blacklisted customers get no campaigns (nor care: crm.services.care_recipients).
+    stmt = (
+        select(Customer)
+        .where(customer_scope(staff), Customer.blacklisted.is_(False))
+        .order_by(Customer.id)
+    )
     if seg.get("class"):
         stmt = stmt.where(Customer.customer_class.in_(seg["class"]))
     if seg.get("stage"):
@@ -45,6 +54,18 @@ async def segment_customers(session: AsyncSession, staff: Staff, seg: Segment) -
         if POOL_OWNER in owners:
             conds.append(Customer.owner_id.is_(None))
         stmt = stmt.where(or_(*conds))
+    # The conditions /customers reads (crm.services.customer_filters) narrow a segment too.
+    if seg.get("vip"):
+        stmt = stmt.where(Customer.vip.is_(True))
+    if seg.get("credit"):
+        stmt = stmt.where(Customer.credit_rating.in_(seg["credit"]))
+    if seg.get("industry"):
+        stmt = stmt.where(Customer.industry.in_(seg["industry"]))
+    if seg.get("not_visited_since"):
+        since = datetime.fromisoformat(seg["not_visited_since"][0])
+        stmt = stmt.where(
+            ~exists().where(Visit.customer_id == Customer.id, Visit.visited_at >= since)
+        )
     customers = list(await session.scalars(stmt))
     tags = set(seg.get("tag") or ())
     if tags:  # JSON lists: filtered here, alike on SQLite and PostgreSQL

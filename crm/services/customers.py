@@ -13,7 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import FollowUpStatus, Role, TicketStatus
 from crm.geo import distance_m
-from crm.models import Contact, Customer, CustomerChange, FollowUp, Staff, Ticket, Visit
+from crm.limits import text_limit
+from crm.models import (
+    Contact,
+    Customer,
+    CustomerAlias,
+    CustomerChange,
+    FollowUp,
+    Staff,
+    Ticket,
+    Visit,
+)
 from crm.names import search_key, sound_of
 from crm.phones import normalise
 from crm.services.access import bound_scope, customer_scope, scope_params, seen_in_scope
@@ -34,6 +44,20 @@ def _search_statements(role: Role, limit: int) -> tuple[Select[Any], ...]:
         .order_by(Customer.name)
         .limit(limit),
         select(Customer.id, Customer.name).where(scope),
+        # Customers merged away: their old names and phones find the survivor.
+        select(Customer)
+        .where(
+            scope,
+            Customer.id.in_(
+                select(CustomerAlias.customer_id).where(
+                    CustomerAlias.name_search.contains(bindparam("needle"))
+                    | CustomerAlias.name.contains(bindparam("query"))
+                    | (CustomerAlias.phone == bindparam("phone"))
+                )
+            ),
+        )
+        .order_by(Customer.name)
+        .limit(limit),
     )
 
 
@@ -47,7 +71,7 @@ async def search(session: AsyncSession, staff: Staff, query: str, limit: int = 8
 
 async def _search(session: AsyncSession, staff: Staff, query: str, limit: int) -> list[Customer]:
     query = query.strip()
-    by_phone, by_name, by_sound, every_name = _search_statements(Role(staff.role), limit)
+    by_phone, by_name, by_sound, every_name, by_alias = _search_statements(Role(staff.role), limit)
     scope = scope_params(staff)
     phone = normalise(query) if any(ch.isdigit() for ch in query) else None
     if phone:
@@ -59,6 +83,10 @@ async def _search(session: AsyncSession, staff: Staff, query: str, limit: int) -
     ).all()
     if direct:
         return list(direct)
+    params = {**scope, "needle": query.lower(), "query": query, "phone": phone or ""}
+    merged = (await session.scalars(by_alias, params)).all()
+    if merged:
+        return list(merged)
     sound = sound_of(query)
     if sound is not None:
         alike = (await session.scalars(by_sound, {**scope, "sound": sound})).all()
@@ -72,6 +100,13 @@ async def _search(session: AsyncSession, staff: Staff, query: str, limit: int) -
         return []
     found = {c.id: c for c in await session.scalars(select(Customer).where(Customer.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
+
+
+async def names_in_scope(session: AsyncSession, staff: Staff) -> list[tuple[int, str]]:
+    """(id, name) of every customer the staff member may see: what a message is read against."""
+    every_name = _search_statements(Role(staff.role), 8)[3]
+    rows = await session.execute(every_name, scope_params(staff))
+    return [(cid, name) for cid, name in rows.all()]
 
 
 async def recent_for(session: AsyncSession, staff: Staff, limit: int = 6) -> list[Customer]:
@@ -144,6 +179,8 @@ def renew_claim(customer: Customer, staff: Staff, now: datetime, period_days: in
 
 def new_customer(name: str, **fields: object) -> Customer:
     phone = fields.pop("phone", None)
+    # Whatever a caller passes (a Telegram first name, a typed name), the column's size holds.
+    name = name[: text_limit(Customer.name)]
     return Customer(
         name=name,
         name_search=search_key(name),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import Role, TicketStatus
-from crm.models import Contact, Customer, CustomerUser, Staff, Ticket, TicketMessage
+from crm.models import Customer, CustomerUser, Staff, Ticket, TicketMessage
+from crm.services import identity
 from crm.services.tickets import OPEN
 
 PAGE = 8
@@ -24,6 +26,7 @@ async def add_message(
     text: str | None,
     attachments: list[str] | None = None,
     now: datetime,
+    media: list[dict[str, Any]] | None = None,
 ) -> TicketMessage:
     msg = TicketMessage(
         ticket_id=ticket.id,
@@ -31,6 +34,7 @@ async def add_message(
         author_id=author_id,
         text=text,
         attachments=attachments or [],
+        media=media or None,
         created_at=now,
     )
     session.add(msg)
@@ -83,18 +87,8 @@ def can_reopen(ticket: Ticket, now: datetime, reopen_days: int) -> bool:
     )
 
 
-def reopen(ticket: Ticket, now: datetime) -> None:
-    ticket.status = TicketStatus.IN_PROGRESS
-    ticket.reopened_at = now
-    ticket.resolved_at = None
-    ticket.rating = None
-    ticket.rated_at = None
-
-
 async def open_for_customer(session: AsyncSession, cuser: CustomerUser) -> list[Ticket]:
-    cond = Ticket.customer_user_id == cuser.id
-    if cuser.customer_id is not None:
-        cond = or_(cond, Ticket.customer_id == cuser.customer_id)
+    cond = identity.visible_tickets(cuser)
     rows = await session.scalars(
         select(Ticket).where(cond, Ticket.status.in_(OPEN)).order_by(Ticket.created_at.desc())
     )
@@ -155,13 +149,9 @@ async def staff_list(
 
 async def link_by_phone(session: AsyncSession, cuser: CustomerUser, phone: str) -> Customer | None:
     """Links a customer's Telegram to the record whose (or whose contact's) phone it is."""
-    customer = await session.scalar(select(Customer).where(Customer.phone == phone).limit(1))
-    if customer is None:
-        contact = await session.scalar(select(Contact).where(Contact.phone == phone).limit(1))
-        if contact is not None:
-            customer = await session.get(Customer, contact.customer_id)
-    if customer is not None:
-        cuser.customer_id = customer.id
+    from crm.services.identity import link_by_phone as link
+
+    customer, _via = await link(session, cuser, phone)
     return customer
 
 
@@ -183,3 +173,14 @@ async def transfer_candidates(session: AsyncSession, ticket: Ticket) -> list[Sta
         .order_by(Staff.role, Staff.name)
     )
     return [s for s in rows if s.id != ticket.owner_id]
+
+
+async def first_media(session: AsyncSession, ticket_id: int) -> list[dict[str, Any]]:
+    """What the customer sent with the request itself (its first message's files and pin)."""
+    msg = await session.scalar(
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket_id)
+        .order_by(TicketMessage.created_at, TicketMessage.id)
+        .limit(1)
+    )
+    return list(msg.media or []) if msg is not None else []

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.enums import FollowUpStatus, Role, Stage
 from crm.models import Customer, FollowUp, Staff, Ticket, Visit
 from crm.rules import Rules
-from crm.services import agenda, claims
+from crm.services import agenda, claims, resolutions
 from crm.services.deals import figures as deal_figures
 from crm.services.digest_board import (
     BoardRow,
@@ -233,15 +233,8 @@ async def build(
     d.tickets_breached = count(
         await session.scalar(select(func.count(Ticket.id)).where(tickets, breached(start, until)))
     )
-    avg, n = (
-        await session.execute(
-            select(func.avg(Ticket.rating), func.count(Ticket.rating)).where(
-                tickets, Ticket.rating.is_not(None), between(Ticket.rated_at, start, end)
-            )
-        )
-    ).one()
-    d.ratings = count(n)
-    d.rating = float(avg) if avg is not None and d.ratings else None
+    # Every resolution's rating, earlier rounds of reopened requests too.
+    d.rating, d.ratings = await resolutions.ratings(session, tickets, start, end)
 
     d.losing, d.losing_total = await agenda.losing_touch(
         session, lead, rules.cadence_days, now, classes=agenda.KEY_CLASSES, limit=TOP

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm import sla
+from crm.limits import year_ok
 from crm.models import VisitPlan
 from crm.rules import Rules
 from crm.services import plans
@@ -89,11 +90,17 @@ def from_code(code: str, tz: ZoneInfo) -> Period | None:
     kinds = {k[0]: k for k in KINDS}
     kind = kinds.get(code[:1])
     digits = code[1:]
-    if kind is None or not digits.isdigit() or len(digits) != (6 if kind == MONTH else 8):
+    if (
+        kind is None
+        or not (digits.isascii() and digits.isdigit())
+        or len(digits) != (6 if kind == MONTH else 8)
+    ):
         return None
     try:
         day = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]) if kind != MONTH else 1)
     except ValueError:
+        return None
+    if not year_ok(day):  # "d00010101": a day whose midnight overflows in a time zone
         return None
     period = period_of(kind, day, tz)
     return period if period.first == day else None

@@ -36,7 +36,8 @@ class Scope:
         return [*self.rep_ids, self.lead.id]
 
     def tickets(self) -> ColumnElement[bool]:
-        """Requests of the team's customers, or handled by someone of the team (agents too)."""
+        """Requests of the team's customers, handled by someone of the team (agents too), or not
+        yet anyone's."""
         if self.everyone:
             return true()
         lead = self.lead
@@ -44,8 +45,17 @@ class Scope:
             or_(Staff.manager_id == lead.id, and_(Staff.team.is_not(None), Staff.team == lead.team))
         )
         owned = select(Customer.id).where(Customer.owner_id.in_(self.people))
+        # Requests of customers no rep owns (a sender not linked to a record, a lead in the
+        # pool) count for the team whose pool they are in, as their breaches alert its managers.
+        pooled = select(Customer.id).where(
+            Customer.owner_id.is_(None), or_(Customer.team.is_(None), Customer.team == lead.team)
+        )
+        unowned = or_(Ticket.customer_id.is_(None), Ticket.customer_id.in_(pooled))
         return or_(
-            Ticket.customer_id.in_(owned), Ticket.owner_id.in_(members), Ticket.owner_id == lead.id
+            Ticket.customer_id.in_(owned),
+            Ticket.owner_id.in_(members),
+            Ticket.owner_id == lead.id,
+            unowned,
         )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import FollowUpStatus
 from crm.models import Customer, CustomerChange, FollowUp, Staff, Ticket
+from crm.services.customer_edit import record
 from crm.services.tickets import OPEN
 
 
@@ -99,6 +100,15 @@ async def hand_over(
             )
         ):
             t.owner_id = target.id
+        await record(
+            session,
+            customer.id,
+            {"owner_id": [source.id, target.id]},
+            actor=by,
+            via="handover",
+            now=now,
+            action="customer.reassign",
+        )
         moved.append(Moved(customer, source.id, target))
     for t in await session.scalars(
         select(Ticket).where(Ticket.owner_id == source.id, Ticket.status.in_(OPEN))

@@ -8,24 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.importer import Preview, Rejected, Row, clean
+from crm.customer_fields import shown_value
+from crm.importer import CUSTOMER_FIELDS, Preview, Rejected, Row, clean
 from crm.models import Contact, Customer, Staff
 from crm.names import search_key
 from crm.services import runtime
+from crm.services.customer_edit import record
 
-COMPARED = (
-    "name",
-    "phone",
-    "customer_class",
-    "stage",
-    "industry",
-    "address",
-    "area",
-    "annual_value",
-    "tags",
-    "source",
-    "owner_id",
-)
+COMPARED = (*(f for f in CUSTOMER_FIELDS if f != "contact"), "owner_id")
 
 
 async def _owners(session: AsyncSession) -> dict[str, int]:
@@ -44,6 +34,7 @@ async def plan(session: AsyncSession, rows: list[Row], unknown: list[str]) -> Pr
     existing = (
         await session.execute(select(Customer.id, Customer.external_id, Customer.phone))
     ).all()
+    ids = {cid for cid, _, _ in existing}
     by_ext = {ext: cid for cid, ext, _ in existing if ext}
     by_phone = {phone: cid for cid, _, phone in existing if phone}
     seen: dict[str, int] = {}
@@ -63,7 +54,12 @@ async def plan(session: AsyncSession, rows: list[Row], unknown: list[str]) -> Pr
             continue
         for k in keys:
             seen[k] = row.number
-        cid = by_ext.get(fields.get("external_id", "")) or by_phone.get(fields.get("phone", ""))
+        own = fields.pop("crm_id", None)
+        cid = (
+            (own if own in ids else None)
+            or by_ext.get(fields.get("external_id", ""))
+            or by_phone.get(fields.get("phone", ""))
+        )
         if cid is None:
             preview.create.append(row)
         else:
@@ -94,10 +90,12 @@ async def apply(
 ) -> tuple[int, int]:
     """Creates and updates what the preview says; returns (created, updated)."""
     owners = await _owners(session)
+    actor = await session.get(Staff, actor_id) if actor_id else None
     pending: list[tuple[Customer, dict[str, Any] | None]] = []
     for row in preview.create:
         fields, _ = clean(row, owners)
         contact = fields.pop("contact", None)
+        fields.pop("crm_id", None)
         customer = Customer(
             **fields,
             name_search=search_key(fields["name"]),
@@ -112,6 +110,16 @@ async def apply(
     session.add_all(
         [Contact(customer_id=c.id, created_at=now, **contact) for c, contact in pending if contact]
     )
+    for c, _contact in pending:
+        await record(
+            session,
+            c.id,
+            {"name": c.name},
+            actor=actor,
+            via="import",
+            now=now,
+            action="customer.create",
+        )
     created = len(pending)
     updated = 0
     if preview.update:
@@ -122,9 +130,16 @@ async def apply(
         for cid, row in preview.update:
             fields, _ = clean(row, owners)
             fields.pop("contact", None)
+            fields.pop("crm_id", None)
             customer = current[cid]
+            changes: dict[str, Any] = {}
             for key, value in fields.items():
+                old = getattr(customer, key)
+                if old != value:
+                    changes[key] = [shown_value(old), shown_value(value)]
                 setattr(customer, key, value)
+            # Each customer's history shows what the import changed (crm.services.customer_edit).
+            await record(session, cid, changes, actor=actor, via="import", now=now)
             customer.name_search = search_key(customer.name)
             customer.updated_at = now
             updated += 1

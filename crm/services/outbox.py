@@ -296,6 +296,18 @@ async def mark_unreachable(
     )
 
 
+async def mark_chat_unreachable(
+    session: AsyncSession, chat_id: int, now: datetime, reason: str
+) -> None:
+    """Telegram said the chat blocked the bot (my_chat_member) before any send failed: its
+    rows go `unreachable` without reaching Telegram, until it writes or unblocks."""
+    await session.execute(
+        _insert(session)(UnreachableChat)
+        .values(chat_id=chat_id, since=now, reason=reason[:300])
+        .on_conflict_do_nothing(index_elements=["chat_id"])
+    )
+
+
 async def clear_unreachable(session: AsyncSession, chat_id: int) -> bool:
     """The chat wrote to the bot: it is reachable again. True if it had been unreachable.
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.date_ranges import DateRange
+from crm.language.date_ranges import DateRange
 from crm.models import Staff
 from crm.rules import Rules
 from crm.services import digest

@@ -17,8 +17,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.enums import TicketKind
 from crm.models import Ticket
+from crm.services import resolutions, return_visits
 from crm.services.digest_scope import Scope, between, breached, count
+from crm.services.return_visits import VisitFigures
 
 
 @dataclass
@@ -37,6 +40,8 @@ class TicketFigures:
     resolutions: int = 0
     rating: float | None = None
     ratings: int = 0
+    praise: int = 0
+    return_visits: VisitFigures = field(default_factory=VisitFigures)
 
     @property
     def breach_rate(self) -> int | None:
@@ -95,13 +100,8 @@ async def ticket_figures(
     f.resolution, f.resolutions = _median(spans), len(spans)
     f.resolved = f.resolutions
 
-    avg, n = (
-        await session.execute(
-            select(func.avg(Ticket.rating), func.count(Ticket.rating)).where(
-                mine, Ticket.rating.is_not(None), between(Ticket.rated_at, start, end)
-            )
-        )
-    ).one()
-    f.ratings = count(n)
-    f.rating = float(avg) if avg is not None and f.ratings else None
+    # Each resolution's rating: a reopened request's earlier rounds count too.
+    f.rating, f.ratings = await resolutions.ratings(session, mine, start, end)
+    f.praise = sum(n for kind, n in f.by_kind if kind == TicketKind.PRAISE)
+    f.return_visits = await return_visits.figures(session, mine, start, end, now)
     return f

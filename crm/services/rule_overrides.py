@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crm.models import RuleOverride
 from crm.rules import Rules
 from crm.services import runtime
+from crm.services.calendar import with_calendar
 
 log = structlog.get_logger("rules")
 
 VERSION_KEY = "rules.version"
-KINDS = ("inquiry", "complaint", "suggestion", "fault", "service")
+KINDS = ("inquiry", "complaint", "suggestion", "fault", "service", "praise")
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,9 @@ class RuleBook:
         """The rules for `version` (read by the caller with `version_column`)."""
         if version != self._version:
             rows = await session.scalars(select(RuleOverride))
-            self._rules = effective(self.base, {r.key: r.value for r in rows})
+            rules = effective(self.base, {r.key: r.value for r in rows})
+            # The admin's business calendar (hours per weekday, holidays and 调休 per year).
+            self._rules = await with_calendar(session, rules)
             self._version = version
         return self._rules
 

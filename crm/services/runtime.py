@@ -92,6 +92,7 @@ class State:
     data: dict[str, Any]
     version: int
     expires_at: datetime | None
+    updated_at: datetime
 
 
 _STATE = ConversationState.__table__
@@ -102,6 +103,7 @@ _STATE_COLUMNS = (
     _STATE.c.data,
     _STATE.c.version,
     _STATE.c.expires_at,
+    _STATE.c.updated_at,
 )
 _NEW_STATE = {
     name: insert(_STATE).on_conflict_do_nothing()

@@ -30,7 +30,11 @@ async def log_visit(
     followup_at: datetime | None,
     followup_note: str | None,
     claim_days: int,
+    now: datetime | None = None,
 ) -> tuple[Visit, FollowUp | None]:
+    """`when` is when the visit happened (reports, plans and cadence count it then); `now`, when
+    it is recorded (by default the same)."""
+    recorded = now or when
     visit = Visit(
         customer_id=customer.id,
         staff_id=staff.id,
@@ -38,7 +42,7 @@ async def log_visit(
         purpose=purpose,
         outcome=outcome,
         visited_at=when,
-        created_at=when,
+        created_at=recorded,
         contacts_met=contacts_met,
         lat=lat,
         lon=lon,
@@ -56,10 +60,10 @@ async def log_visit(
             visit_id=visit.id,
             note=followup_note,
             due_at=followup_at,
-            created_at=when,
+            created_at=recorded,
         )
         session.add(followup)
-    renew_claim(customer, staff, when, claim_days)
+    renew_claim(customer, staff, when, claim_days)  # the claim runs from the visit itself
     await session.flush()
     return visit, followup
 
@@ -108,6 +112,7 @@ async def add_followup(
     now: datetime,
     claim_days: int,
     visit_id: int | None = None,
+    kind: str | None = None,
 ) -> FollowUp:
     """A follow-up planned by the staff member; like a visit, it renews their claim."""
     followup = FollowUp(
@@ -115,6 +120,7 @@ async def add_followup(
         staff_id=staff.id,
         visit_id=visit_id,
         note=note,
+        kind=kind,
         due_at=due_at,
         created_at=now,
     )

@@ -19,6 +19,7 @@ from crm.enums import Role, TicketKind, TicketStatus
 from crm.models import Customer, CustomerUser, OutboxMessage, Staff, Ticket
 from crm.rules import Rules
 from crm.services.claims import already_queued
+from crm.services.resolutions import round_tag
 from crm.services.tickets import OPEN
 
 FIRST = "first"
@@ -39,8 +40,9 @@ def after_hours_key(ticket_id: int) -> str:
     return f"after-hours:{ticket_id}"
 
 
-def rating_key(ticket_id: int) -> str:
-    return f"rate-remind:{ticket_id}"
+def rating_key(ticket_id: int, tag: str = "") -> str:
+    """`tag` tells a reopened ticket's later resolution from the first (resolutions.round_tag)."""
+    return f"rate-remind:{ticket_id}{tag}"
 
 
 async def _told(session: AsyncSession, prefixes: Iterable[str]) -> set[str]:
@@ -67,7 +69,9 @@ class Breach:
 
     @property
     def key(self) -> str:
-        return breach_key(self.ticket.id, self.stage, self.level)
+        # A reopened ticket's new resolution deadline is a new breach, alerted again.
+        stage = self.stage + round_tag(self.ticket) if self.stage == RESOLVE else self.stage
+        return breach_key(self.ticket.id, stage, self.level)
 
 
 async def breaches(session: AsyncSession, rules: Rules, now: datetime, tz: tzinfo) -> list[Breach]:
@@ -94,7 +98,8 @@ async def breaches(session: AsyncSession, rules: Rules, now: datetime, tz: tzinf
             if due is None or done is not None or now <= due:
                 continue
             found.append(Breach(t, stage, MANAGER, due))
-            if now >= sla.twice_the_target(rules, t.kind, t.created_at, due, tz):
+            start = t.reopened_at if stage == RESOLVE and t.reopened_at else t.created_at
+            if now >= sla.twice_the_target(rules, t.kind, start, due, tz):
                 found.append(Breach(t, stage, ADMIN, due))
     told = await _told(session, (b.key for b in found))
     return [b for b in found if b.key not in told]
@@ -153,8 +158,9 @@ async def unrated(
             .order_by(Ticket.resolved_at, Ticket.id)
         )
     ).all()
-    told = await already_queued(session, (rating_key(t.id) for t, _cu in rows))
-    return [(t, cu) for t, cu in rows if rating_key(t.id) not in told]
+    keys = {t.id: rating_key(t.id, round_tag(t)) for t, _cu in rows}
+    told = await already_queued(session, keys.values())
+    return [(t, cu) for t, cu in rows if keys[t.id] not in told]
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm import sla
-from crm.enums import TicketStatus
+from crm.enums import CustomerClass, TicketStatus
 from crm.models import Customer, CustomerUser, KeyValue, Ticket, TicketMessage
 from crm.rules import Rules
+from crm.services import identity
 
 OPEN = (TicketStatus.NEW, TicketStatus.IN_PROGRESS)
 # Only a fallback: callers pass the company's time zone (settings.timezone).
@@ -74,10 +75,13 @@ async def create(
     now: datetime,
     attachments: list[str] | None = None,
     tz: tzinfo = DEFAULT_TZ,
+    media: list[dict[str, Any]] | None = None,
 ) -> Ticket:
     """A new request; `tz` is the company's time zone, in which business hours are read."""
     customer = await session.get(Customer, cuser.customer_id) if cuser.customer_id else None
     cls = customer.customer_class if customer else None
+    if customer is not None and customer.vip:
+        cls = CustomerClass.A  # VIP customers are served as key customers
     first, resolve = deadlines(rules, kind, cls, now, tz)
     ticket = Ticket(
         number=await next_number(session, now.year),
@@ -100,6 +104,7 @@ async def create(
             author_id=cuser.id,
             text=text,
             attachments=attachments or [],
+            media=media or None,
             created_at=now,
         )
     )
@@ -110,11 +115,11 @@ async def create(
 async def for_customer_user(
     session: AsyncSession, cuser: CustomerUser, limit: int = 10
 ) -> list[Ticket]:
-    cond = Ticket.customer_user_id == cuser.id
-    if cuser.customer_id is not None:
-        cond = cond | (Ticket.customer_id == cuser.customer_id)
     rows = await session.scalars(
-        select(Ticket).where(cond).order_by(Ticket.created_at.desc()).limit(limit)
+        select(Ticket)
+        .where(identity.visible_tickets(cuser))
+        .order_by(Ticket.created_at.desc())
+        .limit(limit)
     )
     return list(rows)
 

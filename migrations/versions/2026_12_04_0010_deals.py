@@ -4,7 +4,7 @@ Amounts are numeric(14, 2); on SQLite the application stores integer cents in th
 numeric affinity keeps integers as they are), see crm/models/deals.py.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-04 22:43:54.700815+00:00
 """
 

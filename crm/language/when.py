@@ -1,0 +1,89 @@
+"""Which date phrase of a message says when the contact happened, which the follow-up, and
+whether the contact happened at all.
+
+The rules (all in the rep's zone):
+- The message tells of a contact that happened when it has a deed (见了, 说, visited, был), a
+  follow-up word (跟进, 再打, follow up: one follows up on something) or a date gone by (昨天,
+  上周五, last Friday, 今天上午). Otherwise, with a date ahead, it only announces a contact: a plan
+  (明天给东方钢铁打电话, Meeting Acme tomorrow at 10:30), and that date is the follow-up.
+- When it happened: the first date gone by (昨天下午 → yesterday 15:00); or a date that recurs
+  (周一, 下午, 12月7号) typed before the deed or just after it (visited on Monday), read back to
+  its latest occurrence; 今天 alone, or nothing, means now.
+- The follow-up: the first date ahead that is not when it happened; a recurring date right
+  before or after a follow-up word (周五再跟进, follow up Friday) is always ahead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm.language.date_grammar import Phrase
+from crm.language.reading_words import DONE, FOLLOWUP, NOT_DONE, VISIT_DEED
+
+_GAP_BEFORE = re.compile(
+    r"^[\s,，:：]*(?:他|她|them|him|her|on|by|at|in|в|до|к)?[\s,，:：]*$", re.I
+)
+_GAP_AFTER = re.compile(r"^[\s,，]*(?:前|之前|以前|左右|前后|再|\s)*$")
+
+
+@dataclass(frozen=True)
+class Times:
+    done: bool
+    happened: Phrase | None  # None: now
+    happened_at: datetime | None  # local, naive; None: now
+    followup: Phrase | None
+    followup_at: datetime | None
+    guessed_happened: bool  # read back from a recurring phrase
+
+
+def _attached(p: Phrase, text: str, followups: list[re.Match[str]]) -> bool:
+    for fu in followups:
+        if fu.start() >= p.end and _GAP_AFTER.match(text[p.end : fu.start()]):
+            return True
+        if fu.end() <= p.start and _GAP_BEFORE.match(text[fu.end() : p.start]):
+            return True
+    return False
+
+
+def classify(text: str, found: list[Phrase], local_now: datetime) -> Times:
+    """text is folded, with the customer's name masked; found are its date phrases."""
+    followups = list(FOLLOWUP.finditer(text))
+    plain = NOT_DONE.sub(lambda m: " " * len(m.group()), text)
+    for p in found:  # deeds are looked for outside the dates (前天 is no 刚, 3天前 no deed)
+        plain = plain[: p.start] + " " * (p.end - p.start) + plain[p.end :]
+    deeds = [m for m in DONE.finditer(plain)]
+    first_deed = deeds[0].start() if deeds else None
+    today = local_now.date()
+
+    def gone_by(p: Phrase) -> bool:
+        return p.ahead <= local_now or (not p.dated and p.back.date() == today)
+
+    done = bool(deeds or followups or any(gone_by(p) for p in found))
+    future = [p for p in found if p.ahead > local_now]
+    if not done:
+        if not future:
+            return Times(True, None, None, None, None, False)
+        return Times(False, None, None, future[0], future[0].ahead, False)
+
+    happened: Phrase | None = None
+    guessed = False
+    for p in found:
+        if gone_by(p) and not _attached(p, text, followups):
+            happened = p
+            break
+    if happened is None:
+        for p in found:
+            if p.ahead == p.back or _attached(p, text, followups):
+                continue
+            before_deed = first_deed is not None and p.start < first_deed
+            after_deed = VISIT_DEED.search(text, max(0, p.start - 16), p.start) is not None
+            if before_deed or after_deed:
+                happened, guessed = p, True
+                break
+    followup = next((p for p in found if p is not happened and p.ahead > local_now), None)
+    at = happened.back if happened is not None else None
+    if happened is not None and happened.dated and not happened.timed and at and at.date() == today:
+        at = None  # 今天 alone: now
+    return Times(True, happened, at, followup, followup.ahead if followup else None, guessed)

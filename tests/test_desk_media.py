@@ -1,0 +1,77 @@
+"""Media both ways (issue 20, item 1): a fault report with an album of two photos and a pin
+reaches the agent as two photos and a pin, and appears in the request's view; the agent's photo
+reaches the customer; a document and voice cross too."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bot.app import App
+from crm.models import Ticket, TicketMessage
+from tests import helpers
+from tests.conftest import Transcript
+
+
+def after(out: str, who: str) -> list[str]:
+    """The lines of the last message to `who`, its media lines included."""
+    lines = out.splitlines()
+    start = max(i for i, line in enumerate(lines) if line.startswith(f"[to {who}]"))
+    block = [lines[start]]
+    for line in lines[start + 1 :]:
+        if line.startswith("[to ") or line.startswith("> "):
+            break
+        block.append(line)
+    return block
+
+
+async def test_fault_album_and_pin_reach_the_agent_and_the_view(app: App, chat: Transcript) -> None:
+    out = await chat(
+        "/as customer1",
+        "/new",
+        "[故障报修]",
+        "[1]",
+        "配电房冒烟，整片停电",
+        "@photo smoke1.jpg alb1",
+        "@photo smoke2.jpg alb1",
+        "@loc 31.2304,121.4737",
+        "[完成]",
+        "[提交]",
+    )
+    notice = after(out, "agent")
+    assert notice.count("[photo (album)]") == 2
+    assert "[location 31.2304,121.4737]" in notice
+    t = await helpers.ticket(app, "T-2026-000004")
+    view = await helpers.press(chat, app, "agent", f"tk:{t.id}")
+    assert "📎 2张照片、📍 位置" in view
+    assert view.count("[photo (album)]") == 2 and "[location 31.2304,121.4737]" in view
+    # The agent answers with a photo; it reaches the customer as a photo.
+    out = await chat("/as agent", "[接单]", "[回复]", "@photo fixed.jpg")
+    reply = after(out, "customer1")
+    assert "[photo]" in reply and "📎 1张照片" in reply[0] + "\n".join(reply)
+
+
+async def test_customer_document_and_voice_reach_the_owner_in_english(
+    app: App, chat: Transcript
+) -> None:
+    async with app.sessions() as s, s.begin():
+        agent = await s.scalar(select(helpers.Staff).where(helpers.Staff.handle == "agent"))
+        assert agent is not None
+        agent.locale = "en"
+        await s.execute(update(Ticket).values(status="closed"))
+    await chat("/as customer2", "/new", "[Inquiry]", "[Billing]", "Why is the bill high?", "[Done]")
+    await chat("[Send]")
+    await chat("/as agent", "[Take]")
+    out = await chat("/as customer2", "@doc README.md")
+    block = after(out, "agent")
+    assert "[document README.md]" in block and "📎 1 document" in "\n".join(block)
+    out = await chat("@voice note.ogg")
+    block = after(out, "agent")
+    assert "[voice]" in block and "📎 1 voice message" in "\n".join(block)
+    async with app.sessions() as s:
+        kinds = [
+            m["kind"]
+            for row in (await s.scalars(select(TicketMessage.media))).all()
+            if row
+            for m in row
+        ]
+        assert kinds.count("document") == 1 and kinds.count("voice") == 1
