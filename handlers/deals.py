@@ -2,18 +2,7 @@
 saved visit, or from one message such as `华能电厂 变压器增容 报价80万 预计1月底签`), and moving
 one along: another stage, won with the amount signed, lost with a reason.
 
-```mermaid
-stateDiagram-v2
-    [*] --> title: card "New opportunity"
-    [*] --> title: saved visit "Opportunity from this visit" (what was discussed offered)
-    title --> amount
-    amount --> close
-    close --> stage
-    [*] --> pick: one message, several customers match
-    [*] --> stage: one message, the customer found
-    pick --> stage
-    stage --> [*]: saved
-```
+Diagram: docs/flows/opp.md and docs/flows/oppq.md (generated from FLOWS).
 
 One opportunity (its page, another stage, won, lost) is handlers/deals_opportunity.py.
 """
@@ -25,15 +14,18 @@ from decimal import Decimal
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from bot.views import deals as view
+from crm.limits import parse_id
 from crm.models import Contract, Customer, Opportunity, Visit
 from crm.money import BadAmount, parse_amount
 from crm.services import access, runtime
 from crm.services import customers as customer_svc
 from crm.services.deals import contracts, opportunities, receivables
 from crm.services.deals.reading import OpportunityReading, parse_day
-from crm.visit_text import parse_visit
-from handlers.base import FIELD, Action, Ctx, Flow, Step, flow_button, rows, typed_text
+from handlers.base import FIELD, Action, Ctx, Step, flow_button, rows, typed_text
+from handlers.conversation import Draft, Flow, State, States
+from handlers.conversation.flow import BUTTONS
 from handlers.labels import LOST_REASON, STAGE, label
+from handlers.refusals import CHOOSE, DENIED
 
 GONE = T("This is no longer available to you. Nothing was saved.")
 NOT_YOURS = T("That is not available to you. Nothing was changed.")
@@ -134,51 +126,96 @@ async def customer_deals(ctx: Ctx) -> Step:
 # ---------------------------------------------------------------- a new opportunity
 
 
+class OppStep(States, flow="opp"):
+    TITLE = "title"
+    AMOUNT = "amount"
+    CLOSE = "close"
+    STAGE = "stage"
+
+
+class OppDraft(Draft):
+    customer_id: int | None = None
+    customer_name: str | None = None
+    # From a saved visit: the visit, and what was discussed (offered as the title).
+    visit_id: int | None = None
+    about: str | None = None
+    title: str | None = None
+    amount: Decimal | None = None
+    close: str | None = None
+    # The renewal of this contract (expiry reminder "Renewal opportunity").
+    renews: int | None = None
+    # Read from one message: the message (it may be a visit report after all) and the name typed.
+    text: str | None = None
+    query: str | None = None
+
+
+class OppqStep(States, flow="oppq"):
+    PICK = "pick"
+
+
+class OppqDraft(OppDraft):
+    # The customers that matched the name typed: (id, name).
+    matches: list[tuple[int, str]] = []
+
+
+def _opp_title(d: OppDraft) -> Text:
+    customer = d.customer_name or d.query or ""
+    if d.title:
+        return T("Opportunity “{title}” for {customer}", title=d.title, customer=customer)
+    return T("New opportunity for {customer}", customer=customer)
+
+
 async def new_from_card(ctx: Ctx) -> Step:
     customer = await _editable_customer(ctx, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(NOT_YOURS))
-    ctx.data = {"customer_id": customer.id}
-    return Step.to(
-        "opp.title",
-        Reply(
-            T("New opportunity for {customer}: what is being sold?", customer=customer.name),
-            buttons=((flow_button(CANCEL, "opp.title", "cancel"),),),
-        ),
-    )
+        return ctx.stay(Reply(DENIED, notice="alert"))
+    ctx.data = OppDraft(customer_id=customer.id, customer_name=customer.name)
+    return Step.go(OppStep.TITLE)
 
 
 async def new_from_visit(ctx: Ctx) -> Step:
     visit = await ctx.session.get(Visit, ctx.obj_id) if ctx.obj_id else None
     customer = await _editable_customer(ctx, visit.customer_id if visit else None)
     if visit is None or customer is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED, notice="alert"))
     about = (visit.outcome or visit.purpose or "").strip()[:100]
-    ctx.data = {"customer_id": customer.id, "visit_id": visit.id, "about": about}
-    buttons: list[Button] = []
-    if about:
-        buttons.append(flow_button(T("Use: {text}", text=about[:30]), "opp.title", "visit"))
-    buttons.append(flow_button(CANCEL, "opp.title", "cancel"))
-    return Step.to(
-        "opp.title",
-        Reply(
-            T("This visit to {customer} was about… what is being sold?", customer=customer.name),
-            buttons=rows(*buttons, width=1),
-        ),
+    ctx.data = OppDraft(
+        customer_id=customer.id, customer_name=customer.name, visit_id=visit.id, about=about
     )
+    return Step.go(OppStep.TITLE)
+
+
+def _title_prompt(ctx: Ctx) -> Reply:
+    d: OppDraft = ctx.data
+    buttons: list[Button] = []
+    if d.visit_id is not None:
+        text: Text = T(
+            "This visit to {customer} was about… what is being sold?", customer=d.customer_name
+        )
+        if d.about:
+            buttons.append(flow_button(T("Use: {text}", text=d.about[:30]), OppStep.TITLE, "visit"))
+    else:
+        text = T("New opportunity for {customer}: what is being sold?", customer=d.customer_name)
+    buttons.append(flow_button(CANCEL, OppStep.TITLE, "cancel"))
+    return Reply(text, buttons=rows(*buttons, width=1))
 
 
 async def title_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
-    if ctx.choice == "visit" and ctx.data.get("about"):
-        title = ctx.data["about"]
+    if ctx.choice == "visit" and ctx.data.about:
+        title = ctx.data.about
     else:
         title, refused = typed_text(ctx, 200, T("Please type what is being sold."))
         if refused is not None:
             return refused
-    ctx.data["title"] = title
-    return Step.to("opp.amount", Reply(T("The amount? (e.g. 800000, 80万, 1.2亿)")))
+    ctx.data.title = title
+    return Step.go(OppStep.AMOUNT)
+
+
+def _amount_prompt(ctx: Ctx) -> Reply:
+    ask = T("The amount? (e.g. 800000, 80万, 1.2亿)")
+    if ctx.data.renews is not None:
+        return Reply(Lines(T("New opportunity: {title}.", title=ctx.data.title), ask))
+    return Reply(ask)
 
 
 async def amount_step(ctx: Ctx) -> Step:
@@ -186,13 +223,14 @@ async def amount_step(ctx: Ctx) -> Step:
         amount = parse_amount(ctx.inbound.text or "")
     except BadAmount:
         return ctx.stay(Reply(AMOUNT_HELP))
-    ctx.data["amount"] = str(amount)
-    return Step.to(
-        "opp.close",
-        Reply(
-            T("Expected close date? (e.g. 2027-01-31, 1月31日)"),
-            buttons=((flow_button(T("No date yet"), "opp.close", "none"),),),
-        ),
+    ctx.data.amount = amount
+    return Step.go(OppStep.CLOSE)
+
+
+def _close_prompt(ctx: Ctx) -> Reply:
+    return Reply(
+        T("Expected close date? (e.g. 2027-01-31, 1月31日)"),
+        buttons=((flow_button(T("No date yet"), OppStep.CLOSE, "none"),),),
     )
 
 
@@ -203,72 +241,71 @@ async def close_step(ctx: Ctx) -> Step:
             return ctx.stay(Reply(T("Please type a date, e.g. 2027-01-31 or 1月31日.")))
         if day < ctx.local_now().date():
             return ctx.stay(Reply(T("That date has passed; please give a future date.")))
-        ctx.data["close"] = day.isoformat()
+        ctx.data.close = day.isoformat()
     else:
-        ctx.data["close"] = None
-    return await _ask_stage(ctx)
+        ctx.data.close = None
+    return Step.go(OppStep.STAGE)
 
 
-async def _ask_stage(ctx: Ctx) -> Step:
-    customer = await _editable_customer(ctx, ctx.data.get("customer_id"))
-    if customer is None:
-        return Step.end(Reply(GONE))
-    d = ctx.data
+def _stage_prompt(ctx: Ctx) -> Reply:
+    d: OppDraft = ctx.data
+    visit_button = flow_button(T("📝 No, log it as a visit"), OppStep.STAGE, "visit")
+    cancel = flow_button(CANCEL, OppStep.STAGE, "cancel")
+    if d.customer_id is None:
+        # Read from one message naming no customer of the rep's: it may be a visit report.
+        return Reply(
+            T("No customer of yours matches “{query}”. Nothing was saved.", query=d.query or ""),
+            buttons=rows(visit_button, cancel),
+        )
     close: Text = (
-        T("close {when}", when=date.fromisoformat(d["close"]))
-        if d.get("close")
-        else T("no close date")
+        T("close {when}", when=date.fromisoformat(d.close)) if d.close else T("no close date")
     )
     buttons = [
-        flow_button(T("{stage} ({pct}%)", stage=label(STAGE, s), pct=pct(ctx, s)), "opp.stage", s)
+        flow_button(T("{stage} ({pct}%)", stage=label(STAGE, s), pct=pct(ctx, s)), OppStep.STAGE, s)
         for s in ctx.rules.deals.open_stages
     ]
-    if d.get("text"):
+    if d.text:
         # Read from one message: it may have been a visit report that named an amount.
-        buttons.append(flow_button(T("📝 No, log it as a visit"), "opp.stage", "visit"))
-    buttons.append(flow_button(CANCEL, "opp.stage", "cancel"))
-    return Step.to(
-        "opp.stage",
-        Reply(
-            Lines(
-                T("<b>New opportunity</b> · {customer}", customer=customer.name),
-                T(
-                    "{title}: {amount} · {close}",
-                    title=d["title"],
-                    amount=view.money(ctx.rules, Decimal(d["amount"])),
-                    close=close,
-                ),
-                T("At which stage? Choosing one saves it."),
+        buttons.append(visit_button)
+    buttons.append(cancel)
+    return Reply(
+        Lines(
+            T("<b>New opportunity</b> · {customer}", customer=d.customer_name),
+            T(
+                "{title}: {amount} · {close}",
+                title=d.title,
+                amount=view.money(ctx.rules, d.amount or Decimal(0)),
+                close=close,
             ),
-            buttons=rows(*buttons),
+            T("At which stage? Choosing one saves it."),
         ),
+        buttons=rows(*buttons),
     )
 
 
 async def stage_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
-    if ctx.choice == "visit" and ctx.data.get("text"):
+    d: OppDraft = ctx.data
+    if ctx.choice == "visit" and d.text:
         return await as_visit(ctx)
-    if ctx.choice not in ctx.rules.deals.open_stages:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    customer = await _editable_customer(ctx, ctx.data.get("customer_id"))
+    if d.customer_id is None or ctx.choice not in ctx.rules.deals.open_stages:
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    customer = await _editable_customer(ctx, d.customer_id)
     staff = ctx.who.staff
     if customer is None or staff is None:
         return Step.end(Reply(GONE))
-    d = ctx.data
+    assert d.title is not None and d.amount is not None
     opp = await opportunities.create(
         ctx.session,
         customer,
         staff,
-        title=d["title"],
-        amount=Decimal(d["amount"]),
-        expected_close=date.fromisoformat(d["close"]) if d.get("close") else None,
+        title=d.title,
+        amount=d.amount,
+        expected_close=date.fromisoformat(d.close) if d.close else None,
         stage=ctx.choice,
         now=ctx.now(),
         rules=ctx.rules,
-        visit_id=d.get("visit_id"),
-        renews_contract_id=d.get("renews"),
+        visit_id=d.visit_id,
+        renews_contract_id=d.renews,
     )
     await runtime.audit(
         ctx.session,
@@ -277,7 +314,7 @@ async def stage_step(ctx: Ctx) -> Step:
         action="opportunity.create",
         entity="customer",
         entity_id=customer.id,
-        changes={"opportunity_id": opp.id, "amount": d["amount"], "stage": opp.stage},
+        changes={"opportunity_id": opp.id, "amount": str(d.amount), "stage": opp.stage},
         now=ctx.now(),
     )
     return Step.end(
@@ -298,13 +335,13 @@ async def start_from_reading(
     """One message read as an opportunity (handlers/quick.py): the customer, then the stage.
     `text`, the message, is kept in the draft: the rep may say it was a visit after all."""
     assert ctx.who.staff is not None
-    ctx.data = {
-        "text": text,
-        "query": reading.customer_query,
-        "title": reading.title,
-        "amount": str(reading.amount),
-        "close": reading.expected_close.isoformat() if reading.expected_close else None,
-    }
+    draft = OppDraft(
+        text=text,
+        query=reading.customer_query,
+        title=reading.title,
+        amount=reading.amount,
+        close=reading.expected_close.isoformat() if reading.expected_close else None,
+    )
     found = await customer_svc.search(ctx.session, ctx.who.staff, reading.customer_query)
     exact = [c for c in found if c.name == reading.customer_query]
     found = [
@@ -312,57 +349,56 @@ async def start_from_reading(
         for c in (exact or found)
         if await access.can_edit_customer(ctx.session, ctx.who.staff, c.id)
     ]
-    if not found:
-        refusal = T(
-            "No customer of yours matches “{query}”. Nothing was saved.",
-            query=reading.customer_query,
+    if not found and not text:
+        return Step.end(
+            Reply(
+                T(
+                    "No customer of yours matches “{query}”. Nothing was saved.",
+                    query=reading.customer_query,
+                )
+            )
         )
-        if not text:
-            return Step.end(Reply(refusal))
-        # The message stays in the draft: as a visit report it may still name someone.
-        buttons = rows(
-            flow_button(T("📝 No, log it as a visit"), "opp.stage", "visit"),
-            flow_button(CANCEL, "opp.stage", "cancel"),
-        )
-        return Step.to("opp.stage", Reply(refusal, buttons=buttons))
     if len(found) > 1:
-        buttons = [flow_button(Raw(c.name), "oppq.pick", str(c.id)) for c in found[:8]]
-        return Step.to(
-            "oppq.pick",
-            Reply(T("Which customer is this opportunity for?"), buttons=rows(*buttons, width=1)),
-        )
-    ctx.data["customer_id"] = found[0].id
-    return await _ask_stage(ctx)
+        ctx.data = OppqDraft(**draft.model_dump(), matches=[(c.id, c.name) for c in found[:8]])
+        return Step.go(OppqStep.PICK)
+    if found:
+        draft.customer_id, draft.customer_name = found[0].id, found[0].name
+    # No customer: the message stays in the draft, as a visit report it may still name someone.
+    ctx.data = draft
+    return Step.go(OppStep.STAGE)
 
 
 async def as_visit(ctx: Ctx) -> Step:
     """The message was a visit report: the visit flow takes it, as handlers/quick.py would have,
     so nothing the rep typed is lost."""
-    from handlers import visit  # visit imports this module (its saved card offers a deal)
+    from handlers import visit, visit_reading  # visit imports this module (its card offers a deal)
+    from handlers.visit_states import VisitDraft
 
-    text = ctx.data["text"]
-    draft = parse_visit(text, ctx.now(), ctx.who.tz)
-    query = (draft.customer_query if draft else None) or ctx.data.get("query") or ""
-    ctx.data = {
-        "quick": True,
-        "kind": (draft.kind if draft else None) or "onsite",
-        "outcome": (draft.outcome if draft else None) or text,
-        "contacts": draft.contacts if draft else [],
-        "photos": [],
-        "followup_at": draft.followup_at.isoformat() if draft and draft.followup_at else None,
-    }
+    text = ctx.data.text or ""
+    query = ctx.data.query or ""
+    step = await visit_reading.from_message(ctx, text)
+    if step is not None:
+        return step
+    ctx.data = VisitDraft(quick=True, kind="onsite", outcome=text, text=text)
     return await visit.pick_customer(ctx, query)
+
+
+def _pick_prompt(ctx: Ctx) -> Reply:
+    buttons = [flow_button(Raw(name), OppqStep.PICK, str(cid)) for cid, name in ctx.data.matches]
+    return Reply(T("Which customer is this opportunity for?"), buttons=rows(*buttons, width=1))
 
 
 async def pick_step(ctx: Ctx) -> Step:
     if ctx.choice is None:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    cid = int(ctx.choice) if ctx.choice.isdigit() else None
-    customer = await _editable_customer(ctx, cid)
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    customer = await _editable_customer(ctx, parse_id(ctx.choice))
     if customer is None:
-        return ctx.stay(Reply(NOT_YOURS))
-    ctx.data["customer_id"] = customer.id
-    return await _ask_stage(ctx)
+        return ctx.stay(Reply(DENIED, notice="alert"))
+    ctx.data = OppDraft(
+        **ctx.data.model_dump(exclude={"matches"}),
+    )
+    ctx.data.customer_id, ctx.data.customer_name = customer.id, customer.name
+    return Step.go(OppStep.STAGE)
 
 
 # ---------------------------------------------------------------- who may press what
@@ -405,11 +441,34 @@ ACTIONS = [
 ]
 FLOWS = [
     Flow(
-        "opp",
+        OppStep,
         FIELD,
-        {"title": title_step, "amount": amount_step, "close": close_step, "stage": stage_step},
+        {
+            OppStep.TITLE: State(title_step, _title_prompt, to=(OppStep.AMOUNT,)),
+            OppStep.AMOUNT: State(
+                amount_step, _amount_prompt, to=(OppStep.CLOSE,), back=OppStep.TITLE, ends=False
+            ),
+            OppStep.CLOSE: State(
+                close_step, _close_prompt, to=(OppStep.STAGE,), back=OppStep.AMOUNT, ends=False
+            ),
+            OppStep.STAGE: State(stage_step, _stage_prompt, back=OppStep.CLOSE),
+        },
+        OppDraft,
+        _opp_title,
+        entries=(
+            ("card New opportunity, saved visit Opportunity from this visit", OppStep.TITLE),
+            ("expiry reminder Renewal opportunity", OppStep.AMOUNT),
+            ("one message, the customer found (or none: log it as a visit)", OppStep.STAGE),
+        ),
     ),
-    Flow("oppq", FIELD, {"pick": pick_step}),
+    Flow(
+        OppqStep,
+        FIELD,
+        {OppqStep.PICK: State(pick_step, _pick_prompt, accepts=BUTTONS, ends=False)},
+        OppqDraft,
+        _opp_title,
+        entries=(("one message, several customers match", OppqStep.PICK),),
+    ),
 ]
 AUTHORISERS = {
     "opportunity": authorise_opportunity,

@@ -12,7 +12,9 @@ import secrets
 from bot.types import Lines, Raw, Reply, T, Text
 from crm.services import runtime
 from crm.services.deals import transfer
-from handlers.base import ADMINS, Ctx, Flow, Step, flow_button, is_admin, rows
+from handlers.base import ADMINS, Ctx, Step, flow_button, is_admin, rows
+from handlers.conversation import Draft, Flow, State, States
+from handlers.conversation.flow import BUTTONS
 
 SHOWN = 20
 KIND = {
@@ -39,6 +41,21 @@ FILE_ERRORS = {
     "too_many_rows": T("That is too many rows for one import; please split the file."),
 }
 NOT_ADMIN = T("Only an admin can import from a file. Nothing was changed.")
+
+
+class DimpStep(States, flow="dimp"):
+    CONFIRM = "confirm"
+
+
+class DimpDraft(Draft):
+    # The preview's token (the rows wait in a key-value row) and what the preview said.
+    token: str | None = None
+    file: str | None = None
+    summary: str | None = None
+
+
+def _title(d: DimpDraft) -> Text:
+    return T("Import of {file}", file=d.file or "")
 
 
 def _key(staff_id: int) -> str:
@@ -79,12 +96,17 @@ async def preview(ctx: Ctx, data: bytes, name: str) -> Step:
     token = secrets.token_hex(4)
     draft = {"token": token, "file": name, "kind": kind, "rows": found}
     await runtime.kv_set(ctx.session, _key(ctx.who.staff.id), json.dumps(draft))
-    ctx.data = {"token": token}
+    ctx.data = DimpDraft(token=token, file=name, summary=ctx.render(summary))
+    return Step.go(DimpStep.CONFIRM)
+
+
+def _confirm_prompt(ctx: Ctx) -> Reply:
+    token = ctx.data.token
     buttons = rows(
-        flow_button(T("✅ Confirm import"), "dimp.confirm", f"yes.{token}"),
-        flow_button(T("✖ Cancel"), "dimp.confirm", "no"),
+        flow_button(T("✅ Confirm import"), DimpStep.CONFIRM, f"yes.{token}"),
+        flow_button(T("✖ Cancel"), DimpStep.CONFIRM, "no"),
     )
-    return Step.to("dimp.confirm", Reply(summary, buttons=buttons))
+    return Reply(Raw(ctx.data.summary or ""), buttons=buttons)
 
 
 async def confirm_step(ctx: Ctx) -> Step:
@@ -96,7 +118,7 @@ async def confirm_step(ctx: Ctx) -> Step:
         return Step.end(Reply(T("Import cancelled. Nothing was changed.")))
     saved = await runtime.kv_get(ctx.session, key)
     draft = json.loads(saved) if saved else None
-    token = ctx.data.get("token")
+    token = ctx.data.token
     if draft is None or draft["token"] != token or ctx.choice != f"yes.{token}":
         return Step.end(Reply(T("This preview is no longer valid. Nothing was changed.")))
     found = [(n, v) for n, v in draft["rows"]]
@@ -125,4 +147,13 @@ async def confirm_step(ctx: Ctx) -> Step:
     )
 
 
-FLOWS = [Flow("dimp", ADMINS, {"confirm": confirm_step})]
+FLOWS = [
+    Flow(
+        DimpStep,
+        ADMINS,
+        {DimpStep.CONFIRM: State(confirm_step, _confirm_prompt, accepts=BUTTONS)},
+        DimpDraft,
+        _title,
+        entries=(("a deal table sent to the customer import", DimpStep.CONFIRM),),
+    )
+]

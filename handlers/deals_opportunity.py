@@ -2,15 +2,7 @@
 contract", handlers/deals_contract.py), lost with a reason. The customer's stage follows
 (crm/services/deals/opportunities.py).
 
-```mermaid
-stateDiagram-v2
-    [*] --> pick: opportunity "Stage"
-    pick --> [*]: saved
-    [*] --> amount: opportunity "Won"
-    amount --> [*]: saved (and "Make the contract")
-    [*] --> reason: opportunity "Lost"
-    reason --> [*]: saved
-```
+Diagram: docs/flows/oppst.md, docs/flows/oppwon.md, docs/flows/opplost.md (generated from FLOWS).
 """
 
 from __future__ import annotations
@@ -22,9 +14,61 @@ from bot.views import deals as view
 from crm.money import BadAmount, parse_amount
 from crm.services import runtime
 from crm.services.deals import contracts, opportunities
-from handlers.base import FIELD, Action, Ctx, Flow, Step, flow_button, rows
+from handlers.base import FIELD, Action, Ctx, Step, flow_button, rows
+from handlers.conversation import Draft, Flow, State, States
+from handlers.conversation.flow import BUTTONS, TEXT
 from handlers.deals import AMOUNT_HELP, CANCEL, GONE, NOT_YOURS, _editable_opp, opp_line, pct
 from handlers.labels import LOST_REASON, STAGE, label
+from handlers.refusals import CHOOSE
+
+
+class OppstStep(States, flow="oppst"):
+    PICK = "pick"
+
+
+class OppwonStep(States, flow="oppwon"):
+    AMOUNT = "amount"
+
+
+class OpplostStep(States, flow="opplost"):
+    REASON = "reason"
+
+
+class OneOppDraft(Draft):
+    """The opportunity being moved, named for the title."""
+
+    opp_id: int | None = None
+    title: str | None = None
+    customer_name: str | None = None
+    stage: str | None = None
+    # The amount estimated, offered as the amount signed.
+    amount: Decimal | None = None
+
+
+def _stage_title(d: OneOppDraft) -> Text:
+    return T("New stage of “{title}” for {customer}", title=d.title, customer=d.customer_name)
+
+
+def _won_title(d: OneOppDraft) -> Text:
+    return T("“{title}” for {customer} won", title=d.title, customer=d.customer_name)
+
+
+def _lost_title(d: OneOppDraft) -> Text:
+    return T("“{title}” for {customer} lost", title=d.title, customer=d.customer_name)
+
+
+async def _draft(ctx: Ctx) -> OneOppDraft | None:
+    found = await _editable_opp(ctx, ctx.obj_id)
+    if found is None or found[0].stage in opportunities.CLOSED:
+        return None
+    opp, customer = found
+    return OneOppDraft(
+        opp_id=opp.id,
+        title=opp.title,
+        customer_name=customer.name,
+        stage=opp.stage,
+        amount=Decimal(opp.amount),
+    )
 
 
 async def show(ctx: Ctx) -> Step:
@@ -48,28 +92,29 @@ async def show(ctx: Ctx) -> Step:
 
 
 async def start_stage(ctx: Ctx) -> Step:
-    found = await _editable_opp(ctx, ctx.obj_id)
-    if found is None or found[0].stage in opportunities.CLOSED:
+    draft = await _draft(ctx)
+    if draft is None:
         return ctx.stay(Reply(NOT_YOURS))
-    opp, _customer = found
-    ctx.data = {"opp_id": opp.id}
+    ctx.data = draft
+    return Step.go(OppstStep.PICK)
+
+
+def _stage_prompt(ctx: Ctx) -> Reply:
     buttons = [
-        flow_button(T("{stage} ({pct}%)", stage=label(STAGE, s), pct=pct(ctx, s)), "oppst.pick", s)
+        flow_button(
+            T("{stage} ({pct}%)", stage=label(STAGE, s), pct=pct(ctx, s)), OppstStep.PICK, s
+        )
         for s in ctx.rules.deals.open_stages
-        if s != opp.stage
+        if s != ctx.data.stage
     ]
-    buttons.append(flow_button(CANCEL, "oppst.pick", "cancel"))
-    return Step.to(
-        "oppst.pick", Reply(T("{title}: new stage?", title=opp.title), buttons=rows(*buttons))
-    )
+    buttons.append(flow_button(CANCEL, OppstStep.PICK, "cancel"))
+    return Reply(T("{title}: new stage?", title=ctx.data.title), buttons=rows(*buttons))
 
 
 async def stage_pick_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
     if ctx.choice not in ctx.rules.deals.open_stages:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    found = await _editable_opp(ctx, ctx.data.get("opp_id"))
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    found = await _editable_opp(ctx, ctx.data.opp_id)
     if found is None or found[0].stage in opportunities.CLOSED or ctx.who.staff is None:
         return Step.end(Reply(GONE))
     opp, customer = found
@@ -96,33 +141,30 @@ async def stage_pick_step(ctx: Ctx) -> Step:
 
 
 async def start_won(ctx: Ctx) -> Step:
-    found = await _editable_opp(ctx, ctx.obj_id)
-    if found is None or found[0].stage in opportunities.CLOSED:
+    draft = await _draft(ctx)
+    if draft is None:
         return ctx.stay(Reply(NOT_YOURS))
-    opp, _customer = found
-    ctx.data = {"opp_id": opp.id}
-    return Step.to(
-        "oppwon.amount",
-        Reply(
-            T("Won — congratulations! The amount signed?"),
-            buttons=(
-                (
-                    flow_button(
-                        T("{amount}, as estimated", amount=view.money(ctx.rules, opp.amount)),
-                        "oppwon.amount",
-                        "same",
-                    ),
+    ctx.data = draft
+    return Step.go(OppwonStep.AMOUNT)
+
+
+def _won_prompt(ctx: Ctx) -> Reply:
+    estimated = view.money(ctx.rules, ctx.data.amount or Decimal(0))
+    return Reply(
+        T("Won — congratulations! The amount signed?"),
+        buttons=(
+            (
+                flow_button(
+                    T("{amount}, as estimated", amount=estimated), OppwonStep.AMOUNT, "same"
                 ),
-                (flow_button(CANCEL, "oppwon.amount", "cancel"),),
             ),
+            (flow_button(CANCEL, OppwonStep.AMOUNT, "cancel"),),
         ),
     )
 
 
 async def won_step(ctx: Ctx) -> Step:
-    if ctx.choice == "cancel":
-        return Step.end(Reply(T("Cancelled. Nothing was saved.")))
-    found = await _editable_opp(ctx, ctx.data.get("opp_id"))
+    found = await _editable_opp(ctx, ctx.data.opp_id)
     if found is None or found[0].stage in opportunities.CLOSED or ctx.who.staff is None:
         return Step.end(Reply(GONE))
     opp, customer = found
@@ -158,21 +200,25 @@ async def won_step(ctx: Ctx) -> Step:
 
 
 async def start_lost(ctx: Ctx) -> Step:
-    found = await _editable_opp(ctx, ctx.obj_id)
-    if found is None or found[0].stage in opportunities.CLOSED:
+    draft = await _draft(ctx)
+    if draft is None:
         return ctx.stay(Reply(NOT_YOURS))
-    ctx.data = {"opp_id": found[0].id}
+    ctx.data = draft
+    return Step.go(OpplostStep.REASON)
+
+
+def _lost_prompt(ctx: Ctx) -> Reply:
     reasons = [
-        flow_button(LOST_REASON.get(r, Raw(r)), "opplost.reason", r)
+        flow_button(LOST_REASON.get(r, Raw(r)), OpplostStep.REASON, r)
         for r in ctx.rules.stages.lost_reasons
     ]
-    return Step.to("opplost.reason", Reply(T("Why was it lost?"), buttons=rows(*reasons)))
+    return Reply(T("Why was it lost?"), buttons=rows(*reasons))
 
 
 async def lost_step(ctx: Ctx) -> Step:
     if ctx.choice not in ctx.rules.stages.lost_reasons:
-        return ctx.stay(Reply(T("Please choose one of the buttons.")))
-    found = await _editable_opp(ctx, ctx.data.get("opp_id"))
+        return ctx.stay(Reply(CHOOSE, notice="toast"))
+    found = await _editable_opp(ctx, ctx.data.opp_id)
     if found is None or found[0].stage in opportunities.CLOSED or ctx.who.staff is None:
         return Step.end(Reply(GONE))
     opp, customer = found
@@ -207,7 +253,28 @@ ACTIONS = [
     Action("opp_lost", FIELD, start_lost, obj_kind="opportunity"),
 ]
 FLOWS = [
-    Flow("oppst", FIELD, {"pick": stage_pick_step}),
-    Flow("oppwon", FIELD, {"amount": won_step}),
-    Flow("opplost", FIELD, {"reason": lost_step}),
+    Flow(
+        OppstStep,
+        FIELD,
+        {OppstStep.PICK: State(stage_pick_step, _stage_prompt, accepts=BUTTONS)},
+        OneOppDraft,
+        _stage_title,
+        entries=(("opportunity Stage", OppstStep.PICK),),
+    ),
+    Flow(
+        OppwonStep,
+        FIELD,
+        {OppwonStep.AMOUNT: State(won_step, _won_prompt, accepts=TEXT)},
+        OneOppDraft,
+        _won_title,
+        entries=(("opportunity Won", OppwonStep.AMOUNT),),
+    ),
+    Flow(
+        OpplostStep,
+        FIELD,
+        {OpplostStep.REASON: State(lost_step, _lost_prompt, accepts=BUTTONS)},
+        OneOppDraft,
+        _lost_title,
+        entries=(("opportunity Lost", OpplostStep.REASON),),
+    ),
 ]

@@ -19,8 +19,8 @@ from structlog.testing import capture_logs
 from bot.app import App
 from bot.types import Inbound
 from crm import importer
-from crm.date_ranges import parse_range
-from crm.dates import find_when, parse_when
+from crm.language.date_ranges import parse_range
+from crm.language.dates import find_when, parse_when
 from crm.limits import text_limit
 from crm.models import Customer, Staff, Visit
 from crm.services import imports

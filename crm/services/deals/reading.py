@@ -17,8 +17,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from crm.language.zh_hant import fold
 from crm.money import BadAmount, find_amount, parse_amount
-from crm.zh_hant import fold
 
 _DEAL_WORDS = re.compile(
     r"报价|金额|商机|合同额|预计.{0,8}签|签约|签单|成交|预算|"
