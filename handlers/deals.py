@@ -444,14 +444,14 @@ FLOWS = [
         OppStep,
         FIELD,
         {
-            OppStep.TITLE: State(title_step, _title_prompt, to=(OppStep.AMOUNT,)),
+            OppStep.TITLE: State(title_step, _title_prompt, to=(OppStep.AMOUNT,), ends=False),
             OppStep.AMOUNT: State(
                 amount_step, _amount_prompt, to=(OppStep.CLOSE,), back=OppStep.TITLE, ends=False
             ),
             OppStep.CLOSE: State(
                 close_step, _close_prompt, to=(OppStep.STAGE,), back=OppStep.AMOUNT, ends=False
             ),
-            OppStep.STAGE: State(stage_step, _stage_prompt, back=OppStep.CLOSE),
+            OppStep.STAGE: State(stage_step, _stage_prompt, accepts=BUTTONS, back=OppStep.CLOSE),
         },
         OppDraft,
         _opp_title,

@@ -397,8 +397,8 @@ async def test_a_visit_report_with_an_amount_can_go_to_the_visit(
     assert "新商机" in out and "📝 不是商机，记为拜访" in out
     out = await chat("[记为拜访]")
     assert "拜访：华能电厂" in out and "✅ 保存" in out
-    # Nothing typed is lost: the whole message is the visit's result, to edit or save.
-    assert "拜访结果：华能电厂 谈了报价80万，下周二下午跟进" in out
+    # Nothing typed is lost: read as quick.py reads a visit report (the result, the follow-up).
+    assert "拜访结果：谈了报价80万" in out and "跟进时间：12月8日 周二 15:00" in out
     assert await count(app, Opportunity) == 0
 
 
