@@ -11,6 +11,7 @@ from pathlib import Path
 from bot import backup_cli, import_cli, privacy_cli
 from bot import logging as logs
 from bot.settings import Settings, SettingsError, load
+from crm.export import KINDS as EXPORT_KINDS
 from crm.rules import Rules
 
 DEMO_DB = "sqlite+aiosqlite:///var/demo.db"
@@ -54,9 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     privacy_cli.add_parser(sub)
     backup_cli.add_parser(sub)
 
-    exp = sub.add_parser("export", help="write customers, visits, follow-ups or tickets")
+    exp = sub.add_parser(
+        "export", help="write customers, visits, follow-ups, tickets or deals (opportunities…)"
+    )
     db_opt(exp)
-    exp.add_argument("kind", choices=["customers", "visits", "followups", "tickets"])
+    exp.add_argument("kind", choices=list(EXPORT_KINDS))
     exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     exp.add_argument("--out", type=Path, help="output file (default: standard output for CSV)")
     return p
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {count} {args.kind} to {args.out}", file=sys.stderr)
         return 0
     if args.command == "import":
-        return import_cli.run(args, settings)
+        return import_cli.run(args, settings, rules)
     if args.command == "privacy":
         return privacy_cli.run(args, settings)
     if args.command in ("backup", "restore"):

@@ -127,22 +127,27 @@ class Renderer:
         if isinstance(v, date):
             return format_date(v, DATE_PATTERNS.get(self.locale, "yyyy-MM-dd"), locale=self.locale)
         if isinstance(v, Money):
-            return self._esc(self.money(v.amount))
+            return self._esc(self.money(v.amount, v.currency, cents=v.cents))
         if isinstance(v, bool):
             return str(v)
         if isinstance(v, int | float | Decimal):
             return format_decimal(v, locale=self.locale)
         return self._esc(str(v))
 
-    def money(self, amount: Any) -> str:
-        """¥120,000 / 120 000 CN¥: the locale's currency pattern; cents only when there are any."""
+    def money(self, amount: Any, currency: str | None = None, *, cents: bool = False) -> str:
+        """¥120,000 / 120 000 CN¥: the locale's currency pattern; cents only when there are any
+        (or always, with `cents`: ¥1,200,000.00)."""
         amount = Decimal(str(amount))
         fmt = None
-        if amount == amount.to_integral_value():
+        if not cents and amount == amount.to_integral_value():
             pattern = _currency_pattern(self.locale)
             fmt = pattern.replace(".00", "") if pattern else None
         return format_currency(
-            amount, self.currency, format=fmt, currency_digits=fmt is None, locale=self.locale
+            amount,
+            currency or self.currency,
+            format=fmt,
+            currency_digits=fmt is None,
+            locale=self.locale,
         )
 
     def __call__(self, text: Text) -> str:

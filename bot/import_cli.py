@@ -1,4 +1,6 @@
-"""`crm-bot import customers FILE`: preview, then apply (unless --dry-run)."""
+"""`crm-bot import customers FILE` and `crm-bot import deals FILE` (opportunities, contracts,
+instalments or payments, told by the header: crm/services/deals/transfer.py): preview, then
+apply (unless --dry-run)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from pathlib import Path
 from bot.settings import Settings
 from crm.db import make_engine, make_sessionmaker
 from crm.importer import ImportFileError, Preview, read_rows
+from crm.rules import Rules
 from crm.services import imports
+from crm.services.deals import transfer
 
 REASONS = {
     "missing_name": "missing name",
@@ -28,7 +32,7 @@ REASONS = {
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     imp = sub.add_parser("import", help="import customers and contacts from CSV or XLSX")
     imp.add_argument("--db", help="database URL (default: CRM_DATABASE_URL)")
-    imp.add_argument("what", choices=["customers"])
+    imp.add_argument("what", choices=["customers", "deals"])
     imp.add_argument("file", type=Path)
     imp.add_argument("--dry-run", action="store_true", help="show the preview, change nothing")
 
@@ -50,7 +54,14 @@ def describe(preview: Preview) -> list[str]:
     return lines
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings, rules: Rules) -> int:
+    if args.what == "deals":
+        try:
+            kind, found = transfer.read(args.file.read_bytes(), args.file.name)
+        except (OSError, transfer.TransferError) as exc:
+            print(f"crm-bot import: {exc}", file=sys.stderr)
+            return 2
+        return asyncio.run(_apply_deals(settings, rules, kind, found, args.dry_run))
     try:
         rows, unknown = read_rows(args.file.read_bytes(), args.file.name)
     except (OSError, ImportFileError) as exc:
@@ -72,6 +83,29 @@ async def _apply(settings: Settings, rows: list, unknown: list[str], dry_run: bo
             )
             await session.commit()
             print(f"done: {created} created, {updated} updated")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _apply_deals(
+    settings: Settings, rules: Rules, kind: str, found: list, dry_run: bool
+) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            preview = await transfer.plan(session, kind, found, rules)
+            print(f"{kind} to create: {len(preview.create)}")
+            print(f"rejected: {len(preview.rejected)}")
+            for number, reason, value in preview.rejected[:50]:
+                print(f"  row {number}: {reason.replace('_', ' ')} ({value})")
+            if dry_run:
+                return 0
+            created, refused = await transfer.apply(
+                session, preview, by=None, now=datetime.now(UTC)
+            )
+            await session.commit()
+            print(f"done: {created} created, {refused} refused (more than the contract owes)")
     finally:
         await engine.dispose()
     return 0

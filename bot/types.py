@@ -53,6 +53,10 @@ class Money:
     """An amount of money (a deal, a customer's annual value), shown in the reader's format."""
 
     amount: Any  # int, float or Decimal
+    # ISO 4217; None: the renderer's (the company's). A deal's amounts name the rules' currency.
+    currency: str | None = None
+    # Always with the cents (¥1,200,000.00), as contracts and receipts write them.
+    cents: bool = False
 
 
 Text = Union[T, TN, Raw, "Lines"]

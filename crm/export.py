@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from crm.models import Customer, FollowUp, Staff, Ticket, Visit
+from crm.services.deals import tables as deal_tables
 
-KINDS = ("customers", "visits", "followups", "tickets")
+KINDS = ("customers", "visits", "followups", "tickets", *deal_tables.KINDS)
 
 
 def _local(dt: datetime | None, tz: ZoneInfo) -> str:
@@ -51,6 +52,11 @@ async def table(
         return await _followups(session, tz, flt)
     if kind == "tickets":
         return await _tickets(session, tz, flt)
+    if kind in deal_tables.KINDS:
+        # Deals: every row the user may see (a period does not apply: a contract's schedule and
+        # payments belong together); the columns are an import's (crm/services/deals/tables.py).
+        cols, data = await deal_tables.table(session, kind, flt.scope)
+        return cols, [tuple(r) for r in data]
     raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
 
 

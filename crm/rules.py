@@ -214,6 +214,48 @@ class Care(_Strict):
         return v
 
 
+class Deals(_Strict):
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    probability: dict[str, int]
+    payment_terms: list[str] = Field(min_length=1)
+    expiry_remind_days: list[int] = Field(min_length=1)
+    collection_after_days: int = Field(ge=0, le=90)
+    escalate_days: int = Field(gt=0, le=365)
+    credit_terms: dict[str, list[str]]
+
+    @field_validator("probability")
+    @classmethod
+    def _percent(cls, v: dict[str, int]) -> dict[str, int]:
+        if "won" not in v or "lost" not in v or len(v) < 3:
+            raise ValueError("probability needs won, lost and at least one open stage")
+        if any(p < 0 or p > 100 for p in v.values()):
+            raise ValueError("probabilities are percents: 0..100")
+        return v
+
+    @field_validator("expiry_remind_days")
+    @classmethod
+    def _days(cls, v: list[int]) -> list[int]:
+        if any(d <= 0 or d > 365 for d in v):
+            raise ValueError("expiry_remind_days are days before the end: 1..365")
+        return sorted(set(v), reverse=True)
+
+    @model_validator(mode="after")
+    def _known_terms(self) -> Deals:
+        unknown = {t for ts in self.credit_terms.values() for t in ts} - set(self.payment_terms)
+        if unknown:
+            raise ValueError(f"credit_terms name unknown payment terms {sorted(unknown)}")
+        return self
+
+    @property
+    def open_stages(self) -> list[str]:
+        return [s for s in self.probability if s not in ("won", "lost")]
+
+    def terms_for(self, rating: str | None) -> list[str]:
+        """The payment terms a customer's credit rating allows."""
+        allowed = self.credit_terms.get((rating or "").upper())
+        return list(allowed) if allowed else list(self.payment_terms)
+
+
 class Rules(_Strict):
     classes: Classes
     cadence_days: Cadence
@@ -233,6 +275,16 @@ class Rules(_Strict):
     privacy: Privacy
     care: Care
     drafts: Drafts
+    deals: Deals
+
+    @model_validator(mode="after")
+    def _deal_stages(self) -> Rules:
+        unknown = set(self.deals.probability) - set(self.stages.order)
+        if unknown:
+            raise ValueError(
+                f"deals.probability names stages not in stages.order {sorted(unknown)}"
+            )
+        return self
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

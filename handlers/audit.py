@@ -20,7 +20,9 @@ from handlers.labels import AUDIT_ACTION, AUDIT_KEY, CHANGE_HOW, STAGE, label
 
 LIMIT = 15
 # Internal references recorded for the software, not for a reader.
-HIDDEN_KEYS = frozenset({"visit_id", "followup_id", "contact_id"})
+HIDDEN_KEYS = frozenset(
+    {"visit_id", "followup_id", "contact_id", "opportunity_id", "contract_id", "payment_id"}
+)
 # Free text (a reason, a name) is cut so that fifteen entries stay one message.
 VALUE_CHARS = 80
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
+from bot.views import deals as deals_view
 from crm.enums import Role
 from crm.models import Customer
 from crm.services import access, invites
@@ -142,6 +143,7 @@ def card_buttons(customer_id: int, editable: bool) -> list[Button]:
         Button(T("⏰ Follow-up"), f"fu_add:{cid}"),
         Button(T("📈 Stage"), f"stage:{cid}"),
         Button(T("🏷 Class"), f"cls:{cid}"),
+        Button(T("💼 Deals"), f"opps:{cid}"),
         Button(T("👤 Add contact"), f"contact_add:{cid}"),
         Button(T("✏️ Edit"), f"edit:{cid}"),
         Button(T("🔗 Invite the customer"), f"cinvite:{cid}"),
@@ -161,7 +163,11 @@ async def card_reply(ctx: Ctx, customer_id: int) -> Reply:
     events = await svc.recent_events(ctx.session, customer_id)
     editable = await access.can_edit_customer(ctx.session, ctx.who.staff, customer_id)
     buttons = card_buttons(customer_id, editable) + await _extra_buttons(ctx, card)
-    return Reply(card_text(card, events), buttons=rows(*buttons))
+    text = card_text(card, events)
+    credit = deals_view.credit_line(ctx.rules, card.customer)  # e.g. "D: prepaid only"
+    if credit is not None:
+        text = Lines(text, credit)
+    return Reply(text, buttons=rows(*buttons))
 
 
 async def _extra_buttons(ctx: Ctx, card: svc.Card) -> list[Button]:

@@ -171,7 +171,9 @@ async def leaderboard(ctx: Ctx) -> Step:
             "done on time; equal reps share a rank."
         )
     )
-    return ctx.stay(Reply(Lines(*lines)))
+    # The same board by money collected (handlers/deals_board.py).
+    by_collected = Button(T("💰 By amount collected"), f"dg_topc:{ctx.obj_id}:{ctx.choice}")
+    return ctx.stay(Reply(Lines(*lines), buttons=((by_collected,),)))
 
 
 def _board_line(row: svc.BoardRow) -> Text:

@@ -36,7 +36,13 @@ KINDS = {
     "visits": T("Visits"),
     "followups": T("Follow-ups"),
     "tickets": T("Requests"),
+    "opportunities": T("Opportunities"),
+    "contracts": T("Contracts"),
+    "instalments": T("Instalments"),
+    "payments": T("Payments"),
 }
+# Exported whole, without asking for a period (crm/services/deals/transfer.py).
+WHOLE = ("customers", "opportunities", "contracts", "instalments", "payments")
 PERIODS = {
     "month": T("This month"),
     "last_month": T("Last month"),
@@ -73,7 +79,7 @@ async def kind_step(ctx: Ctx) -> Step:
     if ctx.choice not in KINDS:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.kind = ctx.choice
-    if ctx.choice == "customers":
+    if ctx.choice in WHOLE:
         return await _send(ctx, "all")
     return Step.go(ExpStep.PERIOD)
 

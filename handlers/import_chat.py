@@ -19,6 +19,8 @@ from bot.types import MAX_DOWNLOAD_BYTES, FileTooLarge, FileUnavailable, Lines, 
 from crm.enums import Role
 from crm.importer import ImportFileError, Preview, Rejected, Row, is_supported, read_rows
 from crm.services import imports, runtime
+from crm.services.deals import transfer as deal_transfer
+from handlers import deals_import
 from handlers.base import ADMINS, Command, Ctx, Handler, Step, flow_button, is_admin, rows
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.parking import discarded
@@ -152,6 +154,9 @@ async def receive(ctx: Ctx) -> Step:
         return ctx.stay(Reply(T("The file is larger than {mb} MB; please split it.", mb=mb)))
     except FileUnavailable:
         return ctx.stay(Reply(T("I could not fetch that file. Please send it again.")))
+    if deal_transfer.kind_of(data, name) is not None:
+        # A table of opportunities, contracts, instalments or payments: its own preview.
+        return await deals_import.preview(ctx, data, name)
     try:
         # Off the event loop: a big sheet takes seconds, and other users' updates go on.
         found, unknown = await asyncio.to_thread(read_rows, data, name)

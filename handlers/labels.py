@@ -162,6 +162,12 @@ AUDIT_ACTION = {
     "contact.create": T("added a contact"),
     "followup.create": T("set a follow-up"),
     "followup.done": T("completed a follow-up"),
+    "opportunity.create": T("added an opportunity"),
+    "opportunity.stage": T("moved an opportunity"),
+    "opportunity.won": T("won an opportunity"),
+    "opportunity.lost": T("lost an opportunity"),
+    "contract.create": T("made a contract"),
+    "payment.create": T("recorded a payment"),
 }
 
 # The recorded changes' keys, as /audit names them.
@@ -171,6 +177,7 @@ AUDIT_KEY = {
     "class": CHANGE_FIELD["class"],
     "owner_id": CHANGE_FIELD["owner"],
     "amount": T("deal amount"),
+    "number": T("contract number"),
     "reason": T("reason"),
     "care_consent": T("care messages"),
     "source": T("where"),

@@ -19,7 +19,8 @@ from crm.limits import parse_id
 from crm.models import Customer
 from crm.services import access
 from crm.services import customers as customer_svc
-from handlers import common, followups, visit, visit_reading
+from crm.services.deals.reading import read_opportunity
+from handlers import common, deals, followups, visit, visit_reading
 from handlers.base import FIELD, STAFF, Ctx, Step, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
@@ -71,6 +72,9 @@ async def fallback(ctx: Ctx) -> Step:
         return ctx.stay(
             Reply(T("That is longer than {max} characters; please shorten it.", max=MAX_TEXT))
         )
+    deal = read_opportunity(text, ctx.now(), ctx.who.tz)
+    if deal is not None:
+        return await deals.start_from_reading(ctx, deal, text)
     # A photo's or a voice note's caption arrives as the text: read the same way.
     step = await visit_reading.from_message(ctx, text)
     return step if step is not None else await _note(ctx, text)

@@ -20,7 +20,7 @@ from crm.limits import parse_id, text_limit
 from crm.models import Customer, Visit
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
-from handlers import customer_new, visit_reading
+from handlers import customer_new, deals, visit_reading
 from handlers import visit_cards as cards
 from handlers.base import FIELD, Action, Command, Ctx, Step, typed_text
 from handlers.common import main_menu
@@ -357,7 +357,7 @@ async def _save(ctx: Ctx) -> Step:
     done: list[Text] = [T("Saved: visit to {customer}.", customer=customer.name)]
     if followup is not None:
         done.append(T("I will remind you on {when}.", when=followup.due_at))
-    return Step.end(Reply(Lines(*done), keyboard=main_menu(ctx)))
+    return Step.end(Reply(Lines(*done), keyboard=main_menu(ctx)), deals.visit_offer(visit.id))
 
 
 def _quick_card(ctx: Ctx) -> Step:

@@ -43,6 +43,7 @@ from crm.services.rule_overrides import RuleBook, resolve
 from scheduler import (
     calendar_jobs,
     care_jobs,
+    deals_jobs,
     digest_jobs,
     draft_jobs,
     jobs,
@@ -84,6 +85,7 @@ async def _every_job(
     # The sales jobs first: their messages are queued (and so sent) before the reminders.
     queued = await calendar_jobs.run(sessions, clock, default_tz, rules)
     queued += await sales_jobs.run(sessions, clock, default_tz, rules)
+    queued += await deals_jobs.run(sessions, clock, default_tz, rules)
     queued += await ticket_jobs.run(sessions, clock, default_tz, rules)
     queued += await return_visit_jobs.run(sessions, clock, default_tz, rules)
     queued += await jobs.followup_reminders(sessions, clock, default_tz, rules)

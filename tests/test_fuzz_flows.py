@@ -66,6 +66,20 @@ NEW_COMPLAINT = ["/new", "[2]", "[2]", "停电两次", "[1]", "[1]"]
 # /intake for 华能电厂 by phone, a complaint, its first category, the text, Done: the confirm step.
 INTAKE = ["/intake", "华能", "[1]", "[1]", "[2]", "[1]", "停电两次", "[1]"]
 IMPORT_CSV = "customers.csv"  # written next to the walk's database
+EN = ["/lang", "[English]"]
+DEALS_CSV = "deals.csv"  # likewise: opportunities (handlers/deals_import.py)
+# A deal from one message to a contract and a payment (handlers/deals*.py), and the steps beside.
+# Customers of their own (imported by the admin, who acts on them: other walks rename and hand
+# over the demo's customers).
+DEAL_CUSTOMERS_CSV = "deal_customers.csv"
+
+
+def deal(customer: str) -> list[str]:
+    return [f"{customer}, dock lights, quote 80k, close end of January", "[proposal]"]
+
+
+CONTRACT = [*deal("Deal Fuzz D"), "[Open]", "[Won]", "[as estimated]", "[Make the contract]"]
+CONTRACT += ["[Number it]", "[Today]", "[One year]", "[instalments]", "[2 equal]"]
 ENTRIES = [
     ("rep2", ["/visit"]),
     ("rep2", VISIT_TO_CONFIRM),
@@ -95,7 +109,8 @@ ENTRIES = [
     # Before the walks of /staff, whose random presses may deactivate the agent.
     # Two new requests, so a message needs picking one; the agent transfers the first, resolves
     # the second, and customer1 rates it: the comment step. By number: earlier walks may have
-    # switched the languages.
+    # switched the languages. Before the managers'
+    # walks, which may deactivate the agent.
     (
         "customer1",
         [
@@ -193,6 +208,18 @@ ENTRIES = [
             "2027-01-04",
         ],
     ),
+    # Deals, and steps the random walks above may miss; in English whatever they switched.
+    ("rep2", [*EN, "/customers", "Acme", "[1]", "[Stage]", "[lost]"]),
+    ("rep2", [*EN, "/customers", "Acme", "[1]", "[Add contact]", "Zhang San", "[1]", "[Skip]"]),
+    ("rep2", [*EN, "/export", "[Visits]"]),
+    ("rep2", [*EN, "/customers", "Acme", "[1]", "[Deals]", "[New opportunity]", "lights", "8万"]),
+    ("admin", [*EN, "/import", f"@doc {DEAL_CUSTOMERS_CSV}", "[Confirm import]"]),
+    ("admin", [*EN, *deal("Deal Fuzz A"), "[Open]", "[Stage]"]),
+    ("admin", [*EN, *deal("Deal Fuzz B"), "[Open]", "[Lost]"]),
+    ("admin", [*EN, *deal("Deal Fuzz C"), "[Open]", "[Won]"]),
+    ("admin", [*EN, *CONTRACT, "[Skip]", "[Record a payment]", "1000", "[Today]", "[cash]"]),
+    ("rep2", [*EN, "er, x-ray wiring, quote 30k, close end of March"]),  # two customers match
+    ("admin", [*EN, "/import", f"@doc {DEALS_CSV}"]),
 ]
 WORDS = [
     "Acme",
@@ -220,6 +247,16 @@ class Harvest:
     path: Path  # the demo database after the walk
     drafts: dict[tuple[str, str], tuple[str, dict[str, Any]]]  # (flow, step) -> (who, draft)
     unreached: list[tuple[str, str]]
+
+
+async def _reset_staff(app: App) -> None:
+    from crm.demo_seed import STAFF as SEEDED
+
+    async with app.sessions() as s, s.begin():
+        for handle, _tg, _name, role, locale in SEEDED:
+            person = await s.scalar(select(Staff).where(Staff.handle == handle))
+            if person is not None:
+                person.active, person.role, person.locale = True, role, locale
 
 
 def load_app(path: Path, rules_file: Path) -> tuple[App, ManualClock]:
@@ -252,8 +289,15 @@ async def _harvest(path: Path, rules_file: Path) -> Harvest:
 
         csv = path.parent / IMPORT_CSV
         csv.write_text("name,phone\nFuzz Import Co,13900139000\n")
+        names = "\n".join(f"DF-{c},Deal Fuzz {c}" for c in "ABCDE")  # ids: imported once
+        (path.parent / DEAL_CUSTOMERS_CSV).write_text(f"external_id,name\n{names}\n")
+        (path.parent / DEALS_CSV).write_text("customer,title,amount,stage\nDeal Fuzz E,x,5万,\n")
         for handle, first in ENTRIES:
             for _ in range(WALKS_PER_ENTRY):
+                # Each walk starts with the staff as seeded: an earlier walk's random presses may
+                # have deactivated someone, changed a role or a language, which would leave the
+                # scripted part of this one stuck at the door.
+                await _reset_staff(app)
                 await demo.run([f"/as {handle}", "/cancel"])
                 for line in first:  # the scripted part: every step on the way counts
                     doc = line.removeprefix("@doc ")

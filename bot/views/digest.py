@@ -140,11 +140,51 @@ def attention_lines(d: Digest) -> list[Text]:
     return lines
 
 
+def money_lines(d: Digest) -> list[Text]:
+    """Payments of the period, receivables overdue now (per rep) and the oldest of them; nothing
+    for a team without any."""
+    m = d.money
+    if not m.payments and not m.overdue:
+        return []
+
+    def cash(amount: object) -> Money:
+        return Money(amount, currency=d.currency, cents=True)
+
+    lines: list[Text] = [
+        TN(
+            "Payments received: {n}, {amount}",
+            "Payments received: {n}, {amount}",
+            m.payments,
+            amount=cash(m.collected),
+        )
+    ]
+    if m.overdue:
+        lines.append(T("Overdue receivables: {amount}", amount=cash(m.overdue)))
+        for staff, amount in m.overdue_by_rep:
+            name: Text = Raw(staff.name) if staff is not None else T("team pool")
+            lines.append(T("• {name}: {amount}", name=name, amount=cash(amount)))
+    if m.oldest is not None:
+        today = d.now.astimezone(d.period.tz).date()
+        lines.append(
+            TN(
+                "Oldest overdue: {customer}, {amount} due {due_on} ({n} day) · {number}",
+                "Oldest overdue: {customer}, {amount} due {due_on} ({n} days) · {number}",
+                m.days_overdue(today),
+                customer=m.oldest.customer.name,
+                amount=cash(m.oldest.due),
+                due_on=m.oldest.instalment.due_on,
+                number=m.oldest.contract.number,
+            )
+        )
+    return lines
+
+
 def lines(d: Digest, *, late: bool = False) -> list[Text]:
     found = [
         title(d.period),
         *visit_lines(d),
         *sales_lines(d),
+        *money_lines(d),
         *service_lines(d),
         *attention_lines(d),
     ]

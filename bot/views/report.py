@@ -10,14 +10,16 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 
 from bot import charts
 from bot.types import TN, Lines, Money, Raw, Reply, T, Text
 from bot.views import digest as summary_view
 from crm.language.date_ranges import RANGE
+from crm.services.deals.figures import PipelineRow
 from crm.services.report import Report
 from crm.services.report_lifecycle import Deal
-from handlers.labels import LOST_REASON, TICKET_KIND, label
+from handlers.labels import LOST_REASON, STAGE, TICKET_KIND, label
 from handlers.tickets import CATEGORY
 
 Render = Callable[[Text], str]
@@ -246,9 +248,83 @@ def chart(r: Report, render: Render) -> bytes | None:
     return charts.report_chart(reps, kinds, texts)
 
 
+def _added(
+    cell: tuple[int, Decimal, Decimal] | None, row: PipelineRow
+) -> tuple[int, Decimal, Decimal]:
+    n, amount, weighted = cell or (0, Decimal(0), Decimal(0))
+    return n + row.count, amount + row.amount, weighted + row.weighted
+
+
+def deals(r: Report) -> list[Text]:
+    """The pipeline by stage and by expected close month (weighted by the stages'
+    probabilities), the amounts won and collected, receivables and days sales outstanding."""
+    m = r.money
+
+    def cash(amount: object) -> Money:
+        return Money(amount, currency=r.currency, cents=True)
+
+    n_open = sum(row.count for row in m.pipeline)
+    lines: list[Text] = [
+        T("<b>Deals and receivables</b>"),
+        TN(
+            "Pipeline: {n} open opportunity, {amount}, weighted {weighted}",
+            "Pipeline: {n} open opportunities, {amount}, weighted {weighted}",
+            n_open,
+            amount=cash(m.pipeline_amount),
+            weighted=cash(m.pipeline_weighted),
+        ),
+    ]
+    # The rows are per stage and month: summed here by stage, then by month.
+    stages: dict[str, tuple[int, Decimal, Decimal]] = {}
+    months: dict[str | None, tuple[int, Decimal, Decimal]] = {}
+    for row in m.pipeline:
+        stages[row.stage] = _added(stages.get(row.stage), row)
+        months[row.month] = _added(months.get(row.month), row)
+    for stage, (n, amount, weighted) in stages.items():
+        lines.append(
+            T(
+                "• {stage}: {n}, {amount} → {weighted}",
+                stage=label(STAGE, stage),
+                n=n,
+                amount=cash(amount),
+                weighted=cash(weighted),
+            )
+        )
+    if months:
+        lines.append(T("By expected close month:"))
+    for month, (n, amount, weighted) in months.items():
+        lines.append(
+            T(
+                "· {month}: {n}, {amount} → {weighted}",
+                month=Raw(month) if month else T("no date"),
+                n=n,
+                amount=cash(amount),
+                weighted=cash(weighted),
+            )
+        )
+    lines += [
+        T("Won in the period: {n}, {amount}", n=m.won, amount=cash(m.won_amount)),
+        TN(
+            "Collected in the period: {amount} ({n} payment)",
+            "Collected in the period: {amount} ({n} payments)",
+            m.payments,
+            amount=cash(m.collected),
+        ),
+        T("Receivables now: {amount}", amount=cash(m.receivable)),
+        T("Days sales outstanding: {n}", n=m.dso)
+        if m.dso is not None
+        else T("Days sales outstanding: no contracts signed in the period"),
+    ]
+    return lines
+
+
 def report(r: Report, render: Render) -> list[Reply]:
-    return [
+    replies = [
         Reply(Lines(*figures(r)), photo=chart(r, render)),
         Reply(Lines(*service(r))),
         Reply(Lines(*lifecycle(r))),
     ]
+    m = r.money
+    if m.pipeline or m.won or m.payments or m.receivable:
+        replies.append(Reply(Lines(*deals(r))))
+    return replies

@@ -2,6 +2,7 @@
 
 from crm.models.care import CareCampaign, CareDelivery
 from crm.models.customers import Contact, Customer, CustomerAlias, CustomerChange
+from crm.models.deals import Contract, Instalment, Opportunity, Payment
 from crm.models.forum import TicketTopic
 from crm.models.people import CustomerUser, Invite, Staff
 from crm.models.runtime import (
@@ -31,17 +32,21 @@ __all__ = [
     "CareCampaign",
     "CareDelivery",
     "Contact",
+    "Contract",
     "ConversationState",
     "Customer",
     "CustomerAlias",
     "CustomerChange",
     "CustomerUser",
     "FollowUp",
+    "Instalment",
     "Invite",
     "KeyValue",
     "OnCall",
+    "Opportunity",
     "OutboxMessage",
     "ParkedDraft",
+    "Payment",
     "ProcessedUpdate",
     "ReturnVisit",
     "RuleOverride",

@@ -23,6 +23,7 @@ from crm.enums import FollowUpStatus, Role, Stage
 from crm.models import Customer, FollowUp, Staff, Ticket, Visit
 from crm.rules import Rules
 from crm.services import agenda, claims, resolutions
+from crm.services.deals import figures as deal_figures
 from crm.services.digest_board import (
     BoardRow,
     LateTicket,
@@ -134,6 +135,10 @@ class Digest:
     lapsing_total: int = 0
     # Visits per local day, oldest first: TREND_DAYS days ending with `trend_last`.
     trend: list[tuple[date, int]] = field(default_factory=list)
+    # Payments in the period, what is overdue now per rep, the oldest overdue instalment.
+    money: deal_figures.MoneySummary = field(default_factory=deal_figures.MoneySummary)
+    # The company's currency (rules.deals.currency), for the money lines.
+    currency: str = "CNY"
 
     @property
     def visits(self) -> int:
@@ -241,6 +246,8 @@ async def build(
 
     local_now = now.astimezone(period.tz).date()
     d.trend = await trend(session, scope.rep_ids, min(period.last, local_now), period.tz)
+    d.money = await deal_figures.summary(session, scope, period, now)
+    d.currency = rules.deals.currency
     return d
 
 

@@ -21,12 +21,16 @@ from crm.models import (
     AuditLog,
     CareDelivery,
     Contact,
+    Contract,
     ConversationState,
     Customer,
     CustomerChange,
     CustomerUser,
     FollowUp,
+    Instalment,
     Invite,
+    Opportunity,
+    Payment,
     ReturnVisit,
     Ticket,
     TicketMessage,
@@ -77,6 +81,12 @@ async def export(session: AsyncSession, customer_id: int) -> dict[str, Any] | No
         "care_deliveries": await _all(
             session, CareDelivery, CareDelivery.customer_id == customer_id
         ),
+        # Deals: business records kept on erasure (contracts and payments must stay), but held
+        # about the customer, so part of what they may ask to see.
+        "opportunities": await _all(session, Opportunity, Opportunity.customer_id == customer_id),
+        "contracts": await _all(session, Contract, Contract.customer_id == customer_id),
+        "instalments": await _all(session, Instalment, Instalment.customer_id == customer_id),
+        "payments": await _all(session, Payment, Payment.customer_id == customer_id),
         "audit": await _all(
             session, AuditLog, AuditLog.entity == "customer", AuditLog.entity_id == customer_id
         ),

@@ -19,6 +19,8 @@ from crm.language.date_ranges import DateRange
 from crm.models import Staff
 from crm.rules import Rules
 from crm.services import digest
+from crm.services.deals import figures as deal_figures
+from crm.services.deals.figures import MoneyReport
 from crm.services.digest import Digest, Period
 from crm.services.digest_scope import scope_of
 from crm.services.report_lifecycle import Lifecycle, lifecycle
@@ -50,6 +52,9 @@ class Report:
     lifecycle: Lifecycle
     # Only for an admin: one row per team, by name (reps without a team last).
     teams: list[TeamRow] = field(default_factory=list)
+    # The pipeline, won and collected amounts, receivables and DSO (crm/services/deals).
+    money: MoneyReport = field(default_factory=MoneyReport)
+    currency: str = "CNY"
 
     @property
     def period(self) -> Period:
@@ -86,4 +91,6 @@ async def build(
     )
     if scope.everyone:
         report.teams = _teams(d)
+    report.money = await deal_figures.report(session, scope, period, now, rules)
+    report.currency = rules.deals.currency
     return report
