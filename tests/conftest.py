@@ -21,6 +21,17 @@ from crm.clock import ManualClock
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test run on both databases is in the slow tier on PostgreSQL: `make check` runs each
+    behaviour once, on SQLite, as a PostgreSQL run costs about three times as much (a database
+    cloned per test, a server round trip per statement); `make test` runs both."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec is not None else ()
+        if any(isinstance(value, str) and value == "postgresql" for value in params):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[object]:
     from tests.pg_server import PgServer, find_pg_bin

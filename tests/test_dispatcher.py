@@ -308,6 +308,7 @@ def _over(stamps: list[float], count: int, seconds: float) -> bool:
     return any(stamps[i + count] - stamps[i] < seconds for i in range(len(stamps) - count))
 
 
+@pytest.mark.slow
 async def test_draining_300_rows_under_telegrams_limits(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

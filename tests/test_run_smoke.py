@@ -162,6 +162,7 @@ async def running(
 
 
 @pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.slow
 async def test_start_and_first_ticket_step_over_the_bot_api(
     lib: str,
     api: FakeBotAPI,
@@ -237,6 +238,7 @@ async def test_a_refused_callback_answer_does_not_cost_the_reply(
 
 
 @pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.slow
 async def test_stop_lets_the_reply_in_flight_finish(
     lib: str,
     api: FakeBotAPI,
@@ -258,6 +260,7 @@ async def test_stop_lets_the_reply_in_flight_finish(
     assert_clean(text, caplog)
 
 
+@pytest.mark.slow
 async def test_outbox_row_is_sent_and_flood_control_respected(
     api: FakeBotAPI, tmp_path: Path, logged: Callable[[], str], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -311,6 +314,7 @@ def free_port() -> int:
 
 
 @pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.slow
 async def test_webhook_mode(
     lib: str,
     api: FakeBotAPI,
@@ -415,6 +419,7 @@ async def test_edits_that_need_not_or_cannot_happen(api: FakeBotAPI) -> None:
 
 
 @pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.slow
 async def test_crm_bot_run_process(lib: str, api: FakeBotAPI, tmp_path: Path) -> None:
     """The real command: environment settings, migrations on start, SIGTERM, exit status 0."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRM_", "PTB_"))}
