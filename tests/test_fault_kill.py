@@ -134,6 +134,7 @@ class BotProcess:
             CRM_SENDER_POLL_SECONDS="0.05",
             CRM_SENDER_LEASE_SECONDS=str(LEASE_SECONDS),
             CRM_LOG_LEVEL="WARNING",
+            CRM_HEALTH_PORT="0",  # not 8081: another suite on the machine may hold it
             PYTHONPATH=str(ROOT),
         )
         self.parent = await asyncio.create_subprocess_exec(

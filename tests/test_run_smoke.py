@@ -298,6 +298,7 @@ async def test_a_refused_token_ends_run_with_an_error(
             telegram_token=TOKEN,
             telegram_api_url=api.base_url,
             channel=lib,
+            health_port=0,  # not 8081: another suite on the machine may hold it
         )
         status = await asyncio.wait_for(serve(settings, rules, stop=asyncio.Event()), STARTUP)
     assert status == 1

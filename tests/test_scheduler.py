@@ -203,6 +203,7 @@ async def test_crm_bot_scheduler_process(tmp_path: Path) -> None:
         CRM_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'sched.db'}",
         CRM_LOG_LEVEL="INFO",
         CRM_LOG_JSON="true",
+        CRM_HEALTH_PORT="0",  # not 8081: another suite on the machine may hold it
         PYTHONPATH=str(ROOT),
     )
     proc = await spawn_cli("scheduler", env, tmp_path)
