@@ -312,6 +312,7 @@ async def test_a_failed_reply_does_not_stop_the_next(polling: Polling, api: Fake
     assert second.status == 200
 
 
+@pytest.mark.slow
 async def test_polling_survives_a_transient_failure(polling: Polling, api: FakeBotAPI) -> None:
     api.fail_next("getUpdates", 502, "Bad Gateway")
     api.fail_next("getUpdates", 500, "Internal Server Error")

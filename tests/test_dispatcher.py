@@ -396,6 +396,7 @@ async def test_draining_300_rows_under_telegrams_limits(
     assert elapsed < 25, elapsed
 
 
+@pytest.mark.slow
 async def test_one_busy_chat_and_one_group_are_paced_by_their_own_limits(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -46,6 +46,7 @@ def test_the_server_account_is_nobody_only_for_root() -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to another account")
+@pytest.mark.slow
 def test_binaries_nobody_cannot_reach_are_run_from_a_private_copy(tmp_path: Path) -> None:
     wheel = pg_binaries.wheel_bin_dir()
     assert wheel is not None

@@ -213,6 +213,7 @@ async def test_start_and_first_ticket_step_over_the_bot_api(
 
 
 @pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.slow
 async def test_a_refused_callback_answer_does_not_cost_the_reply(
     lib: str,
     api: FakeBotAPI,
