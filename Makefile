@@ -31,9 +31,9 @@ test: lint e2e-deps
 	$(VENV)/bin/pytest
 
 # The fast tier, for while you work: lint, import contracts and the tests not marked slow,
-# in two processes (pytest-xdist), a test file to each at a time.
+# in two processes (pytest-xdist, which balance the tests between them).
 check: lint
-	$(VENV)/bin/pytest -m "not slow" -n 2 --dist loadfile
+	$(VENV)/bin/pytest -m "not slow" -n 2 --dist worksteal
 
 # The end-to-end tests' Telegram emulator, a Node package: installed when node is there and the
 # modules are missing or older than the lock file. Without node they are skipped, saying why.

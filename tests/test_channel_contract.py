@@ -248,6 +248,7 @@ async def test_callback_in_a_group(polling: Polling, api: FakeBotAPI) -> None:
     await api.wait_for("answerCallbackQuery")
 
 
+@pytest.mark.slow
 async def test_callback_answered_before_the_engine_runs(polling: Polling, api: FakeBotAPI) -> None:
     polling.engine.delay = 0.5
     api.push_callback(USER, "slow", message_id=7)
@@ -256,6 +257,7 @@ async def test_callback_answered_before_the_engine_runs(polling: Polling, api: F
     assert answer.status == 200 and not polling.engine.done
 
 
+@pytest.mark.slow
 async def test_a_slow_callback_answer_does_not_hold_the_reply(
     polling: Polling, api: FakeBotAPI
 ) -> None:
@@ -325,6 +327,7 @@ async def test_polling_survives_a_transient_failure(polling: Polling, api: FakeB
     assert statuses[statuses.index(502) : statuses.index(502) + 2] == [502, 500]
 
 
+@pytest.mark.slow
 async def test_stop_finishes_updates_in_flight(polling: Polling, api: FakeBotAPI) -> None:
     polling.engine.delay = 0.5
     polling.engine.reply = lambda i: [Outgoing(i.chat_id, "done")]
