@@ -2,9 +2,11 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+E2E := tests/e2e
+E2E_STAMP := $(E2E)/node_modules/.package-lock.json# written by npm ci
 BABEL_KEYWORDS := -k T -k TN:1,2
 
-.PHONY: install demo test run lint bench locales flows clean
+.PHONY: install demo test check run lint e2e-deps bench locales flows clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,8 +26,26 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
-test: lint
+# Everything: also the tests marked slow (kills, replicas, long drains, end to end).
+test: lint e2e-deps
 	$(VENV)/bin/pytest
+
+# The fast tier, for while you work: lint, import contracts and the tests not marked slow,
+# in two processes (pytest-xdist, which balance the tests between them).
+check: lint
+	$(VENV)/bin/pytest -m "not slow" -n 2 --dist worksteal
+
+# The end-to-end tests' Telegram emulator, a Node package: installed when node is there and the
+# modules are missing or older than the lock file. Without node they are skipped, saying why.
+e2e-deps:
+	@if ! command -v node >/dev/null 2>&1; then \
+		echo "make: node is not installed: the end-to-end tests will be skipped (install Node.js 18+)"; \
+	elif ! command -v npm >/dev/null 2>&1; then \
+		echo "make: npm is not installed: the end-to-end tests will be skipped (install npm)"; \
+	elif [ ! -f $(E2E_STAMP) ] || [ $(E2E)/package-lock.json -nt $(E2E_STAMP) ]; then \
+		echo "npm ci --prefix $(E2E) --no-audit --no-fund"; \
+		npm ci --prefix $(E2E) --no-audit --no-fund; \
+	fi
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

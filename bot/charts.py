@@ -6,9 +6,12 @@ font found through matplotlib's font manager and passed explicitly (rcParams are
 Chinese names drawn with matplotlib's default font come out as empty boxes. The texts arrive
 already translated; this module knows no gettext.
 
-Without a CJK font a chart is not drawn (`summary_chart` and `report_chart` give None, logged once
-per process): the manager still gets the figures as text, rather than an error for a machine's
-missing package.
+A system CJK font is preferred; without one, the subset of WenQuanYi Micro Hei the project carries
+(bot/fonts/, made by tools/make_cjk_font.py: GB2312, Big5's common characters, Latin, Cyrillic) is
+registered with matplotlib when this module is imported and used instead, so a fresh machine draws
+charts with nothing installed. Without any CJK font (the bundled file removed) a chart is not drawn
+(`summary_chart` and `report_chart` give None, logged once per process): the manager still gets
+the figures as text, rather than an error for a machine's missing package.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import structlog
 from matplotlib import font_manager
@@ -25,7 +29,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
-# Font families with Chinese glyphs, most preferred first (the first is what CI installs).
+# The project's own font: a subset, so a full system font (all of Unicode's Han) comes first.
+BUNDLED_FONT = Path(__file__).with_name("fonts") / "wqy-microhei-subset.ttf"
+BUNDLED_FAMILY = "WenQuanYi Micro Hei Subset"
+# Font families with Chinese glyphs, most preferred first; the bundled subset is the last resort.
 CJK_FAMILIES = (
     "WenQuanYi Micro Hei",
     "WenQuanYi Zen Hei",
@@ -36,9 +43,11 @@ CJK_FAMILIES = (
     "Microsoft YaHei",
     "SimHei",
     "PingFang SC",
+    BUNDLED_FAMILY,
 )
 INSTALL_HINT = (
-    "No font with Chinese characters was found for charts. Install one, e.g. "
+    f"No font with Chinese characters was found for charts ({BUNDLED_FONT} is missing too). "
+    "Install one, e.g. "
     "`apt-get install fonts-wqy-microhei` (or fonts-noto-cjk), then remove matplotlib's font "
     "cache (~/.cache/matplotlib) so it is found."
 )
@@ -50,6 +59,23 @@ PLAN_COLOUR = "#DD8452"
 LINE_COLOUR = "#55A868"
 
 log = structlog.get_logger("charts")
+
+
+def register_bundled_font() -> bool:
+    """Make the bundled subset known to matplotlib's font manager (once; False if it is absent).
+
+    `addfont` only adds an entry to the manager's list, not to its cache file, so this is done
+    at every start-up and costs a few milliseconds.
+    """
+    if not BUNDLED_FONT.is_file():
+        return False
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    if str(BUNDLED_FONT) not in known:
+        font_manager.fontManager.addfont(str(BUNDLED_FONT))
+    return True
+
+
+register_bundled_font()
 
 
 class FontMissing(RuntimeError):

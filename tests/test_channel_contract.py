@@ -248,6 +248,7 @@ async def test_callback_in_a_group(polling: Polling, api: FakeBotAPI) -> None:
     await api.wait_for("answerCallbackQuery")
 
 
+@pytest.mark.slow
 async def test_the_answer_follows_the_engine_once(polling: Polling, api: FakeBotAPI) -> None:
     # The engine first (it takes milliseconds), so that the answer can carry its notice.
     polling.engine.delay = 0.3
@@ -259,6 +260,7 @@ async def test_the_answer_follows_the_engine_once(polling: Polling, api: FakeBot
     assert len(api.calls_of("answerCallbackQuery")) == 1
 
 
+@pytest.mark.slow
 async def test_a_slow_callback_answer_does_not_hold_the_reply(
     polling: Polling, api: FakeBotAPI
 ) -> None:
@@ -315,6 +317,7 @@ async def test_a_failed_reply_does_not_stop_the_next(polling: Polling, api: Fake
     assert second.status == 200
 
 
+@pytest.mark.slow
 async def test_polling_survives_a_transient_failure(polling: Polling, api: FakeBotAPI) -> None:
     api.fail_next("getUpdates", 502, "Bad Gateway")
     api.fail_next("getUpdates", 500, "Internal Server Error")
@@ -327,6 +330,7 @@ async def test_polling_survives_a_transient_failure(polling: Polling, api: FakeB
     assert statuses[statuses.index(502) : statuses.index(502) + 2] == [502, 500]
 
 
+@pytest.mark.slow
 async def test_stop_finishes_updates_in_flight(polling: Polling, api: FakeBotAPI) -> None:
     polling.engine.delay = 0.5
     polling.engine.reply = lambda i: [Outgoing(i.chat_id, "done")]

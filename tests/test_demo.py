@@ -53,6 +53,7 @@ def test_demo_script_covers_the_protocol(
     assert out.count("⏰") >= 1
 
 
+@pytest.mark.slow
 def test_state_persists_between_demo_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -67,6 +68,7 @@ def test_state_persists_between_demo_runs(
     assert "(clock: 2026-12-02 10:00" in out
 
 
+@pytest.mark.slow
 def test_demo_with_no_input_sets_up_and_exits(tmp_path: Path) -> None:
     env = dict(os.environ, CRM_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.db")
     proc = subprocess.run(

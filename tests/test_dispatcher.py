@@ -308,6 +308,7 @@ def _over(stamps: list[float], count: int, seconds: float) -> bool:
     return any(stamps[i + count] - stamps[i] < seconds for i in range(len(stamps) - count))
 
 
+@pytest.mark.slow
 async def test_draining_300_rows_under_telegrams_limits(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -395,6 +396,7 @@ async def test_draining_300_rows_under_telegrams_limits(
     assert elapsed < 25, elapsed
 
 
+@pytest.mark.slow
 async def test_one_busy_chat_and_one_group_are_paced_by_their_own_limits(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -69,6 +69,7 @@ def replies(api: FakeBotAPI) -> list[int]:
     return [c.status for c in api.calls_of("sendMessage") if c.params.get("chat_id") == USER]
 
 
+@pytest.mark.slow
 async def test_a_reply_after_5xx_answers_is_sent_on_the_third_try(
     polling: Recorder, api: FakeBotAPI
 ) -> None:
@@ -87,6 +88,7 @@ async def test_a_reply_after_5xx_answers_is_sent_on_the_third_try(
     assert calls[2].at - calls[1].at >= REPLY_RETRY_WAITS[1] * 0.9
 
 
+@pytest.mark.slow
 async def test_a_reply_that_timed_out_is_sent_again(polling: Recorder, api: FakeBotAPI) -> None:
     api.delay_next("sendMessage", TIMEOUT * 4)
     api.push_message(USER, "hi")
@@ -97,6 +99,7 @@ async def test_a_reply_that_timed_out_is_sent_again(polling: Recorder, api: Fake
     assert len(api.calls_of("sendMessage")) == 2
 
 
+@pytest.mark.slow
 async def test_a_reply_is_given_up_after_three_tries_and_the_bot_goes_on(
     polling: Recorder, api: FakeBotAPI
 ) -> None:
@@ -117,6 +120,7 @@ async def test_a_reply_is_given_up_after_three_tries_and_the_bot_goes_on(
     assert (await api.wait_for("sendMessage", to(USER), since=mark)).status == 200
 
 
+@pytest.mark.slow
 async def test_a_refused_reply_is_not_retried(polling: Recorder, api: FakeBotAPI) -> None:
     api.fail_next("sendMessage", 400, "Bad Request: chat not found")
     api.push_message(USER, "hi")
@@ -129,6 +133,7 @@ async def test_a_refused_reply_is_not_retried(polling: Recorder, api: FakeBotAPI
 # ---------------------------------------------------------------- outbox rows
 
 
+@pytest.mark.slow
 async def test_outbox_rows_are_retried_through_5xx_and_timeouts_until_delivered(
     app: App, api: FakeBotAPI
 ) -> None:

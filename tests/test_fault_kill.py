@@ -40,6 +40,8 @@ from crm.models import OutboxMessage
 from crm.services import outbox
 from tests.fake_botapi import FakeBotAPI
 
+pytestmark = pytest.mark.slow  # kill -9 of real processes, twenty times a database: minutes
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:KILL-token-abcdefghijklmnopqrstuvwxyz"
 TRIALS = 20

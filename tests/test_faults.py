@@ -234,6 +234,7 @@ async def test_database_away_gets_a_polite_answer_saves_nothing_and_recovers(
     assert await count(app, Ticket) == before[0] + 1
 
 
+@pytest.mark.slow
 async def test_the_sender_outlives_the_outage_and_sends_after_it(app: App, outage: Outage) -> None:
     now = app.clock.now()
     async with app.sessions() as s, s.begin():

@@ -47,6 +47,9 @@ from crm.enums import Role
 from crm.models import ConversationState, Customer, FollowUp, Staff, Ticket
 from handlers import build_router
 
+# Walks every step of every flow, then fuzzes them: half a minute and more.
+pytestmark = pytest.mark.slow
+
 ROUTER = build_router()
 FLOW_STEPS = [(f.name, step) for f in ROUTER.flows.values() for step in f.steps]
 # Where the walk starts: who, and what they type first.

@@ -66,6 +66,7 @@ async def say(api: FakeBotAPI, text: str) -> Call:
     )
 
 
+@pytest.mark.slow
 async def test_json_logs_carry_no_token_phone_or_message_text(
     api: FakeBotAPI, tmp_path: Path
 ) -> None:

@@ -79,6 +79,7 @@ async def enqueue(db_url: str, key: str) -> None:
         await engine.dispose()
 
 
+@pytest.mark.slow
 async def test_polling_bot_serves_health_and_metrics_that_move(
     api: FakeBotAPI, tmp_path: Path
 ) -> None:
@@ -118,6 +119,7 @@ async def test_polling_bot_serves_health_and_metrics_that_move(
     assert value(after, "crm_sla_breaches_total") == 0
 
 
+@pytest.mark.slow
 async def test_webhook_bot_serves_them_on_the_webhook_port(api: FakeBotAPI, tmp_path: Path) -> None:
     port, secret = free_port(), "obs-hook-secret"
     base = f"http://127.0.0.1:{port}"
@@ -144,6 +146,7 @@ async def test_webhook_bot_serves_them_on_the_webhook_port(api: FakeBotAPI, tmp_
     assert value(found, "crm_scheduler_leader") == 0  # started with --no-scheduler
 
 
+@pytest.mark.slow
 async def test_scheduler_serves_its_own_and_counts_sla_breaches(app: App) -> None:
     clock = app.clock
     assert isinstance(clock, ManualClock)
@@ -298,6 +301,7 @@ async def test_telegram_check_is_cached_and_fails_the_health(tmp_path: Path) -> 
         await db.dispose()
 
 
+@pytest.mark.slow
 async def test_update_outcomes_are_counted_apart(app: App) -> None:
     router = build_router()
 

@@ -66,6 +66,8 @@ from crm.services.customers import new_customer
 from scheduler.leader import LEADER_LOCK_KEY
 from tests.fake_botapi import Call, FakeBotAPI
 
+pytestmark = pytest.mark.slow  # three real replicas and a killed leader: a minute or more
+
 ROOT = Path(__file__).resolve().parent.parent
 CRM_BOT = Path(sys.executable).parent / "crm-bot"
 TOKEN = "424242:REPLICA-token-abcdefghijklmnopqrstuvwxyz"

@@ -162,6 +162,7 @@ async def running(
 
 
 @pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.slow
 async def test_start_and_first_ticket_step_over_the_bot_api(
     lib: str,
     api: FakeBotAPI,
@@ -212,6 +213,7 @@ async def test_start_and_first_ticket_step_over_the_bot_api(
 
 
 @pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.slow
 async def test_a_refused_callback_answer_does_not_cost_the_reply(
     lib: str,
     api: FakeBotAPI,
@@ -237,6 +239,7 @@ async def test_a_refused_callback_answer_does_not_cost_the_reply(
 
 
 @pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.slow
 async def test_stop_lets_the_reply_in_flight_finish(
     lib: str,
     api: FakeBotAPI,
@@ -258,6 +261,7 @@ async def test_stop_lets_the_reply_in_flight_finish(
     assert_clean(text, caplog)
 
 
+@pytest.mark.slow
 async def test_outbox_row_is_sent_and_flood_control_respected(
     api: FakeBotAPI, tmp_path: Path, logged: Callable[[], str], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -295,6 +299,7 @@ async def test_a_refused_token_ends_run_with_an_error(
             telegram_token=TOKEN,
             telegram_api_url=api.base_url,
             channel=lib,
+            health_port=0,  # not 8081: another suite on the machine may hold it
         )
         status = await asyncio.wait_for(serve(settings, rules, stop=asyncio.Event()), STARTUP)
     assert status == 1
@@ -311,6 +316,7 @@ def free_port() -> int:
 
 
 @pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.slow
 async def test_webhook_mode(
     lib: str,
     api: FakeBotAPI,
@@ -415,6 +421,7 @@ async def test_edits_that_need_not_or_cannot_happen(api: FakeBotAPI) -> None:
 
 
 @pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.slow
 async def test_crm_bot_run_process(lib: str, api: FakeBotAPI, tmp_path: Path) -> None:
     """The real command: environment settings, migrations on start, SIGTERM, exit status 0."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRM_", "PTB_"))}

@@ -155,6 +155,7 @@ async def test_the_jobs_registered(app: App) -> None:
     assert str(weekly.fields[4]) == "mon" and str(weekly.fields[5]) == "9"
 
 
+@pytest.mark.slow
 async def test_a_stop_lets_the_running_job_finish_and_a_failing_job_is_logged(app: App) -> None:
     started, finished = asyncio.Event(), asyncio.Event()
 
@@ -196,6 +197,7 @@ def _events(text: str) -> list[dict]:
     return out
 
 
+@pytest.mark.slow
 async def test_crm_bot_scheduler_process(tmp_path: Path) -> None:
     """The real command: migrations on start, the jobs registered, SIGTERM, exit status 0."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
@@ -203,6 +205,7 @@ async def test_crm_bot_scheduler_process(tmp_path: Path) -> None:
         CRM_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'sched.db'}",
         CRM_LOG_LEVEL="INFO",
         CRM_LOG_JSON="true",
+        CRM_HEALTH_PORT="0",  # not 8081: another suite on the machine may hold it
         PYTHONPATH=str(ROOT),
     )
     proc = await spawn_cli("scheduler", env, tmp_path)

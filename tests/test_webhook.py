@@ -153,6 +153,7 @@ async def test_what_is_not_an_update_is_refused(hook: Hook) -> None:
             assert r.status == 404
 
 
+@pytest.mark.slow
 async def test_stop_lets_the_reply_in_flight_finish(hook: Hook, api: FakeBotAPI) -> None:
     api.delay_next("sendMessage", 0.5)
     assert await hook.post(api.push_message(USER, "/start", language_code="en")) == 200

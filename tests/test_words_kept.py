@@ -24,6 +24,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -204,6 +205,7 @@ async def _all_text(app: App) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.slow
 def test_nothing_typed_is_lost(sqlite_template: Path, tmp_path: Path) -> None:
     WordsKept.template = sqlite_template
     WordsKept.where = tmp_path

@@ -49,7 +49,7 @@ QUESTION = "What does a 400 kVA connection cost per month?"
 VISIT = "visited Acme, met Li, they want a quote, follow up tomorrow 10am"
 
 # The fixture's bot lives through all the tests of one adapter: they share its event loop.
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 
 
 @dataclass
