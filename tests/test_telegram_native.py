@@ -127,6 +127,7 @@ async def sq_app(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Any]:
 
 
 @pytest.mark.parametrize("lib", ["aiogram", "ptb"])
+@pytest.mark.slow
 async def test_a_burst_of_35_is_paced_per_chat_and_none_dropped(lib: str) -> None:
     from tests.fake_botapi import Limits
     from tests.test_channel_contract import TOKEN, make_channel
@@ -220,6 +221,7 @@ async def test_my_chat_member_marks_a_chat_blocked_and_unblocked(
         await asyncio.wait_for(task, 5)
 
 
+@pytest.mark.slow
 async def test_slow_work_shows_a_chat_action(polling: Polling, api: FakeBotAPI) -> None:
     polling.engine.delay = 1.3
     polling.engine.reply = lambda i: [Out(i.chat_id, "export ready")]
@@ -238,6 +240,7 @@ async def test_slow_work_shows_a_chat_action(polling: Polling, api: FakeBotAPI) 
     assert api.find("sendChatAction", since=mark) is None
 
 
+@pytest.mark.slow
 async def test_an_album_is_one_message(polling: Polling, api: FakeBotAPI) -> None:
     def photo(file_id: str) -> list[dict[str, Any]]:
         return [{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 600}]

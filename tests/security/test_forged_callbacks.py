@@ -40,6 +40,7 @@ ACTIONS = build_router().actions
 
 
 @pytest.mark.parametrize("role", sorted(PEOPLE))
+@pytest.mark.slow
 async def test_crafted_ids_are_stale_for_every_action(
     app: App, chat: Transcript, role: str
 ) -> None:
