@@ -198,11 +198,23 @@ class Replies:
         if call.method not in REPLY_METHODS or call.status != 200:
             return
         chat = call.params.get("chat_id")
-        if not isinstance(chat, int):
+        if not isinstance(chat, int) or _keyboard_carrier(call):
             return
         self.texts[chat].append(call.params.get("text", ""))
         if call.method == "sendMessage" and isinstance(call.result, dict):
             self.last_message[chat] = call.result["message_id"]
+
+
+def _keyboard_carrier(call: Call) -> bool:
+    """The short message a step's location or contact request button travels on (a message
+    with inline buttons cannot also carry a reply keyboard): not a reply of its own."""
+    markup = call.params.get("reply_markup") or {}
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    keys = [b for row in markup.get("keyboard") or [] for b in row if isinstance(b, dict)]
+    return not markup.get("inline_keyboard") and any(
+        b.get("request_location") or b.get("request_contact") for b in keys
+    )
 
 
 def photo(uid: int, k: int) -> dict[str, Any]:
@@ -528,7 +540,8 @@ async def test_three_replicas_one_database_the_leader_killed(
         # -- every conversation consistent: ended, one ticket with exactly what the user sent
         mine = [st for st in states if st.user_id >= FIRST_USER]
         assert len(mine) == USERS
-        assert all(st.flow is None and st.step is None and st.data == {} for st in mine)
+        # No draft left (the row may keep the router's note of the message a press ended on).
+        assert all(st.flow is None and st.step is None and "d" not in st.data for st in mine)
         assert all(st.version == UPDATES_PER_USER for st in mine)
         assert len(cusers) == USERS
         by_owner = {t.customer_user_id: t for t in tickets}

@@ -66,6 +66,7 @@ class Stack:
     log: bytearray = field(default_factory=bytearray)  # the bot's stderr so far (JSON lines)
     reader: asyncio.Future[Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    edits_seen: dict[int, int] = field(default_factory=dict)
 
     @contextlib.asynccontextmanager
     async def db(self) -> AsyncIterator[AsyncSession]:
@@ -157,14 +158,51 @@ class Stack:
     async def expect(
         self, user: User, match: str | Callable[[BotMessage], bool], timeout: float = STEP
     ) -> BotMessage:
-        """`Client.expect`; when nothing comes, the bot's last log lines say why."""
-        try:
-            return await self.client.expect(user, match, timeout=timeout)
-        except AssertionError as e:
-            tail = "\n".join(self.stderr.splitlines()[-15:])
-            raise AssertionError(
-                f"{e}\n[{self.channel}] the bot's last log lines:\n{tail}"
-            ) from None
+        """`Client.expect`, or a message the bot edited in place (a pressed flow button edits its
+        message; the emulator's client sees only new ones, so the edits are read from the calls
+        the proxy recorded); when nothing comes, the bot's last log lines say why."""
+        test = (lambda m: match in m.text) if isinstance(match, str) else match
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                return await self.client.expect(user, match, timeout=0.2)
+            except AssertionError as e:
+                error = e
+            for edited in self._edits(user):
+                if test(edited):
+                    return edited
+            if loop.time() >= deadline:
+                tail = "\n".join(self.stderr.splitlines()[-15:])
+                raise AssertionError(
+                    f"{error}\n[{self.channel}] the bot's last log lines:\n{tail}"
+                ) from None
+
+    def _edits(self, user: User) -> list[BotMessage]:
+        """Messages edited in place since the last look, as the user now sees them."""
+        seen = self.edits_seen.get(user.id, 0)
+        calls = self.mender.calls
+        found = []
+        for call in calls[seen:]:
+            if call.method.lower() != "editmessagetext" or call.status != 200:
+                continue
+            if str(call.params.get("chat_id")) != str(user.id):
+                continue
+            markup = call.params.get("reply_markup") or {}
+            if isinstance(markup, str):
+                markup = json.loads(markup)
+            found.append(
+                BotMessage(
+                    message_id=int(call.params["message_id"]),
+                    chat_id=user.id,
+                    text=str(call.params.get("text") or ""),
+                    sent_at=datetime.now(UTC).timestamp(),
+                    inline=markup.get("inline_keyboard") or [],
+                    keyboard=[],
+                )
+            )
+        self.edits_seen[user.id] = len(calls)
+        return found
 
     async def stop_bot(self, *, kill: bool = False) -> int | None:
         """SIGTERM (or SIGKILL), then the exit status; the process never outlives a test."""
