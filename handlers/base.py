@@ -213,6 +213,12 @@ def flow_button(label: Text, state: States, value: str = "") -> Button:
     return Button(label, f"~{state.key}:{value}")
 
 
+def excerpt(text: str | None, limit: int = 30) -> str:
+    """A user's words cut to `limit` characters for a title or a list line, marked "…"."""
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def rows(*buttons: Button, width: int = 2) -> tuple[tuple[Button, ...], ...]:
     return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
 

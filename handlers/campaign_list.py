@@ -9,6 +9,7 @@ from crm.enums import Role
 from crm.models import CareCampaign, Staff
 from crm.services import care, runtime
 from handlers.base import Ctx, Step
+from handlers.base import excerpt as cut
 from handlers.campaign_views import staff_of
 
 # ---------------------------------------------------------------- /campaigns
@@ -64,7 +65,7 @@ async def list_campaigns(ctx: Ctx) -> Step:
     buttons: list[tuple[Button, ...]] = []
     for c in campaigns:
         text = care.pick_template(c.templates, ctx.who.locale)
-        excerpt = text if len(text) <= 60 else text[:59] + "…"
+        excerpt = cut(text, 60)
         lines += [
             T(
                 "<b>#{id}</b> {topic} · {status} · {author}",

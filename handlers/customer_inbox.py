@@ -20,7 +20,7 @@ from crm.models import Ticket, TicketMessage
 from crm.phones import normalise
 from crm.services import access, desk, identity, runtime
 from handlers import customer_links, desk_media, desk_notes, tickets
-from handlers.base import CUSTOMER, Action, Ctx, Step, flow_button
+from handlers.base import CUSTOMER, Action, Ctx, Step, excerpt, flow_button
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.labels import TICKET_KIND, label
 from handlers.refusals import DENIED, STALE
@@ -193,8 +193,7 @@ async def _link_by_contact(ctx: Ctx) -> Step:
 
 
 def _title(d: CmsgDraft) -> Text:
-    short = d.text if len(d.text) <= 30 else d.text[:29] + "…"
-    return T("Message “{text}”", text=short)
+    return T("Message “{text}”", text=excerpt(d.text))
 
 
 FLOWS = [

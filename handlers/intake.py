@@ -14,7 +14,7 @@ from crm.phones import normalise
 from crm.services import access, desk, intake, runtime
 from crm.services import customers as customer_svc
 from handlers import desk_notes, desk_sidebar
-from handlers.base import STAFF, Command, Ctx, Step, flow_button, rows, typed_text
+from handlers.base import STAFF, Command, Ctx, Step, excerpt, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import TICKET_KIND
@@ -55,7 +55,7 @@ class IntakeDraft(Draft):
 
 def _short(text: str | None) -> str:
     text = text or ""
-    return text if len(text) <= 60 else text[:59] + "…"
+    return excerpt(text, 60)
 
 
 def _title(d: IntakeDraft) -> Text:

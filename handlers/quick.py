@@ -21,7 +21,7 @@ from crm.services import access
 from crm.services import customers as customer_svc
 from crm.services.deals.reading import read_opportunity
 from handlers import common, deals, followups, visit, visit_reading
-from handlers.base import FIELD, STAFF, Ctx, Step, flow_button
+from handlers.base import FIELD, STAFF, Ctx, Step, excerpt, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import VISIT_KIND
@@ -235,7 +235,7 @@ async def note_step(ctx: Ctx) -> Step:
 
 
 def _note_title(d: NoteDraft) -> Text:
-    short = d.text if len(d.text) <= 30 else d.text[:29] + "…"
+    short = excerpt(d.text)
     return T("Note “{text}”", text=short) if short else T("Photo without words")
 
 

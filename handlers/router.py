@@ -11,7 +11,6 @@ The rules that keep what people type live here, once, for every flow:
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -28,6 +27,7 @@ from handlers.base import Action, Command, Ctx, Handler, Step
 from handlers.conversation import parking
 from handlers.conversation.drafts import Draft, NoDraft
 from handlers.conversation.flow import Flow, Input, State, inputs_of
+from handlers.conversation.prompts import show_prompt, typed_choice
 from handlers.conversation.states import States
 from handlers.refusals import DENIED, STALE
 
@@ -171,7 +171,7 @@ class Router:
                 ):
                     return await self._step(ctx, decl)
                 if got == {Input.TEXT} and Input.BUTTON in decl.accepts:
-                    choice = await self._typed_button(ctx, flow)
+                    choice = await typed_choice(ctx, flow)
                     if choice is not None:
                         ctx.choice = choice
                         return await self._step(ctx, decl)
@@ -183,28 +183,6 @@ class Router:
         handler = self.fallback.get(ctx.who.role) or self.help
         assert handler is not None
         return handler
-
-    async def _typed_button(self, ctx: Ctx, flow: Flow) -> str | None:
-        """Typed words that name one of the step's buttons count as pressing it."""
-        assert ctx.state is not None
-        decl = flow.steps[ctx.state]
-        if decl.prompt is None:
-            return None
-        typed = _norm(ctx.inbound.text or "")
-        if not typed:
-            return None
-        prefix = f"~{ctx.state.key}:"
-        found: list[str] = []
-        for row in (await _prompt(decl.prompt, ctx)).buttons:
-            for b in row:
-                if not b.payload.startswith(prefix):
-                    continue
-                label = _norm(ctx.render(b.label))
-                if label == typed:
-                    return b.payload[len(prefix) :]
-                if len(typed) >= 2 and typed in label:
-                    found.append(b.payload[len(prefix) :])
-        return found[0] if len(found) == 1 else None
 
     def _menu_command(self, ctx: Ctx, text: str) -> Command | None:
         for c in self.commands_for(ctx.who.role):
@@ -377,7 +355,7 @@ class Router:
         if step.prompt:
             prompt = flow.steps[step.state].prompt
             if prompt is not None:
-                step.replies.append(await _prompt(prompt, ctx))
+                step.replies.append(await show_prompt(prompt, ctx))
         return self._edit_pressed(ctx, step)
 
     def _edit_pressed(self, ctx: Ctx, step: Step) -> Step:
@@ -409,13 +387,3 @@ class Router:
             nxt = await on_return(ctx, result)
         nxt.replies[:0] = step.replies
         return nxt
-
-
-async def _prompt(prompt: Any, ctx: Ctx) -> Reply:
-    reply = prompt(ctx)
-    return await reply if inspect.isawaitable(reply) else reply
-
-
-def _norm(text: str) -> str:
-    """Lower case, without spaces, punctuation or emoji: how a typed word meets a label."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())

@@ -14,7 +14,7 @@ from crm.services import runtime
 from crm.services import tickets as svc
 from crm.services.customers import new_customer
 from handlers import desk_media, desk_notes
-from handlers.base import CUSTOMER, Command, Ctx, Step, flow_button, rows, typed_text
+from handlers.base import CUSTOMER, Command, Ctx, Step, excerpt, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import TICKET_KIND
@@ -86,7 +86,7 @@ def _kept(ctx: Ctx) -> tuple[Text, ...]:
 
 def _short(text: str | None) -> str:
     text = text or ""
-    return text if len(text) <= 60 else text[:59] + "…"
+    return excerpt(text, 60)
 
 
 def _kind_prompt(ctx: Ctx) -> Reply:

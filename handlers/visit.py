@@ -22,7 +22,7 @@ from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
 from handlers import customer_new, deals, visit_reading
 from handlers import visit_cards as cards
-from handlers.base import FIELD, Action, Command, Ctx, Step, typed_text
+from handlers.base import FIELD, Action, Command, Ctx, Step, excerpt, typed_text
 from handlers.common import main_menu
 from handlers.conversation import Flow, Input, State
 from handlers.conversation.flow import short_answer
@@ -360,11 +360,6 @@ async def _save(ctx: Ctx) -> Step:
     return Step.end(Reply(Lines(*done), keyboard=main_menu(ctx)), deals.visit_offer(visit.id))
 
 
-def _quick_card(ctx: Ctx) -> Step:
-    """The card a one-message draft ends on (crm.language's reading: a visit or a plan)."""
-    return visit_reading.card(ctx)
-
-
 COMMANDS = [Command("visit", FIELD, start, T("register a visit"), menu_label=T("📝 Log a visit"))]
 
 
@@ -382,8 +377,7 @@ def _title(d: VisitDraft) -> Text:
     if d.customer_name:
         return T("Visit to {customer}", customer=d.customer_name)
     if d.outcome:
-        short = d.outcome if len(d.outcome) <= 30 else d.outcome[:29] + "…"
-        return T("Visit “{outcome}”", outcome=short)
+        return T("Visit “{outcome}”", outcome=excerpt(d.outcome))
     return T("New visit")
 
 

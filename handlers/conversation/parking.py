@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -142,14 +143,7 @@ async def discard(ctx: Ctx) -> Step:
     if row is None:
         return ctx.stay(Reply(GONE, notice="toast"))
     await store.take(ctx.session, row)
-    reply = discarded([Raw(row.title)])
-    return ctx.stay(replace_edit(reply))
-
-
-def replace_edit(reply: Reply) -> Reply:
-    from dataclasses import replace
-
-    return replace(reply, edit=True)
+    return ctx.stay(replace(discarded([Raw(row.title)]), edit=True))
 
 
 ACTIONS = [
