@@ -112,6 +112,7 @@ class SummaryTexts:
     no_reps: str  # shown in place of bars when the team has no reps
     reps: str = ""  # the reps' axis
     days: str = ""  # the trend's days axis
+    no_visits: str = ""  # shown in place of bars when no rep has a visit or a plan
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class ReportTexts:
     no_requests: str  # shown in place of bars when no request came in
     reps: str = ""
     kinds: str = ""  # the requests panel's kinds axis
+    no_visits: str = ""
 
 
 # A rep's name on the axis: at most this many columns (a Chinese character takes two).
@@ -186,12 +188,23 @@ def _rep_bars(
     if not reps:
         _empty(ax, texts.no_reps)
         return
+    if texts.no_visits and not any(n or plan for _name, n, plan in reps):
+        _empty(ax, texts.no_visits)  # a row of zero-length bars says less than a sentence
+        return
     ordered = sorted(reps, key=lambda r: (-r[1], r[0]))
     ys = list(range(len(ordered)))[::-1]  # the first on top
     done = [n for _name, n, _plan in ordered]
     bars = ax.barh(ys, done, color=BAR_COLOUR, height=0.6)
-    figures = [f"{n}" if not plan else f"{n} / {plan:g}" for _name, n, plan in ordered]
-    ax.bar_label(bars, labels=figures, fontproperties=small, padding=3)
+    figures = [f"{n}" if not plan else f"{n} / {round(plan, 1):g}" for _name, n, plan in ordered]
+    # On a white ground: a plan's marker near the bar's end does not cross the figure.
+    ax.bar_label(
+        bars,
+        labels=figures,
+        fontproperties=small,
+        padding=3,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+        zorder=4,
+    )
     ax.set_yticks(ys, [short(name) for name, _n, _plan in ordered])
     planned = [(y, plan) for y, (_name, _n, plan) in zip(ys, ordered, strict=True) if plan]
     if planned:
@@ -203,17 +216,23 @@ def _rep_bars(
             linewidths=2.5,
             color=PLAN_COLOUR,
             label=texts.plan,
-            zorder=3,
+            zorder=2.5,  # over the bars, under the figures
         )
         ax.legend(prop=small, loc="lower right")
     highest = max([*done, *(p for _, p in planned), 1])
     ax.set_xlim(0, highest * 1.3)  # room for the figures at the bars' ends
-    ax.set_ylim(-0.6, len(ordered) - 0.4)
+    _rows(ax, len(ordered))
     ax.set_xlabel(texts.visits, fontproperties=font)
     if texts.reps:
         ax.set_ylabel(texts.reps, fontproperties=font)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="x", alpha=0.3)
+
+
+def _rows(ax: Axes, n: int) -> None:
+    """Room for at least four bars, the bars in the middle: two bars are not drawn fat."""
+    pad = (max(n, 4) - n) / 2
+    ax.set_ylim(-0.6 - pad, n - 0.4 + pad)
 
 
 def _figure(*heights: float) -> tuple[Figure, list[Axes]]:
@@ -290,6 +309,7 @@ def report_figure(
         bottom.bar_label(bars, fontproperties=small, padding=3)
         bottom.set_yticks(ys, [short(k) for k, _n in ordered])
         bottom.set_xlim(0, max(n for _k, n in ordered) * 1.25)
+        _rows(bottom, len(ordered))
         bottom.set_xlabel(texts.requests, fontproperties=font)
         if texts.kinds:
             bottom.set_ylabel(texts.kinds, fontproperties=font)

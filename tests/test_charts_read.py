@@ -99,6 +99,18 @@ def test_report_chart_sorts_kinds_and_labels_axes() -> None:
     assert charts.report_chart([("张伟", 0, None)], [], texts) is None
 
 
+def test_no_visit_in_the_period_is_a_sentence_not_zero_bars() -> None:
+    texts = charts.SummaryTexts(
+        "拜访 · 12月1日", "每日拜访", "拜访", "计划", "暂无销售", no_visits="12月1日没有拜访。"
+    )
+    fig = charts.summary_figure([("张伟", 0, None), ("Lucy Chen", 0, None)], [("11/30", 2)], texts)
+    top = fig.axes[0]
+    assert [t.get_text() for t in top.texts] == ["12月1日没有拜访。"] and not top.patches
+    # With a plan, zero bars say something: 0 of the plan.
+    fig = charts.summary_figure([("张伟", 0, 3.0)], [("11/30", 2)], texts)
+    assert "0 / 3" in {t.get_text() for t in fig.axes[0].texts}
+
+
 def test_nothing_to_draw_gives_no_chart() -> None:
     assert charts.summary_chart([("张伟", 0, 3.0)], [("12/1", 0), ("12/2", 0)], TEXTS) is None
     assert charts.summary_chart([], [], TEXTS) is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from bot import charts
@@ -212,6 +212,17 @@ def drawable(d: Digest) -> bool:
     return any(r.visits for r in d.reps) or any(n for _day, n in d.trend)
 
 
+def _md(day: date) -> str:
+    return f"{day.month}/{day.day}"
+
+
+def no_visits(period: Period) -> Text:
+    """The bars' panel when no rep has a visit in the period (the trend may have some)."""
+    if period.kind == DAY:
+        return T("No visits on {day}.", day=period.first)
+    return T("No visits in {period}.", period=period_text(period))
+
+
 def no_chart(period: Period) -> Text:
     """Said instead of an empty chart."""
     if period.kind == DAY:
@@ -230,7 +241,7 @@ def chart(d: Digest, render: Render) -> bytes | None:
 
     span = d.trend[-1][0] - d.trend[0][0] + timedelta(days=1) if d.trend else timedelta(0)
     days = (
-        T("{first} – {last}", first=f"{d.trend[0][0]:%m/%d}", last=f"{d.trend[-1][0]:%m/%d}")
+        T("{first} – {last}", first=_md(d.trend[0][0]), last=_md(d.trend[-1][0]))
         if d.trend
         else Raw("")
     )
@@ -249,9 +260,10 @@ def chart(d: Digest, render: Render) -> bytes | None:
         no_reps=plain(T("There are no sales reps in your team yet.")),
         reps=plain(T("sales rep")),
         days=plain(T("day")),
+        no_visits=plain(no_visits(d.period)),
     )
     reps = [(r.staff.name, r.visits, r.plan) for r in d.reps]
-    trend = [(f"{day.month}/{day.day}", n) for day, n in d.trend]
+    trend = [(_md(day), n) for day, n in d.trend]
     return charts.summary_chart(reps, trend, texts)
 
 

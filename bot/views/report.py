@@ -245,6 +245,7 @@ def chart(r: Report, render: Render) -> bytes | None:
         no_requests=plain(T("No requests in this period.")),
         reps=plain(T("sales rep")),
         kinds=plain(T("kind of request")),
+        no_visits=plain(T("No visits in {period}.", period=period_text(r))),
     )
     reps = [(row.staff.name, row.visits, row.plan) for row in r.digest.reps]
     kinds = [(plain(label(TICKET_KIND, k)), n) for k, n in r.tickets.by_kind]
