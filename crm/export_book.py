@@ -111,7 +111,9 @@ def _cell(ws: WriteOnlyWorksheet, value: Any, kind: str) -> Any:
     if value is None:
         return None
     if isinstance(value, str):
-        return _text_cell(ws, value)
+        # A plain string, not a cell object (cheaper for a big export): neutralised, it cannot
+        # start with "=", the only thing openpyxl would store as a formula.
+        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
     if isinstance(value, bool):
         return value
     if kind == METRES:
