@@ -41,7 +41,6 @@ from handlers.router import Router
 
 log = structlog.get_logger("engine")
 
-STATE_TTL = timedelta(days=14)
 # The state row with what every update needs besides: the rules' version, and whether the chat
 # had blocked the bot (then writing again makes it reachable).
 STATE_QUERY = runtime.StateQuery(
@@ -213,7 +212,6 @@ class Engine:
                 step = await groups.dispatch(ctx, self.forum_chat_id)
             ctx.render = Renderer(ctx.who.locale, ctx.who.tz)
             state.flow, state.step, state.data = self._router.dump(ctx)
-            state.expires_at = None if state.flow is None else now + STATE_TTL
             await runtime.save_state(session, state, now)
             # Rendering inside the transaction: a broken template rolls the change back too.
             render = Renderer(ctx.who.locale, ctx.who.tz)

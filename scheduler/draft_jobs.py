@@ -76,7 +76,7 @@ async def run(
                         dedupe_key=f"draft-room:{old.id}",
                     )
                     queued += 1
-            state.flow, state.step, state.expires_at = None, None, None
+            state.flow, state.step = None, None
             state.data = {"o": True}
             state.version += 1
             state.updated_at = now

@@ -392,7 +392,6 @@ async def put(app: App, uid: int, flow: str, step: str, data: dict[str, Any]) ->
             s.add(state)
         state.flow, state.step, state.data = flow, step, dict(data)
         state.updated_at = app.clock.now()
-        state.expires_at = None
 
 
 Make = Callable[[int], Inbound]
