@@ -20,6 +20,7 @@ from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
 from bot.types import TN, Lines, Money, Raw, T, Text
+from crm.geocode import Place
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED = ("zh_CN", "zh_TW", "en", "ru")
@@ -104,6 +105,25 @@ def default_menu_locales(default_locale: str) -> dict[str | None, str]:
     return found
 
 
+def country_name(code: str, locale: str) -> str:
+    """"CN" → 中国 / China / Китай: the country's name in the reader's language (Babel's CLDR)."""
+    if not code:
+        return ""
+    try:
+        return Locale.parse(locale).territories.get(code.upper(), code)
+    except (ValueError, TypeError):
+        return code
+
+
+def near(place: Place, locale: str) -> Text:
+    """“near Shanghai, Shanghai Shi, China”: the town and region as the data names them (GeoNames
+    has Latin names only), the country in the reader's language."""
+    parts = [p for p in (place.region, country_name(place.country, locale)) if p]
+    if not parts:
+        return T("near {place}", place=Raw(place.name))
+    return T("near {place}, {area}", place=Raw(place.name), area=Raw(", ".join(parts)))
+
+
 @dataclass(frozen=True)
 class Renderer:
     """Renders texts for one reader: their locale and time zone; HTML-escapes user content."""
@@ -128,6 +148,8 @@ class Renderer:
             return format_date(v, DATE_PATTERNS.get(self.locale, "yyyy-MM-dd"), locale=self.locale)
         if isinstance(v, Money):
             return self._esc(self.money(v.amount, v.currency, cents=v.cents))
+        if isinstance(v, Place):
+            return self(near(v, self.locale))
         if isinstance(v, bool):
             return str(v)
         if isinstance(v, int | float | Decimal):

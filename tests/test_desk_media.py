@@ -39,11 +39,15 @@ async def test_fault_album_and_pin_reach_the_agent_and_the_view(app: App, chat: 
     )
     notice = after(out, "agent")
     assert notice.count("[photo (album)]") == 2
-    assert "[location 31.2304,121.4737]" in notice
+    # The pin with its address (crm.geocode, offline): on the pin's line and in the words.
+    pin = "[location 31.2304,121.4737 — near Shanghai, Shanghai Shi, China]"
+    assert pin in notice
+    assert "📍 Shanghai附近（Shanghai Shi, 中国）" in notice
     t = await helpers.ticket(app, "T-2026-000004")
     view = await helpers.press(chat, app, "agent", f"tk:{t.id}")
     assert "📎 2张照片、📍 位置" in view
-    assert view.count("[photo (album)]") == 2 and "[location 31.2304,121.4737]" in view
+    assert view.count("[photo (album)]") == 2 and pin in view
+    assert "📍 Shanghai附近（Shanghai Shi, 中国）" in view
     # The agent answers with a photo; it reaches the customer as a photo.
     out = await chat("/as agent", "[接单]", "[回复]", "@photo fixed.jpg")
     reply = after(out, "customer1")
@@ -75,3 +79,19 @@ async def test_customer_document_and_voice_reach_the_owner_in_english(
             for m in row
         ]
         assert kinds.count("document") == 1 and kinds.count("voice") == 1
+
+
+async def test_a_pin_at_sea_has_no_address_but_still_crosses(app: App, chat: Transcript) -> None:
+    async with app.sessions() as s, s.begin():
+        await s.execute(update(Ticket).values(status="closed"))
+    await chat("/as customer2", "/new", "[Fault report]", "[1]", "No power on board")
+    out = await chat("@loc 0.0,-140.0", "[Done]", "[Send]")
+    notice = after(out, "agent")
+    assert "[location 0.0000,-140.0000]" in notice
+    assert not any(line.startswith("📍 ") and "附近" in line for line in notice)
+    # A pin near Moscow, added to the same request, gets its address.
+    await chat("/as agent", "[接单]")
+    out = await chat("/as customer2", "@loc 55.7558,37.6173")
+    block = after(out, "agent")
+    assert "[location 55.7558,37.6173 — near Moscow, Moscow, Russia]" in block
+    assert "📍 Moscow附近（Moscow, 俄罗斯）" in block

@@ -1,0 +1,97 @@
+"""Pins with their address (issue 20, item 1): the offline GeoNames resolver on real
+coordinates, the sea without an address, the online provider falling back, the address as each
+reader's language names the country, and the console's `[location LAT,LON — address]`."""
+
+from __future__ import annotations
+
+import time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.channels.console import media_line
+from bot.i18n import Renderer
+from bot.types import Media, T
+from crm.geocode import OfflineGeocoder, OnlineGeocoder, Place, make_geocoder, parse_nominatim
+
+GEO = make_geocoder()
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "town", "country"),
+    [
+        (31.2304, 121.4737, "Shanghai", "CN"),
+        (39.9042, 116.4074, "Beijing", "CN"),
+        (55.7558, 37.6173, "Moscow", "RU"),
+        (22.5431, 114.0579, "Shenzhen", "CN"),
+    ],
+)
+async def test_real_coordinates_are_near_their_city(
+    lat: float, lon: float, town: str, country: str
+) -> None:
+    place = await GEO.reverse(lat, lon)
+    assert place is not None and place.name == town and place.country == country
+    assert place.region  # GeoNames' first-level region (Shanghai Shi, Beijing, Moscow...)
+
+
+@pytest.mark.parametrize(("lat", "lon"), [(0.0, -140.0), (-40.0, -30.0), (91.0, 0.0)])
+async def test_the_open_sea_and_nonsense_have_no_address(lat: float, lon: float) -> None:
+    assert await GEO.reverse(lat, lon) is None
+
+
+async def test_loaded_once_then_fast() -> None:
+    await GEO.reverse(31.2304, 121.4737)
+    started = time.perf_counter()
+    for _ in range(100):
+        await GEO.reverse(39.9042, 116.4074)
+    assert time.perf_counter() - started < 1.0  # a k-d tree query, not a reload
+
+
+async def test_online_provider_falls_back_to_the_offline_data() -> None:
+    # A refused connection (nothing listens on port 9 here) stands for a provider that is down.
+    geo = OnlineGeocoder("http://127.0.0.1:9/reverse", "k", GEO, timeout=1)
+    place = await geo.reverse(55.7558, 37.6173)
+    assert place is not None and place.name == "Moscow"
+    alone = OnlineGeocoder("http://127.0.0.1:9/reverse", None, None, timeout=1)
+    assert await alone.reverse(55.7558, 37.6173) is None
+    with pytest.raises(ValueError):
+        OnlineGeocoder("ftp://x", None, None)
+
+
+def test_nominatim_answer_parsed() -> None:
+    answer = {
+        "address": {"city": "上海市", "state": "上海市", "country": "中国", "country_code": "cn"}
+    }
+    assert parse_nominatim(answer) == Place("上海市", "上海市", "CN")
+    assert parse_nominatim({"error": "Unable to geocode"}) is None
+
+
+def test_missing_data_means_no_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real = builtins.__import__
+
+    def no_package(name: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name == "reverse_geocoder":
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_package)
+    geo = OfflineGeocoder()
+    assert geo.lookup(31.2304, 121.4737) is None and geo.available is False
+
+
+def test_the_address_in_each_language_and_on_the_console() -> None:
+    place = Place("Shanghai", "Shanghai Shi", "CN")
+    said = {
+        loc: Renderer(loc, ZoneInfo("Asia/Shanghai"))(T("📍 {place}", place=place))
+        for loc in ("zh_CN", "zh_TW", "en", "ru")
+    }
+    assert said["en"] == "📍 near Shanghai, Shanghai Shi, China"
+    assert "中国" in said["zh_CN"] and "中國" in said["zh_TW"] and "Китай" in said["ru"]
+    assert all("Shanghai" in s for s in said.values())
+    pin = Media(
+        "location", lat=31.2304, lon=121.4737, name="Shanghai", region="Shanghai Shi", country="CN"
+    )
+    assert media_line(pin) == "[location 31.2304,121.4737 — near Shanghai, Shanghai Shi, China]"
+    assert media_line(Media("location", lat=0.0, lon=-140.0)) == "[location 0.0000,-140.0000]"
