@@ -95,3 +95,57 @@ async def test_a_pin_at_sea_has_no_address_but_still_crosses(app: App, chat: Tra
     block = after(out, "agent")
     assert "[location 55.7558,37.6173 — near Moscow, Moscow, Russia]" in block
     assert "📍 Moscow附近（Moscow, 俄罗斯）" in block
+
+
+async def _press_as_customer(chat: Transcript, app: App, handle: str, payload: str) -> str:
+    import secrets
+
+    from bot.types import Inbound
+    from crm.models import CustomerUser
+
+    async with app.sessions() as s:
+        cuser = await s.scalar(select(CustomerUser).where(CustomerUser.handle == handle))
+        assert cuser is not None
+        uid = cuser.tg_user_id
+    start = len(chat.lines)
+    inbound = Inbound("console", secrets.randbits(62), uid, uid, callback=payload)
+    await chat.demo.channel.deliver(inbound, await app.engine.handle(inbound))
+    await chat.demo.sender.drain()
+    return "\n".join(chat.lines[start:])
+
+
+async def test_my_requests_show_the_files_and_the_pin_but_no_internal_note(
+    app: App, chat: Transcript
+) -> None:
+    await chat(
+        "/as customer1",
+        "/new",
+        "[故障报修]",
+        "[1]",
+        "配电房冒烟，整片停电",
+        "@photo smoke1.jpg alb1",
+        "@photo smoke2.jpg alb1",
+        "@loc 31.2304,121.4737",
+        "[完成]",
+        "[提交]",
+    )
+    await chat("/as agent", "[接单]", "[回复]", "@photo fixed.jpg")
+    t = await helpers.ticket(app, "T-2026-000004")
+    async with app.sessions() as s, s.begin():
+        s.add(
+            TicketMessage(
+                ticket_id=t.id,
+                author_kind="note",
+                author_id=None,
+                text="内部：客户脾气差",
+                created_at=t.created_at,
+            )
+        )
+    view = await _press_as_customer(chat, app, "customer1", f"mytk:{t.id}")
+    # Two album photos and the pin from the customer, the agent's photo back, as the staff's
+    # view sends them; the counts and the address in the words.
+    assert view.count("[photo (album)]") == 2 and view.count("[photo]") == 1
+    assert "[location 31.2304,121.4737 — near Shanghai, Shanghai Shi, China]" in view
+    assert "📎 2张照片、📍 位置" in view and "客服：📎 1张照片" in view
+    assert "📍 Shanghai附近（Shanghai Shi, 中国）" in view
+    assert "客户脾气差" not in view  # staff's internal note
