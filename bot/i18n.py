@@ -106,7 +106,7 @@ def default_menu_locales(default_locale: str) -> dict[str | None, str]:
 
 
 def country_name(code: str, locale: str) -> str:
-    """"CN" → 中国 / China / Китай: the country's name in the reader's language (Babel's CLDR)."""
+    """ "CN" → 中国 / China / Китай: the country's name in the reader's language (Babel's CLDR)."""
     if not code:
         return ""
     try:
@@ -115,13 +115,24 @@ def country_name(code: str, locale: str) -> str:
         return code
 
 
+@cache
+def _to_traditional() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2twp")
+
+
 def near(place: Place, locale: str) -> Text:
-    """“near Shanghai, Shanghai Shi, China”: the town and region as the data names them (GeoNames
-    has Latin names only), the country in the reader's language."""
-    parts = [p for p in (place.region, country_name(place.country, locale)) if p]
+    """“near 黄浦区, 上海市, China”, “near Moscow, Moscow, Russia”: the place and region as the
+    data names them (Chinese inside China, in Traditional characters for zh_TW readers; Latin
+    elsewhere: GeoNames has no other), the country in the reader's language."""
+    name, region = place.name, place.region
+    if locale == "zh_TW":
+        name, region = (_to_traditional().convert(s) for s in (name, region))
+    parts = [p for p in (region, country_name(place.country, locale)) if p]
     if not parts:
-        return T("near {place}", place=Raw(place.name))
-    return T("near {place}, {area}", place=Raw(place.name), area=Raw(", ".join(parts)))
+        return T("near {place}", place=Raw(name))
+    return T("near {place}, {area}", place=Raw(name), area=Raw(", ".join(parts)))
 
 
 @dataclass(frozen=True)

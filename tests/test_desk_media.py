@@ -39,15 +39,16 @@ async def test_fault_album_and_pin_reach_the_agent_and_the_view(app: App, chat: 
     )
     notice = after(out, "agent")
     assert notice.count("[photo (album)]") == 2
-    # The pin with its address (crm.geocode, offline): on the pin's line and in the words.
-    pin = "[location 31.2304,121.4737 — near Shanghai, Shanghai Shi, China]"
+    # The pin with its address (crm.geocode, offline, Chinese names in China): on the pin's
+    # line and in the words.
+    pin = "[location 31.2304,121.4737 — near 黄浦区, 上海市, China]"
     assert pin in notice
-    assert "📍 Shanghai附近（Shanghai Shi, 中国）" in notice
+    assert "📍 黄浦区附近（上海市, 中国）" in notice
     t = await helpers.ticket(app, "T-2026-000004")
     view = await helpers.press(chat, app, "agent", f"tk:{t.id}")
     assert "📎 2张照片、📍 位置" in view
     assert view.count("[photo (album)]") == 2 and pin in view
-    assert "📍 Shanghai附近（Shanghai Shi, 中国）" in view
+    assert "📍 黄浦区附近（上海市, 中国）" in view
     # The agent answers with a photo; it reaches the customer as a photo.
     out = await chat("/as agent", "[接单]", "[回复]", "@photo fixed.jpg")
     reply = after(out, "customer1")
@@ -145,7 +146,7 @@ async def test_my_requests_show_the_files_and_the_pin_but_no_internal_note(
     # Two album photos and the pin from the customer, the agent's photo back, as the staff's
     # view sends them; the counts and the address in the words.
     assert view.count("[photo (album)]") == 2 and view.count("[photo]") == 1
-    assert "[location 31.2304,121.4737 — near Shanghai, Shanghai Shi, China]" in view
+    assert "[location 31.2304,121.4737 — near 黄浦区, 上海市, China]" in view
     assert "📎 2张照片、📍 位置" in view and "客服：📎 1张照片" in view
-    assert "📍 Shanghai附近（Shanghai Shi, 中国）" in view
+    assert "📍 黄浦区附近（上海市, 中国）" in view
     assert "客户脾气差" not in view  # staff's internal note

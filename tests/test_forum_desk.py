@@ -116,8 +116,8 @@ async def test_the_forum_desk_end_to_end(channel: Any, api: FakeBotAPI, sq_app: 
                     "kind": "location",
                     "lat": 31.2304,
                     "lon": 121.4737,
-                    "name": "Shanghai",
-                    "region": "Shanghai Shi",
+                    "name": "黄浦区",
+                    "region": "上海市",
                     "country": "CN",
                 },
             ],
@@ -136,7 +136,7 @@ async def test_the_forum_desk_end_to_end(channel: Any, api: FakeBotAPI, sq_app: 
     copied = [c for c in in_topic if c.method == "sendPhoto"]
     assert len(copied) == 1 and copied[0].status == 200
     assert copied[0].params["photo"] == photo
-    assert any("📍 31.23040,121.47370 — near Shanghai, Shanghai Shi, China" in t for t in texts)
+    assert any("📍 31.23040,121.47370 — near 黄浦区, 上海市, China" in t for t in texts)
     assert await desk.sync() == 0  # nothing more to show
 
     stop, task = await _run(channel, app, api)

@@ -1,6 +1,7 @@
-"""Pins with their address (issue 20, item 1): the offline GeoNames resolver on real
-coordinates, the sea without an address, the online provider falling back, the address as each
-reader's language names the country, and the console's `[location LAT,LON — address]`."""
+"""Pins with their address (issue 20, item 1): the offline resolvers on real coordinates
+(Chinese districts inside China, GeoNames towns elsewhere), the sea without an address, the
+online provider falling back, the address in each reader's language, and the console's
+`[location LAT,LON — address]`."""
 
 from __future__ import annotations
 
@@ -18,23 +19,32 @@ GEO = make_geocoder()
 
 
 @pytest.mark.parametrize(
-    ("lat", "lon", "town", "country"),
+    ("lat", "lon", "expected"),
     [
-        (31.2304, 121.4737, "Shanghai", "CN"),
-        (39.9042, 116.4074, "Beijing", "CN"),
-        (55.7558, 37.6173, "Moscow", "RU"),
-        (22.5431, 114.0579, "Shenzhen", "CN"),
+        (31.2304, 121.4737, Place("黄浦区", "上海市", "CN")),
+        (39.9042, 116.4074, Place("东城区", "北京市", "CN")),
+        (22.5431, 114.0579, Place("福田区", "深圳市, 广东省", "CN")),
+        (22.3193, 114.1694, Place("油尖旺区", "香港特别行政区", "")),
+        (55.7558, 37.6173, Place("Moscow", "Moscow", "RU")),
+        (48.8566, 2.3522, Place("Paris", "Ile-de-France", "FR")),
     ],
 )
-async def test_real_coordinates_are_near_their_city(
-    lat: float, lon: float, town: str, country: str
+async def test_real_coordinates_are_near_their_place(
+    lat: float, lon: float, expected: Place
 ) -> None:
-    place = await GEO.reverse(lat, lon)
-    assert place is not None and place.name == town and place.country == country
-    assert place.region  # GeoNames' first-level region (Shanghai Shi, Beijing, Moscow...)
+    assert await GEO.reverse(lat, lon) == expected
 
 
-@pytest.mark.parametrize(("lat", "lon"), [(0.0, -140.0), (-40.0, -30.0), (91.0, 0.0)])
+def test_a_pin_in_china_does_not_load_the_world_data() -> None:
+    geo = OfflineGeocoder()
+    assert geo.lookup(31.2304, 121.4737) == Place("黄浦区", "上海市", "CN")
+    assert geo._world is None  # GeoNames' 150 MB stay unloaded
+    assert geo.lookup(55.7558, 37.6173) is not None and geo._world is not None
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"), [(0.0, -140.0), (-40.0, -30.0), (30.0, 125.0), (91.0, 0.0)]
+)
 async def test_the_open_sea_and_nonsense_have_no_address(lat: float, lon: float) -> None:
     assert await GEO.reverse(lat, lon) is None
 
@@ -78,20 +88,26 @@ def test_missing_data_means_no_address(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(builtins, "__import__", no_package)
     geo = OfflineGeocoder()
-    assert geo.lookup(31.2304, 121.4737) is None and geo.available is False
+    assert geo.lookup(55.7558, 37.6173) is None and geo.available["world"] is False
+    assert geo.lookup(31.2304, 121.4737) == Place("黄浦区", "上海市", "CN")
 
 
 def test_the_address_in_each_language_and_on_the_console() -> None:
-    place = Place("Shanghai", "Shanghai Shi", "CN")
+    place = Place("黄浦区", "上海市", "CN")
     said = {
         loc: Renderer(loc, ZoneInfo("Asia/Shanghai"))(T("📍 {place}", place=place))
         for loc in ("zh_CN", "zh_TW", "en", "ru")
     }
-    assert said["en"] == "📍 near Shanghai, Shanghai Shi, China"
-    assert "中国" in said["zh_CN"] and "中國" in said["zh_TW"] and "Китай" in said["ru"]
-    assert all("Shanghai" in s for s in said.values())
-    pin = Media(
-        "location", lat=31.2304, lon=121.4737, name="Shanghai", region="Shanghai Shi", country="CN"
+    assert said == {
+        "zh_CN": "📍 黄浦区附近（上海市, 中国）",
+        "zh_TW": "📍 黃浦區附近（上海市, 中國）",
+        "en": "📍 near 黄浦区, 上海市, China",
+        "ru": "📍 около 黄浦区, 上海市, Китай",
+    }
+    moscow = Renderer("zh_CN", ZoneInfo("Asia/Shanghai"))(
+        T("📍 {place}", place=Place("Moscow", "Moscow", "RU"))
     )
-    assert media_line(pin) == "[location 31.2304,121.4737 — near Shanghai, Shanghai Shi, China]"
+    assert moscow == "📍 Moscow附近（Moscow, 俄罗斯）"
+    pin = Media("location", lat=31.2304, lon=121.4737, name="黄浦区", region="上海市", country="CN")
+    assert media_line(pin) == "[location 31.2304,121.4737 — near 黄浦区, 上海市, China]"
     assert media_line(Media("location", lat=0.0, lon=-140.0)) == "[location 0.0000,-140.0000]"
