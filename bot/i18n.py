@@ -122,17 +122,32 @@ def _to_traditional() -> Any:
     return opencc.OpenCC("s2twp")
 
 
+def _names(place: Place, locale: str) -> tuple[str, str]:
+    if locale == "zh_TW":
+        return _to_traditional().convert(place.name), _to_traditional().convert(place.region)
+    return place.name, place.region
+
+
+def venue_title(place: Place, locale: str) -> str:
+    """A venue's title: the place's name (in Traditional characters for zh_TW readers)."""
+    return _names(place, locale)[0]
+
+
+def venue_address(place: Place, locale: str) -> str:
+    """A venue's address line under the place's name: “上海市, 中国”."""
+    _, region = _names(place, locale)
+    return ", ".join(p for p in (region, country_name(place.country, locale)) if p)
+
+
 def near(place: Place, locale: str) -> Text:
     """“near 黄浦区, 上海市, China”, “near Moscow, Moscow, Russia”: the place and region as the
     data names them (Chinese inside China, in Traditional characters for zh_TW readers; Latin
     elsewhere: GeoNames has no other), the country in the reader's language."""
-    name, region = place.name, place.region
-    if locale == "zh_TW":
-        name, region = (_to_traditional().convert(s) for s in (name, region))
-    parts = [p for p in (region, country_name(place.country, locale)) if p]
-    if not parts:
+    name, _ = _names(place, locale)
+    area = venue_address(place, locale)
+    if not area:
         return T("near {place}", place=Raw(name))
-    return T("near {place}, {area}", place=Raw(name), area=Raw(", ".join(parts)))
+    return T("near {place}, {area}", place=Raw(name), area=Raw(area))
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,9 @@ class Media:
     # A location's place (crm.geocode.Place): `name` is its town, then its region and country.
     region: str | None = None
     country: str | None = None
+    # The pin's address line as its reader reads it (set when rendered: bot.render): sent as a
+    # venue, a pin with its title and address.
+    address: str | None = None
 
     @property
     def place(self) -> Place | None:

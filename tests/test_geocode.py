@@ -111,3 +111,40 @@ def test_the_address_in_each_language_and_on_the_console() -> None:
     pin = Media("location", lat=31.2304, lon=121.4737, name="黄浦区", region="上海市", country="CN")
     assert media_line(pin) == "[location 31.2304,121.4737 — near 黄浦区, 上海市, China]"
     assert media_line(Media("location", lat=0.0, lon=-140.0)) == "[location 0.0000,-140.0000]"
+
+
+# ---- on Telegram: a pin with its address is a venue, for both libraries --------------------
+
+from tests.test_channel_contract import USER, api, channel  # noqa: E402
+
+_ = (api, channel)
+
+
+async def test_a_pin_with_its_address_goes_as_a_venue(channel, api) -> None:  # type: ignore[no-untyped-def]
+    from bot.render import render_reply
+    from bot.types import Reply
+
+    pin = Media("location", lat=31.2304, lon=121.4737, name="黄浦区", region="上海市", country="CN")
+    bare = Media("location", lat=0.0, lon=-140.0)
+    for locale, title, address in (
+        ("zh_CN", "黄浦区", "上海市, 中国"),
+        ("zh_TW", "黃浦區", "上海市, 中國"),
+        ("en", "黄浦区", "上海市, China"),
+    ):
+        out = render_reply(
+            Reply(T("📍 {place}", place=pin.place), media=(pin, bare)),
+            Renderer(locale, ZoneInfo("Asia/Shanghai")),
+            USER,
+        )
+        mark = api.mark()
+        await channel.send(out)
+        venue = api.find("sendVenue", since=mark)
+        assert venue is not None and venue.status == 200
+        assert (venue.params["title"], venue.params["address"]) == (title, address)
+        assert (float(venue.params["latitude"]), float(venue.params["longitude"])) == (
+            31.2304,
+            121.4737,
+        )
+        # A pin at sea has no address: the bare location, as before.
+        sea = api.find("sendLocation", since=mark)
+        assert sea is not None and sea.status == 200 and float(sea.params["longitude"]) == -140.0
