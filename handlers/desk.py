@@ -201,6 +201,7 @@ async def reply_step(ctx: Ctx) -> Step:
     shown = desk_media.summary(media)
     if shown is not None:
         lines.append(shown)
+    lines += desk_media.places(media)
     lines.append(T("Reply here to answer."))
     await desk_notes.tell_customer(
         ctx, ticket, Reply(Lines(*lines), media=desk_media.to_media(media)), key=f"msg:{msg.id}"

@@ -53,6 +53,7 @@ async def show(ctx: Ctx) -> Step:
             lines.append(shown)
     if thread and thread[0].media:
         lines.insert(2, desk_media.summary(thread[0].media))
+    lines += desk_media.places(media)
     if ticket.rating:
         lines.append(T("Rated {score}/5", score=ticket.rating))
     lines += await desk_sidebar.lines(ctx, ticket)

@@ -72,6 +72,7 @@ async def customer_marks(ctx: Ctx, ticket: Ticket) -> list[Text]:
 
 
 async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
+    first = await desk.first_media(ctx.session, ticket.id)
     note = Reply(
         Lines(
             T(
@@ -82,11 +83,12 @@ async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
             ),
             *await customer_marks(ctx, ticket),
             T("“{text}”", text=ticket.text[:300]),
+            *desk_media.places(first),
             T("First answer due {when}.", when=ticket.first_response_due),
             *await desk_sidebar.lines(ctx, ticket),
         ),
         buttons=staff_buttons(ticket),
-        media=desk_media.to_media(await desk.first_media(ctx.session, ticket.id)),
+        media=desk_media.to_media(first),
     )
     recipients: dict[int, Staff] = {}
     if ticket.owner_id is not None:
@@ -138,6 +140,7 @@ async def relay_from_customer(
     shown = desk_media.summary(media)
     if shown is not None:
         lines.append(shown)
+        lines += desk_media.places(media)
     elif files:
         lines.append(T("Attachments: {n}", n=len(files)))
     note = Reply(Lines(*lines), buttons=staff_buttons(ticket), media=desk_media.to_media(media))

@@ -15,7 +15,7 @@ from crm.limits import parse_id
 from crm.models import Ticket
 from crm.services import access, desk, resolutions, runtime
 from crm.services import tickets as svc
-from handlers import desk_notes
+from handlers import desk_media, desk_notes
 from handlers.base import CUSTOMER, Action, Command, Ctx, Step, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.labels import TICKET_KIND, TICKET_STATUS, label
@@ -56,16 +56,29 @@ async def my_ticket(ctx: Ctx) -> Step:
         ),
         T("Received {when}.", when=t.created_at),
     ]
+    media: list[dict[str, object]] = []
     for m in await desk.thread(ctx.session, t.id):
+        # What was said between the customer and us: not the system's marks, and never the
+        # staff's internal notes.
+        if m.author_kind not in ("customer", "staff"):
+            continue
         who = T("You") if m.author_kind == "customer" else T("Us")
-        if m.text and m.author_kind != "system":
+        shown = desk_media.summary(m.media)
+        if m.text:
             lines.append(T("{who}: {text}", who=who, text=m.text[:300]))
+        if shown is not None:
+            lines.append(T("{who}: {text}", who=who, text=shown) if not m.text else shown)
+        media += m.media or []
+    lines += desk_media.places(media)
     if t.resolution_note:
         lines.append(T("Result: {note}", note=t.resolution_note))
     buttons: list[Button] = []
     if desk.can_reopen(t, ctx.now(), ctx.rules.tickets.reopen_days):
         buttons.append(Button(T("↩️ Reopen"), f"reopen:{t.id}"))
-    return ctx.stay(Reply(Lines(*lines), buttons=rows(*buttons)))
+    # The photos, documents, voice and pins themselves, sent on by file id as the staff's view
+    # does (handlers.desk_list).
+    reply = Reply(Lines(*lines), buttons=rows(*buttons), media=desk_media.to_media(media))
+    return ctx.stay(reply)
 
 
 class RateStep(States, flow="rate"):

@@ -42,6 +42,7 @@ class RulesDraft(Draft):
 
 HISTORY = 15
 NUMBER = re.compile(r"\d{1,7}")
+PERCENT = re.compile(r"(\d{1,7})\s*%?")
 CLOCK = re.compile(r"(\d{1,2})[:：.](\d{2})")
 
 GROUPS = {
@@ -59,11 +60,14 @@ FIXED_LABELS = {
     "digest.manager_summary": T("Managers' daily summary"),
     "quiet_hours.start": T("Quiet hours start"),
     "quiet_hours.end": T("Quiet hours end"),
+    "sla.warn_share": T("SLA warning (share of the time allowed)"),
 }
 DENIED = T("Only an admin can change business rules. Nothing was changed.")
 
 
 def rule_label(key: str) -> Text:
+    if key in FIXED_LABELS:
+        return FIXED_LABELS[key]
     section, name, *rest = key.split(".")
     if section == "sla":
         kind = TICKET_KIND[name]
@@ -75,7 +79,10 @@ def rule_label(key: str) -> Text:
     return FIXED_LABELS[key]
 
 
-def shown(value: Any) -> str:
+def shown(value: Any, key: str | None = None) -> str:
+    """A rule's value as /rules writes it and takes it: 08:30, 60, 80%."""
+    if key is not None and key in svc.EDITABLE and svc.EDITABLE[key].kind == "percent":
+        return f"{round(float(value) * 100)}%"
     return value.strftime("%H:%M") if isinstance(value, time) else str(value)
 
 
@@ -94,6 +101,12 @@ def overview(rules: Rules) -> Lines:
                 hours=target.resolution_hours,
             )
         )
+    lines.append(
+        T(
+            "<b>SLA warning</b>: at {share} of the time allowed",
+            share=shown(rules.sla.warn_share, "sla.warn_share"),
+        )
+    )
     c = rules.cadence_days
     lines += [
         T("<b>Visit cadence</b>: A every {a} days · B {b} · C {c}", a=c.A, b=c.B, c=c.C),
@@ -152,7 +165,7 @@ def _group_prompt(ctx: Ctx) -> Reply:
             T(
                 "{rule}: {value}",
                 rule=rule_label(e.key),
-                value=shown(svc.value_of(ctx.rules, e.key)),
+                value=shown(svc.value_of(ctx.rules, e.key), e.key),
             ),
             RulesStep.KEY,
             e.key,
@@ -182,9 +195,19 @@ def _value_prompt(ctx: Ctx) -> Reply:
 
 
 def _ask(ctx: Ctx, key: str) -> Reply:
-    now = shown(svc.value_of(ctx.rules, key))
+    now = shown(svc.value_of(ctx.rules, key), key)
     back = rows(flow_button(T("⬅ Back"), RulesStep.VALUE, "back"))
-    if svc.EDITABLE[key].kind == "time":
+    if svc.EDITABLE[key].kind == "percent":
+        low, high = svc.PERCENT_BOUNDS
+        text = T(
+            "{rule} is now {value}. Type the new share as a whole percentage from {min} to "
+            "{max}, e.g. 80.",
+            rule=rule_label(key),
+            value=now,
+            min=low,
+            max=high,
+        )
+    elif svc.EDITABLE[key].kind == "time":
         text = T(
             "{rule} is now {value}. Type the new time as HH:MM, e.g. 08:30.",
             rule=rule_label(key),
@@ -210,6 +233,19 @@ def _parse(key: str, text: str) -> tuple[Any, Reply | None]:
         if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
             return None, Reply(T("Please type a time as HH:MM, e.g. 08:30. Nothing was changed."))
         return f"{int(m.group(1)):02d}:{m.group(2)}", None
+    if svc.EDITABLE[key].kind == "percent":
+        low, high = svc.PERCENT_BOUNDS
+        m = PERCENT.fullmatch(text)
+        if m is None or not low <= int(m.group(1)) <= high:
+            return None, Reply(
+                T(
+                    "{rule} must be a whole percentage from {min} to {max}. Nothing was changed.",
+                    rule=rule_label(key),
+                    min=low,
+                    max=high,
+                )
+            )
+        return int(m.group(1)) / 100, None
     low, high = svc.bounds(key)
     if NUMBER.fullmatch(text) is None or not (low or 0) <= int(text) <= (high or 10**7):
         return None, Reply(
@@ -257,13 +293,13 @@ async def value_step(ctx: Ctx) -> Step:
     if refusal is not None:
         return ctx.stay(refusal)
     old = svc.value_of(ctx.rules, key)
-    if shown(old) == shown(value):
+    if shown(old, key) == shown(value, key):
         return Step.end(
             Reply(
                 T(
                     "{rule} is already {value}. Nothing was changed.",
                     rule=rule_label(key),
-                    value=shown(old),
+                    value=shown(old, key),
                 )
             )
         )
@@ -279,8 +315,8 @@ async def value_step(ctx: Ctx) -> Step:
             T(
                 "{rule}: {old} → {new}. In effect now.",
                 rule=rule_label(key),
-                old=shown(old),
-                new=shown(new),
+                old=shown(old, key),
+                new=shown(new, key),
             )
         )
     )
@@ -309,8 +345,8 @@ async def history(ctx: Ctx) -> Reply:
                     when=entry.at,
                     who=Raw(name) if name else T("the system"),
                     rule=rule_label(key),
-                    old=str(change[0]),
-                    new=str(change[1]),
+                    old=shown(change[0], key),
+                    new=shown(change[1], key),
                 )
             )
     return Reply(Lines(*lines))
