@@ -31,6 +31,10 @@ from handlers.refusals import CHOOSE, DENIED
 DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 WEEK_WORDS = {"week", "weekly", "周", "周报", "本周", "週", "週報", "неделя"}
 YESTERDAY_WORDS = {"yesterday", "昨天", "昨日", "вчера"}
+BAD_PERIOD = T(
+    "Please give a date as YYYY-MM-DD, “yesterday” or “week”, e.g. /reports 2026-12-02. "
+    "Nothing was shown."
+)
 
 
 class CommentStep(States, flow="rptc"):
@@ -65,14 +69,7 @@ def _period(ctx: StaffCtx) -> tuple[str, date] | None:
 async def reports(ctx: StaffCtx) -> Step:
     asked = _period(ctx)
     if asked is None:
-        return ctx.stay(
-            Reply(
-                T(
-                    "Please give a date as YYYY-MM-DD, “yesterday” or “week”, e.g. "
-                    "/reports 2026-12-02. Nothing was shown."
-                )
-            )
-        )
+        return ctx.stay(Reply(BAD_PERIOD))
     kind, period = asked
     rows = await svc.team(ctx.session, ctx.me, kind, period)
     return ctx.stay(view.team_message(kind, period, rows))

@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 
 from bot.app import App
+from bot.channels.console import plain
 from bot.i18n import Renderer
 from bot.types import T, Text
-from bot.channels.console import plain
 from crm.enums import FollowUpStatus
-from crm.models import Customer, FollowUp, RepReport, ReportComment, Ticket, Visit
+from crm.models import Customer, FollowUp, ReportComment, RepReport, Ticket, Visit
 from crm.services import calendar, privacy
 from crm.services.calendar import DayEntry
+from handlers import team_reports
 from tests.conftest import Transcript
 from tests.helpers import customer as _customer
 from tests.helpers import outbox as _outbox
@@ -219,14 +220,7 @@ async def test_manager_reads_the_team_opens_comments_and_rep_sees_it(
     out = await chat("/as manager", "/reports 2026-12-02")
     assert "• 张伟" in out and "Lucy Chen" in out
     out = await chat("/reports someday")
-    assert (
-        zh(
-            T(
-                "Please give a date as YYYY-MM-DD, “yesterday” or “week”, e.g. /reports 2026-12-02. Nothing was shown."
-            )
-        )
-        in out
-    )
+    assert zh(team_reports.BAD_PERIOD) in out
     out = await _press(chat, app, "rep1", f"rpt_view:{report.id}")
     assert "明天重点跟进华能" not in out
     out = await _press(chat, app, "rep1", f"rpt_note:{report.id}")
@@ -344,7 +338,8 @@ async def test_daily_report_in_chinese(app: App, chat: Transcript) -> None:
 
 
 async def test_erasure_removes_the_customer_from_report_lines(app: App, chat: Transcript) -> None:
-    await chat("/as rep1", "/daily", "明天重点跟进华能电厂", "东方钢铁要报价", f"[{zh(T('📤 Send'))}]")
+    send = f"[{zh(T('📤 Send'))}]"
+    await chat("/as rep1", "/daily", "明天重点跟进华能电厂", "东方钢铁要报价", send)
     huaneng = await _customer(app, "华能电厂")
     async with app.sessions() as s, s.begin():
         await privacy.erase(s, huaneng.id, now=app.clock.now())
