@@ -268,6 +268,12 @@ async def plan_pressed(ctx: StaffCtx) -> Step:
     return Step.go(PlanStep.NOTE)
 
 
+async def day_plan(ctx: StaffCtx) -> Step:
+    """/dayplan: today's plan note without waiting for the morning's button."""
+    ctx.data = PlanDraft(day=_today(ctx).isoformat())
+    return Step.go(PlanStep.NOTE)
+
+
 def _plan_prompt(ctx: Ctx) -> Reply:
     return Reply(
         T("Anything to add to today's plan? Type it (e.g. “下午去华能谈合同”)."),
@@ -302,6 +308,7 @@ async def authorise_own_report(ctx: Ctx, report_id: int) -> bool:
 COMMANDS = [
     Command("daily", FIELD, daily, T("your daily report (日报): write, add a line, send")),
     Command("weekly", FIELD, weekly, T("your weekly report and next week's plan (周报)")),
+    Command("dayplan", FIELD, day_plan, T("add to today's plan (日计划)")),
 ]
 ACTIONS = [
     Action("rpt_plan", FIELD, plan_pressed),
@@ -335,6 +342,6 @@ FLOWS = [
         {PlanStep.NOTE: State(plan_step, _plan_prompt)},
         PlanDraft,
         lambda d: T("Today's plan"),
-        entries=(("morning agenda ✏️ Add to today's plan", PlanStep.NOTE),),
+        entries=(("morning agenda ✏️ Add to today's plan, /dayplan", PlanStep.NOTE),),
     ),
 ]

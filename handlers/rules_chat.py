@@ -49,9 +49,9 @@ GROUPS = {
     "cadence": T("Visit cadence"),
     "claims": T("Claims"),
     "digest": T("Digest times"),
-    "reports": T("Reps' reports"),
     "quiet": T("Quiet hours"),
     "calendar": T("Business calendar"),
+    "reports": T("Reps' reports"),
 }
 FIXED_LABELS = {
     "claims.period_days": T("Claim period (days)"),
