@@ -58,6 +58,18 @@ TOO_LONG = T(
 )
 
 
+def _already_sent(d: RptDraft) -> Lines:
+    """The refusal, with the lines the draft held quoted back: nothing typed goes silently."""
+    kept = [*d.lines, *d.plan]
+    if not kept:
+        return Lines(ALREADY_SENT)
+    return Lines(
+        ALREADY_SENT,
+        T("Your lines, not added:"),
+        *(Raw(f"• {line}") for line in kept),
+    )
+
+
 def _today(ctx: StaffCtx) -> date:
     return ctx.local_now().date()
 
@@ -105,14 +117,31 @@ async def send_pushed(ctx: StaffCtx) -> Step:
     if report.sent_at is not None:
         return ctx.stay(Reply(ALREADY_SENT, notice="toast"))
     await svc.send(ctx.session, report, ctx.me, [], ctx.who.tz, ctx.now())
+    await tell_late(ctx, report)
     return ctx.stay(Reply(Lines(T("📤 Sent to your manager."), view.body(report, ctx.me))))
+
+
+async def tell_late(ctx: StaffCtx, report: RepReport) -> None:
+    """A manager whose team list already named the rep as not sent is told it came."""
+    for manager in await svc.listed_to(ctx.session, report, ctx.me):
+        await ctx.notify.to_staff(
+            manager,
+            Reply(
+                T("📋 {name} has now sent the report (after the team's list).", name=ctx.me.name),
+                buttons=((Button(Raw(f"📋 {ctx.me.name}"), f"rpt_view:{report.id}"),),),
+            ),
+            dedupe_key=f"rpt-late:{report.id}:{manager.id}",
+        )
 
 
 async def _card_prompt(ctx: StaffCtx) -> Reply:
     d: RptDraft = ctx.data
     report = await _own_unsent(ctx)
     if report is None:
-        return Reply(ALREADY_SENT)
+        # Sent meanwhile (the push's Send): the lines quoted back, and the way out.
+        return Reply(
+            _already_sent(d), buttons=((flow_button(T("🗑 Discard"), RptStep.CARD, "cancel"),),)
+        )
     report = await svc.draft(ctx.session, ctx.me, report.kind, report.period, ctx.who.tz, ctx.now())
     week = d.kind == svc.WEEK
     parts: list[Text] = [view.body(report, ctx.me, lines=d.lines, plan=d.plan if week else None)]
@@ -138,15 +167,17 @@ async def _card_prompt(ctx: StaffCtx) -> Reply:
 
 async def card_step(ctx: StaffCtx) -> Step:
     d: RptDraft = ctx.data
+    if ctx.choice is None:
+        return await _line(ctx, "lines")  # a text typed at the card is a line
+    if await _own_unsent(ctx) is None:
+        return Step.end(Reply(_already_sent(d)))
     if ctx.choice == "line":
         return Step.go(RptStep.LINE)
     if ctx.choice in ("next", "visit") and d.kind == svc.WEEK:
         return Step.go(RptStep.NEXT if ctx.choice == "next" else RptStep.VISIT)
     if ctx.choice == "send":
         return await _send(ctx)
-    if ctx.choice is not None:
-        return ctx.stay(Reply(CHOOSE, notice="toast"))
-    return await _line(ctx, "lines")
+    return ctx.stay(Reply(CHOOSE, notice="toast"))
 
 
 async def _line(ctx: StaffCtx, field: str) -> Step:
@@ -156,7 +187,7 @@ async def _line(ctx: StaffCtx, field: str) -> Step:
     if refused is not None:
         return refused
     lines = [*ctx.data[field], text]
-    if not svc.fits(lines):
+    if not svc.fits(lines, svc.LINES_LIMIT if field == "lines" else svc.PLAN_LIMIT):
         return ctx.stay(Reply(TOO_LONG))
     ctx.data[field] = lines
     return Step.go(RptStep.CARD)
@@ -211,12 +242,13 @@ async def _send(ctx: StaffCtx) -> Step:
     d: RptDraft = ctx.data
     report = await _own_unsent(ctx)
     if report is None:
-        return Step.end(Reply(ALREADY_SENT))
+        return Step.end(Reply(_already_sent(d)))
     week = report.kind == svc.WEEK
     await svc.send(
         ctx.session, report, ctx.me, d.lines, ctx.who.tz, ctx.now(), plan=d.plan if week else None
     )
     replies = [Reply(Lines(T("📤 Sent to your manager."), view.body(report, ctx.me)))]
+    await tell_late(ctx, report)
     if week and d.visit_ids:
         planned = await svc.plan_visits(
             ctx.session, ctx.me, d.visit_ids, report.period, staff_tz(ctx.me), ctx.now()
@@ -263,6 +295,9 @@ async def plan_pressed(ctx: StaffCtx) -> Step:
     try:
         day = date.fromisoformat(ctx.choice or "")
     except ValueError:
+        return ctx.stay(Reply(STALE, notice="toast"))
+    # Only this morning's button (or last night's, just past midnight) plans a day.
+    if not 0 <= (_today(ctx) - day).days <= 1:
         return ctx.stay(Reply(STALE, notice="toast"))
     ctx.data = PlanDraft(day=day.isoformat())
     return Step.go(PlanStep.NOTE)

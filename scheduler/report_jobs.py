@@ -85,8 +85,10 @@ def due_for(staff: Staff, tz: ZoneInfo, now: datetime, rules: Rules, *, team: bo
             if not (start <= now < end and is_within_grace(start, now, rules)):
                 continue
             period = svc.period_of(kind, day)
-            prefix = f"rpt-team:{kind}" if team else f"rpt-{kind}"
-            found.append(Due(staff, tz, kind, period, start, f"{prefix}:{staff.id}:{period}"))
+            key = (
+                svc.team_key(kind, staff.id, period) if team else f"rpt-{kind}:{staff.id}:{period}"
+            )
+            found.append(Due(staff, tz, kind, period, start, key))
     return found
 
 

@@ -347,3 +347,55 @@ async def test_erasure_removes_the_customer_from_report_lines(app: App, chat: Tr
     assert report is not None
     assert "华能电厂" not in (report.lines or "")
     assert "东方钢铁要报价" in (report.lines or "")
+
+
+async def test_a_report_sent_after_the_team_list_is_told_to_the_manager(
+    app: App, chat: Transcript
+) -> None:
+    out = await chat("/as rep2", "@clock 2026-12-02T19:05")
+    assert "• Lucy Chen" in out[out.index("[to manager] 🗂") :]
+    report = await _report(app, "rep2", "day", DEC_2)
+    assert report is not None
+    out = await _press(chat, app, "rep2", f"rpt_send:{report.id}")
+    assert "📤 Sent to your manager." in out
+    late = out[out.index("[to manager]") :]
+    assert (
+        zh(T("📋 {name} has now sent the report (after the team's list).", name="Lucy Chen"))
+        in late
+    )
+    assert "Lucy Chen" in late
+    assert len(await _outbox(app, f"rpt-late:{report.id}:")) == 1
+
+
+async def test_lines_of_a_draft_sent_meanwhile_are_quoted_back(app: App, chat: Transcript) -> None:
+    out = await chat("/as rep2", "/daily", "Met the Acme buyer")
+    report = await _report(app, "rep2", "day", date(2026, 12, 1))
+    assert report is not None
+    # The push's Send while the card is open: the next line finds the report sent, and every
+    # line of the draft is quoted back (none added, none lost without a word).
+    out = await _press(chat, app, "rep2", f"rpt_send:{report.id}")
+    assert "📤 Sent to your manager." in out
+    out = await chat("And the Blue River quote")
+    assert "already been sent" in out
+    assert "• Met the Acme buyer" in out and "• And the Blue River quote" in out
+    report = await _report(app, "rep2", "day", date(2026, 12, 1))
+    assert report is not None and report.lines is None
+    out = await chat("[🗑 Discard]")
+    assert "Discarded" in out
+
+
+async def test_a_forged_plan_button_changes_nothing(app: App, chat: Transcript) -> None:
+    await chat("/as rep2")
+    for payload in ("rpt_plan:0:1900-01-01", "rpt_plan:0:2026-12-20", "rpt_plan:0:x"):
+        out = await _press(chat, app, "rep2", payload)
+        assert "no longer valid" in out
+    async with app.sessions() as s:
+        assert await s.scalar(select(func.count(RepReport.id))) == 0
+    # Nor may a rep send or open another rep's report.
+    await chat("/as rep1", "/daily")
+    theirs = await _report(app, "rep1", "day", date(2026, 12, 1))
+    assert theirs is not None
+    out = await _press(chat, app, "rep2", f"rpt_send:{theirs.id}")
+    assert "Sent to your manager" not in out
+    theirs = await _report(app, "rep1", "day", date(2026, 12, 1))
+    assert theirs is not None and theirs.sent_at is None

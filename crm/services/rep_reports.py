@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.enums import FollowUpStatus, Role, VisitKind
 from crm.limits import text_limit
 from crm.models import Customer, FollowUp, ReportComment, RepReport, Staff, Ticket, Visit
-from crm.services import access
+from crm.services import access, claims
 from crm.services.summary import team_of
 
 DAY, WEEK = "day", "week"
@@ -237,6 +237,20 @@ async def team(
         )
     }
     return [(rep, found.get(rep.id)) for rep in reps]
+
+
+def team_key(kind: str, manager_id: int, period: date) -> str:
+    """The outbox dedupe key of a manager's team message (scheduler/report_jobs.py)."""
+    return f"rpt-team:{kind}:{manager_id}:{period}"
+
+
+async def listed_to(session: AsyncSession, report: RepReport, rep: Staff) -> list[Staff]:
+    """The rep's managers who were already sent the team's list for the report's period (with
+    the rep as not sent): a report sent after it is worth a note of its own."""
+    managers = await claims.managers_of(session, rep)
+    keys = {team_key(report.kind, m.id, report.period): m for m in managers}
+    done = await claims.already_queued(session, keys)
+    return [m for key, m in keys.items() if key in done]
 
 
 async def reporters(session: AsyncSession) -> list[Staff]:
