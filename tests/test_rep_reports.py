@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select, update
 
 from bot.app import App
@@ -142,6 +143,8 @@ async def test_morning_ask_then_evening_draft_added_to_and_sent(app: App, chat: 
     assert "already been sent" in out
 
 
+# Edge cases: in the slow tier, so the fast one keeps to the main transcripts.
+@pytest.mark.slow
 async def test_a_too_long_line_is_refused_and_nothing_added(app: App, chat: Transcript) -> None:
     out = await chat("/as rep2", "/daily")
     assert "📋 Daily report · Lucy Chen" in out
@@ -349,6 +352,8 @@ async def test_erasure_removes_the_customer_from_report_lines(app: App, chat: Tr
     assert "东方钢铁要报价" in (report.lines or "")
 
 
+# Edge cases: in the slow tier, so the fast one keeps to the main transcripts.
+@pytest.mark.slow
 async def test_a_report_sent_after_the_team_list_is_told_to_the_manager(
     app: App, chat: Transcript
 ) -> None:
@@ -367,6 +372,8 @@ async def test_a_report_sent_after_the_team_list_is_told_to_the_manager(
     assert len(await _outbox(app, f"rpt-late:{report.id}:")) == 1
 
 
+# Edge cases: in the slow tier, so the fast one keeps to the main transcripts.
+@pytest.mark.slow
 async def test_lines_of_a_draft_sent_meanwhile_are_quoted_back(app: App, chat: Transcript) -> None:
     out = await chat("/as rep2", "/daily", "Met the Acme buyer")
     report = await _report(app, "rep2", "day", date(2026, 12, 1))
@@ -384,6 +391,8 @@ async def test_lines_of_a_draft_sent_meanwhile_are_quoted_back(app: App, chat: T
     assert "Discarded" in out
 
 
+# Edge cases: in the slow tier, so the fast one keeps to the main transcripts.
+@pytest.mark.slow
 async def test_a_forged_plan_button_changes_nothing(app: App, chat: Transcript) -> None:
     await chat("/as rep2")
     for payload in ("rpt_plan:0:1900-01-01", "rpt_plan:0:2026-12-20", "rpt_plan:0:x"):
