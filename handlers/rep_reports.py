@@ -244,24 +244,36 @@ async def _send(ctx: StaffCtx) -> Step:
     if report is None:
         return Step.end(Reply(_already_sent(d)))
     week = report.kind == svc.WEEK
-    await svc.send(
-        ctx.session, report, ctx.me, d.lines, ctx.who.tz, ctx.now(), plan=d.plan if week else None
-    )
-    replies = [Reply(Lines(T("📤 Sent to your manager."), view.body(report, ctx.me)))]
-    await tell_late(ctx, report)
+    planned = []
     if week and d.visit_ids:
         planned = await svc.plan_visits(
-            ctx.session, ctx.me, d.visit_ids, report.period, staff_tz(ctx.me), ctx.now()
+            ctx.session,
+            ctx.me,
+            d.visit_ids,
+            report.period,
+            staff_tz(ctx.me),
+            ctx.now(),
+            claim_days=ctx.rules.claims.period_days,
         )
-        if planned:
-            replies.append(
-                Reply(
-                    T(
-                        "📅 Planned for next Monday as follow-ups: {names}",
-                        names=", ".join(c.name for c in planned),
-                    )
+    plan = None
+    if week:
+        # The customers planned are on the report too, for the manager who reads it.
+        plan = list(d.plan)
+        for c in planned:
+            if svc.fits([*plan, f"👥 {c.name}"], svc.PLAN_LIMIT):
+                plan.append(f"👥 {c.name}")
+    await svc.send(ctx.session, report, ctx.me, d.lines, ctx.who.tz, ctx.now(), plan=plan)
+    replies = [Reply(Lines(T("📤 Sent to your manager."), view.body(report, ctx.me)))]
+    await tell_late(ctx, report)
+    if planned:
+        replies.append(
+            Reply(
+                T(
+                    "📅 Planned for next Monday as follow-ups: {names}",
+                    names=", ".join(c.name for c in planned),
                 )
             )
+        )
     return Step.end(*replies)
 
 

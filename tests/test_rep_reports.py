@@ -267,7 +267,7 @@ async def test_saturday_week_report_and_next_weeks_plan(app: App, chat: Transcri
     assert "📤 Sent to your manager." in out
     assert "Planned for next Monday as follow-ups: Blue River Hotel" in out
     report = await _report(app, "rep2", "week", monday)
-    assert report is not None and report.plan == "Sign the Acme renewal"
+    assert report is not None and report.plan == "Sign the Acme renewal\n👥 Blue River Hotel"
     blue = await _customer(app, "Blue River Hotel")
     async with app.sessions() as s:
         planned = await s.scalar(

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.enums import FollowUpStatus, Role, VisitKind
 from crm.limits import text_limit
 from crm.models import Customer, FollowUp, ReportComment, RepReport, Staff, Ticket, Visit
-from crm.services import access, claims
+from crm.services import access, claims, runtime
+from crm.services.customers import renew_claim
 from crm.services.summary import team_of
 
 DAY, WEEK = "day", "week"
@@ -151,23 +152,36 @@ async def plan_visits(
     period: date,
     tz: ZoneInfo,
     now: datetime,
+    *,
+    claim_days: int,
 ) -> list[Customer]:
     """Next week's customers to visit as follow-ups due on its Monday (those the rep may still
-    act on); returns the customers planned."""
+    act on); like any follow-up, each renews the rep's claim. Returns the customers planned."""
     due = datetime.combine(period + timedelta(days=7), PLANNED_AT, tzinfo=tz)
     planned: list[Customer] = []
     for cid in dict.fromkeys(customer_ids):
         customer = await access.editable_customer(session, staff, cid)
         if customer is None:
             continue
-        session.add(
-            FollowUp(
-                customer_id=customer.id,
-                staff_id=staff.id,
-                kind=VisitKind.ONSITE,
-                due_at=due,
-                created_at=now,
-            )
+        fu = FollowUp(
+            customer_id=customer.id,
+            staff_id=staff.id,
+            kind=VisitKind.ONSITE,
+            due_at=due,
+            created_at=now,
+        )
+        session.add(fu)
+        renew_claim(customer, staff, now, claim_days)
+        await session.flush()
+        await runtime.audit(
+            session,
+            actor_kind="staff",
+            actor_id=staff.id,
+            action="followup.create",
+            entity="customer",
+            entity_id=customer.id,
+            changes={"followup_id": fu.id, "from": "weekly_plan"},
+            now=now,
         )
         planned.append(customer)
     await session.flush()
