@@ -222,6 +222,10 @@ async def test_manager_reads_the_team_opens_comments_and_rep_sees_it(
     # /reports on demand: the same list; a rep may not ask it, nor open someone else's report.
     out = await chat("/as manager", "/reports 2026-12-02")
     assert "• 张伟" in out and "Lucy Chen" in out
+    # The day before nobody wrote one (no row at all): both listed as not sent.
+    out = await chat("/reports 昨天")
+    assert zh(T("🗂 <b>The team's daily reports</b> · {day}", day=date(2026, 12, 1))) in out
+    assert "• 张伟" in out and "• Lucy Chen" in out
     out = await chat("/reports someday")
     assert zh(team_reports.BAD_PERIOD) in out
     out = await _press(chat, app, "rep1", f"rpt_view:{report.id}")
