@@ -52,12 +52,17 @@ GROUPS = {
     "digest": T("Digest times"),
     "quiet": T("Quiet hours"),
     "calendar": T("Business calendar"),
+    "reports": T("Reps' reports"),
 }
 FIXED_LABELS = {
     "claims.period_days": T("Claim period (days)"),
     "claims.warn_days": T("Claim warning (days before it lapses)"),
     "digest.morning_agenda": T("Morning agenda"),
     "digest.manager_summary": T("Managers' daily summary"),
+    "reports.evening": T("Daily report drafted (evening)"),
+    "reports.weekly_day": T("Weekly report day (1 = Monday … 7 = Sunday)"),
+    "reports.weekly_at": T("Weekly report and plan"),
+    "reports.team_at": T("Team's reports to the manager"),
     "quiet_hours.start": T("Quiet hours start"),
     "quiet_hours.end": T("Quiet hours end"),
     "sla.warn_share": T("SLA warning (share of the time allowed)"),
@@ -119,6 +124,14 @@ def overview(rules: Rules) -> Lines:
             "<b>Digest times</b>: morning agenda {agenda} · managers' summary {summary}",
             agenda=shown(rules.digest.morning_agenda),
             summary=shown(rules.digest.manager_summary),
+        ),
+        T(
+            "<b>Reps' reports</b>: daily report {evening} · weekly report on day {day} at "
+            "{weekly} · team's reports to the manager {team}",
+            evening=shown(rules.reports.evening),
+            day=rules.reports.weekly_day,
+            weekly=shown(rules.reports.weekly_at),
+            team=shown(rules.reports.team_at),
         ),
         T(
             "<b>Quiet hours</b>: {start}–{end}",

@@ -49,6 +49,10 @@ def _editable() -> dict[str, Editable]:
         Editable("claims.warn_days", "int", "claims"),
         Editable("digest.morning_agenda", "time", "digest"),
         Editable("digest.manager_summary", "time", "digest"),
+        Editable("reports.evening", "time", "reports"),
+        Editable("reports.weekly_day", "int", "reports"),
+        Editable("reports.weekly_at", "time", "reports"),
+        Editable("reports.team_at", "time", "reports"),
         Editable("quiet_hours.start", "time", "quiet"),
         Editable("quiet_hours.end", "time", "quiet"),
     ]
