@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.types import Lines, Money, Raw, Reply, T, Text
 from crm.models import AuditLog, Customer, Staff
-from handlers.base import LEADS, Action, Ctx, Step
+from handlers.base import LEADS, Action, StaffCtx, Step
 from handlers.labels import AUDIT_ACTION, AUDIT_KEY, CHANGE_HOW, STAGE, label
 
 LIMIT = 15
@@ -77,7 +77,7 @@ def _owner_ids(entries: list[AuditLog]) -> set[int]:
     return ids
 
 
-async def show(ctx: Ctx) -> Step:
+async def show(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     customer = await ctx.session.get(Customer, ctx.obj_id)
     if customer is None:

@@ -114,7 +114,9 @@ class Ctx:
 
 
 class StaffCtx(Ctx):
-    """A context whose user is staff: what staff-only handlers are given (`staff_only`)."""
+    """A context whose user is staff: what staff-only handlers are given. The engine builds
+    one for every staff member and the router runs a staff-only command, action or flow only
+    with one (`may_run`), so such a handler takes `ctx: StaffCtx` and reads `ctx.me`."""
 
     @property
     def me(self) -> Staff:
@@ -234,6 +236,20 @@ LEADS = frozenset({Role.ADMIN, Role.MANAGER})
 ADMINS = frozenset({Role.ADMIN})
 CUSTOMER = frozenset({Role.CUSTOMER})
 EVERYONE = frozenset(Role)
+
+
+def staff_only(roles: frozenset[Role]) -> bool:
+    """Whether a command, action or flow open to these roles is for staff only."""
+    return roles <= STAFF
+
+
+def may_run(ctx: Ctx, roles: frozenset[Role]) -> bool:
+    """Whether a handler open to `roles` may run for this context: the role is among them,
+    and a staff-only handler (typed for `StaffCtx`) gets a context with a staff member in it,
+    so that it never has to assert one."""
+    if ctx.who.role not in roles:
+        return False
+    return not staff_only(roles) or (isinstance(ctx, StaffCtx) and ctx.who.staff is not None)
 
 
 def is_admin(ctx: Ctx) -> bool:

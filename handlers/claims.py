@@ -17,12 +17,12 @@ from crm.models import Customer, Staff
 from crm.services import claims as svc
 from crm.services.customers import Card
 from crm.services.summary import team_of
-from handlers.base import LEADS, Action, Ctx, Step
+from handlers.base import LEADS, Action, StaffCtx, Step
 
 CLAIMERS = frozenset({Role.SALES, Role.MANAGER})
 
 
-def card_buttons_extra(ctx: Ctx, card: Card) -> list[Button]:
+def card_buttons_extra(ctx: StaffCtx, card: Card) -> list[Button]:
     """Buttons for a card the user may already see: "Claim" on a pooled customer for reps and
     managers, "Reassign" (or "Assign", for a pooled one) for managers and admins.
 
@@ -38,9 +38,9 @@ def card_buttons_extra(ctx: Ctx, card: Card) -> list[Button]:
     return buttons
 
 
-async def claim(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert ctx.obj_id is not None and staff is not None
+async def claim(ctx: StaffCtx) -> Step:
+    staff = ctx.me
+    assert ctx.obj_id is not None
     customer = await svc.claim(
         ctx.session,
         ctx.obj_id,
@@ -72,12 +72,12 @@ async def claim(ctx: Ctx) -> Step:
     )
 
 
-async def reassign(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
+async def reassign(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
     customer = await ctx.session.get(Customer, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(T("This customer no longer exists.")))
-    reps = [r for r in await team_of(ctx.session, ctx.who.staff) if r.id != customer.owner_id]
+    reps = [r for r in await team_of(ctx.session, ctx.me) if r.id != customer.owner_id]
     if not reps:
         return ctx.stay(Reply(T("There is no other rep in your team to hand this customer to.")))
     buttons = tuple((Button(Raw(r.name), f"reassign_to:{customer.id}:{r.id}"),) for r in reps)
@@ -86,9 +86,9 @@ async def reassign(ctx: Ctx) -> Step:
     )
 
 
-async def reassign_to(ctx: Ctx) -> Step:
-    lead = ctx.who.staff
-    assert ctx.obj_id is not None and lead is not None
+async def reassign_to(ctx: StaffCtx) -> Step:
+    lead = ctx.me
+    assert ctx.obj_id is not None
     stale = T("This button is no longer valid. Nothing was changed.")
     owner_id = parse_id(ctx.choice)
     if owner_id is None:
@@ -159,15 +159,13 @@ async def reassign_to(ctx: Ctx) -> Step:
     )
 
 
-async def authorise_team_customer(ctx: Ctx, customer_id: int) -> bool:
+async def authorise_team_customer(ctx: StaffCtx, customer_id: int) -> bool:
     """For "Claim": the customer belongs to the user's team (pooled or not) or to no team.
 
     Whether it is still in the pool is decided by the claim itself, so that a rep who comes
     second is told it is taken rather than that it is not theirs.
     """
-    staff = ctx.who.staff
-    if staff is None:
-        return False
+    staff = ctx.me
     customer = await ctx.session.get(Customer, customer_id)
     return customer is not None and (customer.team is None or customer.team == staff.team)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from crm.models import Customer, CustomerUser, Staff
 from crm.services import access, identity, runtime
-from handlers.base import CUSTOMER, FIELD, Action, Command, Ctx, Step, flow_button
+from handlers.base import CUSTOMER, FIELD, Action, Command, Ctx, StaffCtx, Step, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 
@@ -42,19 +42,19 @@ async def tell_owner_linked(ctx: Ctx, customer: Customer, cuser: CustomerUser, v
     )
 
 
-async def card_button(ctx: Ctx, customer_id: int) -> list[Button]:
+async def card_button(ctx: StaffCtx, customer_id: int) -> list[Button]:
     """The card's button to the linked users, when there are any."""
     if not await identity.linked_users(ctx.session, customer_id):
         return []
     return [Button(T("📱 Telegram users"), f"clinks:{customer_id}")]
 
 
-async def show(ctx: Ctx) -> Step:
+async def show(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     return ctx.stay(await _listing(ctx, ctx.obj_id))
 
 
-async def _listing(ctx: Ctx, customer_id: int) -> Reply:
+async def _listing(ctx: StaffCtx, customer_id: int) -> Reply:
     customer = await ctx.session.get(Customer, customer_id)
     assert customer is not None
     users = await identity.linked_users(ctx.session, customer_id)
@@ -80,23 +80,20 @@ async def _listing(ctx: Ctx, customer_id: int) -> Reply:
     return Reply(Lines(*lines), buttons=tuple(buttons))
 
 
-async def authorise_linked(ctx: Ctx, cuser_id: int) -> bool:
-    staff = ctx.who.staff
+async def authorise_linked(ctx: StaffCtx, cuser_id: int) -> bool:
     cu = await ctx.session.get(CustomerUser, cuser_id)
     return (
-        staff is not None
-        and cu is not None
+        cu is not None
         and cu.customer_id is not None
-        and await access.can_edit_customer(ctx.session, staff, cu.customer_id)
+        and await access.can_edit_customer(ctx.session, ctx.me, cu.customer_id)
     )
 
 
-async def _audit(ctx: Ctx, cu: CustomerUser, action: str, changes: dict[str, object]) -> None:
-    assert ctx.who.staff is not None
+async def _audit(ctx: StaffCtx, cu: CustomerUser, action: str, changes: dict[str, object]) -> None:
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action=action,
         entity="customer",
         entity_id=cu.customer_id,
@@ -105,7 +102,7 @@ async def _audit(ctx: Ctx, cu: CustomerUser, action: str, changes: dict[str, obj
     )
 
 
-async def toggle_sight(ctx: Ctx) -> Step:
+async def toggle_sight(ctx: StaffCtx) -> Step:
     cu = await ctx.session.get(CustomerUser, ctx.obj_id)
     assert cu is not None and cu.customer_id is not None
     cu.sees_company = not cu.sees_company
@@ -113,7 +110,7 @@ async def toggle_sight(ctx: Ctx) -> Step:
     return ctx.stay(await _listing(ctx, cu.customer_id))
 
 
-async def staff_unlink(ctx: Ctx) -> Step:
+async def staff_unlink(ctx: StaffCtx) -> Step:
     cu = await ctx.session.get(CustomerUser, ctx.obj_id)
     assert cu is not None and cu.customer_id is not None
     customer_id = cu.customer_id

@@ -12,7 +12,7 @@ from crm.models import Staff, Ticket
 from crm.services import access, desk, runtime
 from crm.services.tickets import OPEN
 from handlers import desk_media, desk_notes
-from handlers.base import STAFF, Action, Ctx, Step, flow_button, typed_text
+from handlers.base import STAFF, Action, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.forum import blocked_answer
@@ -35,7 +35,7 @@ class DeskDraft(Draft):
     number: str = ""
 
 
-async def _ticket(ctx: Ctx) -> Ticket | None:
+async def _ticket(ctx: StaffCtx) -> Ticket | None:
     if ctx.obj_id is not None:
         tid: int | None = ctx.obj_id
     else:
@@ -43,13 +43,12 @@ async def _ticket(ctx: Ctx) -> Ticket | None:
     return await ctx.session.get(Ticket, tid) if tid is not None else None
 
 
-def _may_act(ctx: Ctx, ticket: Ticket) -> bool:
-    staff = ctx.who.staff
-    assert staff is not None
+def _may_act(ctx: StaffCtx, ticket: Ticket) -> bool:
+    staff = ctx.me
     return access.may_work_on_ticket(staff, ticket)
 
 
-async def _handled_by(ctx: Ctx, ticket: Ticket) -> Reply:
+async def _handled_by(ctx: StaffCtx, ticket: Ticket) -> Reply:
     owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
     return Reply(
         T(
@@ -60,7 +59,7 @@ async def _handled_by(ctx: Ctx, ticket: Ticket) -> Reply:
     )
 
 
-async def _refusal(ctx: Ctx, ticket: Ticket) -> Reply | None:
+async def _refusal(ctx: StaffCtx, ticket: Ticket) -> Reply | None:
     """Why the user may not start working on this ticket now, if they may not."""
     if ticket.status not in OPEN:
         return Reply(T("{number} is already closed.", number=ticket.number))
@@ -69,7 +68,7 @@ async def _refusal(ctx: Ctx, ticket: Ticket) -> Reply | None:
     return None
 
 
-async def _still_ours(ctx: Ctx) -> Ticket | None:
+async def _still_ours(ctx: StaffCtx) -> Ticket | None:
     """The flow's ticket, re-checked at each step: it may have closed or moved meanwhile."""
     ticket = await _ticket(ctx)
     if ticket is None or ticket.status not in OPEN or not _may_act(ctx, ticket):
@@ -77,10 +76,10 @@ async def _still_ours(ctx: Ctx) -> Ticket | None:
     return ticket
 
 
-async def take(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
+async def take(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     ticket = await _ticket(ctx)
-    assert staff is not None and ticket is not None
+    assert ticket is not None
     if ticket.owner_id == staff.id and ticket.status == TicketStatus.IN_PROGRESS:
         return ctx.stay(Reply(T("You already handle {number}.", number=ticket.number)))
     if ticket.status not in OPEN:
@@ -119,7 +118,7 @@ async def take(ctx: Ctx) -> Step:
     )
 
 
-async def start_reply(ctx: Ctx) -> Step:
+async def start_reply(ctx: StaffCtx) -> Step:
     ticket = await _ticket(ctx)
     assert ticket is not None
     refusal = await _refusal(ctx, ticket)
@@ -129,7 +128,7 @@ async def start_reply(ctx: Ctx) -> Step:
     return Step.go(DeskStep.REPLY)
 
 
-def _reply_prompt(ctx: Ctx) -> Reply:
+def _reply_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T(
             "Your answer to the customer on {number} (text, photo or document):",
@@ -138,7 +137,7 @@ def _reply_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def _transfer_prompt(ctx: Ctx) -> Reply:
+async def _transfer_prompt(ctx: StaffCtx) -> Reply:
     ticket = await _ticket(ctx)
     people = await desk.transfer_candidates(ctx.session, ticket) if ticket is not None else []
     buttons = [
@@ -155,15 +154,14 @@ async def _transfer_prompt(ctx: Ctx) -> Reply:
     )
 
 
-def _resolve_prompt(ctx: Ctx) -> Reply:
+def _resolve_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("How was {number} resolved? The customer receives this note.", number=ctx.data.number)
     )
 
 
-async def reply_step(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def reply_step(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     ticket = await _still_ours(ctx)
     if ticket is None:
         return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
@@ -208,7 +206,7 @@ async def reply_step(ctx: Ctx) -> Step:
     return Step.end(Reply(T("Sent to the customer on {number}.", number=ticket.number)))
 
 
-async def start_transfer(ctx: Ctx) -> Step:
+async def start_transfer(ctx: StaffCtx) -> Step:
     ticket = await _ticket(ctx)
     assert ticket is not None
     refusal = await _refusal(ctx, ticket)
@@ -218,9 +216,8 @@ async def start_transfer(ctx: Ctx) -> Step:
     return Step.go(DeskStep.TRANSFER)
 
 
-async def transfer_step(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def transfer_step(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     ticket = await _still_ours(ctx)
     if ticket is None:
         return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
@@ -277,7 +274,7 @@ async def transfer_step(ctx: Ctx) -> Step:
     return Step.end(Reply(T("{number} now goes to {name}.", number=ticket.number, name=to.name)))
 
 
-async def start_resolve(ctx: Ctx) -> Step:
+async def start_resolve(ctx: StaffCtx) -> Step:
     ticket = await _ticket(ctx)
     assert ticket is not None
     refusal = await _refusal(ctx, ticket)
@@ -287,9 +284,8 @@ async def start_resolve(ctx: Ctx) -> Step:
     return Step.go(DeskStep.RESOLVE)
 
 
-async def resolve_step(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def resolve_step(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     ticket = await _still_ours(ctx)
     if ticket is None:
         return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
@@ -331,10 +327,8 @@ async def resolve_step(ctx: Ctx) -> Step:
     )
 
 
-async def authorise_ticket(ctx: Ctx, ticket_id: int) -> bool:
-    ok = ctx.who.staff is not None and await access.can_see_ticket_as_staff(
-        ctx.session, ctx.who.staff, ticket_id
-    )
+async def authorise_ticket(ctx: StaffCtx, ticket_id: int) -> bool:
+    ok = await access.can_see_ticket_as_staff(ctx.session, ctx.me, ticket_id)
     if not ok:
         desk_notes.log_forged(ctx, ticket_id)
     return ok

@@ -8,7 +8,7 @@ from crm.models import Staff, Ticket
 from crm.services import desk
 from crm.services.tickets import OPEN
 from handlers import desk_media, desk_notes, desk_sidebar
-from handlers.base import STAFF, Action, Command, Ctx, Step
+from handlers.base import STAFF, Action, Command, StaffCtx, Step
 from handlers.labels import TICKET_KIND, TICKET_STATUS, label
 
 FILTERS = {
@@ -20,7 +20,7 @@ FILTERS = {
 }
 
 
-async def show(ctx: Ctx) -> Step:
+async def show(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     ticket = await ctx.session.get(Ticket, ctx.obj_id)
     if ticket is None:
@@ -60,11 +60,11 @@ async def show(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines), buttons=buttons, media=desk_media.to_media(media)))
 
 
-async def list_command(ctx: Ctx) -> Step:
+async def list_command(ctx: StaffCtx) -> Step:
     return await _list(ctx, "open", 0)
 
 
-async def list_action(ctx: Ctx) -> Step:
+async def list_action(ctx: StaffCtx) -> Step:
     flt, _, page = (ctx.choice or "open-0").partition("-")
     number = parse_index(page, MAX_ID)
     if flt not in FILTERS or number is None:
@@ -72,9 +72,8 @@ async def list_action(ctx: Ctx) -> Step:
     return await _list(ctx, flt, number)
 
 
-async def _list(ctx: Ctx, flt: str, page: int) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def _list(ctx: StaffCtx, flt: str, page: int) -> Step:
+    staff = ctx.me
     result = await desk.staff_list(ctx.session, staff, flt, page, ctx.now())
     filters = tuple(
         Button(T("• {name}", name=label) if key == flt else label, f"tl:0:{key}-0")

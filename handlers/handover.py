@@ -14,7 +14,7 @@ from crm.enums import Role
 from crm.limits import parse_id
 from crm.models import CustomerUser, Staff
 from crm.services import handover, runtime
-from handlers.base import LEADS, Action, Ctx, Step, flow_button
+from handlers.base import LEADS, Action, StaffCtx, Step, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.refusals import CHOOSE, STALE
@@ -39,14 +39,14 @@ def _title(d: HoDraft) -> Text:
     return T("Handover of {name}'s work", name=d.source_name)
 
 
-async def start_handover(ctx: Ctx) -> Step:
+async def start_handover(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     source = await ctx.session.get(Staff, ctx.obj_id)
     ctx.data = HoDraft(source=ctx.obj_id, source_name=source.name if source else "")
     return Step.go(HoStep.PICK)
 
 
-async def _candidates(ctx: Ctx) -> list[Staff]:
+async def _candidates(ctx: StaffCtx) -> list[Staff]:
     people = await ctx.session.scalars(team(ctx))
     return [
         p
@@ -55,7 +55,7 @@ async def _candidates(ctx: Ctx) -> list[Staff]:
     ]
 
 
-async def _pick_prompt(ctx: Ctx) -> Reply:
+async def _pick_prompt(ctx: StaffCtx) -> Reply:
     chosen = set(ctx.data.targets)
     buttons = [
         flow_button(Raw(("✓ " if p.id in chosen else "") + p.name), HoStep.PICK, str(p.id))
@@ -68,7 +68,7 @@ async def _pick_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def pick_step(ctx: Ctx) -> Step:
+async def pick_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "next":
         if not ctx.data.targets:
             return ctx.stay(Reply(T("Choose at least one rep."), notice="alert"))
@@ -82,7 +82,7 @@ async def pick_step(ctx: Ctx) -> Step:
     return Step.go(HoStep.PICK)
 
 
-async def _confirm_prompt(ctx: Ctx) -> Reply:
+async def _confirm_prompt(ctx: StaffCtx) -> Reply:
     c = await handover.counts(ctx.session, ctx.data.source or -1, ctx.now())
     names = [
         p.name
@@ -121,14 +121,13 @@ async def _confirm_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def confirm_step(ctx: Ctx) -> Step:
+async def confirm_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "tell":
         ctx.data.tell = not ctx.data.tell
         return Step.go(HoStep.CONFIRM)
     if ctx.choice != "go":
         return ctx.stay(Reply(CHOOSE, notice="toast"))
-    me = ctx.who.staff
-    assert me is not None
+    me = ctx.me
     source = await ctx.session.get(Staff, ctx.data.source or -1)
     allowed = {p.id for p in await _candidates(ctx)}
     targets = [

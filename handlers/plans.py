@@ -13,7 +13,17 @@ from crm.enums import Role
 from crm.models import Staff
 from crm.services import plans, runtime
 from crm.services.summary import team_of
-from handlers.base import FIELD, LEADS, Action, Command, Ctx, Step, flow_button, typed_text
+from handlers.base import (
+    FIELD,
+    LEADS,
+    Action,
+    Command,
+    Ctx,
+    StaffCtx,
+    Step,
+    flow_button,
+    typed_text,
+)
 from handlers.conversation import Draft, Flow, State, States
 from handlers.refusals import STALE
 
@@ -78,18 +88,16 @@ def progress_lines(progress: plans.PlanProgress, title: Text) -> list[Text]:
     return lines
 
 
-async def _team(ctx: Ctx) -> list[Staff]:
-    assert ctx.who.staff is not None
-    return await team_of(ctx.session, ctx.who.staff)
+async def _team(ctx: StaffCtx) -> list[Staff]:
+    return await team_of(ctx.session, ctx.me)
 
 
 async def _team_rep(ctx: Ctx, staff_id: int) -> Staff | None:
     return next((s for s in await _team(ctx) if s.id == staff_id), None)
 
 
-async def show(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def show(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     if ctx.who.role == Role.SALES:
         progress = await plans.progress(ctx.session, staff, ctx.now())
         title = T("<b>Your visit plan for {month}</b>", month=progress.month)
@@ -168,7 +176,7 @@ PROBLEMS: dict[str, T] = {
 }
 
 
-async def targets_step(ctx: Ctx) -> Step:
+async def targets_step(ctx: StaffCtx) -> Step:
     if ctx.choice is not None:
         return ctx.stay(Reply(STALE, notice="toast"))
     text, refused = typed_text(ctx, 100, PROBLEMS["empty"])
@@ -177,8 +185,7 @@ async def targets_step(ctx: Ctx) -> Step:
     parsed = plans.parse_targets(text)
     if parsed.problem is not None:
         return ctx.stay(Reply(PROBLEMS[parsed.problem]))
-    lead = ctx.who.staff
-    assert lead is not None
+    lead = ctx.me
     # Re-checked on save: the rep may have left the team since the button was pressed.
     rep = await _team_rep(ctx, ctx.data.rep_id or 0)
     if rep is None:
@@ -225,7 +232,7 @@ async def targets_step(ctx: Ctx) -> Step:
 
 async def authorise_team_rep(ctx: Ctx, staff_id: int) -> bool:
     """A manager acts on reps of their team; an admin on every rep."""
-    if ctx.who.staff is None or ctx.who.role not in LEADS:
+    if ctx.who.role not in LEADS:
         return False
     return await _team_rep(ctx, staff_id) is not None
 

@@ -21,7 +21,7 @@ from crm.models import AuditLog, Staff
 from crm.rules import Rules
 from crm.services import rule_overrides as svc
 from handlers import calendar_chat
-from handlers.base import ADMINS, Command, Ctx, Step, flow_button, is_admin, rows
+from handlers.base import ADMINS, Command, Ctx, StaffCtx, Step, flow_button, is_admin, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import TICKET_KIND
@@ -242,10 +242,9 @@ def _conflict(key: str, rules: Rules) -> Text:
     return T("That value does not fit the other rules. Nothing was changed.")
 
 
-async def value_step(ctx: Ctx) -> Step:
+async def value_step(ctx: StaffCtx) -> Step:
     if not is_admin(ctx):
         return _denied()
-    assert ctx.who.staff is not None
     key = ctx.data.key
     if key is None or key not in svc.EDITABLE:
         return Step.end(Reply(STALE, notice="toast"))
@@ -270,7 +269,7 @@ async def value_step(ctx: Ctx) -> Step:
     assert ctx.rulebook is not None
     try:
         old, new = await svc.change(
-            ctx.session, ctx.rulebook, key, value, actor_id=ctx.who.staff.id, now=ctx.now()
+            ctx.session, ctx.rulebook, key, value, actor_id=ctx.me.id, now=ctx.now()
         )
     except ValidationError:
         return ctx.stay(Reply(_conflict(key, ctx.rules)))

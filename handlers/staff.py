@@ -10,7 +10,7 @@ from crm.enums import Role
 from crm.models import Staff
 from crm.services import handover, runtime
 from crm.services.admins import is_last_active_admin
-from handlers.base import LEADS, Action, Command, Ctx, Step, rows
+from handlers.base import LEADS, Action, Command, StaffCtx, Step, rows
 from handlers.labels import ROLE, label
 
 LAST_ADMIN = T(
@@ -19,17 +19,16 @@ LAST_ADMIN = T(
 )
 
 
-def team(ctx: Ctx):  # type: ignore[no-untyped-def]
+def team(ctx: StaffCtx):  # type: ignore[no-untyped-def]
     """The people the lead manages: everyone for an admin, else their reps and team."""
-    me = ctx.who.staff
-    assert me is not None
+    me = ctx.me
     stmt = select(Staff).order_by(Staff.active.desc(), Staff.role, Staff.name)
     if me.role != Role.ADMIN:
         stmt = stmt.where(or_(Staff.manager_id == me.id, Staff.team == me.team))
     return stmt
 
 
-async def staff_list(ctx: Ctx) -> Step:
+async def staff_list(ctx: StaffCtx) -> Step:
     people = list(await ctx.session.scalars(team(ctx)))
     buttons = [
         Button(
@@ -43,7 +42,7 @@ async def staff_list(ctx: Ctx) -> Step:
     return ctx.stay(Reply(T("<b>Staff</b>"), buttons=tuple((b,) for b in buttons[:40])))
 
 
-async def card(ctx: Ctx) -> Step:
+async def card(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     person = await ctx.session.get(Staff, ctx.obj_id)
     assert person is not None
@@ -61,8 +60,7 @@ async def card(ctx: Ctx) -> Step:
         ),
     ]
     buttons = []
-    me = ctx.who.staff
-    assert me is not None
+    me = ctx.me
     if me.role == Role.ADMIN and person.id != me.id:
         buttons.append(Button(T("🔀 Change role"), f"st_role:{person.id}"))
     if person.id != me.id:
@@ -76,9 +74,9 @@ async def card(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines), buttons=rows(*buttons)))
 
 
-async def change_role(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
-    if ctx.who.staff.role != Role.ADMIN:
+async def change_role(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
+    if ctx.me.role != Role.ADMIN:
         return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
     person = await ctx.session.get(Staff, ctx.obj_id)
     assert person is not None
@@ -90,7 +88,7 @@ async def change_role(ctx: Ctx) -> Step:
         await runtime.audit(
             ctx.session,
             actor_kind="staff",
-            actor_id=ctx.who.staff.id,
+            actor_id=ctx.me.id,
             action="staff.role",
             entity="staff",
             entity_id=person.id,
@@ -114,11 +112,11 @@ async def change_role(ctx: Ctx) -> Step:
     return ctx.stay(Reply(T("New role for {name}?", name=person.name), buttons=rows(*buttons)))
 
 
-async def deactivate(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
+async def deactivate(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
     person = await ctx.session.get(Staff, ctx.obj_id)
     assert person is not None
-    if person.id == ctx.who.staff.id:
+    if person.id == ctx.me.id:
         return ctx.stay(Reply(T("You cannot deactivate yourself.")))
     if await is_last_active_admin(ctx.session, person):
         return ctx.stay(Reply(LAST_ADMIN))
@@ -126,7 +124,7 @@ async def deactivate(ctx: Ctx) -> Step:
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="staff.deactivate",
         entity="staff",
         entity_id=person.id,
@@ -148,20 +146,20 @@ async def deactivate(ctx: Ctx) -> Step:
         buttons=((Button(T("🤝 Hand over"), f"st_ho:{person.id}"),),),
     )
     manager = await ctx.session.get(Staff, person.manager_id) if person.manager_id else None
-    if manager is not None and manager.id != ctx.who.staff.id:
+    if manager is not None and manager.id != ctx.me.id:
         await ctx.notify.to_staff(manager, note, dedupe_key=f"staff-off:{person.id}:{ctx.now()}")
     return ctx.stay(note)
 
 
-async def reactivate(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
+async def reactivate(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
     person = await ctx.session.get(Staff, ctx.obj_id)
     assert person is not None
     person.active = True
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="staff.reactivate",
         entity="staff",
         entity_id=person.id,
@@ -171,9 +169,9 @@ async def reactivate(ctx: Ctx) -> Step:
     return ctx.stay(Reply(T("{name} is active again.", name=person.name)))
 
 
-async def authorise_team_member(ctx: Ctx, staff_id: int) -> bool:
-    me = ctx.who.staff
-    if me is None or me.role not in (Role.ADMIN, Role.MANAGER):
+async def authorise_team_member(ctx: StaffCtx, staff_id: int) -> bool:
+    me = ctx.me
+    if me.role not in (Role.ADMIN, Role.MANAGER):
         return False
     person = await ctx.session.get(Staff, staff_id)
     if person is None:
