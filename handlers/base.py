@@ -243,13 +243,17 @@ def staff_only(roles: frozenset[Role]) -> bool:
     return roles <= STAFF
 
 
+def fits(ctx: Ctx, roles: frozenset[Role]) -> bool:
+    """Whether this context is the kind a handler open to `roles` is written for: a
+    staff-only handler (typed for `StaffCtx`) gets one with a staff member in it, so that it
+    never has to assert one."""
+    return not staff_only(roles) or (isinstance(ctx, StaffCtx) and ctx.who.staff is not None)
+
+
 def may_run(ctx: Ctx, roles: frozenset[Role]) -> bool:
     """Whether a handler open to `roles` may run for this context: the role is among them,
-    and a staff-only handler (typed for `StaffCtx`) gets a context with a staff member in it,
-    so that it never has to assert one."""
-    if ctx.who.role not in roles:
-        return False
-    return not staff_only(roles) or (isinstance(ctx, StaffCtx) and ctx.who.staff is not None)
+    and the context fits it."""
+    return ctx.who.role in roles and fits(ctx, roles)
 
 
 def is_admin(ctx: Ctx) -> bool:

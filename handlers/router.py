@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from bot.types import Reply, T, Text
 from crm.enums import Role
 from crm.limits import parse_id
-from handlers.base import Action, Command, Ctx, Handler, Step, may_run
+from handlers.base import Action, Command, Ctx, Handler, Step, fits, may_run
 from handlers.conversation import parking
 from handlers.conversation.drafts import Draft, NoDraft
 from handlers.conversation.flow import Flow, Input, State, inputs_of
@@ -343,7 +343,7 @@ class Router:
                 ctx.marks["m"] = ctx.inbound.callback_message_id
             return self._edit_pressed(ctx, step)
         flow = self.flow_of(step.state)
-        if not may_run(ctx, flow.roles):
+        if not fits(ctx, flow.roles):
             return ctx.stay(Reply(DENIED, notice="alert"))  # where it was: nothing is dropped
         if isinstance(ctx.data, dict):
             ctx.data = flow.draft.model_validate(ctx.data)
@@ -384,7 +384,7 @@ class Router:
         flow = self.flows[frame["flow"]]
         state = flow.state(frame["step"])
         assert state is not None
-        if not may_run(ctx, flow.roles):
+        if not fits(ctx, flow.roles):
             ctx.stack.clear()
             return Step.end(*step.replies, Reply(DENIED))
         ctx.state, ctx.data = state, flow.draft.load(frame["d"])
