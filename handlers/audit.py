@@ -17,6 +17,7 @@ from bot.types import Lines, Money, Raw, Reply, T, Text
 from crm.models import AuditLog, Customer, Staff
 from handlers.base import LEADS, Action, StaffCtx, Step
 from handlers.labels import AUDIT_ACTION, AUDIT_KEY, CHANGE_HOW, STAGE, label
+from handlers.refusals import NO_CUSTOMER
 
 LIMIT = 15
 # Internal references recorded for the software, not for a reader.
@@ -81,7 +82,7 @@ async def show(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     customer = await ctx.session.get(Customer, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
+        return ctx.stay(Reply(NO_CUSTOMER))
     rows = (
         await ctx.session.execute(
             select(AuditLog, Staff.name)

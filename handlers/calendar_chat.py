@@ -15,7 +15,7 @@ from crm.services import calendar, runtime
 from handlers.base import ADMINS, StaffCtx, Step, flow_button, is_admin, rows
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
-from handlers.refusals import CHOOSE
+from handlers.refusals import CHOOSE, RULES_ADMINS_ONLY
 
 WEEKDAY = {
     1: T("Monday"),
@@ -29,7 +29,6 @@ WEEKDAY = {
 MAX_FILE = 256 * 1024
 SHOWN_DAYS = 12
 NOT_IN_TABLE = T("not in the table")
-DENIED = T("Only an admin can change business rules. Nothing was changed.")
 
 
 class CalStep(States, flow="cal"):
@@ -156,7 +155,7 @@ async def start(ctx: StaffCtx) -> Step:
 
 
 def _denied() -> Step:
-    return Step.end(Reply(DENIED, notice="alert"))
+    return Step.end(Reply(RULES_ADMINS_ONLY, notice="alert"))
 
 
 async def menu_step(ctx: StaffCtx) -> Step:

@@ -18,6 +18,7 @@ from crm.services import claims as svc
 from crm.services.customers import Card
 from crm.services.summary import team_of
 from handlers.base import LEADS, Action, StaffCtx, Step
+from handlers.refusals import DENIED, NO_CUSTOMER, STALE
 
 CLAIMERS = frozenset({Role.SALES, Role.MANAGER})
 
@@ -76,7 +77,7 @@ async def reassign(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     customer = await ctx.session.get(Customer, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
+        return ctx.stay(Reply(NO_CUSTOMER))
     reps = [r for r in await team_of(ctx.session, ctx.me) if r.id != customer.owner_id]
     if not reps:
         return ctx.stay(Reply(T("There is no other rep in your team to hand this customer to.")))
@@ -89,16 +90,15 @@ async def reassign(ctx: StaffCtx) -> Step:
 async def reassign_to(ctx: StaffCtx) -> Step:
     lead = ctx.me
     assert ctx.obj_id is not None
-    stale = T("This button is no longer valid. Nothing was changed.")
     owner_id = parse_id(ctx.choice)
     if owner_id is None:
-        return ctx.stay(Reply(stale))
+        return ctx.stay(Reply(STALE))
     customer = await ctx.session.get(Customer, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
+        return ctx.stay(Reply(NO_CUSTOMER))
     new_owner = next((r for r in await team_of(ctx.session, lead) if r.id == owner_id), None)
     if new_owner is None:
-        return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
+        return ctx.stay(Reply(DENIED))
     if customer.owner_id == new_owner.id:
         return ctx.stay(
             Reply(

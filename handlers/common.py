@@ -8,6 +8,7 @@ from crm.models import Customer
 from crm.services import invites, runtime
 from handlers.base import EVERYONE, Action, Command, Ctx, Identity, Step
 from handlers.labels import ROLE
+from handlers.refusals import STALE
 
 # Each language named in itself, so that a reader finds their own whatever the current one.
 LANGUAGES = {
@@ -115,7 +116,7 @@ async def language(ctx: Ctx) -> Step:
 async def set_language(ctx: Ctx) -> Step:
     code = ctx.choice or ""
     if code not in LANGUAGES:
-        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+        return ctx.stay(Reply(STALE))
     if ctx.who.staff is not None:
         ctx.who.staff.locale = code
     elif ctx.who.customer_user is not None:

@@ -14,7 +14,7 @@ from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.customers import card_reply
 from handlers.labels import CONTACT_ROLE
-from handlers.refusals import CHOOSE, GONE_CUSTOMER
+from handlers.refusals import CHOOSE, GONE_CUSTOMER, NO_CUSTOMER
 
 
 class ContactStep(States, flow="contact"):
@@ -42,7 +42,7 @@ async def start(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     customer = await ctx.session.get(Customer, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
+        return ctx.stay(Reply(NO_CUSTOMER))
     ctx.data = ContactDraft(customer_id=customer.id, customer_name=customer.name)
     return Step.go(ContactStep.NAME)
 

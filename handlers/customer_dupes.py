@@ -11,7 +11,7 @@ from crm.services import customers as customers_svc
 from handlers.base import LEADS, Action, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import short_answer
-from handlers.refusals import CHOOSE
+from handlers.refusals import CHOOSE, NOTHING_PENDING
 
 
 async def registered_pending(ctx: StaffCtx, customer: Customer) -> Reply:
@@ -57,7 +57,7 @@ async def approve(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     customer = await svc.approve(ctx.session, ctx.me, ctx.obj_id, now=ctx.now())
     if customer is None:
-        return ctx.stay(Reply(T("There is nothing awaiting approval here. Nothing was changed.")))
+        return ctx.stay(Reply(NOTHING_PENDING))
     await _tell_owner(ctx, customer, T("✅ {name} was approved as a customer.", name=customer.name))
     return ctx.stay(Reply(T("Approved: {name}.", name=customer.name)))
 
@@ -66,7 +66,7 @@ async def merge_pending(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     pending = await ctx.session.get(Customer, ctx.obj_id)
     if pending is None or pending.approval != svc.PENDING or pending.dup_of_id is None:
-        return ctx.stay(Reply(T("There is nothing awaiting approval here. Nothing was changed.")))
+        return ctx.stay(Reply(NOTHING_PENDING))
     return await _merge(ctx, pending.dup_of_id, pending.id)
 
 

@@ -20,7 +20,7 @@ from handlers import customer_dupes
 from handlers.base import FIELD, Command, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS, short_answer
-from handlers.refusals import CHOOSE, DENIED
+from handlers.refusals import CHOOSE, DENIED, NO_CUSTOMER
 
 MAX_NAME = text_limit(Customer.name)
 
@@ -102,7 +102,7 @@ async def phone_step(ctx: StaffCtx) -> Step:
 async def _dup_prompt(ctx: StaffCtx) -> Reply:
     existing = await ctx.session.get(Customer, ctx.data.dup_id or -1)
     if existing is None:
-        return Reply(T("This customer no longer exists."), buttons=((_different(),),))
+        return Reply(NO_CUSTOMER, buttons=((_different(),),))
     owner = await ctx.session.get(Staff, existing.owner_id) if existing.owner_id else None
     buttons = []
     if await access.can_edit_customer(ctx.session, ctx.me, existing.id):
@@ -137,7 +137,7 @@ async def dup_step(ctx: StaffCtx) -> Step:
         return Step.go(NewcStep.CLS)
     existing = await ctx.session.get(Customer, dup_id) if dup_id else None
     if existing is None:
-        return Step.go(NewcStep.CLS, Reply(T("This customer no longer exists.")))
+        return Step.go(NewcStep.CLS, Reply(NO_CUSTOMER))
     if ctx.choice == "use":
         if not await access.can_edit_customer(ctx.session, ctx.me, existing.id):
             return ctx.stay(Reply(DENIED, notice="alert"))

@@ -13,6 +13,7 @@ from handlers.base import LEADS, STAFF, Action, Command, StaffCtx, Step, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import short_answer
 from handlers.labels import CHANGE_FIELD, CONTACT_ROLE, STAGE, TICKET_KIND, VISIT_KIND, label
+from handlers.refusals import NO_CUSTOMER
 
 MAX_QUERY = 100
 
@@ -156,7 +157,7 @@ async def show_card(ctx: StaffCtx) -> Step:
 async def card_reply(ctx: StaffCtx, customer_id: int) -> Reply:
     card = await svc.card(ctx.session, customer_id)
     if card is None:
-        return Reply(T("This customer no longer exists."))
+        return Reply(NO_CUSTOMER)
     events = await svc.recent_events(ctx.session, customer_id)
     editable = await access.can_edit_customer(ctx.session, ctx.me, customer_id)
     buttons = card_buttons(customer_id, editable) + await _extra_buttons(ctx, card)
@@ -191,7 +192,7 @@ async def invite_customer(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     customer = await ctx.session.get(Customer, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
+        return ctx.stay(Reply(NO_CUSTOMER))
     token = await invites.create(
         ctx.session,
         now=ctx.now(),

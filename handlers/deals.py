@@ -25,10 +25,8 @@ from handlers.base import FIELD, Action, StaffCtx, Step, flow_button, rows, type
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import LOST_REASON, STAGE, label
-from handlers.refusals import CHOOSE, DENIED
+from handlers.refusals import CHOOSE, DENIED, GONE
 
-GONE = T("This is no longer available to you. Nothing was saved.")
-NOT_YOURS = T("That is not available to you. Nothing was changed.")
 AMOUNT_HELP = T("Please type the amount as a number, e.g. 800000, 80万, 一百二十万 or 1.2亿.")
 CANCEL = T("✖ Cancel")
 
@@ -86,7 +84,7 @@ async def _editable_opp(ctx: StaffCtx, opp_id: int | None) -> tuple[Opportunity,
 async def customer_deals(ctx: StaffCtx) -> Step:
     customer = await _editable_customer(ctx, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     opps = await opportunities.for_customer(ctx.session, customer.id)
     signed = await contracts.for_customer(ctx.session, customer.id)
     lines: list[Text] = [T("<b>Deals of {customer}</b>", customer=customer.name)]

@@ -14,7 +14,7 @@ from crm.services import digest as svc
 from crm.services.deals import figures, opportunities, receivables
 from handlers.base import FIELD, LEADS, Action, Command, StaffCtx, Step, rows
 from handlers.deals import opp_line
-from handlers.digest import STALE
+from handlers.refusals import STALE
 
 BY_COLLECTED = "dg_topc"
 

@@ -21,8 +21,8 @@ from crm.services.deals.reading import parse_day, parse_schedule, parse_term
 from handlers.base import FIELD, Action, StaffCtx, Step, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS, FILES, TEXT
-from handlers.deals import CANCEL, GONE, NOT_YOURS, _editable_customer, _editable_opp
-from handlers.refusals import CHOOSE
+from handlers.deals import CANCEL, _editable_customer, _editable_opp
+from handlers.refusals import CHOOSE, DENIED, GONE
 
 MAX_NUMBER = 40
 
@@ -361,7 +361,7 @@ async def contract_page(ctx: StaffCtx, contract: Contract) -> Reply:
 async def show(ctx: StaffCtx) -> Step:
     contract = await ctx.session.get(Contract, ctx.obj_id) if ctx.obj_id else None
     if contract is None or await _editable_customer(ctx, contract.customer_id) is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     return ctx.stay(await contract_page(ctx, contract))
 
 

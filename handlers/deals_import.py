@@ -15,6 +15,7 @@ from crm.services.deals import transfer
 from handlers.base import ADMINS, StaffCtx, Step, flow_button, is_admin, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
+from handlers.refusals import EMPTY_FILE, NO_PREVIEW, UNREADABLE_FILE
 
 SHOWN = 20
 KIND = {
@@ -36,8 +37,8 @@ REASONS = {
     "missing_title": T("missing what is sold (title)"),
 }
 FILE_ERRORS = {
-    "unreadable": T("I cannot read this file as CSV or Excel (.xlsx). Nothing was changed."),
-    "empty": T("The file is empty. Nothing was changed."),
+    "unreadable": UNREADABLE_FILE,
+    "empty": EMPTY_FILE,
     "too_many_rows": T("That is too many rows for one import; please split the file."),
 }
 NOT_ADMIN = T("Only an admin can import from a file. Nothing was changed.")
@@ -120,7 +121,7 @@ async def confirm_step(ctx: StaffCtx) -> Step:
     draft = json.loads(saved) if saved else None
     token = ctx.data.token
     if draft is None or draft["token"] != token or ctx.choice != f"yes.{token}":
-        return Step.end(Reply(T("This preview is no longer valid. Nothing was changed.")))
+        return Step.end(Reply(NO_PREVIEW))
     found = [(n, v) for n, v in draft["rows"]]
     planned = await transfer.plan(ctx.session, draft["kind"], found, ctx.rules)
     created, refused = await transfer.apply(ctx.session, planned, by=ctx.me, now=ctx.now())

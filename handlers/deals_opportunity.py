@@ -17,9 +17,9 @@ from crm.services.deals import contracts, opportunities
 from handlers.base import FIELD, Action, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS, TEXT
-from handlers.deals import AMOUNT_HELP, CANCEL, GONE, NOT_YOURS, _editable_opp, opp_line, pct
+from handlers.deals import AMOUNT_HELP, CANCEL, _editable_opp, opp_line, pct
 from handlers.labels import LOST_REASON, STAGE, label
-from handlers.refusals import CHOOSE
+from handlers.refusals import CHOOSE, DENIED, GONE
 
 
 class OppstStep(States, flow="oppst"):
@@ -74,7 +74,7 @@ async def _draft(ctx: StaffCtx) -> OneOppDraft | None:
 async def show(ctx: StaffCtx) -> Step:
     found = await _editable_opp(ctx, ctx.obj_id)
     if found is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     opp, customer = found
     lines: list[Text] = [T("<b>{customer}</b>", customer=customer.name), opp_line(ctx, opp)]
     buttons: list[Button] = []
@@ -94,7 +94,7 @@ async def show(ctx: StaffCtx) -> Step:
 async def start_stage(ctx: StaffCtx) -> Step:
     draft = await _draft(ctx)
     if draft is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     ctx.data = draft
     return Step.go(OppstStep.PICK)
 
@@ -143,7 +143,7 @@ async def stage_pick_step(ctx: StaffCtx) -> Step:
 async def start_won(ctx: StaffCtx) -> Step:
     draft = await _draft(ctx)
     if draft is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     ctx.data = draft
     return Step.go(OppwonStep.AMOUNT)
 
@@ -202,7 +202,7 @@ async def won_step(ctx: StaffCtx) -> Step:
 async def start_lost(ctx: StaffCtx) -> Step:
     draft = await _draft(ctx)
     if draft is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     ctx.data = draft
     return Step.go(OpplostStep.REASON)
 

@@ -23,14 +23,12 @@ from handlers.conversation.flow import BUTTONS, FILES, TEXT
 from handlers.deals import (
     AMOUNT_HELP,
     CANCEL,
-    GONE,
-    NOT_YOURS,
     OppDraft,
     OppStep,
     _editable_customer,
 )
 from handlers.deals_contract import contract_page
-from handlers.refusals import CHOOSE
+from handlers.refusals import CHOOSE, DENIED, GONE
 
 
 class PayStep(States, flow="pay"):
@@ -65,7 +63,7 @@ async def _contract(ctx: StaffCtx, contract_id: int | None) -> Contract | None:
 async def start(ctx: StaffCtx) -> Step:
     contract = await _contract(ctx, ctx.obj_id)
     if contract is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     owed = await receivables.outstanding(ctx.session, contract.id)
     if owed <= 0:
         return ctx.stay(Reply(T("Contract {number} is paid in full.", number=contract.number)))
@@ -226,7 +224,7 @@ async def start_renewal(ctx: StaffCtx) -> Step:
     contract = await _contract(ctx, ctx.obj_id)
     customer = await _editable_customer(ctx, contract.customer_id) if contract else None
     if contract is None or customer is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     title = ctx.render(T("Renewal of contract {number}", number=contract.number))
     ctx.data = OppDraft(
         customer_id=customer.id, customer_name=customer.name, title=title, renews=contract.id

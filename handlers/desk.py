@@ -17,7 +17,7 @@ from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.forum import blocked_answer
 from handlers.labels import ROLE, label
-from handlers.refusals import STALE
+from handlers.refusals import REQUEST_NOT_OPEN, STALE
 
 MAX_TEXT = 4000
 
@@ -164,7 +164,7 @@ async def reply_step(ctx: StaffCtx) -> Step:
     staff = ctx.me
     ticket = await _still_ours(ctx)
     if ticket is None:
-        return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
+        return Step.end(Reply(REQUEST_NOT_OPEN))
     inbound = ctx.inbound
     media = desk_media.from_inbound(inbound)
     files = desk_media.file_ids(media)
@@ -220,7 +220,7 @@ async def transfer_step(ctx: StaffCtx) -> Step:
     staff = ctx.me
     ticket = await _still_ours(ctx)
     if ticket is None:
-        return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
+        return Step.end(Reply(REQUEST_NOT_OPEN))
     to = await ctx.session.get(Staff, parse_id(ctx.choice) or -1)
     if (
         to is None
@@ -288,7 +288,7 @@ async def resolve_step(ctx: StaffCtx) -> Step:
     staff = ctx.me
     ticket = await _still_ours(ctx)
     if ticket is None:
-        return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
+        return Step.end(Reply(REQUEST_NOT_OPEN))
     note, refused = typed_text(ctx, MAX_TEXT, T("Every request needs a result: please type it."))
     if refused is not None:
         return refused

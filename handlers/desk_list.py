@@ -10,6 +10,7 @@ from crm.services.tickets import OPEN
 from handlers import desk_media, desk_notes, desk_sidebar
 from handlers.base import STAFF, Action, Command, StaffCtx, Step
 from handlers.labels import TICKET_KIND, TICKET_STATUS, label
+from handlers.refusals import NO_REQUEST, STALE
 
 FILTERS = {
     "open": T("Open"),
@@ -24,7 +25,7 @@ async def show(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     ticket = await ctx.session.get(Ticket, ctx.obj_id)
     if ticket is None:
-        return ctx.stay(Reply(T("This request no longer exists.")))
+        return ctx.stay(Reply(NO_REQUEST))
     owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
     lines: list[Text] = [
         T(
@@ -68,7 +69,7 @@ async def list_action(ctx: StaffCtx) -> Step:
     flt, _, page = (ctx.choice or "open-0").partition("-")
     number = parse_index(page, MAX_ID)
     if flt not in FILTERS or number is None:
-        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+        return ctx.stay(Reply(STALE))
     return await _list(ctx, flt, number)
 
 

@@ -13,10 +13,10 @@ from bot.views import digest as view
 from crm.enums import Role
 from crm.services import digest as svc
 from handlers.base import LEADS, Action, StaffCtx, Step
+from handlers.refusals import STALE
 
 # Lines (and buttons) per list; the rest is counted.
 LIMIT = 20
-STALE = T("This button is no longer valid. Nothing was changed.")
 
 
 def _more(shown: int, total: int) -> list[Text]:

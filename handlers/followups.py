@@ -18,7 +18,7 @@ from crm.services.customers import renew_claim
 from handlers.base import FIELD, Action, Command, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.customers import card_reply
-from handlers.refusals import DENIED
+from handlers.refusals import DENIED, FOLLOWUP_CLOSED, GONE_CUSTOMER, NO_CUSTOMER, STALE
 
 
 class FuStep(States, flow="fu"):
@@ -46,7 +46,7 @@ async def _open(ctx: StaffCtx) -> FollowUp | None:
 async def done(ctx: StaffCtx) -> Step:
     fu = await _open(ctx)
     if fu is None:
-        return ctx.stay(Reply(T("This follow-up is already closed. Nothing was changed.")))
+        return ctx.stay(Reply(FOLLOWUP_CLOSED))
     fu.status = FollowUpStatus.DONE
     fu.done_at = ctx.now()
     customer = await ctx.session.get(Customer, fu.customer_id)
@@ -67,7 +67,7 @@ async def done(ctx: StaffCtx) -> Step:
 async def snooze(ctx: StaffCtx) -> Step:
     fu = await _open(ctx)
     if fu is None:
-        return ctx.stay(Reply(T("This follow-up is already closed. Nothing was changed.")))
+        return ctx.stay(Reply(FOLLOWUP_CLOSED))
     if ctx.choice == "1h":
         fu.due_at = ctx.now() + timedelta(hours=1)
     elif ctx.choice == "tomorrow":
@@ -77,7 +77,7 @@ async def snooze(ctx: StaffCtx) -> Step:
         ctx.data = FuDraft(move_id=fu.id)
         return Step.go(FuStep.WHEN)
     else:
-        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+        return ctx.stay(Reply(STALE))
     # A new due time means a new reminder.
     fu.reminded_at = None
     return ctx.stay(Reply(T("Snoozed until {when}.", when=fu.due_at)))
@@ -86,7 +86,7 @@ async def snooze(ctx: StaffCtx) -> Step:
 async def reschedule(ctx: StaffCtx) -> Step:
     fu = await _open(ctx)
     if fu is None:
-        return ctx.stay(Reply(T("This follow-up is already closed. Nothing was changed.")))
+        return ctx.stay(Reply(FOLLOWUP_CLOSED))
     ctx.data = FuDraft(move_id=fu.id)
     return Step.go(FuStep.WHEN)
 
@@ -141,7 +141,7 @@ async def add_for_customer(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     customer = await ctx.session.get(Customer, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
+        return ctx.stay(Reply(NO_CUSTOMER))
     ctx.data = FuDraft(customer_id=customer.id, customer_name=customer.name)
     return Step.go(FuStep.WHEN)
 
@@ -213,7 +213,7 @@ async def when_step(ctx: StaffCtx) -> Step:
             or fu.status != FollowUpStatus.OPEN
             or not await access.can_act_on_followup(ctx.session, ctx.me, fu.id)
         ):
-            return Step.end(Reply(T("This follow-up is already closed. Nothing was changed.")))
+            return Step.end(Reply(FOLLOWUP_CLOSED))
         fu.due_at, fu.reminded_at = when, None
         return Step.end(Reply(T("Moved to {when}.", when=when)))
     ctx.data.when = when.isoformat()
@@ -229,7 +229,7 @@ async def note_step(ctx: StaffCtx) -> Step:
     staff = ctx.me
     customer = await ctx.session.get(Customer, ctx.data.customer_id or -1)
     if customer is None or not await access.can_edit_customer(ctx.session, staff, customer.id):
-        return Step.end(Reply(T("This customer is no longer available to you. Nothing was saved.")))
+        return Step.end(Reply(GONE_CUSTOMER))
     fu = FollowUp(
         customer_id=customer.id,
         staff_id=staff.id,

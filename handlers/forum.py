@@ -14,6 +14,7 @@ from crm.services import access, desk, forum_topics, outbox, runtime
 from crm.services.tickets import OPEN
 from handlers.base import Ctx, Step
 from handlers.desk_notes import tell_customer
+from handlers.refusals import NOT_YOUR_REQUEST
 
 log = structlog.get_logger("desk")
 
@@ -23,7 +24,6 @@ USAGE = T(
     "/resolve RESULT; /note TEXT (internal, not sent)."
 )
 NOT_A_TICKET = T("This topic is not a request's. Nothing was changed.")
-NOT_YOURS = T("You may not act on this request. Nothing was changed.")
 
 
 def _may_act(staff: Staff, ticket: Ticket) -> bool:
@@ -45,7 +45,7 @@ async def in_topic(ctx: Ctx) -> Step:
         return Step.end(Reply(NOT_A_TICKET)) if inbound.command else Step.end()
     if not await access.can_see_ticket_as_staff(ctx.session, staff, ticket.id):
         log.warning("ticket_access_refused", user_id=inbound.user_id, ticket_id=ticket.id)
-        return Step.end(Reply(NOT_YOURS))
+        return Step.end(Reply(NOT_YOUR_REQUEST))
     command = inbound.command
     if command == "note":
         return await _note(ctx, staff, ticket)

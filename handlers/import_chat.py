@@ -24,7 +24,7 @@ from handlers import deals_import
 from handlers.base import ADMINS, Command, Handler, StaffCtx, Step, flow_button, is_admin, rows
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.parking import discarded
-from handlers.refusals import CHOOSE
+from handlers.refusals import CHOOSE, EMPTY_FILE, NO_PREVIEW, UNREADABLE_FILE
 
 SHOWN_REJECTED = 20  # rejected rows listed in the preview; the rest are counted
 DETAIL_CHARS = 40
@@ -41,8 +41,8 @@ REASONS = {
 }
 FILE_ERRORS = {
     "file_type": T("Please send a .csv or .xlsx file. Nothing was changed."),
-    "unreadable": T("I cannot read this file as CSV or Excel (.xlsx). Nothing was changed."),
-    "empty": T("The file is empty. Nothing was changed."),
+    "unreadable": UNREADABLE_FILE,
+    "empty": EMPTY_FILE,
     "too_many_rows": T("That is too many rows for one import; please split the file."),
     "too_large": T("That file holds too much for one import; please split it."),
     "no_name_column": T(
@@ -60,7 +60,6 @@ COLUMNS = T(
 )
 
 
-NO_PREVIEW = T("This preview is no longer valid. Nothing was changed.")
 # The preview's own Cancel: unlike the router's, it also forgets the rows kept for Confirm.
 FORGET = "no"
 

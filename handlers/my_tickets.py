@@ -19,7 +19,7 @@ from handlers import desk_notes
 from handlers.base import CUSTOMER, Action, Command, Ctx, Step, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.labels import TICKET_KIND, TICKET_STATUS, label
-from handlers.refusals import STALE
+from handlers.refusals import NO_REQUEST, STALE
 
 
 async def my_tickets(ctx: Ctx) -> Step:
@@ -46,7 +46,7 @@ async def my_ticket(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None
     t = await ctx.session.get(Ticket, ctx.obj_id)
     if t is None:
-        return ctx.stay(Reply(T("This request no longer exists.")))
+        return ctx.stay(Reply(NO_REQUEST))
     lines: list[Text] = [
         T(
             "<b>{number}</b> · {kind} · {status}",

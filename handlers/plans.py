@@ -25,7 +25,7 @@ from handlers.base import (
     typed_text,
 )
 from handlers.conversation import Draft, Flow, State, States
-from handlers.refusals import STALE
+from handlers.refusals import NOT_IN_TEAM, STALE
 
 EXAMPLE = "A4 B6 C10"
 
@@ -134,7 +134,7 @@ async def view_rep(ctx: Ctx) -> Step:
 async def _targets_prompt(ctx: Ctx) -> Reply:
     rep = await ctx.session.get(Staff, ctx.data.rep_id or -1)
     if rep is None:
-        return Reply(T("This rep is no longer in your team. Nothing was saved."))
+        return Reply(NOT_IN_TEAM)
     month = plans.current_month(rep, ctx.now())
     current = await plans.targets_for(ctx.session, rep.id, month)
     lines: list[Text] = [
@@ -189,7 +189,7 @@ async def targets_step(ctx: StaffCtx) -> Step:
     # Re-checked on save: the rep may have left the team since the button was pressed.
     rep = await _team_rep(ctx, ctx.data.rep_id or 0)
     if rep is None:
-        return Step.end(Reply(T("This rep is no longer in your team. Nothing was saved.")))
+        return Step.end(Reply(NOT_IN_TEAM))
     month = plans.current_month(rep, ctx.now())
     old = await plans.set_plan(ctx.session, rep, month, parsed.targets, set_by=lead, now=ctx.now())
     await runtime.audit(

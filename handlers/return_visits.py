@@ -16,7 +16,7 @@ from crm.models import ReturnVisit, Ticket
 from crm.services import return_visits, runtime
 from handlers.base import STAFF, Action, Command, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, State, States
-from handlers.refusals import STALE
+from handlers.refusals import DENIED, STALE
 
 
 async def authorise(ctx: StaffCtx, rv_id: int) -> bool:
@@ -85,7 +85,7 @@ async def note_step(ctx: StaffCtx) -> Step:
         return refused
     rv = await ctx.session.get(ReturnVisit, ctx.data.rv)
     if rv is None or not await authorise(ctx, rv.id):
-        return Step.end(Reply(T("That is not available to you. Nothing was changed.")))
+        return Step.end(Reply(DENIED))
     rv.note = text
     return Step.end(Reply(T("Thank you. The return visit is recorded.")))
 

@@ -25,7 +25,7 @@ from handlers.base import ADMINS, Command, Ctx, StaffCtx, Step, flow_button, is_
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import TICKET_KIND
-from handlers.refusals import CHOOSE, STALE
+from handlers.refusals import CHOOSE, RULES_ADMINS_ONLY, STALE
 
 
 class RulesStep(States, flow="rules"):
@@ -60,7 +60,6 @@ FIXED_LABELS = {
     "quiet_hours.start": T("Quiet hours start"),
     "quiet_hours.end": T("Quiet hours end"),
 }
-DENIED = T("Only an admin can change business rules. Nothing was changed.")
 
 
 def rule_label(key: str) -> Text:
@@ -123,7 +122,7 @@ def _overview_prompt(ctx: Ctx) -> Reply:
 
 
 def _denied() -> Step:
-    return Step.end(Reply(DENIED, notice="alert"))
+    return Step.end(Reply(RULES_ADMINS_ONLY, notice="alert"))
 
 
 async def start(ctx: Ctx) -> Step:

@@ -12,6 +12,7 @@ from crm.services import handover, runtime
 from crm.services.admins import is_last_active_admin
 from handlers.base import LEADS, Action, Command, StaffCtx, Step, rows
 from handlers.labels import ROLE, label
+from handlers.refusals import DENIED
 
 LAST_ADMIN = T(
     "That would leave the company without an active admin. Make someone else an admin first. "
@@ -77,7 +78,7 @@ async def card(ctx: StaffCtx) -> Step:
 async def change_role(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     if ctx.me.role != Role.ADMIN:
-        return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
+        return ctx.stay(Reply(DENIED))
     person = await ctx.session.get(Staff, ctx.obj_id)
     assert person is not None
     if ctx.choice in {r.value for r in list(Role)[:4]}:

@@ -181,3 +181,44 @@ async def test_a_staff_flow_without_staff_is_refused() -> None:
     step = await ROUTER.dispatch(ctx)
     assert [(r.text, r.notice) for r in step.replies] == [(DENIED, "alert")]
     assert ctx.state == VisitStep.CUSTOMER and ctx.data.text == "华能"
+
+
+def _refusal_msgids() -> dict[str, str]:
+    tree = ast.parse((ROOT / "handlers" / "refusals.py").read_text(encoding="utf-8"))
+    found = {}
+    for n in tree.body:
+        if (
+            isinstance(n, ast.Assign)
+            and isinstance(n.value, ast.Call)
+            and isinstance(n.value.func, ast.Name)
+            and n.value.func.id == "T"
+            and isinstance(n.value.args[0], ast.Constant)
+        ):
+            found[n.value.args[0].value] = n.targets[0].id  # type: ignore[attr-defined]
+    return found
+
+
+def _t_calls(tree: ast.AST) -> list[tuple[int, str]]:
+    return [
+        (n.lineno, n.args[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Name)
+        and n.func.id in ("T", "TN")
+        and n.args
+        and isinstance(n.args[0], ast.Constant)
+        and isinstance(n.args[0].value, str)
+    ]
+
+
+def test_refusals_are_written_once() -> None:
+    refusals = _refusal_msgids()
+    assert len(refusals) >= 15 and "That is not available to you. Nothing was changed." in refusals
+    again = [
+        f"{path.relative_to(ROOT)}:{line} repeats refusals.{refusals[msgid]}"
+        for path in HANDLERS
+        if path.name != "refusals.py"
+        for line, msgid in _t_calls(ast.parse(path.read_text(encoding="utf-8")))
+        if msgid in refusals
+    ]
+    assert again == []
