@@ -14,6 +14,7 @@ from bot.types import Button, Lines, Raw, Reply, T
 from crm.enums import Role
 from crm.limits import parse_id
 from crm.models import Customer, Staff
+from crm.services import access
 from crm.services import claims as svc
 from crm.services.customers import Card
 from crm.services.summary import team_of
@@ -165,9 +166,7 @@ async def authorise_team_customer(ctx: StaffCtx, customer_id: int) -> bool:
     Whether it is still in the pool is decided by the claim itself, so that a rep who comes
     second is told it is taken rather than that it is not theirs.
     """
-    staff = ctx.me
-    customer = await ctx.session.get(Customer, customer_id)
-    return customer is not None and (customer.team is None or customer.team == staff.team)
+    return await access.can_claim_customer(ctx.session, ctx.me, customer_id)
 
 
 ACTIONS = [

@@ -142,13 +142,7 @@ async def authorise_own_message(ctx: Ctx, message_id: int) -> bool:
     cuser = ctx.who.customer_user
     if cuser is None:
         return False
-    msg = await ctx.session.get(TicketMessage, message_id)
-    ok = (
-        msg is not None
-        and msg.author_kind == "customer"
-        and msg.author_id == cuser.id
-        and await access.can_see_ticket_as_customer(ctx.session, cuser, msg.ticket_id)
-    )
+    ok = await access.is_own_message(ctx.session, cuser, message_id)
     if not ok:
         desk_notes.log_forged(ctx, message_id)
     return ok

@@ -43,11 +43,6 @@ async def _ticket(ctx: StaffCtx) -> Ticket | None:
     return await ctx.session.get(Ticket, tid) if tid is not None else None
 
 
-def _may_act(ctx: StaffCtx, ticket: Ticket) -> bool:
-    staff = ctx.me
-    return access.may_work_on_ticket(staff, ticket)
-
-
 async def _handled_by(ctx: StaffCtx, ticket: Ticket) -> Reply:
     owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
     return Reply(
@@ -63,7 +58,7 @@ async def _refusal(ctx: StaffCtx, ticket: Ticket) -> Reply | None:
     """Why the user may not start working on this ticket now, if they may not."""
     if ticket.status not in OPEN:
         return Reply(T("{number} is already closed.", number=ticket.number))
-    if not _may_act(ctx, ticket):
+    if not access.may_work_on_ticket(ctx.me, ticket):
         return await _handled_by(ctx, ticket)
     return None
 
@@ -71,7 +66,7 @@ async def _refusal(ctx: StaffCtx, ticket: Ticket) -> Reply | None:
 async def _still_ours(ctx: StaffCtx) -> Ticket | None:
     """The flow's ticket, re-checked at each step: it may have closed or moved meanwhile."""
     ticket = await _ticket(ctx)
-    if ticket is None or ticket.status not in OPEN or not _may_act(ctx, ticket):
+    if ticket is None or ticket.status not in OPEN or not access.may_work_on_ticket(ctx.me, ticket):
         return None
     return ticket
 

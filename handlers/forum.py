@@ -8,7 +8,7 @@ from __future__ import annotations
 import structlog
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
-from crm.enums import Role, TicketStatus
+from crm.enums import TicketStatus
 from crm.models import Customer, CustomerUser, Staff, Ticket
 from crm.services import access, desk, forum_topics, outbox, runtime
 from crm.services.tickets import OPEN
@@ -24,15 +24,6 @@ USAGE = T(
     "/resolve RESULT; /note TEXT (internal, not sent)."
 )
 NOT_A_TICKET = T("This topic is not a request's. Nothing was changed.")
-
-
-def _may_act(staff: Staff, ticket: Ticket) -> bool:
-    """The owner acts; managers and admins may step in; an untaken ticket is anyone's."""
-    return (
-        ticket.owner_id in (None, staff.id)
-        or staff.role in (Role.MANAGER, Role.ADMIN)
-        or ticket.status == TicketStatus.NEW
-    )
 
 
 async def in_topic(ctx: Ctx) -> Step:
@@ -53,7 +44,7 @@ async def in_topic(ctx: Ctx) -> Step:
         return Step.end(Reply(T("{number} is already closed.", number=ticket.number)))
     if command == "take":
         return await _take(ctx, staff, ticket)
-    if not _may_act(staff, ticket):
+    if not access.may_work_on_ticket(staff, ticket):
         owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
         return Step.end(
             Reply(

@@ -11,18 +11,15 @@ stateDiagram-v2
 from __future__ import annotations
 
 from bot.types import Button, Lines, Reply, T, Text
-from crm.enums import Role
 from crm.models import ReturnVisit, Ticket
-from crm.services import return_visits, runtime
+from crm.services import access, return_visits, runtime
 from handlers.base import STAFF, Action, Command, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.refusals import DENIED, STALE
 
 
 async def authorise(ctx: StaffCtx, rv_id: int) -> bool:
-    staff = ctx.me
-    rv = await ctx.session.get(ReturnVisit, rv_id)
-    return rv is not None and (rv.staff_id == staff.id or staff.role in (Role.MANAGER, Role.ADMIN))
+    return await access.can_act_on_return_visit(ctx.session, ctx.me, rv_id)
 
 
 async def result(ctx: StaffCtx) -> Step:

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from bot.types import Button, Lines, Reply, T, Text
 from crm.enums import Role
 from crm.models import Staff
-from crm.services import handover, runtime
+from crm.services import access, handover, runtime
 from crm.services.admins import is_last_active_admin
 from handlers.base import LEADS, Action, Command, StaffCtx, Step, rows
 from handlers.labels import ROLE, label
@@ -171,17 +171,7 @@ async def reactivate(ctx: StaffCtx) -> Step:
 
 
 async def authorise_team_member(ctx: StaffCtx, staff_id: int) -> bool:
-    me = ctx.me
-    if me.role not in (Role.ADMIN, Role.MANAGER):
-        return False
-    person = await ctx.session.get(Staff, staff_id)
-    if person is None:
-        return False
-    return (
-        me.role == Role.ADMIN
-        or person.manager_id == me.id
-        or (person.team == me.team and person.role != Role.ADMIN)
-    )
+    return await access.can_manage_staff(ctx.session, ctx.me, staff_id)
 
 
 COMMANDS = [
