@@ -16,7 +16,7 @@ import re
 
 from bot.types import Reply, T, Text
 from crm.limits import parse_id
-from crm.models import Ticket, TicketMessage
+from crm.models import Ticket
 from crm.phones import normalise
 from crm.services import access, desk, identity, runtime
 from handlers import customer_links, desk_media, desk_notes, tickets
@@ -129,11 +129,10 @@ async def pick_ticket_step(ctx: Ctx) -> Step:
 async def as_new_request(ctx: Ctx) -> Step:
     """"It's a new request": the words just added to a request become a new request's draft."""
     assert ctx.obj_id is not None
-    msg = await ctx.session.get(TicketMessage, ctx.obj_id)
+    msg = await desk.withdraw_message(ctx.session, ctx.obj_id)
     if msg is None:
         return ctx.stay(Reply(STALE, notice="toast"))
     text, files, media = msg.text or "", list(msg.attachments or []), list(msg.media or [])
-    await ctx.session.delete(msg)
     return tickets.begin_with(ctx, text, files, media)
 
 

@@ -6,15 +6,13 @@ Called from a visit (➕ new customer) it returns the new customer to the visit;
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.types import Button, Raw, Reply, T, Text
 from crm import dedupe
-from crm.enums import CustomerClass, Role
+from crm.enums import CustomerClass
 from crm.limits import text_limit
 from crm.models import Customer, Staff
 from crm.phones import normalise
-from crm.services import access, runtime
+from crm.services import access, colleagues, runtime
 from crm.services import customers as svc
 from handlers import customer_dupes
 from handlers.base import FIELD, Command, StaffCtx, Step, flow_button, typed_text
@@ -150,15 +148,7 @@ async def dup_step(ctx: StaffCtx) -> Step:
 async def _ask_handover(ctx: StaffCtx, existing: Customer) -> Step:
     me = ctx.me
     owner = await ctx.session.get(Staff, existing.owner_id) if existing.owner_id else None
-    managers = list(
-        await ctx.session.scalars(
-            select(Staff).where(
-                Staff.active.is_(True),
-                Staff.role == Role.MANAGER,
-                (Staff.id == me.manager_id) | (Staff.team == me.team),
-            )
-        )
-    )
+    managers = await colleagues.managers_near(ctx.session, me)
     note = Reply(
         T(
             "🤝 {rep} asks for a handover of {customer} (now with {owner}).",

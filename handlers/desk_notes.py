@@ -7,12 +7,11 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
 
 from bot.types import Button, KeyButton, Lines, Reply, T, Text
 from crm.enums import Role
 from crm.models import Customer, CustomerUser, FollowUp, Staff, Ticket
-from crm.services import desk
+from crm.services import colleagues, desk, identity
 from crm.services.outbox import PRIORITY_RELAY
 from handlers import desk_media, desk_sidebar
 from handlers.base import Ctx, Step
@@ -50,10 +49,7 @@ async def _who(ctx: Ctx, ticket: Ticket) -> Text:
 
 
 async def _manager_of(ctx: Ctx, staff: Staff | None) -> list[Staff]:
-    stmt = select(Staff).where(Staff.active.is_(True), Staff.role == Role.MANAGER)
-    if staff is not None and staff.manager_id is not None:
-        stmt = stmt.where(Staff.id == staff.manager_id)
-    return list(await ctx.session.scalars(stmt))
+    return await colleagues.managers_of(ctx.session, staff)
 
 
 async def customer_marks(ctx: Ctx, ticket: Ticket) -> list[Text]:
@@ -165,15 +161,8 @@ async def tell_customer(ctx: Ctx, ticket: Ticket, reply: Reply, key: str) -> Non
         cuser = await ctx.session.get(CustomerUser, ticket.customer_user_id)
         users = [cuser] if cuser is not None else []
     elif ticket.customer_id is not None:
-        users = list(
-            await ctx.session.scalars(
-                # Not those linked through a contact's phone who see their own requests only.
-                select(CustomerUser).where(
-                    CustomerUser.customer_id == ticket.customer_id,
-                    CustomerUser.sees_company.is_(True),
-                )
-            )
-        )
+        # Not those linked through a contact's phone who see their own requests only.
+        users = await identity.company_viewers(ctx.session, ticket.customer_id)
     else:
         users = []
     for cuser in users:

@@ -14,11 +14,10 @@ from datetime import time
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from bot.types import Lines, Raw, Reply, T, Text
-from crm.models import AuditLog, Staff
 from crm.rules import Rules
+from crm.services import history as audit_history
 from crm.services import rule_overrides as svc
 from handlers import calendar_chat
 from handlers.base import ADMINS, Command, Ctx, StaffCtx, Step, flow_button, is_admin, rows
@@ -285,15 +284,7 @@ async def value_step(ctx: StaffCtx) -> Step:
 
 
 async def history(ctx: Ctx) -> Reply:
-    entries = (
-        await ctx.session.execute(
-            select(AuditLog, Staff.name)
-            .outerjoin(Staff, (AuditLog.actor_kind == "staff") & (Staff.id == AuditLog.actor_id))
-            .where(AuditLog.entity == "rules")
-            .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-            .limit(HISTORY)
-        )
-    ).all()
+    entries = await audit_history.changes_to(ctx.session, "rules", limit=HISTORY)
     if not entries:
         return Reply(T("No business rule has been changed in chat yet."))
     lines: list[Text] = [T("<b>Changes to business rules</b>")]

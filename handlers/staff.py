@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-
 from bot.types import Button, Lines, Reply, T, Text
 from crm.enums import Role
 from crm.models import Staff
-from crm.services import access, handover, runtime
+from crm.services import access, colleagues, handover, runtime
 from crm.services.admins import is_last_active_admin
 from handlers.base import LEADS, Action, Command, StaffCtx, Step, rows
 from handlers.labels import ROLE, label
@@ -20,17 +18,8 @@ LAST_ADMIN = T(
 )
 
 
-def team(ctx: StaffCtx):  # type: ignore[no-untyped-def]
-    """The people the lead manages: everyone for an admin, else their reps and team."""
-    me = ctx.me
-    stmt = select(Staff).order_by(Staff.active.desc(), Staff.role, Staff.name)
-    if me.role != Role.ADMIN:
-        stmt = stmt.where(or_(Staff.manager_id == me.id, Staff.team == me.team))
-    return stmt
-
-
 async def staff_list(ctx: StaffCtx) -> Step:
-    people = list(await ctx.session.scalars(team(ctx)))
+    people = await colleagues.managed_by(ctx.session, ctx.me)
     buttons = [
         Button(
             T("{name} · {role}", name=p.name, role=label(ROLE, p.role))

@@ -222,3 +222,63 @@ def test_refusals_are_written_once() -> None:
         if msgid in refusals
     ]
     assert again == []
+
+
+# SQL is the crm services' business: a handler names what it wants (`colleagues.managed_by`),
+# it does not build a query. Loading one row by its key (`session.get`) is not a query.
+SQL_BUILDERS = {"select", "update", "delete", "insert", "text", "union", "exists"}
+SQL_RUNNERS = {"execute", "scalars", "scalar", "stream", "stream_scalars", "delete"}
+
+
+def _raw_sql(tree: ast.AST, *, may_type_sessions: bool = False) -> list[tuple[int, str]]:
+    found = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == "sqlalchemy":
+            names = {a.name for a in n.names}
+            if not (
+                may_type_sessions
+                and n.module == "sqlalchemy.ext.asyncio"
+                and names == {"AsyncSession"}
+            ):
+                found.append((n.lineno, f"from {n.module} import"))
+        elif isinstance(n, ast.Import) and any(
+            a.name.split(".")[0] == "sqlalchemy" for a in n.names
+        ):
+            found.append((n.lineno, "import sqlalchemy"))
+        elif isinstance(n, ast.Call):
+            f = n.func
+            if isinstance(f, ast.Name) and f.id in SQL_BUILDERS:
+                found.append((n.lineno, f"{f.id}()"))
+            elif (
+                isinstance(f, ast.Attribute)
+                and f.attr in SQL_RUNNERS
+                and (
+                    (isinstance(f.value, ast.Attribute) and f.value.attr == "session")
+                    or (isinstance(f.value, ast.Name) and f.value.id == "session")
+                )
+            ):
+                found.append((n.lineno, f"session.{f.attr}()"))
+    return found
+
+
+def test_handlers_hold_no_raw_sql() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line} {what}"
+        for path in HANDLERS
+        for line, what in _raw_sql(
+            ast.parse(path.read_text(encoding="utf-8")), may_type_sessions=path.name == "base.py"
+        )
+    ]
+    assert found == [], "move the query into a crm/services function with a clear name"
+
+
+def test_the_sql_finder_finds_queries() -> None:
+    src = (
+        "from sqlalchemy import select\n"
+        "async def a(ctx):\n"
+        "    rows = await ctx.session.execute(select(X).where(X.id == 1))\n"
+        "    await ctx.session.delete(rows)\n"
+        "    n = await session.scalar(q)\n"
+        "    one = await ctx.session.get(X, 1)\n"
+    )
+    assert sorted(line for line, _ in _raw_sql(ast.parse(src))) == [1, 3, 3, 4, 5]
