@@ -12,8 +12,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.types import Lines, Money, Raw, Reply, T, Text
-from crm.models import AuditLog, Customer
-from crm.services import colleagues, history
+from crm.models import AuditLog
+from crm.services import colleagues, history, records
 from handlers.base import LEADS, Action, StaffCtx, Step
 from handlers.labels import AUDIT_ACTION, AUDIT_KEY, CHANGE_HOW, STAGE, label
 from handlers.refusals import NO_CUSTOMER
@@ -79,7 +79,7 @@ def _owner_ids(entries: list[AuditLog]) -> set[int]:
 
 async def show(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(NO_CUSTOMER))
     rows = await history.changes_to(ctx.session, "customer", customer.id, limit=LIMIT)

@@ -24,8 +24,7 @@ from bot.types import TN, Lines, Raw, Reply, T
 from bot.views import care as views
 from crm.language.dates import parse_when
 from crm.limits import parse_index
-from crm.models import Staff
-from crm.services import care, runtime
+from crm.services import care, records, runtime
 from handlers import campaign_conditions
 from handlers.base import LEADS, Action, Command, StaffCtx, Step, flow_button, typed_text
 from handlers.campaign_list import cancel_campaign, list_campaigns, may_cancel_campaign
@@ -236,7 +235,7 @@ async def _preview(ctx: StaffCtx) -> Step:
     if sample is None:
         return ctx.stay(Reply(NOBODY, notice="alert"))
     customer, cuser = sample
-    owner = await ctx.session.get(Staff, customer.owner_id) if customer.owner_id else None
+    owner = await records.staff(ctx.session, customer.owner_id)
     topic = ctx.data.topic or care.TOPICS[0]
     text = care.fill(
         care.pick_template(ctx.data.texts, cuser.locale),

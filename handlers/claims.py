@@ -13,8 +13,7 @@ from __future__ import annotations
 from bot.types import Button, Lines, Raw, Reply, T
 from crm.enums import Role
 from crm.limits import parse_id
-from crm.models import Customer, Staff
-from crm.services import access
+from crm.services import access, records
 from crm.services import claims as svc
 from crm.services.customers import Card
 from crm.services.summary import team_of
@@ -76,7 +75,7 @@ async def claim(ctx: StaffCtx) -> Step:
 
 async def reassign(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(NO_CUSTOMER))
     reps = [r for r in await team_of(ctx.session, ctx.me) if r.id != customer.owner_id]
@@ -94,7 +93,7 @@ async def reassign_to(ctx: StaffCtx) -> Step:
     owner_id = parse_id(ctx.choice)
     if owner_id is None:
         return ctx.stay(Reply(STALE))
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(NO_CUSTOMER))
     new_owner = next((r for r in await team_of(ctx.session, lead) if r.id == owner_id), None)
@@ -135,7 +134,7 @@ async def reassign_to(ctx: StaffCtx) -> Step:
         ),
         dedupe_key=f"reassign:{customer.id}:{new_owner.id}:{stamp}",
     )
-    former = await ctx.session.get(Staff, old_id) if old_id is not None else None
+    former = await records.staff(ctx.session, old_id)
     if former is not None and former.id != lead.id:
         await ctx.notify.to_staff(
             former,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bot.types import Button, KeyButton, Lines, Raw, Reply, T
 from crm.enums import Role
-from crm.models import Customer
-from crm.services import invites, runtime
+from crm.services import invites, records, runtime
 from handlers.base import EVERYONE, Action, Command, Ctx, Identity, Step
 from handlers.labels import ROLE
 from handlers.refusals import STALE
@@ -76,7 +75,7 @@ async def _redeem(ctx: Ctx, token: str) -> Step:
         return _welcome(ctx)
     if result.outcome == "customer" and result.customer_user is not None:
         ctx.who.customer_user = result.customer_user
-        customer = await ctx.session.get(Customer, result.customer_user.customer_id)
+        customer = await records.customer(ctx.session, result.customer_user.customer_id)
         linked = T(
             "Your account is now linked to {customer}.", customer=customer.name if customer else ""
         )

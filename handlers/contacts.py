@@ -6,9 +6,9 @@ from bot.types import Reply, T, Text
 from crm.birthdays import parse_birthday
 from crm.enums import ContactRole
 from crm.limits import text_limit
-from crm.models import Contact, Customer
+from crm.models import Contact
 from crm.phones import normalise
-from crm.services import access, runtime
+from crm.services import access, records, runtime
 from handlers.base import FIELD, Action, StaffCtx, Step, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
@@ -40,7 +40,7 @@ def _skip(step: ContactStep) -> tuple[tuple, ...]:
 
 async def start(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(NO_CUSTOMER))
     ctx.data = ContactDraft(customer_id=customer.id, customer_name=customer.name)
@@ -121,8 +121,7 @@ async def birthday_step(ctx: StaffCtx) -> Step:
         birthday_lunar=lunar,
         created_at=ctx.now(),
     )
-    ctx.session.add(contact)
-    await ctx.session.flush()
+    await records.save(ctx.session, contact)
     await runtime.audit(
         ctx.session,
         actor_kind="staff",

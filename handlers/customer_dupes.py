@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from bot.types import Button, Raw, Reply, T
 from crm.limits import parse_id
-from crm.models import Customer, Staff
+from crm.models import Customer
 from crm.services import customer_merge as svc
 from crm.services import customers as customers_svc
+from crm.services import records
 from handlers.base import LEADS, Action, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import short_answer
@@ -17,10 +18,8 @@ from handlers.refusals import CHOOSE, NOTHING_PENDING
 async def registered_pending(ctx: StaffCtx, customer: Customer) -> Reply:
     """Tells the rep's managers (with Approve / Merge buttons); returns what the rep is told."""
     me = ctx.me
-    existing = await ctx.session.get(Customer, customer.dup_of_id) if customer.dup_of_id else None
-    owner = (
-        await ctx.session.get(Staff, existing.owner_id) if existing and existing.owner_id else None
-    )
+    existing = await records.customer(ctx.session, customer.dup_of_id)
+    owner = await records.staff(ctx.session, existing.owner_id if existing else None)
     note = Reply(
         T(
             "⚠️ {rep} registered {name} as a new customer although it resembles {existing} "
@@ -64,21 +63,21 @@ async def approve(ctx: StaffCtx) -> Step:
 
 async def merge_pending(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    pending = await ctx.session.get(Customer, ctx.obj_id)
+    pending = await records.customer(ctx.session, ctx.obj_id)
     if pending is None or pending.approval != svc.PENDING or pending.dup_of_id is None:
         return ctx.stay(Reply(NOTHING_PENDING))
     return await _merge(ctx, pending.dup_of_id, pending.id)
 
 
 async def _merge(ctx: StaffCtx, survivor_id: int, merged_id: int) -> Step:
-    merged = await ctx.session.get(Customer, merged_id)
+    merged = await records.customer(ctx.session, merged_id)
     owner_id, name = (merged.owner_id, merged.name) if merged else (None, "")
     survivor = await svc.merge(ctx.session, ctx.me, survivor_id, merged_id, now=ctx.now())
     if survivor is None:
         return Step.end(Reply(T("You cannot merge these customers. Nothing was changed.")))
     text = T("🔗 {merged} was merged into {survivor}.", merged=name, survivor=survivor.name)
     if owner_id and owner_id != ctx.me.id:
-        rep = await ctx.session.get(Staff, owner_id)
+        rep = await records.staff(ctx.session, owner_id)
         if rep is not None:
             await ctx.notify.to_staff(rep, Reply(text), dedupe_key=f"merged:{merged_id}")
     return Step.end(Reply(text, buttons=((Button(T("📇 Open card"), f"card:{survivor.id}"),),)))
@@ -86,7 +85,7 @@ async def _merge(ctx: StaffCtx, survivor_id: int, merged_id: int) -> Step:
 
 async def _tell_owner(ctx: StaffCtx, customer: Customer, text: T) -> None:
     if customer.owner_id and customer.owner_id != ctx.me.id:
-        rep = await ctx.session.get(Staff, customer.owner_id)
+        rep = await records.staff(ctx.session, customer.owner_id)
         if rep is not None:
             await ctx.notify.to_staff(rep, Reply(text), dedupe_key=f"dup-ok:{customer.id}")
 
@@ -105,7 +104,7 @@ class MergeDraft(Draft):
 async def merge_start(ctx: StaffCtx) -> Step:
     """From a card: which customer is this one the same as?"""
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     ctx.data = MergeDraft(merged=ctx.obj_id, merged_name=customer.name if customer else "")
     return Step.go(MergeStep.TARGET)
 

@@ -11,6 +11,7 @@ from bot.types import KeyButton, Reply, T, Text
 from crm.customer_fields import BY_KEY, BadValue, choices, parse, shown
 from crm.models import Customer
 from crm.services import customer_edit as svc
+from crm.services import records
 from handlers import customer_dupes
 from handlers.base import FIELD, LEADS, Action, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, Input, State, States
@@ -48,7 +49,7 @@ def edit_customer(customer: Customer) -> EditDraft:
 
 async def start(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(GONE_CUSTOMER, notice="alert"))
     ctx.data = edit_customer(customer)
@@ -106,7 +107,7 @@ async def value_step(ctx: StaffCtx) -> Step:
         extra["reason"] = reason or None
     elif field.kind == "place" and where is not None:
         # A pin keeps the typed address (if any) and gives the customer a place on the map.
-        customer = await ctx.session.get(Customer, ctx.data.customer_id)
+        customer = await records.customer(ctx.session, ctx.data.customer_id)
         value = customer.address if customer else None
         extra.update(lat=where.lat, lon=where.lon)
     else:

@@ -18,7 +18,7 @@ from bot.types import Reply, T, Text
 from crm.limits import parse_id
 from crm.models import Ticket
 from crm.phones import normalise
-from crm.services import access, desk, identity, runtime
+from crm.services import access, desk, identity, records, runtime
 from handlers import customer_links, desk_media, desk_notes, tickets
 from handlers.base import CUSTOMER, Action, Ctx, Step, excerpt, flow_button
 from handlers.conversation import Draft, Flow, Input, State, States
@@ -121,7 +121,7 @@ async def pick_ticket_step(ctx: Ctx) -> Step:
     if not await access.can_see_ticket_as_customer(ctx.session, cuser, tid):
         desk_notes.log_forged(ctx, tid)
         return ctx.stay(Reply(DENIED, notice="alert"))
-    ticket = await ctx.session.get(Ticket, tid)
+    ticket = await records.ticket(ctx.session, tid)
     assert ticket is not None
     return await desk_notes.relay_from_customer(ctx, ticket, d.text, d.files, d.media)
 

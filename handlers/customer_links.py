@@ -12,15 +12,15 @@ stateDiagram-v2
 from __future__ import annotations
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
-from crm.models import Customer, CustomerUser, Staff
-from crm.services import access, identity, runtime
+from crm.models import Customer, CustomerUser
+from crm.services import access, identity, records, runtime
 from handlers.base import CUSTOMER, FIELD, Action, Command, Ctx, StaffCtx, Step, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 
 
 async def tell_owner_linked(ctx: Ctx, customer: Customer, cuser: CustomerUser, via: str) -> None:
-    rep = await ctx.session.get(Staff, customer.owner_id) if customer.owner_id else None
+    rep = await records.staff(ctx.session, customer.owner_id)
     if rep is None:
         return
     await ctx.notify.to_staff(
@@ -55,7 +55,7 @@ async def show(ctx: StaffCtx) -> Step:
 
 
 async def _listing(ctx: StaffCtx, customer_id: int) -> Reply:
-    customer = await ctx.session.get(Customer, customer_id)
+    customer = await records.customer(ctx.session, customer_id)
     assert customer is not None
     users = await identity.linked_users(ctx.session, customer_id)
     if not users:
@@ -81,7 +81,7 @@ async def _listing(ctx: StaffCtx, customer_id: int) -> Reply:
 
 
 async def authorise_linked(ctx: StaffCtx, cuser_id: int) -> bool:
-    cu = await ctx.session.get(CustomerUser, cuser_id)
+    cu = await records.customer_user(ctx.session, cuser_id)
     return (
         cu is not None
         and cu.customer_id is not None
@@ -103,7 +103,7 @@ async def _audit(ctx: StaffCtx, cu: CustomerUser, action: str, changes: dict[str
 
 
 async def toggle_sight(ctx: StaffCtx) -> Step:
-    cu = await ctx.session.get(CustomerUser, ctx.obj_id)
+    cu = await records.customer_user(ctx.session, ctx.obj_id)
     assert cu is not None and cu.customer_id is not None
     cu.sees_company = not cu.sees_company
     await _audit(ctx, cu, "customer.link_sight", {"sees_company": cu.sees_company})
@@ -111,7 +111,7 @@ async def toggle_sight(ctx: StaffCtx) -> Step:
 
 
 async def staff_unlink(ctx: StaffCtx) -> Step:
-    cu = await ctx.session.get(CustomerUser, ctx.obj_id)
+    cu = await records.customer_user(ctx.session, ctx.obj_id)
     assert cu is not None and cu.customer_id is not None
     customer_id = cu.customer_id
     await _audit(ctx, cu, "customer.unlink", {"customer_user": cu.id})
@@ -127,7 +127,7 @@ async def staff_unlink(ctx: StaffCtx) -> Step:
 async def unlink_command(ctx: Ctx) -> Step:
     cuser = ctx.who.customer_user
     assert cuser is not None
-    customer = await ctx.session.get(Customer, cuser.customer_id) if cuser.customer_id else None
+    customer = await records.customer(ctx.session, cuser.customer_id)
     if customer is None:
         return ctx.stay(Reply(T("Your Telegram is not linked to a customer record.")))
     ctx.data = UnlinkDraft(customer_name=customer.name)
@@ -162,7 +162,7 @@ async def confirm_step(ctx: Ctx) -> Step:
     assert cuser is not None
     if ctx.choice != "yes":
         return Step.end(Reply(T("Nothing was changed.")))
-    customer = await ctx.session.get(Customer, cuser.customer_id) if cuser.customer_id else None
+    customer = await records.customer(ctx.session, cuser.customer_id)
     if customer is None:
         return Step.end(Reply(T("Your Telegram is not linked to a customer record.")))
     await runtime.audit(
@@ -176,7 +176,7 @@ async def confirm_step(ctx: Ctx) -> Step:
         now=ctx.now(),
     )
     identity.unlink(cuser)
-    rep = await ctx.session.get(Staff, customer.owner_id) if customer.owner_id else None
+    rep = await records.staff(ctx.session, customer.owner_id)
     if rep is not None:
         await ctx.notify.to_staff(
             rep,

@@ -10,9 +10,9 @@ from bot.types import Button, Raw, Reply, T, Text
 from crm import dedupe
 from crm.enums import CustomerClass
 from crm.limits import text_limit
-from crm.models import Customer, Staff
+from crm.models import Customer
 from crm.phones import normalise
-from crm.services import access, colleagues, runtime
+from crm.services import access, colleagues, records, runtime
 from crm.services import customers as svc
 from handlers import customer_dupes
 from handlers.base import FIELD, Command, StaffCtx, Step, flow_button, typed_text
@@ -98,10 +98,10 @@ async def phone_step(ctx: StaffCtx) -> Step:
 
 
 async def _dup_prompt(ctx: StaffCtx) -> Reply:
-    existing = await ctx.session.get(Customer, ctx.data.dup_id or -1)
+    existing = await records.customer(ctx.session, ctx.data.dup_id or -1)
     if existing is None:
         return Reply(NO_CUSTOMER, buttons=((_different(),),))
-    owner = await ctx.session.get(Staff, existing.owner_id) if existing.owner_id else None
+    owner = await records.staff(ctx.session, existing.owner_id)
     buttons = []
     if await access.can_edit_customer(ctx.session, ctx.me, existing.id):
         buttons.append(flow_button(T("Use the existing customer"), NewcStep.DUP, "use"))
@@ -133,7 +133,7 @@ async def dup_step(ctx: StaffCtx) -> Step:
         # Really different? A manager decides (customer_dupes): it is created pending.
         ctx.data.pending_of = dup_id
         return Step.go(NewcStep.CLS)
-    existing = await ctx.session.get(Customer, dup_id) if dup_id else None
+    existing = await records.customer(ctx.session, dup_id)
     if existing is None:
         return Step.go(NewcStep.CLS, Reply(NO_CUSTOMER))
     if ctx.choice == "use":
@@ -147,7 +147,7 @@ async def dup_step(ctx: StaffCtx) -> Step:
 
 async def _ask_handover(ctx: StaffCtx, existing: Customer) -> Step:
     me = ctx.me
-    owner = await ctx.session.get(Staff, existing.owner_id) if existing.owner_id else None
+    owner = await records.staff(ctx.session, existing.owner_id)
     managers = await colleagues.managers_near(ctx.session, me)
     note = Reply(
         T(
@@ -200,8 +200,7 @@ async def cls_step(ctx: StaffCtx) -> Step:
         dup_of_id=new.pending_of,
     )
     svc.renew_claim(customer, me, ctx.now(), ctx.rules.claims.period_days)
-    ctx.session.add(customer)
-    await ctx.session.flush()
+    await records.save(ctx.session, customer)
     await runtime.audit(
         ctx.session,
         actor_kind="staff",

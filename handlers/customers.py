@@ -6,7 +6,7 @@ from bot.types import Button, Lines, Raw, Reply, T, Text
 from bot.views import deals as deals_view
 from crm.enums import Role
 from crm.models import Customer
-from crm.services import access, invites
+from crm.services import access, invites, records
 from crm.services import customers as svc
 from handlers import customer_details, customer_filter_view
 from handlers.base import LEADS, STAFF, Action, Command, StaffCtx, Step, rows
@@ -190,7 +190,7 @@ async def authorise_customer(ctx: StaffCtx, customer_id: int) -> bool:
 async def invite_customer(ctx: StaffCtx) -> Step:
     """A one-time link that connects the customer's Telegram to this record."""
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(NO_CUSTOMER))
     token = await invites.create(

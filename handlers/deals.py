@@ -15,9 +15,9 @@ from decimal import Decimal
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from bot.views import deals as view
 from crm.limits import parse_id
-from crm.models import Contract, Customer, Opportunity, Visit
+from crm.models import Customer, Opportunity
 from crm.money import BadAmount, parse_amount
-from crm.services import access, runtime
+from crm.services import access, records, runtime
 from crm.services import customers as customer_svc
 from crm.services.deals import contracts, opportunities, receivables
 from crm.services.deals.reading import OpportunityReading, parse_day
@@ -71,7 +71,7 @@ async def _editable_opp(ctx: StaffCtx, opp_id: int | None) -> tuple[Opportunity,
     """The opportunity and its customer, if the user may change them: checked on every step."""
     if opp_id is None:
         return None
-    opp = await ctx.session.get(Opportunity, opp_id)
+    opp = await records.opportunity(ctx.session, opp_id)
     if opp is None:
         return None
     customer = await _editable_customer(ctx, opp.customer_id)
@@ -171,7 +171,7 @@ async def new_from_card(ctx: StaffCtx) -> Step:
 
 
 async def new_from_visit(ctx: StaffCtx) -> Step:
-    visit = await ctx.session.get(Visit, ctx.obj_id) if ctx.obj_id else None
+    visit = await records.visit(ctx.session, ctx.obj_id)
     customer = await _editable_customer(ctx, visit.customer_id if visit else None)
     if visit is None or customer is None:
         return ctx.stay(Reply(DENIED, notice="alert"))
@@ -403,12 +403,12 @@ async def authorise_opportunity(ctx: StaffCtx, opp_id: int) -> bool:
 
 
 async def authorise_contract(ctx: StaffCtx, contract_id: int) -> bool:
-    contract = await ctx.session.get(Contract, contract_id)
+    contract = await records.contract(ctx.session, contract_id)
     return contract is not None and await _editable_customer(ctx, contract.customer_id) is not None
 
 
 async def authorise_visit(ctx: StaffCtx, visit_id: int) -> bool:
-    visit = await ctx.session.get(Visit, visit_id)
+    visit = await records.visit(ctx.session, visit_id)
     return visit is not None and await _editable_customer(ctx, visit.customer_id) is not None
 
 

@@ -14,7 +14,7 @@ from bot.types import Button, Lines, Reply, T, Text
 from bot.views import deals as view
 from crm.limits import parse_id
 from crm.models import Contract, Customer, Opportunity
-from crm.services import runtime
+from crm.services import records, runtime
 from crm.services.deals import contracts, opportunities, receivables
 from crm.services.deals.contracts import Due, ScheduleError
 from crm.services.deals.reading import parse_day, parse_schedule, parse_term
@@ -359,7 +359,7 @@ async def contract_page(ctx: StaffCtx, contract: Contract) -> Reply:
 
 
 async def show(ctx: StaffCtx) -> Step:
-    contract = await ctx.session.get(Contract, ctx.obj_id) if ctx.obj_id else None
+    contract = await records.contract(ctx.session, ctx.obj_id)
     if contract is None or await _editable_customer(ctx, contract.customer_id) is None:
         return ctx.stay(Reply(DENIED))
     return ctx.stay(await contract_page(ctx, contract))

@@ -14,7 +14,7 @@ from bot.types import Lines, Reply, T, Text
 from bot.views import deals as view
 from crm.models import Contract
 from crm.money import BadAmount, parse_amount
-from crm.services import runtime
+from crm.services import records, runtime
 from crm.services.deals import receivables
 from crm.services.deals.reading import parse_day
 from handlers.base import FIELD, Action, StaffCtx, Step, flow_button, rows
@@ -54,7 +54,7 @@ def _title(d: PayDraft) -> Text:
 
 
 async def _contract(ctx: StaffCtx, contract_id: int | None) -> Contract | None:
-    contract = await ctx.session.get(Contract, contract_id) if contract_id else None
+    contract = await records.contract(ctx.session, contract_id)
     if contract is None or await _editable_customer(ctx, contract.customer_id) is None:
         return None
     return contract

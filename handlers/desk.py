@@ -8,8 +8,8 @@ from __future__ import annotations
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from crm.enums import TicketStatus
 from crm.limits import parse_id
-from crm.models import Staff, Ticket
-from crm.services import access, desk, runtime
+from crm.models import Ticket
+from crm.services import access, desk, records, runtime
 from crm.services.tickets import OPEN
 from handlers import desk_media, desk_notes
 from handlers.base import STAFF, Action, StaffCtx, Step, flow_button, typed_text
@@ -40,11 +40,11 @@ async def _ticket(ctx: StaffCtx) -> Ticket | None:
         tid: int | None = ctx.obj_id
     else:
         tid = ctx.data.ticket_id if isinstance(ctx.data, DeskDraft) else None
-    return await ctx.session.get(Ticket, tid) if tid is not None else None
+    return await records.ticket(ctx.session, tid)
 
 
 async def _handled_by(ctx: StaffCtx, ticket: Ticket) -> Reply:
-    owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+    owner = await records.staff(ctx.session, ticket.owner_id)
     return Reply(
         T(
             "{number} is handled by {name}. Nothing was changed.",
@@ -82,7 +82,7 @@ async def take(ctx: StaffCtx) -> Step:
     if ticket.status != TicketStatus.NEW and ticket.owner_id != staff.id:
         return ctx.stay(await _handled_by(ctx, ticket))
     await desk.take(ctx.session, ticket.id, staff, ctx.now())
-    await ctx.session.refresh(ticket)
+    await records.reload(ctx.session, ticket)
     await desk.add_message(
         ctx.session, ticket, author_kind="system", author_id=staff.id, text="taken", now=ctx.now()
     )
@@ -216,7 +216,7 @@ async def transfer_step(ctx: StaffCtx) -> Step:
     ticket = await _still_ours(ctx)
     if ticket is None:
         return Step.end(Reply(REQUEST_NOT_OPEN))
-    to = await ctx.session.get(Staff, parse_id(ctx.choice) or -1)
+    to = await records.staff(ctx.session, parse_id(ctx.choice) or -1)
     if (
         to is None
         or not to.active

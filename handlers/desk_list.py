@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bot.types import Button, Lines, Reply, T, Text
 from crm.limits import MAX_ID, parse_index
-from crm.models import Staff, Ticket
-from crm.services import desk
+from crm.services import desk, records
 from crm.services.tickets import OPEN
 from handlers import desk_media, desk_notes, desk_sidebar
 from handlers.base import STAFF, Action, Command, StaffCtx, Step
@@ -23,10 +22,10 @@ FILTERS = {
 
 async def show(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    ticket = await ctx.session.get(Ticket, ctx.obj_id)
+    ticket = await records.ticket(ctx.session, ctx.obj_id)
     if ticket is None:
         return ctx.stay(Reply(NO_REQUEST))
-    owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+    owner = await records.staff(ctx.session, ticket.owner_id)
     lines: list[Text] = [
         T(
             "<b>{number}</b> · {kind} · {status}",

@@ -12,7 +12,7 @@ from crm.enums import FollowUpStatus
 from crm.language.dates import parse_when
 from crm.limits import parse_id
 from crm.models import Customer, FollowUp
-from crm.services import access, runtime, sales
+from crm.services import access, records, runtime, sales
 from crm.services import customers as customer_svc
 from crm.services.customers import renew_claim
 from handlers.base import FIELD, Action, Command, StaffCtx, Step, flow_button, typed_text
@@ -39,7 +39,7 @@ class FuDraft(Draft):
 
 async def _open(ctx: StaffCtx) -> FollowUp | None:
     assert ctx.obj_id is not None
-    fu = await ctx.session.get(FollowUp, ctx.obj_id)
+    fu = await records.followup(ctx.session, ctx.obj_id)
     return fu if fu is not None and fu.status == FollowUpStatus.OPEN else None
 
 
@@ -49,7 +49,7 @@ async def done(ctx: StaffCtx) -> Step:
         return ctx.stay(Reply(FOLLOWUP_CLOSED))
     fu.status = FollowUpStatus.DONE
     fu.done_at = ctx.now()
-    customer = await ctx.session.get(Customer, fu.customer_id)
+    customer = await records.customer(ctx.session, fu.customer_id)
     assert customer is not None
     await runtime.audit(
         ctx.session,
@@ -139,7 +139,7 @@ def _title(d: FuDraft) -> Text:
 
 async def add_for_customer(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(NO_CUSTOMER))
     ctx.data = FuDraft(customer_id=customer.id, customer_name=customer.name)
@@ -207,7 +207,7 @@ async def when_step(ctx: StaffCtx) -> Step:
     if when <= ctx.now():
         return ctx.stay(Reply(T("That time has already passed; please give a future time.")))
     if ctx.data.move_id is not None:
-        fu = await ctx.session.get(FollowUp, ctx.data.move_id)
+        fu = await records.followup(ctx.session, ctx.data.move_id)
         if (
             fu is None
             or fu.status != FollowUpStatus.OPEN
@@ -227,7 +227,7 @@ async def note_step(ctx: StaffCtx) -> Step:
         if refused is not None:
             return refused
     staff = ctx.me
-    customer = await ctx.session.get(Customer, ctx.data.customer_id or -1)
+    customer = await records.customer(ctx.session, ctx.data.customer_id or -1)
     if customer is None or not await access.can_edit_customer(ctx.session, staff, customer.id):
         return Step.end(Reply(GONE_CUSTOMER))
     fu = FollowUp(
@@ -237,9 +237,8 @@ async def note_step(ctx: StaffCtx) -> Step:
         due_at=datetime.fromisoformat(ctx.data.when),
         created_at=ctx.now(),
     )
-    ctx.session.add(fu)
+    await records.save(ctx.session, fu)
     renew_claim(customer, staff, ctx.now(), ctx.rules.claims.period_days)
-    await ctx.session.flush()
     await runtime.audit(
         ctx.session,
         actor_kind="staff",

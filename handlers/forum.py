@@ -9,8 +9,8 @@ import structlog
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from crm.enums import TicketStatus
-from crm.models import Customer, CustomerUser, Staff, Ticket
-from crm.services import access, desk, forum_topics, outbox, runtime
+from crm.models import Staff, Ticket
+from crm.services import access, desk, forum_topics, outbox, records, runtime
 from crm.services.tickets import OPEN
 from handlers.base import Ctx, Step
 from handlers.desk_notes import tell_customer
@@ -45,7 +45,7 @@ async def in_topic(ctx: Ctx) -> Step:
     if command == "take":
         return await _take(ctx, staff, ticket)
     if not access.may_work_on_ticket(staff, ticket):
-        owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+        owner = await records.staff(ctx.session, ticket.owner_id)
         return Step.end(
             Reply(
                 T(
@@ -81,7 +81,7 @@ async def _take(ctx: Ctx, staff: Staff, ticket: Ticket) -> Step:
     if ticket.owner_id == staff.id and ticket.status == TicketStatus.IN_PROGRESS:
         return Step.end(Reply(T("You already handle {number}.", number=ticket.number)))
     if not await desk.take(ctx.session, ticket.id, staff, ctx.now()):
-        owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+        owner = await records.staff(ctx.session, ticket.owner_id)
         return Step.end(
             Reply(
                 T(
@@ -91,7 +91,7 @@ async def _take(ctx: Ctx, staff: Staff, ticket: Ticket) -> Step:
                 )
             )
         )
-    await ctx.session.refresh(ticket)
+    await records.reload(ctx.session, ticket)
     await desk.add_message(
         ctx.session, ticket, author_kind="system", author_id=staff.id, text="taken", now=ctx.now()
     )
@@ -242,13 +242,13 @@ async def blocked_answer(ctx: Ctx, ticket: Ticket) -> Reply | None:
     """When the customer has blocked the bot, the answer cannot reach them: say so (it is kept
     on the ticket) and offer their phone, instead of "sent"."""
     cuser = (
-        await ctx.session.get(CustomerUser, ticket.customer_user_id)
+        await records.customer_user(ctx.session, ticket.customer_user_id)
         if ticket.customer_user_id
         else None
     )
     if cuser is None or not await outbox.is_unreachable(ctx.session, cuser.tg_user_id):
         return None
-    customer = await ctx.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    customer = await records.customer(ctx.session, ticket.customer_id)
     phone = customer.phone if customer else None
     if phone:
         return Reply(

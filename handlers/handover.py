@@ -11,7 +11,7 @@ from bot.types import TN, Lines, Raw, Reply, T, Text
 from crm.enums import Role
 from crm.limits import parse_id
 from crm.models import Staff
-from crm.services import colleagues, handover, identity, runtime
+from crm.services import colleagues, handover, identity, records, runtime
 from handlers.base import LEADS, Action, StaffCtx, Step, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
@@ -38,7 +38,7 @@ def _title(d: HoDraft) -> Text:
 
 async def start_handover(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    source = await ctx.session.get(Staff, ctx.obj_id)
+    source = await records.staff(ctx.session, ctx.obj_id)
     ctx.data = HoDraft(source=ctx.obj_id, source_name=source.name if source else "")
     return Step.go(HoStep.PICK)
 
@@ -120,7 +120,7 @@ async def confirm_step(ctx: StaffCtx) -> Step:
     if ctx.choice != "go":
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     me = ctx.me
-    source = await ctx.session.get(Staff, ctx.data.source or -1)
+    source = await records.staff(ctx.session, ctx.data.source or -1)
     allowed = {p.id for p in await _candidates(ctx)}
     targets = [p for p in await colleagues.by_ids(ctx.session, ctx.data.targets) if p.id in allowed]
     order = {pid: i for i, pid in enumerate(ctx.data.targets)}

@@ -11,7 +11,7 @@ from bot.types import Lines, Raw, Reply, T, Text
 from crm.limits import parse_id
 from crm.models import Customer, Staff, Ticket
 from crm.phones import normalise
-from crm.services import access, desk, intake, runtime
+from crm.services import access, desk, intake, records, runtime
 from crm.services import customers as customer_svc
 from handlers import desk_notes, desk_sidebar
 from handlers.base import STAFF, Command, StaffCtx, Step, excerpt, flow_button, rows, typed_text
@@ -140,8 +140,7 @@ async def _create_customer(ctx: StaffCtx) -> Step:
         created_at=ctx.now(),
         updated_at=ctx.now(),
     )
-    ctx.session.add(customer)
-    await ctx.session.flush()
+    await records.save(ctx.session, customer)
     d.customer_id, d.customer_name = customer.id, customer.name
     return Step.go(IntakeStep.CHANNEL)
 
@@ -238,7 +237,7 @@ async def extras_step(ctx: StaffCtx) -> Step:
 
 async def _confirm_prompt(ctx: StaffCtx) -> Reply:
     d: IntakeDraft = ctx.data
-    customer = await ctx.session.get(Customer, d.customer_id or -1)
+    customer = await records.customer(ctx.session, d.customer_id or -1)
     kind, category = d.kind or "inquiry", d.category or ""
     lines: list[Text] = [
         T(
@@ -327,7 +326,7 @@ async def _notify(ctx: StaffCtx, ticket: Ticket, customer: Customer, staff: Staf
         buttons=((desk_notes.staff_buttons(ticket)[-1]),),
     )
     people: dict[int, Staff] = {a.id: a for a in await desk.queue_agents(ctx.session)}
-    rep = await ctx.session.get(Staff, customer.owner_id) if customer.owner_id else None
+    rep = await records.staff(ctx.session, customer.owner_id)
     if rep is not None:
         people[rep.id] = rep
     people.pop(staff.id, None)

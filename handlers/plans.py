@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from crm.enums import Role
 from crm.models import Staff
-from crm.services import plans, runtime
+from crm.services import plans, records, runtime
 from crm.services.summary import team_of
 from handlers.base import (
     FIELD,
@@ -124,7 +124,7 @@ async def show(ctx: StaffCtx) -> Step:
 
 async def view_rep(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None
-    rep = await ctx.session.get(Staff, ctx.obj_id)
+    rep = await records.staff(ctx.session, ctx.obj_id)
     assert rep is not None  # the authoriser found them in the team
     progress = await plans.progress(ctx.session, rep, ctx.now())
     title = T("<b>Visit plan of {name} for {month}</b>", name=rep.name, month=progress.month)
@@ -132,7 +132,7 @@ async def view_rep(ctx: Ctx) -> Step:
 
 
 async def _targets_prompt(ctx: Ctx) -> Reply:
-    rep = await ctx.session.get(Staff, ctx.data.rep_id or -1)
+    rep = await records.staff(ctx.session, ctx.data.rep_id or -1)
     if rep is None:
         return Reply(NOT_IN_TEAM)
     month = plans.current_month(rep, ctx.now())
@@ -154,7 +154,7 @@ async def _targets_prompt(ctx: Ctx) -> Reply:
 
 async def start_set(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None
-    rep = await ctx.session.get(Staff, ctx.obj_id)
+    rep = await records.staff(ctx.session, ctx.obj_id)
     assert rep is not None  # the authoriser found them in the team
     ctx.data = PlanDraft(rep_id=rep.id, rep_name=rep.name)
     return Step.go(PlanStep.TARGETS)

@@ -11,8 +11,7 @@ stateDiagram-v2
 from __future__ import annotations
 
 from bot.types import Button, Lines, Reply, T, Text
-from crm.models import ReturnVisit, Ticket
-from crm.services import access, return_visits, runtime
+from crm.services import access, records, return_visits, runtime
 from handlers.base import STAFF, Action, Command, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.refusals import DENIED, STALE
@@ -24,9 +23,9 @@ async def authorise(ctx: StaffCtx, rv_id: int) -> bool:
 
 async def result(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    rv = await ctx.session.get(ReturnVisit, ctx.obj_id)
+    rv = await records.return_visit(ctx.session, ctx.obj_id)
     assert rv is not None
-    ticket = await ctx.session.get(Ticket, rv.ticket_id)
+    ticket = await records.ticket(ctx.session, rv.ticket_id)
     assert ticket is not None
     if ctx.choice not in ("yes", "no"):
         return ctx.stay(Reply(STALE, notice="toast"))
@@ -80,7 +79,7 @@ async def note_step(ctx: StaffCtx) -> Step:
     text, refused = typed_text(ctx, 1000, T("Please type the note, or tap Skip."))
     if refused is not None:
         return refused
-    rv = await ctx.session.get(ReturnVisit, ctx.data.rv)
+    rv = await records.return_visit(ctx.session, ctx.data.rv)
     if rv is None or not await authorise(ctx, rv.id):
         return Step.end(Reply(DENIED))
     rv.note = text

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from bot.types import Button, Lines, Reply, T, Text
 from crm.enums import Role
-from crm.models import Staff
-from crm.services import access, colleagues, handover, runtime
+from crm.services import access, colleagues, handover, records, runtime
 from crm.services.admins import is_last_active_admin
 from handlers.base import LEADS, Action, Command, StaffCtx, Step, rows
 from handlers.labels import ROLE, label
@@ -34,7 +33,7 @@ async def staff_list(ctx: StaffCtx) -> Step:
 
 async def card(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    person = await ctx.session.get(Staff, ctx.obj_id)
+    person = await records.staff(ctx.session, ctx.obj_id)
     assert person is not None
     c = await handover.counts(ctx.session, person.id, ctx.now())
     lines: list[Text] = [
@@ -68,7 +67,7 @@ async def change_role(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     if ctx.me.role != Role.ADMIN:
         return ctx.stay(Reply(DENIED))
-    person = await ctx.session.get(Staff, ctx.obj_id)
+    person = await records.staff(ctx.session, ctx.obj_id)
     assert person is not None
     if ctx.choice in {r.value for r in list(Role)[:4]}:
         if ctx.choice != Role.ADMIN and await is_last_active_admin(ctx.session, person):
@@ -104,7 +103,7 @@ async def change_role(ctx: StaffCtx) -> Step:
 
 async def deactivate(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    person = await ctx.session.get(Staff, ctx.obj_id)
+    person = await records.staff(ctx.session, ctx.obj_id)
     assert person is not None
     if person.id == ctx.me.id:
         return ctx.stay(Reply(T("You cannot deactivate yourself.")))
@@ -135,7 +134,7 @@ async def deactivate(ctx: StaffCtx) -> Step:
         ),
         buttons=((Button(T("🤝 Hand over"), f"st_ho:{person.id}"),),),
     )
-    manager = await ctx.session.get(Staff, person.manager_id) if person.manager_id else None
+    manager = await records.staff(ctx.session, person.manager_id)
     if manager is not None and manager.id != ctx.me.id:
         await ctx.notify.to_staff(manager, note, dedupe_key=f"staff-off:{person.id}:{ctx.now()}")
     return ctx.stay(note)
@@ -143,7 +142,7 @@ async def deactivate(ctx: StaffCtx) -> Step:
 
 async def reactivate(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    person = await ctx.session.get(Staff, ctx.obj_id)
+    person = await records.staff(ctx.session, ctx.obj_id)
     assert person is not None
     person.active = True
     await runtime.audit(

@@ -18,7 +18,7 @@ from crm.language.dates import parse_when
 from crm.language.visit_text import parse_visit
 from crm.limits import parse_id, text_limit
 from crm.models import Customer, Visit
-from crm.services import access, runtime, sales
+from crm.services import access, records, runtime, sales
 from crm.services import customers as customer_svc
 from handlers import customer_new, deals, visit_reading
 from handlers import visit_cards as cards
@@ -237,7 +237,7 @@ async def checkin_step(ctx: StaffCtx) -> Step:
 
 
 async def record_pin(ctx: StaffCtx, lat: float, lon: float) -> None:
-    customer = await ctx.session.get(Customer, ctx.data.customer_id or -1)
+    customer = await records.customer(ctx.session, ctx.data.customer_id or -1)
     dist = None
     if customer is not None and customer.lat is not None and customer.lon is not None:
         dist = distance_m(lat, lon, customer.lat, customer.lon)
