@@ -323,6 +323,8 @@ class Router:
                 step = await self._return(ctx, step)
                 continue
             break
+        if step.state is not None and not fits(ctx, self.flow_of(step.state).roles):
+            return ctx.stay(Reply(DENIED, notice="alert"))  # where it was: nothing is dropped
         if step.call is not None:
             assert step.state is not None
             if ctx.state is not None:
@@ -343,8 +345,6 @@ class Router:
                 ctx.marks["m"] = ctx.inbound.callback_message_id
             return self._edit_pressed(ctx, step)
         flow = self.flow_of(step.state)
-        if not fits(ctx, flow.roles):
-            return ctx.stay(Reply(DENIED, notice="alert"))  # where it was: nothing is dropped
         if isinstance(ctx.data, dict):
             ctx.data = flow.draft.model_validate(ctx.data)
         elif not isinstance(ctx.data, flow.draft):
