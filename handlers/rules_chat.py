@@ -14,18 +14,17 @@ from datetime import time
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from bot.types import Lines, Raw, Reply, T, Text
-from crm.models import AuditLog, Staff
 from crm.rules import Rules
+from crm.services import history as audit_history
 from crm.services import rule_overrides as svc
 from handlers import calendar_chat
-from handlers.base import ADMINS, Command, Ctx, Step, flow_button, is_admin, rows
+from handlers.base import ADMINS, Command, Ctx, StaffCtx, Step, flow_button, is_admin, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import TICKET_KIND
-from handlers.refusals import CHOOSE, STALE
+from handlers.refusals import CHOOSE, RULES_ADMINS_ONLY, STALE
 
 
 class RulesStep(States, flow="rules"):
@@ -67,7 +66,6 @@ FIXED_LABELS = {
     "quiet_hours.end": T("Quiet hours end"),
     "sla.warn_share": T("SLA warning (share of the time allowed)"),
 }
-DENIED = T("Only an admin can change business rules. Nothing was changed.")
 
 
 def rule_label(key: str) -> Text:
@@ -149,7 +147,7 @@ def _overview_prompt(ctx: Ctx) -> Reply:
 
 
 def _denied() -> Step:
-    return Step.end(Reply(DENIED, notice="alert"))
+    return Step.end(Reply(RULES_ADMINS_ONLY, notice="alert"))
 
 
 async def start(ctx: Ctx) -> Step:
@@ -291,10 +289,9 @@ def _conflict(key: str, rules: Rules) -> Text:
     return T("That value does not fit the other rules. Nothing was changed.")
 
 
-async def value_step(ctx: Ctx) -> Step:
+async def value_step(ctx: StaffCtx) -> Step:
     if not is_admin(ctx):
         return _denied()
-    assert ctx.who.staff is not None
     key = ctx.data.key
     if key is None or key not in svc.EDITABLE:
         return Step.end(Reply(STALE, notice="toast"))
@@ -319,7 +316,7 @@ async def value_step(ctx: Ctx) -> Step:
     assert ctx.rulebook is not None
     try:
         old, new = await svc.change(
-            ctx.session, ctx.rulebook, key, value, actor_id=ctx.who.staff.id, now=ctx.now()
+            ctx.session, ctx.rulebook, key, value, actor_id=ctx.me.id, now=ctx.now()
         )
     except ValidationError:
         return ctx.stay(Reply(_conflict(key, ctx.rules)))
@@ -336,15 +333,7 @@ async def value_step(ctx: Ctx) -> Step:
 
 
 async def history(ctx: Ctx) -> Reply:
-    entries = (
-        await ctx.session.execute(
-            select(AuditLog, Staff.name)
-            .outerjoin(Staff, (AuditLog.actor_kind == "staff") & (Staff.id == AuditLog.actor_id))
-            .where(AuditLog.entity == "rules")
-            .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-            .limit(HISTORY)
-        )
-    ).all()
+    entries = await audit_history.changes_to(ctx.session, "rules", limit=HISTORY)
     if not entries:
         return Reply(T("No business rule has been changed in chat yet."))
     lines: list[Text] = [T("<b>Changes to business rules</b>")]

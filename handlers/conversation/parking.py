@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from bot.types import Lines, Raw, Reply, T, Text
 from bot.views.drafts import discard_only, draft_buttons
 from crm.services import drafts as store
-from handlers.base import EVERYONE, Action, Ctx, Step
+from handlers.base import EVERYONE, Action, Ctx, Step, may_run
 from handlers.conversation.drafts import Draft
 from handlers.conversation.states import States
 
@@ -156,7 +156,7 @@ async def resume(ctx: Ctx) -> Step:
     router: Router = ctx.book  # type: ignore[assignment]
     flow = router.flows.get(row.flow) if row is not None else None
     state = flow.state(row.step) if flow is not None and row is not None else None
-    if row is None or flow is None or state is None or ctx.who.role not in flow.roles:
+    if row is None or flow is None or state is None or not may_run(ctx, flow.roles):
         return ctx.stay(Reply(GONE, notice="toast"))
     try:
         draft = flow.draft.load(row.data.get("d"))
