@@ -15,7 +15,7 @@ from bot.types import Button, Lines, Raw, Reply, T, Text
 from bot.views import rep_report as view
 from crm.limits import parse_id
 from crm.models import RepReport
-from crm.services import access
+from crm.services import access, records
 from crm.services import customers as customer_svc
 from crm.services import rep_reports as svc
 from crm.services.plans import staff_tz
@@ -75,7 +75,7 @@ def _today(ctx: StaffCtx) -> date:
 
 
 async def _own_unsent(ctx: StaffCtx) -> RepReport | None:
-    report = await ctx.session.get(RepReport, ctx.data.report_id or -1)
+    report = await records.rep_report(ctx.session, ctx.data.report_id)
     if report is None or report.staff_id != ctx.me.id or report.sent_at is not None:
         return None
     return report
@@ -104,7 +104,7 @@ FIRST = {"line": RptStep.LINE, "next": RptStep.NEXT}
 
 async def edit_pushed(ctx: StaffCtx) -> Step:
     """A button of the evening or Saturday push: the draft card, or straight to a line."""
-    report = await ctx.session.get(RepReport, ctx.obj_id or -1)
+    report = await records.rep_report(ctx.session, ctx.obj_id)
     assert report is not None  # the authoriser found it
     first = FIRST.get(ctx.choice or "", RptStep.CARD)
     return await open_report(ctx, report.kind, report.period, first)
@@ -112,7 +112,7 @@ async def edit_pushed(ctx: StaffCtx) -> Step:
 
 async def send_pushed(ctx: StaffCtx) -> Step:
     """[📤 Send] on the push: the report as drafted, without lines of the rep's."""
-    report = await ctx.session.get(RepReport, ctx.obj_id or -1)
+    report = await records.rep_report(ctx.session, ctx.obj_id)
     assert report is not None
     if report.sent_at is not None:
         return ctx.stay(Reply(ALREADY_SENT, notice="toast"))
@@ -347,7 +347,7 @@ async def plan_step(ctx: StaffCtx) -> Step:
 
 
 async def authorise_own_report(ctx: Ctx, report_id: int) -> bool:
-    report = await ctx.session.get(RepReport, report_id)
+    report = await records.rep_report(ctx.session, report_id)
     staff = ctx.who.staff
     return report is not None and staff is not None and report.staff_id == staff.id
 

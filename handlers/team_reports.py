@@ -12,7 +12,8 @@ from datetime import date, timedelta
 
 from bot.types import Button, Lines, Reply, T, Text
 from bot.views import rep_report as view
-from crm.models import RepReport, Staff
+from crm.models import RepReport
+from crm.services import records
 from crm.services import rep_reports as svc
 from handlers.base import (
     FIELD,
@@ -76,7 +77,7 @@ async def reports(ctx: StaffCtx) -> Step:
 
 
 async def _report_reply(ctx: StaffCtx, report: RepReport) -> Reply:
-    rep = await ctx.session.get(Staff, report.staff_id)
+    rep = await records.staff(ctx.session, report.staff_id)
     assert rep is not None
     comments = await svc.comments(ctx.session, report.id)
     buttons: tuple[tuple[Button, ...], ...] = ()
@@ -86,7 +87,7 @@ async def _report_reply(ctx: StaffCtx, report: RepReport) -> Reply:
 
 
 async def open_report(ctx: StaffCtx) -> Step:
-    report = await ctx.session.get(RepReport, ctx.obj_id or -1)
+    report = await records.rep_report(ctx.session, ctx.obj_id)
     assert report is not None  # the authoriser found it
     if report.sent_at is None and report.staff_id != ctx.me.id:
         return ctx.stay(Reply(T("This report has not been sent yet."), notice="toast"))
@@ -94,11 +95,11 @@ async def open_report(ctx: StaffCtx) -> Step:
 
 
 async def comment_pressed(ctx: StaffCtx) -> Step:
-    report = await ctx.session.get(RepReport, ctx.obj_id or -1)
+    report = await records.rep_report(ctx.session, ctx.obj_id)
     assert report is not None
     if not await svc.may_comment(ctx.session, ctx.me, report):
         return ctx.stay(Reply(DENIED, notice="alert"))
-    rep = await ctx.session.get(Staff, report.staff_id)
+    rep = await records.staff(ctx.session, report.staff_id)
     ctx.data = CommentDraft(report_id=report.id, rep_name=rep.name if rep else None)
     return Step.go(CommentStep.TEXT)
 
@@ -116,12 +117,12 @@ async def comment_step(ctx: StaffCtx) -> Step:
     text, refused = typed_text(ctx, svc.COMMENT_LIMIT, T("Please type the comment."))
     if refused is not None:
         return refused
-    report = await ctx.session.get(RepReport, ctx.data.report_id or -1)
+    report = await records.rep_report(ctx.session, ctx.data.report_id)
     # Re-checked: the rep may have left the team since the button was pressed.
     if report is None or not await svc.may_comment(ctx.session, ctx.me, report):
         return Step.end(Reply(DENIED))
     row = await svc.comment(ctx.session, report, ctx.me, text, ctx.now())
-    rep = await ctx.session.get(Staff, report.staff_id)
+    rep = await records.staff(ctx.session, report.staff_id)
     if rep is not None:
         await ctx.notify.to_staff(
             rep,
@@ -137,7 +138,7 @@ async def comment_step(ctx: StaffCtx) -> Step:
 
 
 async def authorise_report(ctx: Ctx, report_id: int) -> bool:
-    report = await ctx.session.get(RepReport, report_id)
+    report = await records.rep_report(ctx.session, report_id)
     staff = ctx.who.staff
     return (
         report is not None and staff is not None and await svc.can_read(ctx.session, staff, report)

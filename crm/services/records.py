@@ -17,6 +17,7 @@ from crm.models import (
     CustomerUser,
     FollowUp,
     Opportunity,
+    RepReport,
     ReturnVisit,
     Staff,
     Ticket,
@@ -64,6 +65,10 @@ async def opportunity(session: AsyncSession, opp_id: int | None) -> Opportunity 
 
 async def contract(session: AsyncSession, contract_id: int | None) -> Contract | None:
     return await _get(session, Contract, contract_id)
+
+
+async def rep_report(session: AsyncSession, report_id: int | None) -> RepReport | None:
+    return await _get(session, RepReport, report_id)
 
 
 def add(session: AsyncSession, row: Row) -> Row:
