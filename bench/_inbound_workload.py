@@ -214,6 +214,29 @@ class Subject:
                 self.turn[rep.tg] = 2 * (k % 3)
             self.reps += added
 
+    async def tap(self, rep: Rep) -> tuple[float, float]:
+        """`rep`'s next update of their round: when its last reply was handed over, and the
+        seconds the pacer held its replies."""
+        k = self.turn.get(rep.tg, 0)
+        steps = script(rep)
+        self.turn[rep.tg] = (k + 1) % len(steps)
+        if self.clock is not None:
+            elapsed = DEMO_SPEED * (time.perf_counter() - self.started)
+            self.clock.set(DEMO_START + timedelta(seconds=elapsed))
+        update = steps[k](self.api, self.updates)
+        self.api.handed.pop(rep.tg, None)
+        await self.feed(update)
+        answered = self.api.handed.get(rep.tg) or time.perf_counter()
+        held = self.pacer.held.pop(rep.tg, 0.0) if self.pacer is not None else 0.0
+        self.held.append(held * 1000)
+        return answered, held
+
+    async def warm(self) -> None:
+        """One update before anything is measured: the first visit read loads the language
+        package's dictionaries (most of a second), which no later update pays."""
+        await self.grow(1)
+        await self.tap(self.reps[0])
+
     def cycle(self, held_ms: float) -> float:
         """Seconds between one rep's taps when the bot answers at once."""
         return PAUSE_MIN + PAUSE_EXTRA + held_ms / 1000
@@ -226,6 +249,7 @@ class Measure:
     seconds: float
     total: list[float]  # ms to the last reply, the pacer's holds included
     held: list[float]  # ms the pacer held the update's replies
+    cpu: float  # this process's CPU seconds over the window's: ~1 when the loop never idles
 
     @property
     def rate(self) -> float:
@@ -238,7 +262,8 @@ class Measure:
     def line(self, note: str = "") -> str:
         return (
             f"  {self.label:<24} {self.reps:>5} reps {self.rate:6.0f} updates/s  "
-            f"p50 {percentile(self.own, 50):6.1f} ms  p99 {percentile(self.own, 99):6.1f} ms{note}"
+            f"p50 {percentile(self.own, 50):6.1f} ms  p99 {percentile(self.own, 99):6.1f} ms  "
+            f"CPU {self.cpu:4.0%} ({self.rate / max(self.cpu, 1e-9):5.0f}/CPU-s){note}"
         )
 
 
@@ -256,27 +281,16 @@ class Crowd:
     async def _tap(self, rep: Rep) -> None:
         s, me = self.s, asyncio.current_task()
         assert me is not None
-        steps = script(rep)
         self.pausing.add(me)
         # A crowd that starts all at once is a burst, not people: spread over one pause.
         due = time.perf_counter() + self.rng.uniform(0, PAUSE_MIN + PAUSE_EXTRA)
         await asyncio.sleep(due - time.perf_counter())
         while True:
             self.pausing.discard(me)
-            k = s.turn.get(rep.tg, 0)
-            s.turn[rep.tg] = (k + 1) % len(steps)
-            if s.clock is not None:
-                elapsed = DEMO_SPEED * (time.perf_counter() - s.started)
-                s.clock.set(DEMO_START + timedelta(seconds=elapsed))
-            update = steps[k](s.api, s.updates)
-            s.api.handed.pop(rep.tg, None)
-            await s.feed(update)
-            answered = s.api.handed.get(rep.tg) or time.perf_counter()
-            held = s.pacer.held.pop(rep.tg, 0.0) if s.pacer is not None else 0.0
+            answered, held = await s.tap(rep)
             # From the moment the rep tapped, not from when this task got the loop: an update
             # that waits for the loop (behind others' work) waits as it would in the bot.
             self.done.append((answered, (answered - due) * 1000, held * 1000))
-            s.held.append(held * 1000)
             self.pausing.add(me)
             if self.stopping:
                 return
@@ -286,13 +300,12 @@ class Crowd:
     async def window(self, label: str, seconds: float) -> Measure:
         """The updates answered within the next `seconds`."""
         self.done = []
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.sleep(seconds)
-        end = time.perf_counter()
+        end, cpu = time.perf_counter(), time.process_time() - cpu
         got = [d for d in self.done if start <= d[0] < end]
-        return Measure(
-            label, len(self.tasks), end - start, [d[1] for d in got], [d[2] for d in got]
-        )
+        total, held = [d[1] for d in got], [d[2] for d in got]
+        return Measure(label, len(self.tasks), end - start, total, held, cpu / (end - start))
 
     async def stop(self) -> None:
         """Updates being handled finish; pauses are cut short."""

@@ -25,14 +25,18 @@ What is measured: the updates answered within a window of a crowd that has been 
 moment (`Plan.settle`). An update's latency runs from the moment its rep tapped (the end of the
 pause, whether or not the loop was free) to its last reply handed to the stubbed HTTP layer,
 less the time the pacer held its replies on purpose: the Save answers with two messages and the
-second waits its turn (1.05 s). How often that happened is printed apart.
+second waits its turn (1.05 s). How often that happened is printed apart. CPU is this
+process's CPU time over the window's: saturated on a quiet machine it is near 100 % (one event
+loop); well under that, the bot waited (for SQLite's lock, the pool, PostgreSQL) or other work
+on the machine had the CPU (the load average is printed at the start and the end). Updates
+per CPU second (the rate over CPU) is the figure that least depends on a busy machine.
 
 - Throughput, saturated: the crowd grows (×2 a step, from 200 reps; the echo bot from 4,000)
   until the bot is saturated, i.e. the median update waited QUEUED_MS or more: work was queued
   all along, so the rate is the bot's capacity, and the offered rate is above it. The best rate
   of the ramp is kept; the ramp is printed. The echo bot gets the same workload and the same
-  ramp. The saturated latency is printed too but is queueing: in a closed crowd it grows with
-  the number of reps waiting.
+  ramp; PostgreSQL's starts from the crowd that saturated SQLite. The saturated latency is
+  printed too but is queueing: in a closed crowd it grows with the number of reps waiting.
 - Latency at a stated load: crowds sized to offer 25 %, 50 % and 75 % of the saturated rate
   (SQLite). This is the latency people see.
 - The pacer apart: one chat sends several card lookups at once (as a webhook may deliver them)
@@ -44,8 +48,9 @@ marked sent once it went out) and startup's objects are frozen for the garbage c
 flood guard stays on: the demo clock runs at DEMO_SPEED × real time, so a rep taps at most ~17
 times a demo minute (the guard allows 30).
 
-Run: `make bench`, or `.venv/bin/python bench/bench_inbound.py [--quick]` (about 2.5 min and 1
-min on a quiet machine; --quick: shorter windows, the crowd ×4 a step, 50 % load only).
+Run: `make bench`, or `.venv/bin/python bench/bench_inbound.py [--quick]` (expected about 2.5
+min, --quick about 1, on a quiet machine; --quick: shorter windows, the crowd ×4 a step, 50 %
+load only, a burst of three).
 Targets (SQLite): saturated updates/s at least 40 % of echo's (both saturated, same workload);
 p99 at most 30 ms at 50 % load (at saturation p99 is a queue's length, not a target).
 """
@@ -110,8 +115,10 @@ async def saturate(subject: Subject, first: int, plan: Plan) -> Measure:
             print(f"  (not saturated at {n} reps: the rate is a lower bound)")
             break
         n *= plan.grow
-    ramp = ", ".join(f"{m.reps}: {m.rate:.0f}/s {percentile(m.own, 50):.0f} ms" for m in steps)
-    print(f"  {subject.label} ramp (reps: updates/s, p50): {ramp}", flush=True)
+    ramp = ", ".join(
+        f"{m.reps}: {m.rate:.0f}/s {percentile(m.own, 50):.0f} ms {m.cpu:.0%}" for m in steps
+    )
+    print(f"  {subject.label} ramp (reps: updates/s, p50, CPU): {ramp}", flush=True)
     return max(steps, key=lambda m: m.rate)
 
 
@@ -210,6 +217,7 @@ async def echo_subject(lib: str) -> Subject:
 
 async def echo_run(lib: str, plan: Plan) -> Measure:
     subject = await echo_subject(lib)
+    await subject.warm()
     with logs_counted():
         return await saturate(subject, plan.echo_reps, plan)
 
@@ -229,12 +237,13 @@ async def product_run(
     backend = url.split("+", 1)[0]
     subject = await product_subject(lib, app, clock, f"{lib} on {backend}")
     await subject.grow(first)
+    await subject.warm()
     freeze_startup_objects()  # as `crm-bot run` does once started
     half: Measure | None = None
     try:
         with logs_counted() as sink:
             sat = await saturate(subject, first, plan)
-            ratio = f"  {sat.rate / echo.rate:5.0%} of echo (saturated: latency is queueing)"
+            ratio = f"  {sat.rate / echo.rate:4.0%} of echo (saturated: latency is queueing)"
             print(sat.line(ratio), flush=True)
             if loads:
                 held = statistics.fmean(subject.held)
