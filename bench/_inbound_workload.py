@@ -203,6 +203,7 @@ class Subject:
     turn: dict[int, int] = field(default_factory=dict)  # each rep's next step in its round
     updates: Updates = field(default_factory=Updates)
     held: list[float] = field(default_factory=list)  # ms the pacer held each update's replies
+    answered: dict[int, float] = field(default_factory=dict)  # each rep's last answer
     started: float = field(default_factory=time.perf_counter)
 
     async def grow(self, n: int) -> None:
@@ -229,6 +230,7 @@ class Subject:
         answered = self.api.handed.get(rep.tg) or time.perf_counter()
         held = self.pacer.held.pop(rep.tg, 0.0) if self.pacer is not None else 0.0
         self.held.append(held * 1000)
+        self.answered[rep.tg] = answered
         return answered, held
 
     async def warm(self) -> None:
@@ -282,8 +284,12 @@ class Crowd:
         s, me = self.s, asyncio.current_task()
         assert me is not None
         self.pausing.add(me)
-        # A crowd that starts all at once is a burst, not people: spread over one pause.
-        due = time.perf_counter() + self.rng.uniform(0, PAUSE_MIN + PAUSE_EXTRA)
+        # A crowd that starts all at once is a burst, not people: spread over one pause; and
+        # a rep of an earlier crowd still pauses after their last answer.
+        due = max(
+            time.perf_counter() + self.rng.uniform(0, PAUSE_MIN + PAUSE_EXTRA),
+            self.s.answered.get(rep.tg, 0.0) + PAUSE_MIN,
+        )
         await asyncio.sleep(due - time.perf_counter())
         while True:
             self.pausing.discard(me)
