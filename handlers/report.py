@@ -16,7 +16,7 @@ from bot.types import Lines, Raw, Reply, T, Text
 from bot.views import report as view
 from crm.language import date_ranges
 from crm.services import report as svc
-from handlers.base import LEADS, Command, Ctx, Step, flow_button, rows
+from handlers.base import LEADS, Command, Ctx, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.refusals import DENIED, STALE
 
@@ -78,10 +78,10 @@ def _refusal(problem: str) -> Reply:
     return Reply(Lines(*lines))
 
 
-async def _report(ctx: Ctx, found: date_ranges.DateRange) -> list[Reply]:
-    lead = ctx.who.staff
+async def _report(ctx: StaffCtx, found: date_ranges.DateRange) -> list[Reply]:
+    lead = ctx.me
     # Re-checked at every report (the router checks too): a button proves nothing.
-    if lead is None or ctx.who.role not in LEADS:
+    if ctx.who.role not in LEADS:
         return [Reply(DENIED, notice="alert")]
     period = svc.period_of(found, ctx.who.tz)
     report = await svc.build(ctx.session, lead, period, ctx.now(), ctx.rules)
