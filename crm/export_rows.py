@@ -20,7 +20,8 @@ Row = tuple[Any, ...]
 
 
 def _local(dt: datetime | None, tz: ZoneInfo) -> datetime | None:
-    return dt.astimezone(tz).replace(tzinfo=None) if dt else None
+    # To the minute's second: a spreadsheet shows no microseconds, and filters on equal times.
+    return dt.astimezone(tz).replace(tzinfo=None, microsecond=0) if dt else None
 
 
 @dataclass(frozen=True)

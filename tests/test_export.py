@@ -91,6 +91,9 @@ async def test_full_export_in_chinese(app: App, chat: Transcript) -> None:
     assert summary["拜访记录"] == wb["拜访记录"].max_row - 1 > 0
     assert count == sum(wb[n].max_row - 1 for n in wb.sheetnames[1:])
 
+    for sheet in wb.worksheets[1:]:  # a filter's header names one column
+        heads = [c.value for c in sheet[1]]
+        assert len(set(heads)) == len(heads), sheet.title
     ws = wb["客户"]
     heads = [c.value for c in ws[1]]
     assert heads[:4] == ["编号", "外部编号", "名称", "客户等级"] and "负责人" in heads

@@ -102,6 +102,8 @@ HEADERS: dict[str | tuple[str, str], T] = {
     "visit_id": T("Visit ID"),
     "number": T("Number"),
     ("contracts", "number"): T("Contract number"),
+    ("tickets", "number"): T("Request number"),
+    ("contacts", "name"): T("Contact name"),
     ("tickets", "kind"): T("Request kind"),
     "category": T("Category"),
     ("tickets", "owner"): T("Handled by"),
