@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 from bot.types import TN, Raw, Reply, T, Text
 from bot.views import export as view
+from crm.enums import Role
 from crm.export import KINDS as TABLES
 from crm.export import WHOLE, Filter, Sheet, sheet
 from crm.services import customer_filters as filters
@@ -18,7 +19,7 @@ from crm.services.access import customer_scope
 from handlers.base import STAFF, Command, Ctx, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
-from handlers.labels import EXPORT_KIND
+from handlers.labels import EXPORT_KIND, ROLE
 from handlers.refusals import CHOOSE
 
 
@@ -119,6 +120,8 @@ async def _send(ctx: StaffCtx, period: str) -> Step:
 
 
 def _book(ctx: StaffCtx, sheets: list[Sheet], filters: list[Text]) -> bytes:
+    if ctx.me.role != Role.ADMIN:  # an admin's export is everyone's: no filter to name
+        filters = [T("Customers you may see as {role}", role=ROLE[ctx.me.role]), *filters]
     return view.book(
         sheets,
         ctx.render,

@@ -91,7 +91,7 @@ async def test_full_export_in_chat_has_a_sheet_per_kind(app: App, chat: Transcri
     wb = load_workbook(io.BytesIO(doc.document))
     assert wb.sheetnames[:4] == ["概要", "客户", "联系人", "拜访记录"] and len(wb.sheetnames) == 10
     summary = {r[0].value: r[1].value for r in wb["概要"].iter_rows(min_row=3) if r[0].value}
-    assert summary["导出人"] == "李经理" and summary["筛选条件"] == "期间：本月"
+    assert summary["导出人"] == "李经理" and summary["筛选条件"] == "作为主管可见的客户; 期间：本月"
     assert summary["客户"] == wb["客户"].max_row - 1 == 30
 
 
