@@ -14,7 +14,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -161,7 +161,7 @@ def _summary(wb: Workbook, title: str, lines: Sequence[tuple[str, Any]], name: s
 
 
 def workbook(
-    title: str, summary: Sequence[tuple[str, Any]], pages: Sequence[Page], summary_name: str
+    title: str, summary: Sequence[tuple[str, Any]], pages: Iterable[Page], summary_name: str
 ) -> bytes:
     """The summary sheet (a title, then label and value lines), then one sheet per page."""
     wb = Workbook(write_only=True)

@@ -198,7 +198,8 @@ def book(
     return workbook(
         plain(T("CRM export")),
         lines,
-        [page(s, render) for s in sheets],
+        # One page at a time: each labelled copy is written and let go before the next.
+        (page(s, render) for s in sheets),
         plain(T("Summary")),
     )
 
