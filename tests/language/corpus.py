@@ -12,6 +12,7 @@ import yaml
 
 from crm.demo_seed import CUSTOMERS
 from crm.language import Reading
+from crm.language.zh_hant import fold
 
 HERE = Path(__file__).parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -102,10 +103,11 @@ def _squash(text: str) -> str:
 
 # What may go from a message without losing anything: particles, and the little words that tie a
 # recognised part to the sentence (给东方钢铁, 跟李工, met with, visited at, в Ромашке).
-_FILLER = set("了过的吧哈呢啊嗯呀嘛啦哦么给去到在和跟与同找约见就是那个然后我")
+_FILLER = set("了过的吧哈呢啊嗯呀嘛啦哦么给去到在和跟与同从找约见就是那个然后我")
 _FILLER_WORDS = {
     "to", "at", "with", "w", "the", "a", "an", "re", "on", "in", "by", "and", "of", "for",
     "i", "we", "met", "visited", "called", "saw", "в", "во", "на", "с", "со", "к", "у", "по",
+    "встретился", "встретилась", "встретились",
 }  # fmt: skip
 _CONTENT = re.compile(r"[A-Za-z0-9\u0400-\u04ff%.+]+|[\u3400-\u9fff]+")
 
@@ -126,10 +128,10 @@ def lost(reading: Reading) -> list[str]:
     for m in _CONTENT.finditer(text):
         piece = "".join(ch if not covered[m.start() + i] else " " for i, ch in enumerate(m[0]))
         for word in piece.split():
-            bare = word.strip("".join(_FILLER)) if not word.isascii() else word
+            bare = fold(word).strip("".join(_FILLER)) if not word.isascii() else word
             if not bare or word.lower() in _FILLER_WORDS or word.strip(".+") == "":
                 continue
-            if _squash(bare) not in outcome:
+            if _squash(bare) not in fold(outcome) and _squash(word) not in outcome:
                 missing.append(word)
     typed_alone = set(text.split())
     for token in reading.outcome.replace("，", " ").replace(",", " ").split():

@@ -1,6 +1,6 @@
 """Print the reader's accuracy per part and per language on corpus files, and what it misses:
 
-    .venv/bin/python -m tests.language.measure heldout2.yaml [-v]
+.venv/bin/python -m tests.language.measure heldout2.yaml [-v]
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ def test_every_span_points_into_the_text_as_typed() -> None:
     r = read_visit(text, CUSTOMERS, NOW, TZ, "zh_TW")
     assert r.customer.value == 1 and r.customer.typed(text) == "華能電廠"
     assert [c.typed(text) for c in r.contacts] == ["張工"]
-    assert r.followup_at.typed(text) == "下週二下午" and r.followup_at.value == local(
+    # The follow-up word that only says "follow up" belongs to the follow-up's span.
+    assert r.followup_at.typed(text) == "下週二下午跟進" and r.followup_at.value == local(
         2026, 12, 15, 15
     )
 
