@@ -236,3 +236,38 @@ def relative_day(m: re.Match[str], today: date) -> Day:
     word = " ".join(m["rel"].lower().split()).removeprefix("the ")
     days, part = RELATIVE_DAYS[word]
     return Day(today + timedelta(days=days), part=part)
+
+
+def _after_new_year(today: date) -> date:
+    """The first working day after New Year's Day (元旦后, after new year): 2 Jan, or the Monday
+    after if that is a weekend."""
+    day = date(today.year + (1 if today.month == 12 else 0), 1, 2)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def year_edge(m: re.Match[str], today: date) -> Day | None:
+    word = " ".join(m["ye"].lower().split())
+    if word in ("年底", "年末") or "end" in word or "конце" in word:
+        return Day(date(today.year, 12, 31))
+    if word.startswith("节") and today.month not in (12, 1):
+        return None  # 节后 means the next holiday; only New Year's is known here
+    return Day(_after_new_year(today))
+
+
+def month_dot(m: re.Match[str], today: date) -> Day | None:
+    """12.15: month.day as Chinese reps write it, day.month in a Russian text (15.12);
+    a number over 12 decides either way."""
+    a, b = int(m["mdot_a"]), int(m["mdot_b"])
+    day_first = bool(re.search(r"[А-Яа-яЁё]", m.string)) or a > 12
+    month, day = (b, a) if day_first and b <= 12 else (a, b)
+    found = _next_date(today, month, day) if 1 <= month <= 12 else None
+    return Day(found, yearly=True) if found else None
+
+
+def en_month_alone(m: re.Match[str], today: date) -> Day | None:
+    """in jan, by March: the first of that month, its next occurrence."""
+    month = MONTHS[m["ema_mon"].lower().rstrip(".")]
+    found = _next_date(today, month, 1)
+    return Day(found, yearly=True) if found else None

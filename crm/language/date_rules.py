@@ -30,10 +30,12 @@ from crm.language.date_days import (
     dotted,
     en_day_month,
     en_day_of_month,
+    en_month_alone,
     en_month_day,
     en_weekday,
     en_weekday_next_week,
     iso,
+    month_dot,
     month_edge,
     next_period,
     relative_day,
@@ -45,6 +47,7 @@ from crm.language.date_days import (
     ru_weekday,
     slash,
     weekend,
+    year_edge,
     zh_day_of_month,
     zh_month_day,
     zh_next_month,
@@ -105,6 +108,25 @@ DATE_RULES = [
         rf"(?:the\s+|this\s+|next\s+)?month{EN_END}|{EN_START}early\s+next\s+month{EN_END}"
         rf"|{RU_START}(?:в\s+)?(?:конц[еа]|начал[еа])\s+(?:этого\s+|следующего\s+)?месяца{RU_END})",
         month_edge,
+    ),
+    _Rule(
+        "year_edge",
+        rf"(?P<ye>年底|年末|元旦(?:以后|之后|过后|后)|过完元旦|节后(?!天)"
+        rf"|{EN_START}(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?year"
+        rf"|after\s+(?:the\s+)?new\s+year(?:['’]s)?){EN_END}"
+        rf"|{RU_START}(?:в\s+конце\s+года|после\s+нового\s+года){RU_END})",
+        year_edge,
+    ),
+    _Rule(
+        "month_dot",  # 12.15 (not 5.8万, 3.5w, 1.5倍: amounts)
+        r"(?<![\d.,:/])(?P<mdot_a>\d{1,2})\.(?P<mdot_b>\d{1,2})(?![\d.,:/])"
+        r"(?!\s*(?:万|w|W|k|K|元|块|吨|%|米|个|台|倍|亿|千|百|kg|m|分|折|公斤|度|小时|h\b))",
+        month_dot,
+    ),
+    _Rule(
+        "en_month_alone",
+        rf"{EN_START}(?:in|by|early|until|till|from|mid)\s+(?P<ema_mon>{MONTH_EN})(?!\s*\d){EN_END}",
+        en_month_alone,
     ),
     _Rule(
         "weekend",

@@ -149,7 +149,11 @@ def read_visit(
     removed: list[tuple[int, int]] = []
     if customer_span:  # 给东方钢铁, визит в Acme: the word before the name goes with it
         before = _TO.search(folded, 0, customer_span[0])
-        removed.append((before.start() if before else customer_span[0], customer_span[1]))
+        of = folded[customer_span[1] : customer_span[1] + 1] == "的" and any(
+            s == customer_span[1] + 1 for _n, s, _e in people
+        )  # 城东小学的校长 (not Acme的人)
+        end = customer_span[1] + (1 if of else 0)
+        removed.append((before.start() if before else customer_span[0], end))
     if happened_span is None and times.happened is None:  # 刚才, just now: the visit's time, now
         just = _JUST.search(folded)
         happened_span = just.span() if just else None

@@ -92,7 +92,9 @@ WEAK_DEED = re.compile(
 )
 # -ed words that are plans, not deeds.
 NOT_DONE = re.compile(
-    rf"{_EN}(?:scheduled|planned|booked|arranged|supposed|need\s+to){_EN_END}", re.I
+    rf"{_EN}(?:scheduled|rescheduled|planned|booked|arranged|supposed|need\s+to|moved\s+to"
+    rf"|postponed|pushed\s+(?:back\s+)?to){_EN_END}",
+    re.I,
 )
 
 # People met: a surname with a title (王总, 李经理), or a role (校长, 老板娘, owner, директор).

@@ -44,11 +44,16 @@ class Times:
     guessed_happened: bool  # read back from a recurring phrase
 
 
-def _attached(p: Phrase, text: str, followups: list[re.Match[str]]) -> bool:
+def _attached(p: Phrase, text: str, followups: list[re.Match[str]], tight: bool = False) -> bool:
+    """The date goes with a follow-up word (周五再跟进, follow up Monday); tight: with no comma
+    between them."""
     for fu in followups:
+        gaps = []
         if fu.start() >= p.end and _GAP_AFTER.match(text[p.end : fu.start()]):
-            return True
+            gaps.append(text[p.end : fu.start()])
         if fu.end() <= p.start and _GAP_BEFORE.match(text[fu.end() : p.start]):
+            gaps.append(text[fu.end() : p.start])
+        if any(not tight or not re.search(r"[,，:：]", gap) for gap in gaps):
             return True
     return False
 
@@ -77,7 +82,11 @@ def classify(text: str, found: list[Phrase], local_now: datetime) -> Times:
     if (
         lead
         and not gone_by(lead)
-        and (lead.back > local_now or lead.ahead - local_now <= local_now - lead.back)
+        and (
+            deadline(lead)
+            or lead.back > local_now
+            or lead.ahead - local_now <= local_now - lead.back
+        )
     ):
         weak = [m.span() for m in WEAK_DEED.finditer(plain)]
         deeds = [
@@ -116,7 +125,13 @@ def classify(text: str, found: list[Phrase], local_now: datetime) -> Times:
             if p.ahead != p.back:
                 happened, guessed = p, True
                 break
-    followup = next((p for p in found if p is not happened and p.ahead > local_now), None)
+    # The rep's own next step (我周五再催) over a date someone else gave (月底前结清).
+    ahead = [p for p in found if p is not happened and p.ahead > local_now]
+    followup = (
+        next((p for p in ahead if _attached(p, text, followups, tight=True)), None)
+        or next((p for p in ahead if _attached(p, text, followups)), None)
+        or next(iter(ahead), None)
+    )
     at = happened.back if happened is not None else None
     if today_ahead and at is not None:
         at = min(at, local_now)
