@@ -176,8 +176,13 @@ def read_visit(
         tail = _KIND_TAIL.match(folded, kind_span[1])
         kind_span = (lead.start() if lead else kind_span[0], tail.end() if tail else kind_span[1])
         said = folded[kind_span[0] : kind_span[1]]
-        if not any(w in said for w in _SAYS_MORE) and _bounded(folded, kind_span, removed):
-            removed.append(kind_span)  # when it stands alone: 现场勘查, 去现场看 stay whole
+        # Taken out when it stands alone, or right after the customer or person taken out
+        # (给宏达五金打电话问回款: the purpose stays); 现场勘查, 去现场看 stay whole.
+        glued = any(e == kind_span[0] for _s, e in removed)
+        if not any(w in said for w in _SAYS_MORE) and (
+            glued or _bounded(folded, kind_span, removed)
+        ):
+            removed.append(kind_span)
     outcome = _outcome(typed, removed, zh=bool(re.search(r"[\u3400-\u9fff]", typed)))
 
     return Reading(
@@ -230,6 +235,10 @@ _KIND_TAIL = re.compile(
 )
 # Kind words that say more than how the contact was made: they stay in the outcome.
 _SAYS_MORE = {"吃饭", "参观", "来公司"}
+# перезвонить в следующий вторник, follow up on Friday: the date after a follow-up word.
+_AFTER_FOLLOWUP = re.compile(
+    rf"(?:{FOLLOWUP.pattern})(?:\s+(?:в|во|on|by|at|in|до))?\s*$", re.IGNORECASE
+)
 _PUNCT = set(" \t\n，,。；;！!？?、:：()（）[]【】-–—|/")
 
 
@@ -260,7 +269,11 @@ def _bounded(
             or any(s <= i < e for s, e in removed)
         )
 
-    ok_left = not left or edge(start - 1, -1)
+    ok_left = (
+        not left
+        or edge(start - 1, -1)
+        or _AFTER_FOLLOWUP.search(text, max(0, start - 40), start) is not None
+    )
     ok_right = not right or edge(end, 1) or FOLLOWUP.match(text, end) is not None
     return ok_left and ok_right
 
