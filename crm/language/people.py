@@ -30,6 +30,13 @@ _EN_ABSENT = re.compile(
     r"|(?:电话\s*)?(?:不在|没打通|没人接|出差|请假))",
     re.I,
 )
+# Not reached, said before the person: не дозвонился до прораба, couldn't reach the manager.
+_NOT_REACHED = re.compile(
+    r"(?:не\s+(?:дозвонил|застал|видел|нашёл|нашел)\w*(?:\s+до)?"
+    r"|couldn[’']?t\s+(?:reach|get\s+hold\s+of|find)|didn[’']?t\s+(?:see|meet|reach))"
+    r"(?:\s+the)?\s*$",
+    re.IGNORECASE,
+)
 # "manager Mike", "owner Mrs Lopez": a role followed by the person's name; the name is kept.
 _NAMED = re.compile(r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.?\s+[A-Z][a-z]+|[A-Z][a-z]{1,15}(?![A-Za-z])")
 HONORIFIC = re.compile(r"(?<![A-Za-z])(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.?\s+[A-Z][a-z]+(?![A-Za-z])")
@@ -45,7 +52,8 @@ def find_people(folded: str, typed: str) -> list[tuple[str, int, int]]:
             found.append(m.span("name"))
     for pattern in (EN_PERSON, RU_PERSON):
         for m in pattern.finditer(folded):
-            if not _EN_ABSENT.match(folded, m.end()):
+            before = _NOT_REACHED.search(folded, max(0, m.start() - 30), m.start())
+            if not _EN_ABSENT.match(folded, m.end()) and before is None:
                 found.append(m.span("name"))
     for pattern in (EN_NAME_AFTER, EN_NAME_BEFORE):
         for m in pattern.finditer(folded):

@@ -39,8 +39,9 @@ KIND_WORDS: list[tuple[str, re.Pattern[str]]] = [
         PHONE,
         re.compile(
             r"电话|来电|致电|打给|通话"
-            rf"|{_EN}(?:call(?:ed)?|phon(?:e|ed)|rang|ring){_EN_END}"
-            rf"|{_RU}(?:позвонил\w*|звонил\w*|созвонил\w*|позвонить|по\s+телефону|созвон){_RU_END}",
+            rf"|{_EN}(?:call(?:ed|ing)?|phon(?:e|ed|ing)|rang|ring(?:ing)?){_EN_END}"
+            rf"|{_RU}(?:позвонил\w*|звонил\w*|созвонил\w*|позвонить|по\s+телефону|созвон"
+            rf"|дозвонил\w*|дозвониться){_RU_END}",
             re.IGNORECASE,
         ),
     ),
