@@ -6,11 +6,15 @@ The rules (all in the rep's zone):
   follow-up word (跟进, 再打, follow up: one follows up on something) or a date gone by (昨天,
   上周五, last Friday, 今天上午). Otherwise, with a date ahead, it only announces a contact: a plan
   (明天给东方钢铁打电话, Meeting Acme tomorrow at 10:30), and that date is the follow-up.
+  A date ahead typed first makes what follows it the contact's purpose: 问, 确认, 要, 把…签了
+  after it are no deeds (明天给宏达五金打电话问回款 is a plan).
 - When it happened: the first date gone by (昨天下午 → yesterday 15:00); or a date that recurs
   (周一, 下午, 12月7号) typed before the deed or just after it (visited on Monday), read back to
-  its latest occurrence; 今天 alone, or nothing, means now.
-- The follow-up: the first date ahead that is not when it happened; a recurring date right
-  before or after a follow-up word (周五再跟进, follow up Friday) is always ahead.
+  its latest occurrence; 今天 alone, or nothing, means now; 今天下午去了 typed in the morning
+  means today, at the latest now. A deadline (周五前, 最晚周五, by Monday) is never that date.
+- The follow-up: the rep's own next step (a date next to a follow-up word: 我周五再催, follow
+  up Friday), else the first date ahead that is not when it happened; a recurring date right
+  before or after a follow-up word is always ahead.
 """
 
 from __future__ import annotations
