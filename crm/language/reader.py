@@ -210,7 +210,7 @@ def read_visit(
 
 
 _TO = re.compile(
-    r"(?:给|去|到|在|和|跟|从|(?<![A-Za-z])(?:to|at|with)|(?<![А-Яа-яЁё])(?:в|во|на|к|у|с))\s*$",
+    r"(?:给|去|到|在|和|跟|从|(?<![A-Za-z])(?:to|at|with|of)|(?<![А-Яа-яЁё])(?:в|во|на|к|у|с))\s*$",
     re.IGNORECASE,
 )
 _MET = re.compile(
