@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import SendError, TelegramChannel
 from bot.i18n import Renderer
+from bot.render import addressed
 from bot.types import Lines, Media, Outgoing, T, Text
 from crm.clock import Clock
 from crm.enums import TicketStatus
@@ -163,8 +164,14 @@ class ForumDesk:
             pin = Media.from_json(item)
             if pin.kind != "location" or pin.lat is None or pin.lon is None:
                 continue
-            # A pin has no file id to copy: its coordinates and address, as words.
+            # A pin has no file id to copy: its coordinates and address as words, then the map
+            # pin itself in the topic.
             line = f"{mark} 📍 {pin.lat:.5f},{pin.lon:.5f}"
             if pin.place is not None:
                 line += " — " + self.render.value(pin.place)
-            await self._post(thread_id, line)
+            await self.channel.pacer.wait(self.chat_id)  # type: ignore[attr-defined]
+            await self.channel.send(
+                Outgoing(
+                    self.chat_id, line, thread_id=thread_id, media=(addressed(pin, self.render),)
+                )
+            )

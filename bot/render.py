@@ -37,11 +37,11 @@ def render_reply(
         document=reply.document,
         filename=reply.filename,
         notice=reply.notice,
-        media=tuple(_addressed(m, render) for m in reply.media),
+        media=tuple(addressed(m, render) for m in reply.media),
     )
 
 
-def _addressed(m: Media, render: Renderer) -> Media:
+def addressed(m: Media, render: Renderer) -> Media:
     """A pin whose place is known gets its title and address line in the reader's language."""
     place = m.place
     if place is None:

@@ -137,6 +137,10 @@ async def test_the_forum_desk_end_to_end(channel: Any, api: FakeBotAPI, sq_app: 
     assert len(copied) == 1 and copied[0].status == 200
     assert copied[0].params["photo"] == photo
     assert any("📍 31.23040,121.47370 — near 黄浦区, 上海市, China" in t for t in texts)
+    # And the pin itself, as a venue (map pin with its address) in the topic.
+    pins = [c for c in in_topic if c.method in ("sendVenue", "sendLocation")]
+    assert len(pins) == 1 and pins[0].status == 200
+    assert pins[0].method == "sendVenue" and float(pins[0].params["latitude"]) == 31.2304
     assert await desk.sync() == 0  # nothing more to show
 
     stop, task = await _run(channel, app, api)

@@ -157,7 +157,7 @@ class AiogramChannel:
     async def _send(self, out: Outgoing, pacer: ChatPacer | None) -> None:
         try:
             await send_parts(out, self._send_part, pacer)
-            await media.send_aiogram(self.bot, out.chat_id, out.media)
+            await media.send_aiogram(self.bot, out.chat_id, out.media, out.thread_id)
         except (TelegramAPIError, ClientDecodeError) as e:
             raise _send_error(e) from e
 

@@ -32,48 +32,60 @@ def batches(media: tuple[Media, ...]) -> Iterator[tuple[Media, ...]]:
         yield tuple(run)
 
 
-async def _pin(bot: Any, chat_id: int, m: Media) -> None:
+async def _pin(bot: Any, chat_id: int, m: Media, **where: Any) -> None:
     """A pin: a venue (the map pin with its place and address) when the address is known, else
     the bare location. Both libraries name the calls and arguments alike."""
     if m.name and m.address:
         await bot.send_venue(
-            chat_id, latitude=m.lat, longitude=m.lon, title=m.name, address=m.address
+            chat_id, latitude=m.lat, longitude=m.lon, title=m.name, address=m.address, **where
         )
     else:
-        await bot.send_location(chat_id, latitude=m.lat, longitude=m.lon)
+        await bot.send_location(chat_id, latitude=m.lat, longitude=m.lon, **where)
 
 
-async def send_aiogram(bot: Any, chat_id: int, media: tuple[Media, ...]) -> None:
+async def send_aiogram(
+    bot: Any, chat_id: int, media: tuple[Media, ...], thread_id: int | None = None
+) -> None:
+    # Into a forum topic when `thread_id` is given (bot.forum); the libraries' default otherwise.
+    where: dict[str, Any] = {"message_thread_id": thread_id} if thread_id is not None else {}
     from aiogram.types import InputMediaPhoto
 
     for batch in batches(media):
         if len(batch) > 1:
-            await bot.send_media_group(chat_id, [InputMediaPhoto(media=m.file_id) for m in batch])
+            await bot.send_media_group(
+                chat_id, [InputMediaPhoto(media=m.file_id) for m in batch], **where
+            )
             continue
         m = batch[0]
         if m.kind == "photo":
-            await bot.send_photo(chat_id, m.file_id)
+            await bot.send_photo(chat_id, m.file_id, **where)
         elif m.kind == "document":
-            await bot.send_document(chat_id, m.file_id)
+            await bot.send_document(chat_id, m.file_id, **where)
         elif m.kind == "voice":
-            await bot.send_voice(chat_id, m.file_id)
+            await bot.send_voice(chat_id, m.file_id, **where)
         elif m.kind == "location" and m.lat is not None and m.lon is not None:
-            await _pin(bot, chat_id, m)
+            await _pin(bot, chat_id, m, **where)
 
 
-async def send_ptb(bot: Any, chat_id: int, media: tuple[Media, ...]) -> None:
+async def send_ptb(
+    bot: Any, chat_id: int, media: tuple[Media, ...], thread_id: int | None = None
+) -> None:
+    # Into a forum topic when `thread_id` is given (bot.forum); the libraries' default otherwise.
+    where: dict[str, Any] = {"message_thread_id": thread_id} if thread_id is not None else {}
     from telegram import InputMediaPhoto
 
     for batch in batches(media):
         if len(batch) > 1:
-            await bot.send_media_group(chat_id, [InputMediaPhoto(media=m.file_id) for m in batch])
+            await bot.send_media_group(
+                chat_id, [InputMediaPhoto(media=m.file_id) for m in batch], **where
+            )
             continue
         m = batch[0]
         if m.kind == "photo":
-            await bot.send_photo(chat_id, m.file_id)
+            await bot.send_photo(chat_id, m.file_id, **where)
         elif m.kind == "document":
-            await bot.send_document(chat_id, m.file_id)
+            await bot.send_document(chat_id, m.file_id, **where)
         elif m.kind == "voice":
-            await bot.send_voice(chat_id, m.file_id)
+            await bot.send_voice(chat_id, m.file_id, **where)
         elif m.kind == "location" and m.lat is not None and m.lon is not None:
-            await _pin(bot, chat_id, m)
+            await _pin(bot, chat_id, m, **where)

@@ -155,7 +155,7 @@ class PtbChannel:
     async def _send(self, out: Outgoing, pacer: ChatPacer | None) -> None:
         try:
             await send_parts(out, self._send_part, pacer)
-            await media.send_ptb(self.bot, out.chat_id, out.media)
+            await media.send_ptb(self.bot, out.chat_id, out.media, out.thread_id)
         except TelegramError as e:
             raise _send_error(e, self._token) from e
 
