@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bot.types import Lines, Raw, Reply, T, Text
 from bot.views import report as view
+from bot.views import report_pipeline
 from crm.language import date_ranges
 from crm.services import report as svc
 from handlers.base import LEADS, Command, Ctx, Step, flow_button, rows
@@ -85,7 +86,7 @@ async def _report(ctx: Ctx, found: date_ranges.DateRange) -> list[Reply]:
         return [Reply(DENIED, notice="alert")]
     period = svc.period_of(found, ctx.who.tz)
     report = await svc.build(ctx.session, lead, period, ctx.now(), ctx.rules)
-    return view.report(report, ctx.render)
+    return [*view.report(report, ctx.render), *report_pipeline.replies(report)]
 
 
 async def report(ctx: Ctx) -> Step:

@@ -15,7 +15,7 @@ from crm.models.runtime import (
     RuleOverride,
     UnreachableChat,
 )
-from crm.models.sales import FollowUp, Visit, VisitPlan
+from crm.models.sales import FollowUp, RepTarget, Visit, VisitPlan
 from crm.models.tickets import (
     CalendarDay,
     OnCall,
@@ -49,6 +49,7 @@ __all__ = [
     "Payment",
     "ProcessedUpdate",
     "ReturnVisit",
+    "RepTarget",
     "RuleOverride",
     "Staff",
     "Ticket",
