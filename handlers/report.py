@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from bot.types import Lines, Raw, Reply, T, Text
 from bot.views import report as view
-from bot.views import report_pipeline
+from bot.views import report_pipeline, yearly
 from crm.language import date_ranges
 from crm.services import report as svc
+from crm.services import report_yearly
 from handlers.base import LEADS, Command, Ctx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.refusals import DENIED, STALE
@@ -89,12 +90,27 @@ async def _report(ctx: Ctx, found: date_ranges.DateRange) -> list[Reply]:
     return [*view.report(report, ctx.render), *report_pipeline.replies(report)]
 
 
+async def _yearly(ctx: Ctx, year: int) -> list[Reply]:
+    lead = ctx.who.staff
+    if lead is None or ctx.who.role not in LEADS:
+        return [Reply(DENIED, notice="alert")]
+    found = await report_yearly.build(ctx.session, lead, year, ctx.who.tz, ctx.now(), ctx.rules)
+    return yearly.summary(found)
+
+
 async def report(ctx: Ctx) -> Step:
     words = ctx.inbound.args.strip()
     if not words:
         ctx.data = ReportDraft()
         return Step.go(PICK)
-    parsed = date_ranges.parse_range(words, ctx.local_now().date())
+    today = ctx.local_now().date()
+    parsed = date_ranges.parse_range(words, today)
+    # A whole year ("去年", "2025") gets the yearly summary (crm/services/report_yearly.py).
+    year = report_yearly.year_asked(words, today) or (
+        report_yearly.whole_year(parsed.range) if parsed.range else None
+    )
+    if year is not None:
+        return Step.end(*await _yearly(ctx, year))
     if parsed.range is None:
         assert parsed.problem is not None
         return Step.end(_refusal(parsed.problem))

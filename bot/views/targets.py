@@ -12,8 +12,8 @@ from crm.services.targets import COLLECTED, NEW, VISITS, WON_AMOUNT, Completion,
 NAMES: dict[str, T] = {
     VISITS: T("visits"),
     NEW: T("new customers"),
-    WON_AMOUNT: T("won"),
-    COLLECTED: T("collected"),
+    WON_AMOUNT: T("amount won"),
+    COLLECTED: T("amount collected"),
 }
 # Words a manager types after /board, in the four languages (and the metric codes).
 BOARD_WORDS: dict[str, str] = {
