@@ -92,7 +92,7 @@ async def _month_prompt(ctx: StaffCtx) -> Reply:
         buttons=rows(
             flow_button(T("This month ({month})", month=this), TgtStep.MONTH, this),
             flow_button(T("Next month ({month})", month=nxt), TgtStep.MONTH, nxt),
-            flow_button(T("◀ Back"), TgtStep.MONTH, "back"),
+            flow_button(T("⬅ Back"), TgtStep.MONTH, "back"),
             flow_button(T("✖ Cancel"), TgtStep.MONTH, "cancel"),
         ),
     )
@@ -160,7 +160,7 @@ async def _figures_prompt(ctx: StaffCtx) -> Reply:
             flow_button(
                 T("📋 Copy {month}", month=svc.previous_month(month)), TgtStep.FIGURES, "copy"
             ),
-            flow_button(T("◀ Back"), TgtStep.FIGURES, "back"),
+            flow_button(T("⬅ Back"), TgtStep.FIGURES, "back"),
             flow_button(T("✖ Cancel"), TgtStep.FIGURES, "cancel"),
         ),
     )

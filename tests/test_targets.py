@@ -190,7 +190,7 @@ async def test_manager_sets_a_reps_targets_and_everyone_sees_completion(
     title = T("<b>Ranking by {name} target, {month}</b>", name=name, month=DEC)
     assert zh(title) in out
     won = view.metric_text(svc.WON_AMOUNT, expected[svc.WON_AMOUNT], "CNY")
-    assert f"1. 张伟: {zh(won)}" in out
+    assert zh(T("{rank}. {name}: {figure}", rank=1, name="张伟", figure=won)) in out
 
 
 T_NEGATIVE = __import__("handlers.targets", fromlist=["PROBLEMS"]).PROBLEMS["negative"]

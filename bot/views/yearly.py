@@ -27,7 +27,7 @@ def lines(y: Yearly) -> list[Text]:
     r = y.report
     d = r.digest
     life = r.lifecycle
-    found: list[Text] = [T("<b>Yearly summary {year}</b>", year=y.year)]
+    found: list[Text] = [T("<b>Yearly summary {year}</b>", year=Raw(str(y.year)))]
     if y.open:
         found.append(T("(so far, as of {when})", when=d.now))
     found += [
@@ -66,7 +66,7 @@ def lines(y: Yearly) -> list[Text]:
 def service(y: Yearly) -> list[Text]:
     f = y.report.tickets
     found: list[Text] = [
-        T("<b>Requests and complaints {year}</b>", year=y.year),
+        T("<b>Requests and complaints {year}</b>", year=Raw(str(y.year))),
         T("Received: {n}; resolved: {resolved}", n=f.received, resolved=f.resolved),
     ]
     found += [T("• {name}: {n}", name=kind_label(k), n=n) for k, n in f.by_kind]

@@ -158,7 +158,7 @@ async def _conversion(
 
 
 async def _days_in_stage(
-    session: AsyncSession, scope: Scope, start: datetime, end: datetime
+    session: AsyncSession, scope: Scope, start: datetime, end: datetime, rules: Rules
 ) -> dict[str, tuple[float, int]]:
     prev_change = aliased(CustomerChange)
     previous = (
@@ -190,7 +190,9 @@ async def _days_in_stage(
         )
         .group_by(CustomerChange.old_value)
     )
-    return {stage: (max(float(avg or 0), 0.0), int(n)) for stage, avg, n in rows.all()}
+    order = {s: i for i, s in enumerate(rules.stages.order)}
+    found = {stage: (max(float(avg or 0), 0.0), int(n)) for stage, avg, n in rows.all()}
+    return {s: found[s] for s in sorted(found, key=lambda s: (order.get(s, 99), s))}
 
 
 async def _drifting(
@@ -253,7 +255,7 @@ async def pipeline(
     p.stock = await _stock(session, scope, rules)
     p.moves = await _moves(session, scope, start, end, rules)
     p.contacted, p.converted = await _conversion(session, scope, start, min(end, now))
-    p.days_in_stage = await _days_in_stage(session, scope, start, end)
+    p.days_in_stage = await _days_in_stage(session, scope, start, end, rules)
     p.drifting = await _drifting(session, scope, now, rules)
     new = await _new_by_rep(session, scope.reps, start, end)
     p.new_by_rep = [(r, new.get(r.id, 0), new_targets.get(r.id)) for r in scope.reps]
