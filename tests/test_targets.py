@@ -32,6 +32,7 @@ from crm.models import (
 )
 from crm.services import targets as svc
 from tests.conftest import Transcript
+from tests.helpers import press as _press
 from tests.helpers import staff as _staff
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -216,6 +217,17 @@ async def test_copy_last_month_for_all_reps_and_reps_cannot_set(app: App, chat: 
     # 张伟 had no November targets: nothing copied for him.
     assert await _targets(app, rep1.id, DEC) == ({}, None)
     assert "Lucy Chen" in out
+
+    # The leaderboard offers the same ranking by a target.
+    await chat("/as manager", "/summary", "[🏆]")
+    out = await chat(f"[🎯 {zh(view.NAMES[svc.NEW])}]")
+    title = T("<b>Ranking by {name} target, {month}</b>", name=view.NAMES[svc.NEW], month=DEC)
+    assert zh(title) in out
+    lucy = view.metric_text(svc.NEW, svc.Metric(Decimal(0), Decimal(4)), "CNY")
+    assert zh(T("{rank}. {name}: {figure}", rank=1, name="Lucy Chen", figure=lucy)) in out
+    # A forged press of the manager's ranking button by a rep shows nothing.
+    out = await _press(chat, app, "rep1", f"tgb:{manager.id}:new{DEC}")
+    assert "Lucy Chen" not in out and "张伟" not in out
 
     # A rep cannot set targets nor rank the team.
     out = await chat("/as rep1", "/targets")
