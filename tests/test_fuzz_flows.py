@@ -223,6 +223,10 @@ ENTRIES = [
     ("admin", [*EN, *CONTRACT, "[Skip]", "[Record a payment]", "1000", "[Today]", "[cash]"]),
     ("rep2", [*EN, "er, x-ray wiring, quote 30k, close end of March"]),  # two customers match
     ("admin", [*EN, "/import", f"@doc {DEALS_CSV}"]),
+    # Monthly targets (issue 23): the rep, the month, the figures (by position: any language).
+    ("admin", [*EN, "/targets"]),
+    ("admin", [*EN, "/targets", "[1]"]),
+    ("admin", [*EN, "/targets", "[All reps]", "[This month]"]),
 ]
 WORDS = [
     "Acme",
