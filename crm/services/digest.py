@@ -251,7 +251,7 @@ async def build(
     d.money = await deal_figures.summary(session, scope, period, now)
     d.currency = rules.deals.currency
     d.targets = await targets.completion(
-        session, scope.reps, plans.month_of(period.last), period.tz, until
+        session, scope.reps, plans.month_of(period.last), period.tz, until, only_with_targets=True
     )
     return d
 

@@ -237,13 +237,25 @@ def _visits_metric(by_class: dict[str, int], targets: Targets) -> Metric:
 
 
 async def completion(
-    session: AsyncSession, reps: Sequence[Staff], month: str, tz: ZoneInfo, until: datetime
+    session: AsyncSession,
+    reps: Sequence[Staff],
+    month: str,
+    tz: ZoneInfo,
+    until: datetime,
+    *,
+    only_with_targets: bool = False,
 ) -> list[Completion]:
-    """Each rep's targets for the month and what they did from its start up to `until`."""
+    """Each rep's targets for the month and what they did from its start up to `until`.
+
+    `only_with_targets`: nothing at all (and nothing counted) when no rep has a target, as the
+    summary shows no targets then and is built for every manager every evening.
+    """
     ids = [r.id for r in reps] or [-1]
     start, end = plans.month_bounds(month, tz)
     end = max(start, min(end, until))
     targets = await targets_of(session, ids, month)
+    if only_with_targets and not targets:
+        return []
     by_class: dict[int, dict[str, int]] = defaultdict(dict)
     for staff_id, cls, n in await session.execute(
         select(Visit.staff_id, Customer.customer_class, func.count(Visit.id))
