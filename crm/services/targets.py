@@ -18,13 +18,12 @@ from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.models import Customer, Opportunity, RepTarget, Staff, Visit, VisitPlan
+from crm.models import Customer, Opportunity, Payment, RepTarget, Staff, Visit, VisitPlan
 from crm.money import BadAmount, exact, parse_amount
 from crm.services import plans
-from crm.services.deals import receivables
 from crm.services.deals.opportunities import WON
 
 VISITS, NEW, WON_AMOUNT, COLLECTED = "visits", "new", "won", "collected"
@@ -120,23 +119,26 @@ class Targets:
         return not self.visits and self.new is None and self.won is None and self.collected is None
 
 
+_PLANS = (
+    select(VisitPlan.staff_id, VisitPlan.customer_class, VisitPlan.target)
+    .where(
+        VisitPlan.staff_id.in_(bindparam("ids", expanding=True)),
+        VisitPlan.month == bindparam("month"),
+    )
+    .order_by(VisitPlan.customer_class)
+)
+_TARGETS = select(RepTarget).where(
+    RepTarget.staff_id.in_(bindparam("ids", expanding=True)), RepTarget.month == bindparam("month")
+)
+
+
 async def targets_of(session: AsyncSession, ids: Sequence[int], month: str) -> dict[int, Targets]:
     """Every listed rep's targets for the month (reps without any are left out)."""
+    params = {"ids": list(ids) or [-1], "month": month}
     visits: dict[int, dict[str, int]] = defaultdict(dict)
-    for staff_id, cls, target in await session.execute(
-        select(VisitPlan.staff_id, VisitPlan.customer_class, VisitPlan.target)
-        .where(VisitPlan.staff_id.in_(list(ids) or [-1]), VisitPlan.month == month)
-        .order_by(VisitPlan.customer_class)
-    ):
+    for staff_id, cls, target in await session.execute(_PLANS, params):
         visits[staff_id][cls] = int(target)
-    rows = {
-        r.staff_id: r
-        for r in await session.scalars(
-            select(RepTarget).where(
-                RepTarget.staff_id.in_(list(ids) or [-1]), RepTarget.month == month
-            )
-        )
-    }
+    rows = {r.staff_id: r for r in await session.scalars(_TARGETS, params)}
     found = {}
     for staff_id in {*visits, *rows}:
         row = rows.get(staff_id)
@@ -236,6 +238,49 @@ def _visits_metric(by_class: dict[str, int], targets: Targets) -> Metric:
     return Metric(Decimal(done), Decimal(sum(targets.visits.values())))
 
 
+# The "done" figures, built once with their parameters bound at each run: every manager's summary
+# runs them, and building a statement costs more than running it on a team.
+_IDS = bindparam("ids", expanding=True)
+_VISITS = (
+    select(Visit.staff_id, Customer.customer_class, func.count(Visit.id))
+    .join(Customer, Customer.id == Visit.customer_id)
+    .where(
+        Visit.staff_id.in_(_IDS),
+        Visit.visited_at >= bindparam("start"),
+        Visit.visited_at < bindparam("end"),
+    )
+    .group_by(Visit.staff_id, Customer.customer_class)
+)
+_NEW = (
+    select(Customer.created_by, func.count(Customer.id))
+    .where(
+        Customer.created_by.in_(_IDS),
+        Customer.created_at >= bindparam("start"),
+        Customer.created_at < bindparam("end"),
+    )
+    .group_by(Customer.created_by)
+)
+_WON = (
+    select(Opportunity.owner_id, func.sum(Opportunity.won_amount))
+    .where(
+        Opportunity.owner_id.in_(_IDS),
+        Opportunity.stage == WON,
+        Opportunity.closed_at >= bindparam("start"),
+        Opportunity.closed_at < bindparam("end"),
+    )
+    .group_by(Opportunity.owner_id)
+)
+_PAID = (
+    select(Payment.owner_id, func.sum(Payment.amount))
+    .where(
+        Payment.owner_id.in_(_IDS),
+        Payment.paid_on >= bindparam("first"),
+        Payment.paid_on < bindparam("after"),
+    )
+    .group_by(Payment.owner_id)
+)
+
+
 async def completion(
     session: AsyncSession,
     reps: Sequence[Staff],
@@ -256,44 +301,21 @@ async def completion(
     targets = await targets_of(session, ids, month)
     if only_with_targets and not targets:
         return []
+    params = {"ids": ids, "start": start, "end": end}
     by_class: dict[int, dict[str, int]] = defaultdict(dict)
-    for staff_id, cls, n in await session.execute(
-        select(Visit.staff_id, Customer.customer_class, func.count(Visit.id))
-        .join(Customer, Customer.id == Visit.customer_id)
-        .where(Visit.staff_id.in_(ids), Visit.visited_at >= start, Visit.visited_at < end)
-        .group_by(Visit.staff_id, Customer.customer_class)
-    ):
+    for staff_id, cls, n in await session.execute(_VISITS, params):
         by_class[staff_id][cls] = int(n)
-    new = dict(
-        (
-            await session.execute(
-                select(Customer.created_by, func.count(Customer.id))
-                .where(
-                    Customer.created_by.in_(ids),
-                    Customer.created_at >= start,
-                    Customer.created_at < end,
-                )
-                .group_by(Customer.created_by)
-            )
-        ).all()
-    )
-    won = {
-        owner: exact(amount or 0)
-        for owner, amount in await session.execute(
-            select(Opportunity.owner_id, func.sum(Opportunity.won_amount))
-            .where(
-                Opportunity.owner_id.in_(ids),
-                Opportunity.stage == WON,
-                Opportunity.closed_at >= start,
-                Opportunity.closed_at < end,
-            )
-            .group_by(Opportunity.owner_id)
-        )
-    }
+    new = dict((await session.execute(_NEW, params)).all())
+    won = {owner: exact(amount or 0) for owner, amount in await session.execute(_WON, params)}
     # Payments are dated by day: the running day counts whole.
     first, last = start.astimezone(tz).date(), end.astimezone(tz)
     after = last.date() + timedelta(days=1) if last.time() != time(0) else last.date()
-    collected = await receivables.collected_by_owner(session, first, after, ids)
+    collected = {
+        owner: exact(amount or 0)
+        for owner, amount in await session.execute(
+            _PAID, {"ids": ids, "first": first, "after": after}
+        )
+    }
     found = []
     for rep in reps:
         t = targets.get(rep.id, Targets())
