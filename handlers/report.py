@@ -90,6 +90,14 @@ async def _report(ctx: Ctx, found: date_ranges.DateRange) -> list[Reply]:
     return [*view.report(report, ctx.render), *report_pipeline.replies(report)]
 
 
+def _year(ctx: Ctx, words: str, parsed: date_ranges.Parsed) -> int | None:
+    """A whole year ("去年", "2025") gets the yearly summary (crm/services/report_yearly.py)."""
+    year = report_yearly.year_asked(words, ctx.local_now().date())
+    if year is None and parsed.range is not None:
+        year = report_yearly.whole_year(parsed.range)
+    return year
+
+
 async def _yearly(ctx: Ctx, year: int) -> list[Reply]:
     lead = ctx.who.staff
     if lead is None or ctx.who.role not in LEADS:
@@ -103,12 +111,8 @@ async def report(ctx: Ctx) -> Step:
     if not words:
         ctx.data = ReportDraft()
         return Step.go(PICK)
-    today = ctx.local_now().date()
-    parsed = date_ranges.parse_range(words, today)
-    # A whole year ("去年", "2025") gets the yearly summary (crm/services/report_yearly.py).
-    year = report_yearly.year_asked(words, today) or (
-        report_yearly.whole_year(parsed.range) if parsed.range else None
-    )
+    parsed = date_ranges.parse_range(words, ctx.local_now().date())
+    year = _year(ctx, words, parsed)
     if year is not None:
         return Step.end(*await _yearly(ctx, year))
     if parsed.range is None:
@@ -127,6 +131,9 @@ async def pick_step(ctx: Ctx) -> Step:
         return Step.end(*await _report(ctx, found))
     text = (ctx.inbound.text or "").strip()
     parsed = date_ranges.parse_range(text, ctx.local_now().date())
+    year = _year(ctx, text, parsed)
+    if year is not None:
+        return Step.end(*await _yearly(ctx, year))
     if parsed.range is None:
         assert parsed.problem is not None
         return ctx.stay(_refusal(parsed.problem))

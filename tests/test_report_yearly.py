@@ -133,6 +133,10 @@ async def test_on_demand_in_chinese_and_english(app: App, chat: Transcript) -> N
         out = await chat(f"/report {words}")
         for text in expected:
             assert zh(text) in out, (words, zh(text))
+    # Typed at the report's period picker too.
+    out = await chat("/report", "去年")
+    for text in expected:
+        assert zh(text) in out, ("picker", zh(text))
     # The admin's scope is everyone: here the same east team.
     out = await chat("/as admin", "/report last year")
     for text in expected:
