@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Integer, String, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.models import Customer, Opportunity, Payment, RepTarget, Staff, Visit, VisitPlan
@@ -238,47 +238,58 @@ def _visits_metric(by_class: dict[str, int], targets: Targets) -> Metric:
     return Metric(Decimal(done), Decimal(sum(targets.visits.values())))
 
 
-# The "done" figures, built once with their parameters bound at each run: every manager's summary
-# runs them, and building a statement costs more than running it on a team.
+# The "done" figures in one statement (one round trip), built once with its parameters bound at
+# each run: every manager's summary runs it, and building a statement costs more than running it
+# on a team. Rows: (part, staff id, class, count, amount); the amounts' column takes its type
+# (money) from the first part.
 _IDS = bindparam("ids", expanding=True)
-_VISITS = (
-    select(Visit.staff_id, Customer.customer_class, func.count(Visit.id))
-    .join(Customer, Customer.id == Visit.customer_id)
-    .where(
-        Visit.staff_id.in_(_IDS),
-        Visit.visited_at >= bindparam("start"),
-        Visit.visited_at < bindparam("end"),
+_DONE = union_all(
+    select(
+        literal("won"),
+        Opportunity.owner_id,
+        literal(None, String),
+        literal(None, Integer),
+        func.sum(Opportunity.won_amount),
     )
-    .group_by(Visit.staff_id, Customer.customer_class)
-)
-_NEW = (
-    select(Customer.created_by, func.count(Customer.id))
-    .where(
-        Customer.created_by.in_(_IDS),
-        Customer.created_at >= bindparam("start"),
-        Customer.created_at < bindparam("end"),
-    )
-    .group_by(Customer.created_by)
-)
-_WON = (
-    select(Opportunity.owner_id, func.sum(Opportunity.won_amount))
     .where(
         Opportunity.owner_id.in_(_IDS),
         Opportunity.stage == WON,
         Opportunity.closed_at >= bindparam("start"),
         Opportunity.closed_at < bindparam("end"),
     )
-    .group_by(Opportunity.owner_id)
-)
-_PAID = (
-    select(Payment.owner_id, func.sum(Payment.amount))
+    .group_by(Opportunity.owner_id),
+    select(
+        literal("paid"), Payment.owner_id, literal(None, String), literal(None, Integer),
+        func.sum(Payment.amount),
+    )
     .where(
         Payment.owner_id.in_(_IDS),
         Payment.paid_on >= bindparam("first"),
         Payment.paid_on < bindparam("after"),
     )
-    .group_by(Payment.owner_id)
-)
+    .group_by(Payment.owner_id),
+    select(
+        literal("visits"), Visit.staff_id, Customer.customer_class, func.count(Visit.id),
+        literal(None),
+    )
+    .join(Customer, Customer.id == Visit.customer_id)
+    .where(
+        Visit.staff_id.in_(_IDS),
+        Visit.visited_at >= bindparam("start"),
+        Visit.visited_at < bindparam("end"),
+    )
+    .group_by(Visit.staff_id, Customer.customer_class),
+    select(
+        literal("new"), Customer.created_by, literal(None, String), func.count(Customer.id),
+        literal(None),
+    )
+    .where(
+        Customer.created_by.in_(_IDS),
+        Customer.created_at >= bindparam("start"),
+        Customer.created_at < bindparam("end"),
+    )
+    .group_by(Customer.created_by),
+)  # fmt: skip
 
 
 async def completion(
@@ -301,21 +312,21 @@ async def completion(
     targets = await targets_of(session, ids, month)
     if only_with_targets and not targets:
         return []
-    params = {"ids": ids, "start": start, "end": end}
-    by_class: dict[int, dict[str, int]] = defaultdict(dict)
-    for staff_id, cls, n in await session.execute(_VISITS, params):
-        by_class[staff_id][cls] = int(n)
-    new = dict((await session.execute(_NEW, params)).all())
-    won = {owner: exact(amount or 0) for owner, amount in await session.execute(_WON, params)}
     # Payments are dated by day: the running day counts whole.
     first, last = start.astimezone(tz).date(), end.astimezone(tz)
     after = last.date() + timedelta(days=1) if last.time() != time(0) else last.date()
-    collected = {
-        owner: exact(amount or 0)
-        for owner, amount in await session.execute(
-            _PAID, {"ids": ids, "first": first, "after": after}
-        )
-    }
+    params = {"ids": ids, "start": start, "end": end, "first": first, "after": after}
+    by_class: dict[int, dict[str, int]] = defaultdict(dict)
+    new: dict[int, int] = {}
+    won: dict[int, Decimal] = {}
+    collected: dict[int, Decimal] = {}
+    for part, staff_id, cls, n, amount in await session.execute(_DONE, params):
+        if part == "visits":
+            by_class[staff_id][cls] = int(n)
+        elif part == "new":
+            new[staff_id] = int(n)
+        else:
+            (won if part == "won" else collected)[staff_id] = exact(amount or 0)
     found = []
     for rep in reps:
         t = targets.get(rep.id, Targets())
