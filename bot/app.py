@@ -12,6 +12,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from crm.clock import Clock, SystemClock
 from crm.db import make_engine, make_sessionmaker
+from crm.geocode import make_geocoder
 from crm.rules import Rules
 from crm.services.rule_overrides import RuleBook
 from handlers import build_router
@@ -60,4 +61,6 @@ def build_app(settings: Settings, rules: Rules, clock: Clock | None = None) -> A
         ),
         metrics,
     )
+    key = settings.geocoder_key.get_secret_value() if settings.geocoder_key else None
+    engine.geocoder = make_geocoder(settings.geocoder_url, key, settings.locale.replace("_", "-"))
     return App(settings, rules, clock, db, sessions, engine, router, rulebook, metrics)

@@ -31,6 +31,7 @@ from bot.types import Files, Inbound, Outgoing, Reply, T
 from crm.clock import Clock
 from crm.db import hold_loaded, unavailable
 from crm.enums import OutboxStatus, Role
+from crm.geocode import Geocoder
 from crm.limits import text_limit
 from crm.models import CustomerUser, Staff
 from crm.rules import Rules
@@ -41,7 +42,6 @@ from handlers.router import Router
 
 log = structlog.get_logger("engine")
 
-STATE_TTL = timedelta(days=14)
 # The state row with what every update needs besides: the rules' version, and whether the chat
 # had blocked the bot (then writing again makes it reachable).
 STATE_QUERY = runtime.StateQuery(
@@ -89,6 +89,8 @@ class Engine:
         sqlite = bind.dialect.name == "sqlite"
         self._turns: asyncio.Lock | None = asyncio.Lock() if sqlite else None
         self._flood = FloodGuard(self._book.base.rate_limits.user_messages_per_minute)
+        # Pins get their address from it (crm.geocode; bot.app sets the configured one).
+        self.geocoder: Geocoder | None = None
         # Set by the runtime when a channel can show per-user command menus.
         self.on_identity_change: Callable[[int, Role, str], Awaitable[object]] | None = None
         # Set by whoever runs a channel: how flows read the files users send (its download).
@@ -116,10 +118,24 @@ class Engine:
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         # Wall time, not the injectable clock: latency is measured, not simulated.
         started = time.perf_counter()
+        if inbound.location is not None and self.geocoder is not None:
+            inbound = await self._place(inbound)
         outs, outcome = await self._handle(inbound)
         if self._metrics is not None:
             self._metrics.update_handled(outcome, time.perf_counter() - started)
         return outs
+
+    async def _place(self, inbound: Inbound) -> Inbound:
+        """The pin's address (crm.geocode), before any lock is taken: the first pin loads the
+        offline data in a thread (a second or two), which no other chat should wait for."""
+        loc = inbound.location
+        assert loc is not None and self.geocoder is not None
+        try:
+            place = await self.geocoder.reverse(loc.lat, loc.lon)
+        except Exception:
+            log.warning("geocode_failed", exc_info=True)
+            return inbound
+        return replace(inbound, location=replace(loc, place=place))
 
     async def _handle(self, inbound: Inbound) -> tuple[list[Outgoing], str]:
         guess = Renderer(
@@ -213,7 +229,6 @@ class Engine:
                 step = await groups.dispatch(ctx, self.forum_chat_id)
             ctx.render = Renderer(ctx.who.locale, ctx.who.tz)
             state.flow, state.step, state.data = self._router.dump(ctx)
-            state.expires_at = None if state.flow is None else now + STATE_TTL
             await runtime.save_state(session, state, now)
             # Rendering inside the transaction: a broken template rolls the change back too.
             render = Renderer(ctx.who.locale, ctx.who.tz)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import SendError, TelegramChannel
 from bot.i18n import Renderer
-from bot.types import Lines, Outgoing, T, Text
+from bot.types import Lines, Media, Outgoing, T, Text
 from crm.clock import Clock
 from crm.enums import TicketStatus
 from crm.models import Ticket, TicketMessage
@@ -159,3 +159,12 @@ class ForumDesk:
         for file_id in message.attachments or []:
             await self.channel.pacer.wait(self.chat_id)  # type: ignore[attr-defined]
             await self.channel.send_file(self.chat_id, file_id, caption=mark, thread_id=thread_id)
+        for item in message.media or []:
+            pin = Media.from_json(item)
+            if pin.kind != "location" or pin.lat is None or pin.lon is None:
+                continue
+            # A pin has no file id to copy: its coordinates and address, as words.
+            line = f"{mark} 📍 {pin.lat:.5f},{pin.lon:.5f}"
+            if pin.place is not None:
+                line += " — " + self.render.value(pin.place)
+            await self._post(thread_id, line)

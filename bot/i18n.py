@@ -20,6 +20,7 @@ from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
 from bot.types import TN, Lines, Money, Raw, T, Text
+from crm.geocode import Place
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED = ("zh_CN", "zh_TW", "en", "ru")
@@ -104,6 +105,51 @@ def default_menu_locales(default_locale: str) -> dict[str | None, str]:
     return found
 
 
+def country_name(code: str, locale: str) -> str:
+    """ "CN" → 中国 / China / Китай: the country's name in the reader's language (Babel's CLDR)."""
+    if not code:
+        return ""
+    try:
+        return Locale.parse(locale).territories.get(code.upper(), code)
+    except (ValueError, TypeError):
+        return code
+
+
+@cache
+def _to_traditional() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2twp")
+
+
+def _names(place: Place, locale: str) -> tuple[str, str]:
+    if locale == "zh_TW":
+        return _to_traditional().convert(place.name), _to_traditional().convert(place.region)
+    return place.name, place.region
+
+
+def venue_title(place: Place, locale: str) -> str:
+    """A venue's title: the place's name (in Traditional characters for zh_TW readers)."""
+    return _names(place, locale)[0]
+
+
+def venue_address(place: Place, locale: str) -> str:
+    """A venue's address line under the place's name: “上海市, 中国”."""
+    _, region = _names(place, locale)
+    return ", ".join(p for p in (region, country_name(place.country, locale)) if p)
+
+
+def near(place: Place, locale: str) -> Text:
+    """“near 黄浦区, 上海市, China”, “near Moscow, Moscow, Russia”: the place and region as the
+    data names them (Chinese inside China, in Traditional characters for zh_TW readers; Latin
+    elsewhere: GeoNames has no other), the country in the reader's language."""
+    name, _ = _names(place, locale)
+    area = venue_address(place, locale)
+    if not area:
+        return T("near {place}", place=Raw(name))
+    return T("near {place}, {area}", place=Raw(name), area=Raw(area))
+
+
 @dataclass(frozen=True)
 class Renderer:
     """Renders texts for one reader: their locale and time zone; HTML-escapes user content."""
@@ -128,6 +174,8 @@ class Renderer:
             return format_date(v, DATE_PATTERNS.get(self.locale, "yyyy-MM-dd"), locale=self.locale)
         if isinstance(v, Money):
             return self._esc(self.money(v.amount, v.currency, cents=v.cents))
+        if isinstance(v, Place):
+            return self(near(v, self.locale))
         if isinstance(v, bool):
             return str(v)
         if isinstance(v, int | float | Decimal):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.i18n import Renderer
-from bot.types import Outgoing, Reply
+from bot.i18n import Renderer, venue_address, venue_title
+from bot.types import Media, Outgoing, Reply
 
 
 def render_reply(
@@ -37,5 +37,15 @@ def render_reply(
         document=reply.document,
         filename=reply.filename,
         notice=reply.notice,
-        media=reply.media,
+        media=tuple(_addressed(m, render) for m in reply.media),
+    )
+
+
+def _addressed(m: Media, render: Renderer) -> Media:
+    """A pin whose place is known gets its title and address line in the reader's language."""
+    place = m.place
+    if place is None:
+        return m
+    return replace(
+        m, name=venue_title(place, render.locale), address=venue_address(place, render.locale)
     )

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     # A forum supergroup where the bot is an admin: the service team's desk, one topic per
     # ticket (bot.forum). Unset: the private-chat desk only.
     service_group_id: int | None = None
+    # Reverse geocoding of pins (crm.geocode): offline GeoNames data by default; a
+    # Nominatim-compatible reverse URL (and its key) is asked first when set, the offline data
+    # answering when it fails. CRM_GEOCODER_URL, CRM_GEOCODER_KEY.
+    geocoder_url: str | None = None
+    geocoder_key: SecretStr | None = None
     locale: Literal["zh_CN", "zh_TW", "en", "ru"] = "zh_CN"
     timezone: str = "Asia/Shanghai"
     rules_file: Path | None = None

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
+from crm.geocode import Place
 from crm.limits import clean_text
 
 
@@ -107,6 +108,18 @@ class Media:
     lat: float | None = None
     lon: float | None = None
     group: str | None = None
+    # A location's place (crm.geocode.Place): `name` is its town, then its region and country.
+    region: str | None = None
+    country: str | None = None
+    # The pin's address line as its reader reads it (set when rendered: bot.render): sent as a
+    # venue, a pin with its title and address.
+    address: str | None = None
+
+    @property
+    def place(self) -> Place | None:
+        if self.kind != "location" or not self.name:
+            return None
+        return Place(self.name, self.region or "", self.country or "")
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -140,6 +153,8 @@ class Reply:
 class Location:
     lat: float
     lon: float
+    # The place it is near (crm.geocode), set by the engine before the flows see the pin.
+    place: Place | None = None
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,13 @@ class Digest(_Strict):
     manager_summary: time
 
 
+class Reports(_Strict):
+    evening: time = time(17, 30)
+    weekly_day: int = Field(default=6, ge=1, le=7)
+    weekly_at: time = time(16, 0)
+    team_at: time = time(19, 0)
+
+
 class RateLimits(_Strict):
     global_per_second: int = Field(gt=0, le=30)
     per_chat_per_second: int = Field(gt=0)
@@ -269,6 +276,7 @@ class Rules(_Strict):
     business_hours: BusinessHours
     quiet_hours: QuietHours
     digest: Digest
+    reports: Reports = Reports()
     rate_limits: RateLimits
     invites: Invites
     scheduler: Scheduler

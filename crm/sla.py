@@ -130,6 +130,12 @@ class BusinessCalendar:
             return True
         return self._hours_of(day) is not None and day not in days_off
 
+    def is_holiday(self, day: date) -> bool:
+        """A public holiday (a day off of the calendar, not merely a weekend)."""
+        if day.year in self._years:
+            return day in self._off
+        return day in _holidays(self.hours.holiday_country, day.year)[0]
+
     def _period(self, day: date) -> tuple[datetime, datetime] | None:
         """The business period of a day, in UTC, or None on a day off. A make-up working day
         on a weekend keeps the usual hours."""

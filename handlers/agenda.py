@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot.types import TN, Button, Lines, Raw, Reply, T, Text
 from bot.views import agenda as agenda_view
 from crm.services import agenda as svc
-from handlers.base import FIELD, Command, Ctx, Step
+from handlers.base import FIELD, Command, StaffCtx, Step
 from handlers.conversation import parking
 
 # Lines (and card buttons) on the /losing list; the rest is counted.
@@ -19,9 +19,8 @@ LOSING_LIMIT = 20
 TEAM_POOL = T("team pool")
 
 
-async def today(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
-    items = await svc.for_staff(ctx.session, ctx.who.staff, ctx.rules, ctx.now(), ctx.who.tz)
+async def today(ctx: StaffCtx) -> Step:
+    items = await svc.for_staff(ctx.session, ctx.me, ctx.rules, ctx.now(), ctx.who.tz)
     # Unfinished drafts come with the day: something half-typed is work to finish too.
     drafts = await parking.listing(ctx)
     if items.empty:
@@ -32,12 +31,11 @@ async def today(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines), buttons=agenda_view.agenda_buttons(items)), *drafts)
 
 
-async def losing(ctx: Ctx) -> Step:
+async def losing(ctx: StaffCtx) -> Step:
     """Customers the user may see whose last visit is older than their class's cadence."""
-    assert ctx.who.staff is not None
     cadence = ctx.rules.cadence_days
     rows, total = await svc.losing_touch(
-        ctx.session, ctx.who.staff, cadence, ctx.now(), limit=LOSING_LIMIT
+        ctx.session, ctx.me, cadence, ctx.now(), limit=LOSING_LIMIT
     )
     if not rows:
         return ctx.stay(

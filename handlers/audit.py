@@ -11,12 +11,12 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.types import Lines, Money, Raw, Reply, T, Text
-from crm.models import AuditLog, Customer, Staff
-from handlers.base import LEADS, Action, Ctx, Step
+from crm.models import AuditLog
+from crm.services import colleagues, history, records
+from handlers.base import LEADS, Action, StaffCtx, Step
 from handlers.labels import AUDIT_ACTION, AUDIT_KEY, CHANGE_HOW, STAGE, label
+from handlers.refusals import NO_CUSTOMER
 
 LIMIT = 15
 # Internal references recorded for the software, not for a reader.
@@ -77,27 +77,16 @@ def _owner_ids(entries: list[AuditLog]) -> set[int]:
     return ids
 
 
-async def show(ctx: Ctx) -> Step:
+async def show(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
-    rows = (
-        await ctx.session.execute(
-            select(AuditLog, Staff.name)
-            .outerjoin(Staff, (AuditLog.actor_kind == "staff") & (Staff.id == AuditLog.actor_id))
-            .where(AuditLog.entity == "customer", AuditLog.entity_id == customer.id)
-            .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-            .limit(LIMIT)
-        )
-    ).all()
+        return ctx.stay(Reply(NO_CUSTOMER))
+    rows = await history.changes_to(ctx.session, "customer", customer.id, limit=LIMIT)
     if not rows:
         return ctx.stay(Reply(T("No recorded changes for {customer} yet.", customer=customer.name)))
     owners = _owner_ids([entry for entry, _name in rows])
-    names: dict[int, str] = {}
-    if owners:
-        found = await ctx.session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(owners)))
-        names = {sid: name for sid, name in found}
+    names = await colleagues.names(ctx.session, owners)
     lines: list[Text] = [T("<b>Changes to {customer}</b>", customer=customer.name)]
     for entry, name in rows:
         who: Text = Raw(name) if name else T("the system")

@@ -114,7 +114,9 @@ class Ctx:
 
 
 class StaffCtx(Ctx):
-    """A context whose user is staff: what staff-only handlers are given (`staff_only`)."""
+    """A context whose user is staff: what staff-only handlers are given. The engine builds
+    one for every staff member and the router runs a staff-only command, action or flow only
+    with one (`may_run`), so such a handler takes `ctx: StaffCtx` and reads `ctx.me`."""
 
     @property
     def me(self) -> Staff:
@@ -234,6 +236,24 @@ LEADS = frozenset({Role.ADMIN, Role.MANAGER})
 ADMINS = frozenset({Role.ADMIN})
 CUSTOMER = frozenset({Role.CUSTOMER})
 EVERYONE = frozenset(Role)
+
+
+def staff_only(roles: frozenset[Role]) -> bool:
+    """Whether a command, action or flow open to these roles is for staff only."""
+    return roles <= STAFF
+
+
+def fits(ctx: Ctx, roles: frozenset[Role]) -> bool:
+    """Whether this context is the kind a handler open to `roles` is written for: a
+    staff-only handler (typed for `StaffCtx`) gets one with a staff member in it, so that it
+    never has to assert one."""
+    return not staff_only(roles) or (isinstance(ctx, StaffCtx) and ctx.who.staff is not None)
+
+
+def may_run(ctx: Ctx, roles: frozenset[Role]) -> bool:
+    """Whether a handler open to `roles` may run for this context: the role is among them,
+    and the context fits it."""
+    return ctx.who.role in roles and fits(ctx, roles)
 
 
 def is_admin(ctx: Ctx) -> bool:

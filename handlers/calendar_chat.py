@@ -12,10 +12,10 @@ from datetime import date
 from bot.types import FileTooLarge, FileUnavailable, Lines, Raw, Reply, T, Text
 from crm.limits import parse_index
 from crm.services import calendar, runtime
-from handlers.base import ADMINS, Ctx, Step, flow_button, is_admin, rows
+from handlers.base import ADMINS, StaffCtx, Step, flow_button, is_admin, rows
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
-from handlers.refusals import CHOOSE
+from handlers.refusals import CHOOSE, RULES_ADMINS_ONLY
 
 WEEKDAY = {
     1: T("Monday"),
@@ -29,7 +29,6 @@ WEEKDAY = {
 MAX_FILE = 256 * 1024
 SHOWN_DAYS = 12
 NOT_IN_TABLE = T("not in the table")
-DENIED = T("Only an admin can change business rules. Nothing was changed.")
 
 
 class CalStep(States, flow="cal"):
@@ -59,7 +58,7 @@ SOURCE = {
 }
 
 
-def _hours_text(ctx: Ctx, weekday: int) -> Text:
+def _hours_text(ctx: StaffCtx, weekday: int) -> Text:
     bh = ctx.rules.business_hours
     span = bh.by_weekday.get(weekday)
     if span is None:
@@ -74,7 +73,7 @@ def _hours_text(ctx: Ctx, weekday: int) -> Text:
     )
 
 
-async def _menu_prompt(ctx: Ctx) -> Reply:
+async def _menu_prompt(ctx: StaffCtx) -> Reply:
     """The calendar's overview: hours, each year's days off and where they came from."""
     today = ctx.local_now().date()
     for year in (today.year, today.year + 1):
@@ -115,12 +114,12 @@ def _back(state: CalStep) -> tuple:
     return ((flow_button(T("⬅ Back"), state, "back"),),)
 
 
-def _weekday_prompt(ctx: Ctx) -> Reply:
+def _weekday_prompt(ctx: StaffCtx) -> Reply:
     buttons = [flow_button(label, CalStep.WEEKDAY, str(d)) for d, label in WEEKDAY.items()]
     return Reply(T("Which weekday?"), buttons=(*rows(*buttons, width=4), *_back(CalStep.WEEKDAY)))
 
 
-def _hours_prompt(ctx: Ctx) -> Reply:
+def _hours_prompt(ctx: StaffCtx) -> Reply:
     weekday = ctx.data.weekday
     return Reply(
         Lines(
@@ -131,7 +130,7 @@ def _hours_prompt(ctx: Ctx) -> Reply:
     )
 
 
-def _days_prompt(ctx: Ctx) -> Reply:
+def _days_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         Lines(
             T("Type the days, one a line: the date, “off” or “work”, and a name, e.g."),
@@ -142,24 +141,24 @@ def _days_prompt(ctx: Ctx) -> Reply:
     )
 
 
-def _remove_prompt(ctx: Ctx) -> Reply:
+def _remove_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("Which day should go? Type its date, e.g. 2027-02-06."),
         buttons=_back(CalStep.REMOVE),
     )
 
 
-async def start(ctx: Ctx) -> Step:
+async def start(ctx: StaffCtx) -> Step:
     """Entered from /rules (its Business calendar button): the caller returns this step."""
     ctx.data = CalDraft()
     return Step.go(CalStep.MENU)
 
 
 def _denied() -> Step:
-    return Step.end(Reply(DENIED, notice="alert"))
+    return Step.end(Reply(RULES_ADMINS_ONLY, notice="alert"))
 
 
-async def menu_step(ctx: Ctx) -> Step:
+async def menu_step(ctx: StaffCtx) -> Step:
     if not is_admin(ctx):
         return _denied()
     if ctx.choice == "done":
@@ -173,7 +172,7 @@ async def menu_step(ctx: Ctx) -> Step:
     return ctx.stay(Reply(CHOOSE, notice="toast"))
 
 
-async def weekday_step(ctx: Ctx) -> Step:
+async def weekday_step(ctx: StaffCtx) -> Step:
     if not is_admin(ctx):
         return _denied()
     weekday = parse_index(ctx.choice, len(WEEKDAY) + 1)
@@ -183,7 +182,7 @@ async def weekday_step(ctx: Ctx) -> Step:
     return Step.go(CalStep.HOURS)
 
 
-async def hours_step(ctx: Ctx) -> Step:
+async def hours_step(ctx: StaffCtx) -> Step:
     if not is_admin(ctx):
         return _denied()
     weekday = ctx.data.weekday
@@ -204,17 +203,16 @@ async def hours_step(ctx: Ctx) -> Step:
     return Step.go(CalStep.MENU, Reply(T("Saved: {hours}.", hours=_hours_text(ctx, weekday))))
 
 
-async def _reload(ctx: Ctx) -> None:
+async def _reload(ctx: StaffCtx) -> None:
     if ctx.rulebook is not None:
         ctx.rules = await ctx.rulebook.current(ctx.session)
 
 
-async def _audit(ctx: Ctx, changes: dict[str, object]) -> None:
-    assert ctx.who.staff is not None
+async def _audit(ctx: StaffCtx, changes: dict[str, object]) -> None:
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="calendar.change",
         entity="calendar",
         entity_id=None,
@@ -223,7 +221,7 @@ async def _audit(ctx: Ctx, changes: dict[str, object]) -> None:
     )
 
 
-async def _file_text(ctx: Ctx) -> str | None:
+async def _file_text(ctx: StaffCtx) -> str | None:
     if ctx.files is None or ctx.inbound.document_id is None:
         return None
     try:
@@ -233,7 +231,7 @@ async def _file_text(ctx: Ctx) -> str | None:
     return data.decode("utf-8-sig", errors="replace")
 
 
-async def days_step(ctx: Ctx) -> Step:
+async def days_step(ctx: StaffCtx) -> Step:
     if not is_admin(ctx):
         return _denied()
     imported = ctx.inbound.document_id is not None
@@ -264,7 +262,7 @@ async def days_step(ctx: Ctx) -> Step:
     )
 
 
-async def remove_step(ctx: Ctx) -> Step:
+async def remove_step(ctx: StaffCtx) -> Step:
     if not is_admin(ctx):
         return _denied()
     try:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from bot.types import TN, Button, Lines, Raw, Reply, T, Text
 from bot.views import care as views
-from crm.enums import Role
-from crm.models import CareCampaign, Staff
-from crm.services import care, runtime
+from crm.models import CareCampaign
+from crm.services import access, care, colleagues, runtime
 from handlers.base import Ctx, Step
 from handlers.base import excerpt as cut
 from handlers.campaign_views import staff_of
@@ -56,11 +55,7 @@ async def list_campaigns(ctx: Ctx) -> Step:
     if not campaigns:
         return Step.end(Reply(T("No campaigns yet. /campaign composes one.")))
     figures = await care.figures(ctx.session, (c.id for c in campaigns))
-    authors = {
-        s.id: s.name
-        for s in [await ctx.session.get(Staff, sid) for sid in {c.created_by for c in campaigns}]
-        if s is not None
-    }
+    authors = await colleagues.names(ctx.session, {c.created_by for c in campaigns if c.created_by})
     lines: list[Text] = [T("<b>Recent campaigns</b>")]
     buttons: list[tuple[Button, ...]] = []
     for c in campaigns:
@@ -77,9 +72,7 @@ async def list_campaigns(ctx: Ctx) -> Step:
             T("“{text}”", text=excerpt),
             *_figures(figures[c.id]),
         ]
-        if c.status == care.CAMPAIGN_SCHEDULED and (
-            staff.role == Role.ADMIN or c.created_by == staff.id
-        ):
+        if c.status == care.CAMPAIGN_SCHEDULED and access.may_cancel_campaign(staff, c):
             buttons.append((Button(T("✖ Cancel #{id}", id=str(c.id)), f"camp_cancel:{c.id}"),))
     return Step.end(Reply(Lines(*lines), buttons=tuple(buttons)))
 

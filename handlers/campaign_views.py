@@ -12,7 +12,7 @@ from bot.types import TN, Button, Lines, Raw, Reply, T, Text
 from bot.views import care as views
 from crm.models import Staff
 from crm.services import care
-from handlers.base import Ctx, flow_button, rows
+from handlers.base import Ctx, StaffCtx, flow_button, rows
 from handlers.common import LANGUAGES
 from handlers.conversation import Draft, States
 from handlers.labels import STAGE, label
@@ -95,16 +95,15 @@ def title(d: CampaignDraft) -> Text:
     return T("New campaign")
 
 
-def staff_of(ctx: Ctx) -> Staff:
-    assert ctx.who.staff is not None
-    return ctx.who.staff
+def staff_of(ctx: StaffCtx) -> Staff:
+    return ctx.me
 
 
-def joined(ctx: Ctx, parts: list[Text]) -> Raw:
+def joined(ctx: StaffCtx, parts: list[Text]) -> Raw:
     return Raw(", ".join(html.unescape(ctx.render(p)) for p in parts))
 
 
-def value_label(ctx: Ctx, dim: str, value: Any) -> Text:
+def value_label(ctx: StaffCtx, dim: str, value: Any) -> Text:
     if dim == "vip":
         return T("yes")
     if dim == "not_visited_since":
@@ -118,7 +117,7 @@ def value_label(ctx: Ctx, dim: str, value: Any) -> Text:
     return Raw(str(value))
 
 
-def segment_lines(ctx: Ctx) -> list[Text]:
+def segment_lines(ctx: StaffCtx) -> list[Text]:
     seg = ctx.data.seg
     lines: list[Text] = []
     for dim in (*care.DIMENSIONS, *TYPED):
@@ -160,11 +159,11 @@ def reach(found: care.Audience) -> list[Text]:
     return lines
 
 
-async def audience_of(ctx: Ctx) -> care.Audience:
+async def audience_of(ctx: StaffCtx) -> care.Audience:
     return await care.audience(ctx.session, staff_of(ctx), ctx.data.seg, ctx.data.topic)
 
 
-def topic_prompt(ctx: Ctx) -> Reply:
+def topic_prompt(ctx: StaffCtx) -> Reply:
     state = CampaignStep.TOPIC
     buttons = [flow_button(views.TOPIC[t], state, t) for t in care.TOPICS]
     return Reply(
@@ -180,7 +179,7 @@ def topic_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def segment_prompt(ctx: Ctx) -> Reply:
+async def segment_prompt(ctx: StaffCtx) -> Reply:
     found = await audience_of(ctx)
     state = CampaignStep.SEG
     buttons = [flow_button(DIMENSION[d], state, d) for d in care.DIMENSIONS]
@@ -198,7 +197,7 @@ async def segment_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def segment_options(ctx: Ctx, dim: str) -> list[Any]:
+async def segment_options(ctx: StaffCtx, dim: str) -> list[Any]:
     if dim == "class":
         return ["A", "B", "C"]
     if dim == "stage":
@@ -210,7 +209,7 @@ async def segment_options(ctx: Ctx, dim: str) -> list[Any]:
     return (await care.segment_values(ctx.session, staff_of(ctx), dim))[:MAX_OPTIONS]
 
 
-def pick_prompt(ctx: Ctx) -> Reply:
+def pick_prompt(ctx: StaffCtx) -> Reply:
     dim = ctx.data.dim or care.DIMENSIONS[0]
     chosen = ctx.data.seg.get(dim, [])
     buttons = []
@@ -261,7 +260,7 @@ def _text_prompt(locale: str) -> Reply:
     )
 
 
-def when_prompt(ctx: Ctx) -> Reply:
+def when_prompt(ctx: StaffCtx) -> Reply:
     state = CampaignStep.WHEN
     return Reply(
         Lines(
@@ -275,16 +274,16 @@ def when_prompt(ctx: Ctx) -> Reply:
     )
 
 
-def at_of(ctx: Ctx) -> datetime | None:
+def at_of(ctx: StaffCtx) -> datetime | None:
     at = ctx.data.at
     return datetime.fromisoformat(at) if at else None
 
 
-async def confirm_prompt(ctx: Ctx) -> Reply:
+async def confirm_prompt(ctx: StaffCtx) -> Reply:
     return confirm_reply(ctx, await audience_of(ctx))
 
 
-def confirm_reply(ctx: Ctx, found: care.Audience) -> Reply:
+def confirm_reply(ctx: StaffCtx, found: care.Audience) -> Reply:
     topic = ctx.data.topic or care.TOPICS[0]
     at = at_of(ctx)
     texts = ctx.data.texts

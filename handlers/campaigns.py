@@ -24,10 +24,9 @@ from bot.types import TN, Lines, Raw, Reply, T
 from bot.views import care as views
 from crm.language.dates import parse_when
 from crm.limits import parse_index
-from crm.models import Staff
-from crm.services import care, runtime
+from crm.services import care, records, runtime
 from handlers import campaign_conditions
-from handlers.base import LEADS, Action, Command, Ctx, Step, flow_button, typed_text
+from handlers.base import LEADS, Action, Command, StaffCtx, Step, flow_button, typed_text
 from handlers.campaign_list import cancel_campaign, list_campaigns, may_cancel_campaign
 from handlers.campaign_views import (
     TEXT_LOCALES,
@@ -63,12 +62,12 @@ SAMPLE = T("In the customer's message this button turns greetings off. Nothing w
 # ---------------------------------------------------------------- kind
 
 
-async def start(ctx: Ctx) -> Step:
+async def start(ctx: StaffCtx) -> Step:
     ctx.data = CampaignDraft()
     return Step.go(CampaignStep.TOPIC)
 
 
-async def topic_step(ctx: Ctx) -> Step:
+async def topic_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in care.TOPICS:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.topic = ctx.choice
@@ -78,7 +77,7 @@ async def topic_step(ctx: Ctx) -> Step:
 # ---------------------------------------------------------------- audience
 
 
-async def seg_step(ctx: Ctx) -> Step:
+async def seg_step(ctx: StaffCtx) -> Step:
     choice = ctx.choice
     if choice == "clear":
         ctx.data.seg = {}
@@ -104,7 +103,7 @@ async def seg_step(ctx: Ctx) -> Step:
     return Step.go(CampaignStep.PICK)
 
 
-async def pick_step(ctx: Ctx) -> Step:
+async def pick_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "done":
         return Step.go(CampaignStep.SEG)
     options = ctx.data.opts
@@ -126,7 +125,7 @@ async def pick_step(ctx: Ctx) -> Step:
 # ---------------------------------------------------------------- texts
 
 
-async def _text_step(ctx: Ctx, locale: str) -> Step:
+async def _text_step(ctx: StaffCtx, locale: str) -> Step:
     texts: dict[str, str] = ctx.data.texts
     if ctx.choice == "skip":
         if locale == "en" and not texts.get("zh_CN"):
@@ -175,26 +174,26 @@ def _after(locale: str) -> Step:
     return Step.go(TEXT_STATES[later[0]] if later else CampaignStep.WHEN)
 
 
-async def text_zh_step(ctx: Ctx) -> Step:
+async def text_zh_step(ctx: StaffCtx) -> Step:
     return await _text_step(ctx, "zh_CN")
 
 
-async def text_en_step(ctx: Ctx) -> Step:
+async def text_en_step(ctx: StaffCtx) -> Step:
     return await _text_step(ctx, "en")
 
 
-async def text_tw_step(ctx: Ctx) -> Step:
+async def text_tw_step(ctx: StaffCtx) -> Step:
     return await _text_step(ctx, "zh_TW")
 
 
-async def text_ru_step(ctx: Ctx) -> Step:
+async def text_ru_step(ctx: StaffCtx) -> Step:
     return await _text_step(ctx, "ru")
 
 
 # ---------------------------------------------------------------- when
 
 
-async def when_step(ctx: Ctx) -> Step:
+async def when_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "now":
         ctx.data.at = None
         return Step.go(CampaignStep.CONFIRM)
@@ -219,7 +218,7 @@ async def when_step(ctx: Ctx) -> Step:
 # ---------------------------------------------------------------- confirm
 
 
-async def confirm_step(ctx: Ctx) -> Step:
+async def confirm_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "sample":
         return ctx.stay(Reply(SAMPLE, notice="toast"))
     if ctx.choice == "preview":
@@ -229,14 +228,14 @@ async def confirm_step(ctx: Ctx) -> Step:
     return await _save(ctx)
 
 
-async def _preview(ctx: Ctx) -> Step:
+async def _preview(ctx: StaffCtx) -> Step:
     """The message as one sample recipient would read it, sent to the composer only."""
     found = await audience_of(ctx)
     sample = (found.receiving or found.people or [None])[0]
     if sample is None:
         return ctx.stay(Reply(NOBODY, notice="alert"))
     customer, cuser = sample
-    owner = await ctx.session.get(Staff, customer.owner_id) if customer.owner_id else None
+    owner = await records.staff(ctx.session, customer.owner_id)
     topic = ctx.data.topic or care.TOPICS[0]
     text = care.fill(
         care.pick_template(ctx.data.texts, cuser.locale),
@@ -259,7 +258,7 @@ async def _preview(ctx: Ctx) -> Step:
     )
 
 
-async def _save(ctx: Ctx) -> Step:
+async def _save(ctx: StaffCtx) -> Step:
     staff = staff_of(ctx)
     found = await audience_of(ctx)
     if not found.receiving:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from bot.types import Lines, Reply, T
 from bot.views import care as views
 from crm.models import Customer
-from crm.services import care
+from crm.services import care, records
 from handlers.base import CUSTOMER, Action, Command, Ctx, Step
+from handlers.refusals import STALE
 
 NOT_LINKED = T(
     "This chat is not linked to a customer account yet, so we send you no greetings or care "
@@ -88,9 +89,9 @@ async def start_care(ctx: Ctx) -> Step:
 
 async def _button(ctx: Ctx, on: bool) -> Step:
     assert ctx.obj_id is not None  # re-authorised by the router
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+        return ctx.stay(Reply(STALE))
     step = await _set(ctx, customer, on, "bot:button")
     # A button leaves whatever flow the customer is in as it was.
     return ctx.stay(*step.replies)

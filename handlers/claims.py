@@ -13,16 +13,17 @@ from __future__ import annotations
 from bot.types import Button, Lines, Raw, Reply, T
 from crm.enums import Role
 from crm.limits import parse_id
-from crm.models import Customer, Staff
+from crm.services import access, records
 from crm.services import claims as svc
 from crm.services.customers import Card
 from crm.services.summary import team_of
-from handlers.base import LEADS, Action, Ctx, Step
+from handlers.base import LEADS, Action, StaffCtx, Step
+from handlers.refusals import DENIED, NO_CUSTOMER, STALE
 
 CLAIMERS = frozenset({Role.SALES, Role.MANAGER})
 
 
-def card_buttons_extra(ctx: Ctx, card: Card) -> list[Button]:
+def card_buttons_extra(ctx: StaffCtx, card: Card) -> list[Button]:
     """Buttons for a card the user may already see: "Claim" on a pooled customer for reps and
     managers, "Reassign" (or "Assign", for a pooled one) for managers and admins.
 
@@ -38,9 +39,9 @@ def card_buttons_extra(ctx: Ctx, card: Card) -> list[Button]:
     return buttons
 
 
-async def claim(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert ctx.obj_id is not None and staff is not None
+async def claim(ctx: StaffCtx) -> Step:
+    staff = ctx.me
+    assert ctx.obj_id is not None
     customer = await svc.claim(
         ctx.session,
         ctx.obj_id,
@@ -72,12 +73,12 @@ async def claim(ctx: Ctx) -> Step:
     )
 
 
-async def reassign(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+async def reassign(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
-    reps = [r for r in await team_of(ctx.session, ctx.who.staff) if r.id != customer.owner_id]
+        return ctx.stay(Reply(NO_CUSTOMER))
+    reps = [r for r in await team_of(ctx.session, ctx.me) if r.id != customer.owner_id]
     if not reps:
         return ctx.stay(Reply(T("There is no other rep in your team to hand this customer to.")))
     buttons = tuple((Button(Raw(r.name), f"reassign_to:{customer.id}:{r.id}"),) for r in reps)
@@ -86,19 +87,18 @@ async def reassign(ctx: Ctx) -> Step:
     )
 
 
-async def reassign_to(ctx: Ctx) -> Step:
-    lead = ctx.who.staff
-    assert ctx.obj_id is not None and lead is not None
-    stale = T("This button is no longer valid. Nothing was changed.")
+async def reassign_to(ctx: StaffCtx) -> Step:
+    lead = ctx.me
+    assert ctx.obj_id is not None
     owner_id = parse_id(ctx.choice)
     if owner_id is None:
-        return ctx.stay(Reply(stale))
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+        return ctx.stay(Reply(STALE))
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
+        return ctx.stay(Reply(NO_CUSTOMER))
     new_owner = next((r for r in await team_of(ctx.session, lead) if r.id == owner_id), None)
     if new_owner is None:
-        return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
+        return ctx.stay(Reply(DENIED))
     if customer.owner_id == new_owner.id:
         return ctx.stay(
             Reply(
@@ -134,7 +134,7 @@ async def reassign_to(ctx: Ctx) -> Step:
         ),
         dedupe_key=f"reassign:{customer.id}:{new_owner.id}:{stamp}",
     )
-    former = await ctx.session.get(Staff, old_id) if old_id is not None else None
+    former = await records.staff(ctx.session, old_id)
     if former is not None and former.id != lead.id:
         await ctx.notify.to_staff(
             former,
@@ -159,17 +159,13 @@ async def reassign_to(ctx: Ctx) -> Step:
     )
 
 
-async def authorise_team_customer(ctx: Ctx, customer_id: int) -> bool:
+async def authorise_team_customer(ctx: StaffCtx, customer_id: int) -> bool:
     """For "Claim": the customer belongs to the user's team (pooled or not) or to no team.
 
     Whether it is still in the pool is decided by the claim itself, so that a rep who comes
     second is told it is taken rather than that it is not theirs.
     """
-    staff = ctx.who.staff
-    if staff is None:
-        return False
-    customer = await ctx.session.get(Customer, customer_id)
-    return customer is not None and (customer.team is None or customer.team == staff.team)
+    return await access.can_claim_customer(ctx.session, ctx.me, customer_id)
 
 
 ACTIONS = [

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.types import Button, KeyButton, Lines, Raw, Reply, T
 from crm.enums import Role
-from crm.models import Customer
-from crm.services import invites, runtime
+from crm.services import invites, records, runtime
 from handlers.base import EVERYONE, Action, Command, Ctx, Identity, Step
 from handlers.labels import ROLE
+from handlers.refusals import STALE
 
 # Each language named in itself, so that a reader finds their own whatever the current one.
 LANGUAGES = {
@@ -75,7 +75,7 @@ async def _redeem(ctx: Ctx, token: str) -> Step:
         return _welcome(ctx)
     if result.outcome == "customer" and result.customer_user is not None:
         ctx.who.customer_user = result.customer_user
-        customer = await ctx.session.get(Customer, result.customer_user.customer_id)
+        customer = await records.customer(ctx.session, result.customer_user.customer_id)
         linked = T(
             "Your account is now linked to {customer}.", customer=customer.name if customer else ""
         )
@@ -115,7 +115,7 @@ async def language(ctx: Ctx) -> Step:
 async def set_language(ctx: Ctx) -> Step:
     code = ctx.choice or ""
     if code not in LANGUAGES:
-        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+        return ctx.stay(Reply(STALE))
     if ctx.who.staff is not None:
         ctx.who.staff.locale = code
     elif ctx.who.customer_user is not None:

@@ -6,15 +6,15 @@ from bot.types import Reply, T, Text
 from crm.birthdays import parse_birthday
 from crm.enums import ContactRole
 from crm.limits import text_limit
-from crm.models import Contact, Customer
+from crm.models import Contact
 from crm.phones import normalise
-from crm.services import access, runtime
-from handlers.base import FIELD, Action, Ctx, Step, flow_button, rows, typed_text
+from crm.services import access, records, runtime
+from handlers.base import FIELD, Action, StaffCtx, Step, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.customers import card_reply
 from handlers.labels import CONTACT_ROLE
-from handlers.refusals import CHOOSE, GONE_CUSTOMER
+from handlers.refusals import CHOOSE, GONE_CUSTOMER, NO_CUSTOMER
 
 
 class ContactStep(States, flow="contact"):
@@ -38,36 +38,36 @@ def _skip(step: ContactStep) -> tuple[tuple, ...]:
     return ((flow_button(T("Skip"), step, "skip"),),)
 
 
-async def start(ctx: Ctx) -> Step:
+async def start(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
+        return ctx.stay(Reply(NO_CUSTOMER))
     ctx.data = ContactDraft(customer_id=customer.id, customer_name=customer.name)
     return Step.go(ContactStep.NAME)
 
 
-def _name_prompt(ctx: Ctx) -> Reply:
+def _name_prompt(ctx: StaffCtx) -> Reply:
     return Reply(T("New contact at {customer}: name?", customer=ctx.data.customer_name))
 
 
-def _role_prompt(ctx: Ctx) -> Reply:
+def _role_prompt(ctx: StaffCtx) -> Reply:
     buttons = [flow_button(CONTACT_ROLE[r], ContactStep.ROLE, r) for r in ContactRole]
     return Reply(T("{name}'s role?", name=ctx.data.name or ""), buttons=rows(*buttons))
 
 
-def _phone_prompt(ctx: Ctx) -> Reply:
+def _phone_prompt(ctx: StaffCtx) -> Reply:
     return Reply(T("Phone number?"), buttons=_skip(ContactStep.PHONE))
 
 
-def _birthday_prompt(ctx: Ctx) -> Reply:
+def _birthday_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("Birthday? E.g. 1980-05-02, 5月2日, or a lunar one: 农历八月十五 / lunar 8-15."),
         buttons=_skip(ContactStep.BIRTHDAY),
     )
 
 
-async def name_step(ctx: Ctx) -> Step:
+async def name_step(ctx: StaffCtx) -> Step:
     name, refused = typed_text(ctx, text_limit(Contact.name), T("Please type the contact's name."))
     if refused is not None:
         return refused
@@ -75,14 +75,14 @@ async def name_step(ctx: Ctx) -> Step:
     return Step.go(ContactStep.ROLE)
 
 
-async def role_step(ctx: Ctx) -> Step:
+async def role_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in set(ContactRole):
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.role = ctx.choice
     return Step.go(ContactStep.PHONE)
 
 
-async def phone_step(ctx: Ctx) -> Step:
+async def phone_step(ctx: StaffCtx) -> Step:
     if ctx.choice != "skip":
         raw = (ctx.inbound.text or ctx.inbound.contact_phone or "").strip()
         phone = normalise(raw) if raw and len(raw) <= 30 else None
@@ -97,7 +97,7 @@ async def phone_step(ctx: Ctx) -> Step:
     return Step.go(ContactStep.BIRTHDAY)
 
 
-async def birthday_step(ctx: Ctx) -> Step:
+async def birthday_step(ctx: StaffCtx) -> Step:
     birthday, lunar = None, False
     if ctx.choice != "skip":
         parsed = parse_birthday(ctx.inbound.text or "")
@@ -109,9 +109,8 @@ async def birthday_step(ctx: Ctx) -> Step:
                 )
             )
         birthday, lunar = parsed
-    assert ctx.who.staff is not None
     cid = ctx.data.customer_id
-    if not await access.can_edit_customer(ctx.session, ctx.who.staff, cid):
+    if not await access.can_edit_customer(ctx.session, ctx.me, cid):
         return Step.end(Reply(GONE_CUSTOMER))
     contact = Contact(
         customer_id=cid,
@@ -122,12 +121,11 @@ async def birthday_step(ctx: Ctx) -> Step:
         birthday_lunar=lunar,
         created_at=ctx.now(),
     )
-    ctx.session.add(contact)
-    await ctx.session.flush()
+    await records.save(ctx.session, contact)
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="contact.create",
         entity="customer",
         entity_id=cid,

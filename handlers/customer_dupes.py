@@ -5,23 +5,21 @@ from __future__ import annotations
 
 from bot.types import Button, Raw, Reply, T
 from crm.limits import parse_id
-from crm.models import Customer, Staff
+from crm.models import Customer
 from crm.services import customer_merge as svc
 from crm.services import customers as customers_svc
-from handlers.base import LEADS, Action, Ctx, Step, flow_button, typed_text
+from crm.services import records
+from handlers.base import LEADS, Action, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import short_answer
-from handlers.refusals import CHOOSE
+from handlers.refusals import CHOOSE, NOTHING_PENDING
 
 
-async def registered_pending(ctx: Ctx, customer: Customer) -> Reply:
+async def registered_pending(ctx: StaffCtx, customer: Customer) -> Reply:
     """Tells the rep's managers (with Approve / Merge buttons); returns what the rep is told."""
-    me = ctx.who.staff
-    assert me is not None
-    existing = await ctx.session.get(Customer, customer.dup_of_id) if customer.dup_of_id else None
-    owner = (
-        await ctx.session.get(Staff, existing.owner_id) if existing and existing.owner_id else None
-    )
+    me = ctx.me
+    existing = await records.customer(ctx.session, customer.dup_of_id)
+    owner = await records.staff(ctx.session, existing.owner_id if existing else None)
     note = Reply(
         T(
             "⚠️ {rep} registered {name} as a new customer although it resembles {existing} "
@@ -54,41 +52,40 @@ async def registered_pending(ctx: Ctx, customer: Customer) -> Reply:
     )
 
 
-async def approve(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
-    customer = await svc.approve(ctx.session, ctx.who.staff, ctx.obj_id, now=ctx.now())
+async def approve(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
+    customer = await svc.approve(ctx.session, ctx.me, ctx.obj_id, now=ctx.now())
     if customer is None:
-        return ctx.stay(Reply(T("There is nothing awaiting approval here. Nothing was changed.")))
+        return ctx.stay(Reply(NOTHING_PENDING))
     await _tell_owner(ctx, customer, T("✅ {name} was approved as a customer.", name=customer.name))
     return ctx.stay(Reply(T("Approved: {name}.", name=customer.name)))
 
 
-async def merge_pending(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
-    pending = await ctx.session.get(Customer, ctx.obj_id)
+async def merge_pending(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
+    pending = await records.customer(ctx.session, ctx.obj_id)
     if pending is None or pending.approval != svc.PENDING or pending.dup_of_id is None:
-        return ctx.stay(Reply(T("There is nothing awaiting approval here. Nothing was changed.")))
+        return ctx.stay(Reply(NOTHING_PENDING))
     return await _merge(ctx, pending.dup_of_id, pending.id)
 
 
-async def _merge(ctx: Ctx, survivor_id: int, merged_id: int) -> Step:
-    assert ctx.who.staff is not None
-    merged = await ctx.session.get(Customer, merged_id)
+async def _merge(ctx: StaffCtx, survivor_id: int, merged_id: int) -> Step:
+    merged = await records.customer(ctx.session, merged_id)
     owner_id, name = (merged.owner_id, merged.name) if merged else (None, "")
-    survivor = await svc.merge(ctx.session, ctx.who.staff, survivor_id, merged_id, now=ctx.now())
+    survivor = await svc.merge(ctx.session, ctx.me, survivor_id, merged_id, now=ctx.now())
     if survivor is None:
         return Step.end(Reply(T("You cannot merge these customers. Nothing was changed.")))
     text = T("🔗 {merged} was merged into {survivor}.", merged=name, survivor=survivor.name)
-    if owner_id and owner_id != ctx.who.staff.id:
-        rep = await ctx.session.get(Staff, owner_id)
+    if owner_id and owner_id != ctx.me.id:
+        rep = await records.staff(ctx.session, owner_id)
         if rep is not None:
             await ctx.notify.to_staff(rep, Reply(text), dedupe_key=f"merged:{merged_id}")
     return Step.end(Reply(text, buttons=((Button(T("📇 Open card"), f"card:{survivor.id}"),),)))
 
 
-async def _tell_owner(ctx: Ctx, customer: Customer, text: T) -> None:
-    if customer.owner_id and ctx.who.staff and customer.owner_id != ctx.who.staff.id:
-        rep = await ctx.session.get(Staff, customer.owner_id)
+async def _tell_owner(ctx: StaffCtx, customer: Customer, text: T) -> None:
+    if customer.owner_id and customer.owner_id != ctx.me.id:
+        rep = await records.staff(ctx.session, customer.owner_id)
         if rep is not None:
             await ctx.notify.to_staff(rep, Reply(text), dedupe_key=f"dup-ok:{customer.id}")
 
@@ -104,20 +101,19 @@ class MergeDraft(Draft):
     merged_name: str = ""
 
 
-async def merge_start(ctx: Ctx) -> Step:
+async def merge_start(ctx: StaffCtx) -> Step:
     """From a card: which customer is this one the same as?"""
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     ctx.data = MergeDraft(merged=ctx.obj_id, merged_name=customer.name if customer else "")
     return Step.go(MergeStep.TARGET)
 
 
-def _target_prompt(ctx: Ctx) -> Reply:
+def _target_prompt(ctx: StaffCtx) -> Reply:
     return Reply(T("Merge into which customer? Type its name, phone or pinyin initials."))
 
 
-async def target_step(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
+async def target_step(ctx: StaffCtx) -> Step:
     if ctx.choice:
         target = parse_id(ctx.choice)
         if target is None:
@@ -127,9 +123,7 @@ async def target_step(ctx: Ctx) -> Step:
     if refused is not None:
         return refused
     found = [
-        c
-        for c in await customers_svc.search(ctx.session, ctx.who.staff, text)
-        if c.id != ctx.data.merged
+        c for c in await customers_svc.search(ctx.session, ctx.me, text) if c.id != ctx.data.merged
     ]
     if not found:
         return ctx.stay(

@@ -11,8 +11,9 @@ from bot.types import KeyButton, Reply, T, Text
 from crm.customer_fields import BY_KEY, BadValue, choices, parse, shown
 from crm.models import Customer
 from crm.services import customer_edit as svc
+from crm.services import records
 from handlers import customer_dupes
-from handlers.base import FIELD, LEADS, Action, Ctx, Step, flow_button, rows
+from handlers.base import FIELD, LEADS, Action, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.customers import card_reply
@@ -46,16 +47,16 @@ def edit_customer(customer: Customer) -> EditDraft:
     return EditDraft(customer_id=customer.id, customer_name=customer.name)
 
 
-async def start(ctx: Ctx) -> Step:
+async def start(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(GONE_CUSTOMER, notice="alert"))
     ctx.data = edit_customer(customer)
     return Step.go(EditStep.FIELD)
 
 
-def _field_prompt(ctx: Ctx) -> Reply:
+def _field_prompt(ctx: StaffCtx) -> Reply:
     """The fields this person may change, as buttons."""
     fields = shown(ctx.rules, lead=ctx.who.role in LEADS)
     buttons = [flow_button(CUSTOMER_FIELD[f.key], EditStep.FIELD, f.key) for f in fields]
@@ -63,7 +64,7 @@ def _field_prompt(ctx: Ctx) -> Reply:
     return Reply(T("What do you want to change?"), buttons=rows(*buttons, width=3))
 
 
-def _value_prompt(ctx: Ctx) -> Reply:
+def _value_prompt(ctx: StaffCtx) -> Reply:
     field = BY_KEY[ctx.data.field or "name"]
     name = CUSTOMER_FIELD[field.key]
     options = choices(field, ctx.rules)
@@ -83,7 +84,7 @@ def _value_prompt(ctx: Ctx) -> Reply:
     return Reply(T("New value for {field}?", field=name))
 
 
-async def field_step(ctx: Ctx) -> Step:
+async def field_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "done":
         return Step.end(await card_reply(ctx, ctx.data.customer_id))
     allowed = {f.key for f in shown(ctx.rules, lead=ctx.who.role in LEADS)}
@@ -93,8 +94,7 @@ async def field_step(ctx: Ctx) -> Step:
     return Step.go(EditStep.VALUE)
 
 
-async def value_step(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
+async def value_step(ctx: StaffCtx) -> Step:
     field = BY_KEY[ctx.data.field or "name"]
     where = ctx.inbound.location
     extra: dict[str, object] = {}
@@ -107,7 +107,7 @@ async def value_step(ctx: Ctx) -> Step:
         extra["reason"] = reason or None
     elif field.kind == "place" and where is not None:
         # A pin keeps the typed address (if any) and gives the customer a place on the map.
-        customer = await ctx.session.get(Customer, ctx.data.customer_id)
+        customer = await records.customer(ctx.session, ctx.data.customer_id)
         value = customer.address if customer else None
         extra.update(lat=where.lat, lon=where.lon)
     else:
@@ -117,7 +117,7 @@ async def value_step(ctx: Ctx) -> Step:
             return ctx.stay(_refused(bad.code, field.max_len))
     customer = await svc.set_field(
         ctx.session,
-        ctx.who.staff,
+        ctx.me,
         ctx.data.customer_id,
         field.key,
         value,

@@ -8,7 +8,7 @@ from crm.limits import parse_id
 from crm.models import Customer
 from crm.services import customer_filters as svc
 from crm.services import customers as customers_svc
-from handlers.base import STAFF, Ctx, Step, flow_button
+from handlers.base import STAFF, StaffCtx, Step, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.refusals import CHOOSE
@@ -29,16 +29,15 @@ class CfindDraft(Draft):
     page: int = 0
 
 
-async def try_filters(ctx: Ctx, text: str) -> Step | None:
+async def try_filters(ctx: StaffCtx, text: str) -> Step | None:
     """The filtered list when `text` holds conditions; None when it is a name to search for."""
-    assert ctx.who.staff is not None
-    known = await svc.known(ctx.session, ctx.who.staff, ctx.rules.customers.credit_ratings)
+    known = await svc.known(ctx.session, ctx.me, ctx.rules.customers.credit_ratings)
     filters, unknown = svc.parse(text, known)
     if filters.empty():
         return None
     if unknown:
         # "Lost Lake Cafe" has a condition word in it but is a name: a name found wins.
-        if await customers_svc.search(ctx.session, ctx.who.staff, text):
+        if await customers_svc.search(ctx.session, ctx.me, text):
             return None
         return Step.end(
             Reply(
@@ -54,7 +53,7 @@ async def try_filters(ctx: Ctx, text: str) -> Step | None:
     return await _page(ctx, 0)
 
 
-async def _page(ctx: Ctx, page: int) -> Step:
+async def _page(ctx: StaffCtx, page: int) -> Step:
     ctx.data.page = page
     reply = await _page_prompt(ctx)
     if reply is None:
@@ -62,12 +61,11 @@ async def _page(ctx: Ctx, page: int) -> Step:
     return Step.to(CfindStep.PAGE, reply)
 
 
-async def _page_prompt(ctx: Ctx) -> Reply | None:
-    assert ctx.who.staff is not None
+async def _page_prompt(ctx: StaffCtx) -> Reply | None:
     page = ctx.data.page
     filters = svc.Filters.from_dict(ctx.data.filters)
     found, total = await svc.find(
-        ctx.session, ctx.who.staff, filters, ctx.now(), page=page, per_page=PER_PAGE
+        ctx.session, ctx.me, filters, ctx.now(), page=page, per_page=PER_PAGE
     )
     if total == 0:
         return None
@@ -95,14 +93,14 @@ def _line(c: Customer) -> str:
     return f"{marks}{c.name} · {c.customer_class}"
 
 
-async def page_step(ctx: Ctx) -> Step:
+async def page_step(ctx: StaffCtx) -> Step:
     page = parse_id(ctx.choice, 100_000) if ctx.choice != "0" else 0
     if page is None:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     return await _page(ctx, page)
 
 
-async def _prompt(ctx: Ctx) -> Reply:
+async def _prompt(ctx: StaffCtx) -> Reply:
     return await _page_prompt(ctx) or Reply(
         T("No customer matches “{query}”.", query=ctx.data.query)
     )

@@ -16,9 +16,9 @@ import re
 
 from bot.types import Reply, T, Text
 from crm.limits import parse_id
-from crm.models import Ticket, TicketMessage
+from crm.models import Ticket
 from crm.phones import normalise
-from crm.services import access, desk, identity, runtime
+from crm.services import access, desk, identity, records, runtime
 from handlers import customer_links, desk_media, desk_notes, tickets
 from handlers.base import CUSTOMER, Action, Ctx, Step, excerpt, flow_button
 from handlers.conversation import Draft, Flow, Input, State, States
@@ -121,7 +121,7 @@ async def pick_ticket_step(ctx: Ctx) -> Step:
     if not await access.can_see_ticket_as_customer(ctx.session, cuser, tid):
         desk_notes.log_forged(ctx, tid)
         return ctx.stay(Reply(DENIED, notice="alert"))
-    ticket = await ctx.session.get(Ticket, tid)
+    ticket = await records.ticket(ctx.session, tid)
     assert ticket is not None
     return await desk_notes.relay_from_customer(ctx, ticket, d.text, d.files, d.media)
 
@@ -129,11 +129,10 @@ async def pick_ticket_step(ctx: Ctx) -> Step:
 async def as_new_request(ctx: Ctx) -> Step:
     """"It's a new request": the words just added to a request become a new request's draft."""
     assert ctx.obj_id is not None
-    msg = await ctx.session.get(TicketMessage, ctx.obj_id)
+    msg = await desk.withdraw_message(ctx.session, ctx.obj_id)
     if msg is None:
         return ctx.stay(Reply(STALE, notice="toast"))
     text, files, media = msg.text or "", list(msg.attachments or []), list(msg.media or [])
-    await ctx.session.delete(msg)
     return tickets.begin_with(ctx, text, files, media)
 
 
@@ -142,13 +141,7 @@ async def authorise_own_message(ctx: Ctx, message_id: int) -> bool:
     cuser = ctx.who.customer_user
     if cuser is None:
         return False
-    msg = await ctx.session.get(TicketMessage, message_id)
-    ok = (
-        msg is not None
-        and msg.author_kind == "customer"
-        and msg.author_id == cuser.id
-        and await access.can_see_ticket_as_customer(ctx.session, cuser, msg.ticket_id)
-    )
+    ok = await access.is_own_message(ctx.session, cuser, message_id)
     if not ok:
         desk_notes.log_forged(ctx, message_id)
     return ok

@@ -12,15 +12,15 @@ stateDiagram-v2
 from __future__ import annotations
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
-from crm.models import Customer, CustomerUser, Staff
-from crm.services import access, identity, runtime
-from handlers.base import CUSTOMER, FIELD, Action, Command, Ctx, Step, flow_button
+from crm.models import Customer, CustomerUser
+from crm.services import access, identity, records, runtime
+from handlers.base import CUSTOMER, FIELD, Action, Command, Ctx, StaffCtx, Step, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 
 
 async def tell_owner_linked(ctx: Ctx, customer: Customer, cuser: CustomerUser, via: str) -> None:
-    rep = await ctx.session.get(Staff, customer.owner_id) if customer.owner_id else None
+    rep = await records.staff(ctx.session, customer.owner_id)
     if rep is None:
         return
     await ctx.notify.to_staff(
@@ -42,20 +42,20 @@ async def tell_owner_linked(ctx: Ctx, customer: Customer, cuser: CustomerUser, v
     )
 
 
-async def card_button(ctx: Ctx, customer_id: int) -> list[Button]:
+async def card_button(ctx: StaffCtx, customer_id: int) -> list[Button]:
     """The card's button to the linked users, when there are any."""
     if not await identity.linked_users(ctx.session, customer_id):
         return []
     return [Button(T("📱 Telegram users"), f"clinks:{customer_id}")]
 
 
-async def show(ctx: Ctx) -> Step:
+async def show(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     return ctx.stay(await _listing(ctx, ctx.obj_id))
 
 
-async def _listing(ctx: Ctx, customer_id: int) -> Reply:
-    customer = await ctx.session.get(Customer, customer_id)
+async def _listing(ctx: StaffCtx, customer_id: int) -> Reply:
+    customer = await records.customer(ctx.session, customer_id)
     assert customer is not None
     users = await identity.linked_users(ctx.session, customer_id)
     if not users:
@@ -80,23 +80,20 @@ async def _listing(ctx: Ctx, customer_id: int) -> Reply:
     return Reply(Lines(*lines), buttons=tuple(buttons))
 
 
-async def authorise_linked(ctx: Ctx, cuser_id: int) -> bool:
-    staff = ctx.who.staff
-    cu = await ctx.session.get(CustomerUser, cuser_id)
+async def authorise_linked(ctx: StaffCtx, cuser_id: int) -> bool:
+    cu = await records.customer_user(ctx.session, cuser_id)
     return (
-        staff is not None
-        and cu is not None
+        cu is not None
         and cu.customer_id is not None
-        and await access.can_edit_customer(ctx.session, staff, cu.customer_id)
+        and await access.can_edit_customer(ctx.session, ctx.me, cu.customer_id)
     )
 
 
-async def _audit(ctx: Ctx, cu: CustomerUser, action: str, changes: dict[str, object]) -> None:
-    assert ctx.who.staff is not None
+async def _audit(ctx: StaffCtx, cu: CustomerUser, action: str, changes: dict[str, object]) -> None:
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action=action,
         entity="customer",
         entity_id=cu.customer_id,
@@ -105,16 +102,16 @@ async def _audit(ctx: Ctx, cu: CustomerUser, action: str, changes: dict[str, obj
     )
 
 
-async def toggle_sight(ctx: Ctx) -> Step:
-    cu = await ctx.session.get(CustomerUser, ctx.obj_id)
+async def toggle_sight(ctx: StaffCtx) -> Step:
+    cu = await records.customer_user(ctx.session, ctx.obj_id)
     assert cu is not None and cu.customer_id is not None
     cu.sees_company = not cu.sees_company
     await _audit(ctx, cu, "customer.link_sight", {"sees_company": cu.sees_company})
     return ctx.stay(await _listing(ctx, cu.customer_id))
 
 
-async def staff_unlink(ctx: Ctx) -> Step:
-    cu = await ctx.session.get(CustomerUser, ctx.obj_id)
+async def staff_unlink(ctx: StaffCtx) -> Step:
+    cu = await records.customer_user(ctx.session, ctx.obj_id)
     assert cu is not None and cu.customer_id is not None
     customer_id = cu.customer_id
     await _audit(ctx, cu, "customer.unlink", {"customer_user": cu.id})
@@ -130,7 +127,7 @@ async def staff_unlink(ctx: Ctx) -> Step:
 async def unlink_command(ctx: Ctx) -> Step:
     cuser = ctx.who.customer_user
     assert cuser is not None
-    customer = await ctx.session.get(Customer, cuser.customer_id) if cuser.customer_id else None
+    customer = await records.customer(ctx.session, cuser.customer_id)
     if customer is None:
         return ctx.stay(Reply(T("Your Telegram is not linked to a customer record.")))
     ctx.data = UnlinkDraft(customer_name=customer.name)
@@ -165,7 +162,7 @@ async def confirm_step(ctx: Ctx) -> Step:
     assert cuser is not None
     if ctx.choice != "yes":
         return Step.end(Reply(T("Nothing was changed.")))
-    customer = await ctx.session.get(Customer, cuser.customer_id) if cuser.customer_id else None
+    customer = await records.customer(ctx.session, cuser.customer_id)
     if customer is None:
         return Step.end(Reply(T("Your Telegram is not linked to a customer record.")))
     await runtime.audit(
@@ -179,7 +176,7 @@ async def confirm_step(ctx: Ctx) -> Step:
         now=ctx.now(),
     )
     identity.unlink(cuser)
-    rep = await ctx.session.get(Staff, customer.owner_id) if customer.owner_id else None
+    rep = await records.staff(ctx.session, customer.owner_id)
     if rep is not None:
         await ctx.notify.to_staff(
             rep,

@@ -6,21 +6,19 @@ Called from a visit (➕ new customer) it returns the new customer to the visit;
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.types import Button, Raw, Reply, T, Text
 from crm import dedupe
-from crm.enums import CustomerClass, Role
+from crm.enums import CustomerClass
 from crm.limits import text_limit
-from crm.models import Customer, Staff
+from crm.models import Customer
 from crm.phones import normalise
-from crm.services import access, runtime
+from crm.services import access, colleagues, records, runtime
 from crm.services import customers as svc
 from handlers import customer_dupes
-from handlers.base import FIELD, Command, Ctx, Step, flow_button, typed_text
+from handlers.base import FIELD, Command, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS, short_answer
-from handlers.refusals import CHOOSE, DENIED
+from handlers.refusals import CHOOSE, DENIED, NO_CUSTOMER
 
 MAX_NAME = text_limit(Customer.name)
 
@@ -44,7 +42,7 @@ def _skip(step: NewcStep) -> Button:
     return flow_button(T("Skip"), step, "skip")
 
 
-async def start(ctx: Ctx) -> Step:
+async def start(ctx: StaffCtx) -> Step:
     ctx.data = NewcDraft()
     return Step.go(NewcStep.NAME)
 
@@ -55,21 +53,21 @@ def called(name: str | None, *, returns_to: States) -> Step:
     return Step.sub(first, NewcDraft(name=name[:MAX_NAME] if name else None), returns_to=returns_to)
 
 
-def _name_prompt(ctx: Ctx) -> Reply:
+def _name_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("New customer: the company's or person's name?"),
         buttons=((flow_button(T("✖ Cancel"), NewcStep.NAME, "cancel"),),),
     )
 
 
-def _phone_prompt(ctx: Ctx) -> Reply:
+def _phone_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("{name}: phone number? (It is used to find duplicates.)", name=ctx.data.name or ""),
         buttons=((_skip(NewcStep.PHONE),),),
     )
 
 
-async def name_step(ctx: Ctx) -> Step:
+async def name_step(ctx: StaffCtx) -> Step:
     name, refused = typed_text(ctx, MAX_NAME, T("Please type the customer's name."))
     if refused is not None:
         return refused
@@ -77,7 +75,7 @@ async def name_step(ctx: Ctx) -> Step:
     return Step.go(NewcStep.PHONE)
 
 
-async def phone_step(ctx: Ctx) -> Step:
+async def phone_step(ctx: StaffCtx) -> Step:
     new = ctx.data
     if ctx.choice == "skip":
         new.phone = None
@@ -99,16 +97,15 @@ async def phone_step(ctx: Ctx) -> Step:
     return Step.go(NewcStep.CLS)
 
 
-async def _dup_prompt(ctx: Ctx) -> Reply:
-    assert ctx.who.staff is not None
-    existing = await ctx.session.get(Customer, ctx.data.dup_id or -1)
+async def _dup_prompt(ctx: StaffCtx) -> Reply:
+    existing = await records.customer(ctx.session, ctx.data.dup_id or -1)
     if existing is None:
-        return Reply(T("This customer no longer exists."), buttons=((_different(),),))
-    owner = await ctx.session.get(Staff, existing.owner_id) if existing.owner_id else None
+        return Reply(NO_CUSTOMER, buttons=((_different(),),))
+    owner = await records.staff(ctx.session, existing.owner_id)
     buttons = []
-    if await access.can_edit_customer(ctx.session, ctx.who.staff, existing.id):
+    if await access.can_edit_customer(ctx.session, ctx.me, existing.id):
         buttons.append(flow_button(T("Use the existing customer"), NewcStep.DUP, "use"))
-    elif owner is not None and owner.id != ctx.who.staff.id:
+    elif owner is not None and owner.id != ctx.me.id:
         buttons.append(flow_button(T("Ask the manager for a handover"), NewcStep.DUP, "handover"))
     buttons.append(_different())
     buttons.append(flow_button(T("✖ Cancel"), NewcStep.DUP, "cancel"))
@@ -125,23 +122,22 @@ def _different() -> Button:
     return flow_button(T("It is a different customer"), NewcStep.DUP, "create")
 
 
-def _class_prompt(ctx: Ctx) -> Reply:
+def _class_prompt(ctx: StaffCtx) -> Reply:
     buttons = tuple(flow_button(Raw(c.value), NewcStep.CLS, c.value) for c in CustomerClass)
     return Reply(T("Class? A = key customer, B = ordinary, C = small."), buttons=(buttons,))
 
 
-async def dup_step(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
+async def dup_step(ctx: StaffCtx) -> Step:
     dup_id = ctx.data.dup_id
     if ctx.choice == "create":
         # Really different? A manager decides (customer_dupes): it is created pending.
         ctx.data.pending_of = dup_id
         return Step.go(NewcStep.CLS)
-    existing = await ctx.session.get(Customer, dup_id) if dup_id else None
+    existing = await records.customer(ctx.session, dup_id)
     if existing is None:
-        return Step.go(NewcStep.CLS, Reply(T("This customer no longer exists.")))
+        return Step.go(NewcStep.CLS, Reply(NO_CUSTOMER))
     if ctx.choice == "use":
-        if not await access.can_edit_customer(ctx.session, ctx.who.staff, existing.id):
+        if not await access.can_edit_customer(ctx.session, ctx.me, existing.id):
             return ctx.stay(Reply(DENIED, notice="alert"))
         return await _continue(ctx, existing)
     if ctx.choice == "handover":
@@ -149,19 +145,10 @@ async def dup_step(ctx: Ctx) -> Step:
     return ctx.stay(Reply(CHOOSE, notice="toast"))
 
 
-async def _ask_handover(ctx: Ctx, existing: Customer) -> Step:
-    me = ctx.who.staff
-    assert me is not None
-    owner = await ctx.session.get(Staff, existing.owner_id) if existing.owner_id else None
-    managers = list(
-        await ctx.session.scalars(
-            select(Staff).where(
-                Staff.active.is_(True),
-                Staff.role == Role.MANAGER,
-                (Staff.id == me.manager_id) | (Staff.team == me.team),
-            )
-        )
-    )
+async def _ask_handover(ctx: StaffCtx, existing: Customer) -> Step:
+    me = ctx.me
+    owner = await records.staff(ctx.session, existing.owner_id)
+    managers = await colleagues.managers_near(ctx.session, me)
     note = Reply(
         T(
             "🤝 {rep} asks for a handover of {customer} (now with {owner}).",
@@ -193,11 +180,10 @@ async def _ask_handover(ctx: Ctx, existing: Customer) -> Step:
     )
 
 
-async def cls_step(ctx: Ctx) -> Step:
+async def cls_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in {c.value for c in CustomerClass}:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
-    me = ctx.who.staff
-    assert me is not None
+    me = ctx.me
     new = ctx.data
     customer = svc.new_customer(
         new.name,
@@ -214,8 +200,7 @@ async def cls_step(ctx: Ctx) -> Step:
         dup_of_id=new.pending_of,
     )
     svc.renew_claim(customer, me, ctx.now(), ctx.rules.claims.period_days)
-    ctx.session.add(customer)
-    await ctx.session.flush()
+    await records.save(ctx.session, customer)
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
@@ -233,7 +218,7 @@ async def cls_step(ctx: Ctx) -> Step:
 
 
 async def _continue(
-    ctx: Ctx, customer: Customer, created: bool = False, note: Reply | None = None
+    ctx: StaffCtx, customer: Customer, created: bool = False, note: Reply | None = None
 ) -> Step:
     saved = note or (
         Reply(T("Saved: new customer {name}.", name=customer.name)) if created else None

@@ -6,13 +6,14 @@ from bot.types import Button, Lines, Raw, Reply, T, Text
 from bot.views import deals as deals_view
 from crm.enums import Role
 from crm.models import Customer
-from crm.services import access, invites
+from crm.services import access, invites, records
 from crm.services import customers as svc
 from handlers import customer_details, customer_filter_view
-from handlers.base import LEADS, STAFF, Action, Command, Ctx, Step, rows
+from handlers.base import LEADS, STAFF, Action, Command, StaffCtx, Step, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import short_answer
 from handlers.labels import CHANGE_FIELD, CONTACT_ROLE, STAGE, TICKET_KIND, VISIT_KIND, label
+from handlers.refusals import NO_CUSTOMER
 
 MAX_QUERY = 100
 
@@ -34,37 +35,35 @@ class FindDraft(Draft):
     recent: list[tuple[int, str]] = []
 
 
-async def find_command(ctx: Ctx) -> Step:
+async def find_command(ctx: StaffCtx) -> Step:
     if ctx.inbound.args:
         return await _search(ctx, ctx.inbound.args)
-    assert ctx.who.staff is not None
-    recent = await svc.recent_for(ctx.session, ctx.who.staff)
+    recent = await svc.recent_for(ctx.session, ctx.me)
     ctx.data = FindDraft(recent=[(c.id, f"{c.name} · {c.customer_class}") for c in recent])
     return Step.go(FindStep.QUERY)
 
 
-def _query_prompt(ctx: Ctx) -> Reply:
+def _query_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("Type a name, a phone number or pinyin initials (e.g. hndc for 华能电厂)."),
         buttons=tuple((Button(Raw(label), f"card:{cid}"),) for cid, label in ctx.data.recent),
     )
 
 
-async def query_step(ctx: Ctx) -> Step:
+async def query_step(ctx: StaffCtx) -> Step:
     text = (ctx.inbound.text or "").strip()
     if not text:
         return ctx.stay(Reply(T("Please type some text to search for.")))
     return await _search(ctx, text)
 
 
-async def _search(ctx: Ctx, text: str) -> Step:
+async def _search(ctx: StaffCtx, text: str) -> Step:
     if len(text) > MAX_QUERY:
         return ctx.stay(Reply(T("That is too long to search for; please type a shorter name.")))
-    assert ctx.who.staff is not None
     filtered = await customer_filter_view.try_filters(ctx, text)
     if filtered is not None:
         return filtered
-    found = await svc.search(ctx.session, ctx.who.staff, text)
+    found = await svc.search(ctx.session, ctx.me, text)
     if not found:
         if not isinstance(ctx.data, FindDraft):
             ctx.data = FindDraft()
@@ -150,18 +149,17 @@ def card_buttons(customer_id: int, editable: bool) -> list[Button]:
     ]
 
 
-async def show_card(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
+async def show_card(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
     return ctx.stay(await card_reply(ctx, ctx.obj_id))
 
 
-async def card_reply(ctx: Ctx, customer_id: int) -> Reply:
-    assert ctx.who.staff is not None
+async def card_reply(ctx: StaffCtx, customer_id: int) -> Reply:
     card = await svc.card(ctx.session, customer_id)
     if card is None:
-        return Reply(T("This customer no longer exists."))
+        return Reply(NO_CUSTOMER)
     events = await svc.recent_events(ctx.session, customer_id)
-    editable = await access.can_edit_customer(ctx.session, ctx.who.staff, customer_id)
+    editable = await access.can_edit_customer(ctx.session, ctx.me, customer_id)
     buttons = card_buttons(customer_id, editable) + await _extra_buttons(ctx, card)
     text = card_text(card, events)
     credit = deals_view.credit_line(ctx.rules, card.customer)  # e.g. "D: prepaid only"
@@ -170,7 +168,7 @@ async def card_reply(ctx: Ctx, customer_id: int) -> Reply:
     return Reply(text, buttons=rows(*buttons))
 
 
-async def _extra_buttons(ctx: Ctx, card: svc.Card) -> list[Button]:
+async def _extra_buttons(ctx: StaffCtx, card: svc.Card) -> list[Button]:
     from handlers.claims import card_buttons_extra  # claims builds on the card, not the reverse
     from handlers.customer_links import card_button
 
@@ -178,32 +176,30 @@ async def _extra_buttons(ctx: Ctx, card: svc.Card) -> list[Button]:
     if ctx.who.role in LEADS:
         extra.append(Button(T("🧾 History"), f"audit:{card.customer.id}"))
         extra.append(Button(T("🔗 Merge into…"), f"merge:{card.customer.id}"))
-    if await access.can_edit_customer(ctx.session, ctx.who.staff, card.customer.id):
+    if await access.can_edit_customer(ctx.session, ctx.me, card.customer.id):
         extra += await card_button(ctx, card.customer.id)
     return extra
 
 
 # Loading the customer with the check (one statement, not two) leaves them in the session for
 # the action that follows.
-async def authorise_customer(ctx: Ctx, customer_id: int) -> bool:
-    return ctx.who.staff is not None and (
-        await access.visible_customer(ctx.session, ctx.who.staff, customer_id) is not None
-    )
+async def authorise_customer(ctx: StaffCtx, customer_id: int) -> bool:
+    return await access.visible_customer(ctx.session, ctx.me, customer_id) is not None
 
 
-async def invite_customer(ctx: Ctx) -> Step:
+async def invite_customer(ctx: StaffCtx) -> Step:
     """A one-time link that connects the customer's Telegram to this record."""
-    assert ctx.obj_id is not None and ctx.who.staff is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    assert ctx.obj_id is not None
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
+        return ctx.stay(Reply(NO_CUSTOMER))
     token = await invites.create(
         ctx.session,
         now=ctx.now(),
         ttl_hours=ctx.rules.invites.ttl_hours,
         role=Role.CUSTOMER,
         customer_id=customer.id,
-        created_by=ctx.who.staff.id,
+        created_by=ctx.me.id,
     )
     link = f"https://t.me/{ctx.bot_username}?start={token}"
     return ctx.stay(
@@ -220,10 +216,8 @@ async def invite_customer(ctx: Ctx) -> Step:
     )
 
 
-async def authorise_customer_edit(ctx: Ctx, customer_id: int) -> bool:
-    return ctx.who.staff is not None and (
-        await access.editable_customer(ctx.session, ctx.who.staff, customer_id) is not None
-    )
+async def authorise_customer_edit(ctx: StaffCtx, customer_id: int) -> bool:
+    return await access.editable_customer(ctx.session, ctx.me, customer_id) is not None
 
 
 COMMANDS = [

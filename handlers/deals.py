@@ -15,29 +15,27 @@ from decimal import Decimal
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from bot.views import deals as view
 from crm.limits import parse_id
-from crm.models import Contract, Customer, Opportunity, Visit
+from crm.models import Customer, Opportunity
 from crm.money import BadAmount, parse_amount
-from crm.services import access, runtime
+from crm.services import access, records, runtime
 from crm.services import customers as customer_svc
 from crm.services.deals import contracts, opportunities, receivables
 from crm.services.deals.reading import OpportunityReading, parse_day
-from handlers.base import FIELD, Action, Ctx, Step, flow_button, rows, typed_text
+from handlers.base import FIELD, Action, StaffCtx, Step, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import LOST_REASON, STAGE, label
-from handlers.refusals import CHOOSE, DENIED
+from handlers.refusals import CHOOSE, DENIED, GONE
 
-GONE = T("This is no longer available to you. Nothing was saved.")
-NOT_YOURS = T("That is not available to you. Nothing was changed.")
 AMOUNT_HELP = T("Please type the amount as a number, e.g. 800000, 80万, 一百二十万 or 1.2亿.")
 CANCEL = T("✖ Cancel")
 
 
-def pct(ctx: Ctx, stage: str) -> int:
+def pct(ctx: StaffCtx, stage: str) -> int:
     return opportunities.probability(ctx.rules, stage)
 
 
-def opp_line(ctx: Ctx, opp: Opportunity) -> Text:
+def opp_line(ctx: StaffCtx, opp: Opportunity) -> Text:
     close: Text = (
         T("close {when}", when=opp.expected_close) if opp.expected_close else T("no close date")
     )
@@ -63,18 +61,17 @@ def opp_line(ctx: Ctx, opp: Opportunity) -> Text:
     )
 
 
-async def _editable_customer(ctx: Ctx, customer_id: int | None) -> Customer | None:
-    assert ctx.who.staff is not None
+async def _editable_customer(ctx: StaffCtx, customer_id: int | None) -> Customer | None:
     if customer_id is None:
         return None
-    return await access.editable_customer(ctx.session, ctx.who.staff, customer_id)
+    return await access.editable_customer(ctx.session, ctx.me, customer_id)
 
 
-async def _editable_opp(ctx: Ctx, opp_id: int | None) -> tuple[Opportunity, Customer] | None:
+async def _editable_opp(ctx: StaffCtx, opp_id: int | None) -> tuple[Opportunity, Customer] | None:
     """The opportunity and its customer, if the user may change them: checked on every step."""
     if opp_id is None:
         return None
-    opp = await ctx.session.get(Opportunity, opp_id)
+    opp = await records.opportunity(ctx.session, opp_id)
     if opp is None:
         return None
     customer = await _editable_customer(ctx, opp.customer_id)
@@ -84,10 +81,10 @@ async def _editable_opp(ctx: Ctx, opp_id: int | None) -> tuple[Opportunity, Cust
 # ---------------------------------------------------------------- the customer's deals
 
 
-async def customer_deals(ctx: Ctx) -> Step:
+async def customer_deals(ctx: StaffCtx) -> Step:
     customer = await _editable_customer(ctx, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     opps = await opportunities.for_customer(ctx.session, customer.id)
     signed = await contracts.for_customer(ctx.session, customer.id)
     lines: list[Text] = [T("<b>Deals of {customer}</b>", customer=customer.name)]
@@ -165,7 +162,7 @@ def _opp_title(d: OppDraft) -> Text:
     return T("New opportunity for {customer}", customer=customer)
 
 
-async def new_from_card(ctx: Ctx) -> Step:
+async def new_from_card(ctx: StaffCtx) -> Step:
     customer = await _editable_customer(ctx, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(DENIED, notice="alert"))
@@ -173,8 +170,8 @@ async def new_from_card(ctx: Ctx) -> Step:
     return Step.go(OppStep.TITLE)
 
 
-async def new_from_visit(ctx: Ctx) -> Step:
-    visit = await ctx.session.get(Visit, ctx.obj_id) if ctx.obj_id else None
+async def new_from_visit(ctx: StaffCtx) -> Step:
+    visit = await records.visit(ctx.session, ctx.obj_id)
     customer = await _editable_customer(ctx, visit.customer_id if visit else None)
     if visit is None or customer is None:
         return ctx.stay(Reply(DENIED, notice="alert"))
@@ -185,7 +182,7 @@ async def new_from_visit(ctx: Ctx) -> Step:
     return Step.go(OppStep.TITLE)
 
 
-def _title_prompt(ctx: Ctx) -> Reply:
+def _title_prompt(ctx: StaffCtx) -> Reply:
     d: OppDraft = ctx.data
     buttons: list[Button] = []
     if d.visit_id is not None:
@@ -200,7 +197,7 @@ def _title_prompt(ctx: Ctx) -> Reply:
     return Reply(text, buttons=rows(*buttons, width=1))
 
 
-async def title_step(ctx: Ctx) -> Step:
+async def title_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "visit" and ctx.data.about:
         title = ctx.data.about
     else:
@@ -211,14 +208,14 @@ async def title_step(ctx: Ctx) -> Step:
     return Step.go(OppStep.AMOUNT)
 
 
-def _amount_prompt(ctx: Ctx) -> Reply:
+def _amount_prompt(ctx: StaffCtx) -> Reply:
     ask = T("The amount? (e.g. 800000, 80万, 1.2亿)")
     if ctx.data.renews is not None:
         return Reply(Lines(T("New opportunity: {title}.", title=ctx.data.title), ask))
     return Reply(ask)
 
 
-async def amount_step(ctx: Ctx) -> Step:
+async def amount_step(ctx: StaffCtx) -> Step:
     try:
         amount = parse_amount(ctx.inbound.text or "")
     except BadAmount:
@@ -227,14 +224,14 @@ async def amount_step(ctx: Ctx) -> Step:
     return Step.go(OppStep.CLOSE)
 
 
-def _close_prompt(ctx: Ctx) -> Reply:
+def _close_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("Expected close date? (e.g. 2027-01-31, 1月31日)"),
         buttons=((flow_button(T("No date yet"), OppStep.CLOSE, "none"),),),
     )
 
 
-async def close_step(ctx: Ctx) -> Step:
+async def close_step(ctx: StaffCtx) -> Step:
     if ctx.choice != "none":
         day = parse_day(ctx.inbound.text or "", ctx.local_now().date())
         if day is None:
@@ -247,7 +244,7 @@ async def close_step(ctx: Ctx) -> Step:
     return Step.go(OppStep.STAGE)
 
 
-def _stage_prompt(ctx: Ctx) -> Reply:
+def _stage_prompt(ctx: StaffCtx) -> Reply:
     d: OppDraft = ctx.data
     visit_button = flow_button(T("📝 No, log it as a visit"), OppStep.STAGE, "visit")
     cancel = flow_button(CANCEL, OppStep.STAGE, "cancel")
@@ -283,15 +280,15 @@ def _stage_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def stage_step(ctx: Ctx) -> Step:
+async def stage_step(ctx: StaffCtx) -> Step:
     d: OppDraft = ctx.data
     if ctx.choice == "visit" and d.text:
         return await as_visit(ctx)
     if d.customer_id is None or ctx.choice not in ctx.rules.deals.open_stages:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     customer = await _editable_customer(ctx, d.customer_id)
-    staff = ctx.who.staff
-    if customer is None or staff is None:
+    staff = ctx.me
+    if customer is None:
         return Step.end(Reply(GONE))
     assert d.title is not None and d.amount is not None
     opp = await opportunities.create(
@@ -330,11 +327,10 @@ async def stage_step(ctx: Ctx) -> Step:
 
 
 async def start_from_reading(
-    ctx: Ctx, reading: OpportunityReading, text: str | None = None
+    ctx: StaffCtx, reading: OpportunityReading, text: str | None = None
 ) -> Step:
     """One message read as an opportunity (handlers/quick.py): the customer, then the stage.
     `text`, the message, is kept in the draft: the rep may say it was a visit after all."""
-    assert ctx.who.staff is not None
     draft = OppDraft(
         text=text,
         query=reading.customer_query,
@@ -342,12 +338,10 @@ async def start_from_reading(
         amount=reading.amount,
         close=reading.expected_close.isoformat() if reading.expected_close else None,
     )
-    found = await customer_svc.search(ctx.session, ctx.who.staff, reading.customer_query)
+    found = await customer_svc.search(ctx.session, ctx.me, reading.customer_query)
     exact = [c for c in found if c.name == reading.customer_query]
     found = [
-        c
-        for c in (exact or found)
-        if await access.can_edit_customer(ctx.session, ctx.who.staff, c.id)
+        c for c in (exact or found) if await access.can_edit_customer(ctx.session, ctx.me, c.id)
     ]
     if not found and not text:
         return Step.end(
@@ -368,7 +362,7 @@ async def start_from_reading(
     return Step.go(OppStep.STAGE)
 
 
-async def as_visit(ctx: Ctx) -> Step:
+async def as_visit(ctx: StaffCtx) -> Step:
     """The message was a visit report: the visit flow takes it, as handlers/quick.py would have,
     so nothing the rep typed is lost."""
     from handlers import visit, visit_reading  # visit imports this module (its card offers a deal)
@@ -383,12 +377,12 @@ async def as_visit(ctx: Ctx) -> Step:
     return await visit.pick_customer(ctx, query)
 
 
-def _pick_prompt(ctx: Ctx) -> Reply:
+def _pick_prompt(ctx: StaffCtx) -> Reply:
     buttons = [flow_button(Raw(name), OppqStep.PICK, str(cid)) for cid, name in ctx.data.matches]
     return Reply(T("Which customer is this opportunity for?"), buttons=rows(*buttons, width=1))
 
 
-async def pick_step(ctx: Ctx) -> Step:
+async def pick_step(ctx: StaffCtx) -> Step:
     if ctx.choice is None:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     customer = await _editable_customer(ctx, parse_id(ctx.choice))
@@ -404,26 +398,18 @@ async def pick_step(ctx: Ctx) -> Step:
 # ---------------------------------------------------------------- who may press what
 
 
-async def authorise_opportunity(ctx: Ctx, opp_id: int) -> bool:
-    return ctx.who.staff is not None and await _editable_opp(ctx, opp_id) is not None
+async def authorise_opportunity(ctx: StaffCtx, opp_id: int) -> bool:
+    return await _editable_opp(ctx, opp_id) is not None
 
 
-async def authorise_contract(ctx: Ctx, contract_id: int) -> bool:
-    contract = await ctx.session.get(Contract, contract_id)
-    return (
-        contract is not None
-        and ctx.who.staff is not None
-        and await _editable_customer(ctx, contract.customer_id) is not None
-    )
+async def authorise_contract(ctx: StaffCtx, contract_id: int) -> bool:
+    contract = await records.contract(ctx.session, contract_id)
+    return contract is not None and await _editable_customer(ctx, contract.customer_id) is not None
 
 
-async def authorise_visit(ctx: Ctx, visit_id: int) -> bool:
-    visit = await ctx.session.get(Visit, visit_id)
-    return (
-        visit is not None
-        and ctx.who.staff is not None
-        and await _editable_customer(ctx, visit.customer_id) is not None
-    )
+async def authorise_visit(ctx: StaffCtx, visit_id: int) -> bool:
+    visit = await records.visit(ctx.session, visit_id)
+    return visit is not None and await _editable_customer(ctx, visit.customer_id) is not None
 
 
 def visit_offer(visit_id: int) -> Reply:

@@ -12,16 +12,15 @@ from bot.views import digest as view
 from crm.money import ZERO
 from crm.services import digest as svc
 from crm.services.deals import figures, opportunities, receivables
-from handlers.base import FIELD, LEADS, Action, Command, Ctx, Step, rows
+from handlers.base import FIELD, LEADS, Action, Command, StaffCtx, Step, rows
 from handlers.deals import opp_line
-from handlers.digest import STALE
+from handlers.refusals import STALE
 
 BY_COLLECTED = "dg_topc"
 
 
-async def my_deals(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def my_deals(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     opps = await opportunities.open_for_owner(ctx.session, staff.id)
     today = ctx.local_now().date()
     late = await receivables.overdue(ctx.session, today, [staff.id], limit=10)
@@ -46,12 +45,11 @@ async def my_deals(ctx: Ctx) -> Step:
     return Step.end(Reply(Lines(*lines), buttons=rows(*buttons, width=2)))
 
 
-async def by_collected(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
+async def by_collected(ctx: StaffCtx) -> Step:
     period = svc.from_code(ctx.choice or "", ctx.who.tz)
     if period is None:
         return ctx.stay(Reply(STALE))
-    scope = await svc.scope_of(ctx.session, ctx.who.staff)
+    scope = await svc.scope_of(ctx.session, ctx.me)
     if not scope.reps:
         return ctx.stay(Reply(T("There are no sales reps in your team yet.")))
     collected = await figures.collected_by_rep(ctx.session, scope, period)

@@ -14,15 +14,15 @@ from bot.types import Button, Lines, Reply, T, Text
 from bot.views import deals as view
 from crm.limits import parse_id
 from crm.models import Contract, Customer, Opportunity
-from crm.services import runtime
+from crm.services import records, runtime
 from crm.services.deals import contracts, opportunities, receivables
 from crm.services.deals.contracts import Due, ScheduleError
 from crm.services.deals.reading import parse_day, parse_schedule, parse_term
-from handlers.base import FIELD, Action, Ctx, Step, flow_button, rows, typed_text
+from handlers.base import FIELD, Action, StaffCtx, Step, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS, FILES, TEXT
-from handlers.deals import CANCEL, GONE, NOT_YOURS, _editable_customer, _editable_opp
-from handlers.refusals import CHOOSE
+from handlers.deals import CANCEL, _editable_customer, _editable_opp
+from handlers.refusals import CHOOSE, DENIED, GONE
 
 MAX_NUMBER = 40
 
@@ -57,7 +57,7 @@ def _title(d: CtDraft) -> Text:
     return T("Contract for “{title}” of {customer}", title=d.opp_title, customer=d.customer_name)
 
 
-async def _won_opp(ctx: Ctx, opp_id: int | None) -> tuple[Opportunity, Customer] | None:
+async def _won_opp(ctx: StaffCtx, opp_id: int | None) -> tuple[Opportunity, Customer] | None:
     found = await _editable_opp(ctx, opp_id)
     if found is None or found[0].stage != opportunities.WON:
         return None
@@ -66,7 +66,7 @@ async def _won_opp(ctx: Ctx, opp_id: int | None) -> tuple[Opportunity, Customer]
     return found
 
 
-async def start(ctx: Ctx) -> Step:
+async def start(ctx: StaffCtx) -> Step:
     found = await _won_opp(ctx, ctx.obj_id)
     if found is None:
         return ctx.stay(Reply(T("This opportunity is not won, or already has a contract.")))
@@ -83,7 +83,7 @@ async def start(ctx: Ctx) -> Step:
     return Step.go(CtStep.NUMBER)
 
 
-def _number_prompt(ctx: Ctx) -> Reply:
+def _number_prompt(ctx: StaffCtx) -> Reply:
     number = ctx.data.auto_number
     return Reply(
         T("Contract for {title}: its number?", title=ctx.data.opp_title),
@@ -94,7 +94,7 @@ def _number_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def number_step(ctx: Ctx) -> Step:
+async def number_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "auto" and ctx.data.auto_number:
         number = ctx.data.auto_number
     else:
@@ -109,14 +109,14 @@ async def number_step(ctx: Ctx) -> Step:
     return Step.go(CtStep.SIGNED)
 
 
-def _signed_prompt(ctx: Ctx) -> Reply:
+def _signed_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("Signed on? (e.g. 2026-12-01)"),
         buttons=((flow_button(T("Today"), CtStep.SIGNED, "today"),),),
     )
 
 
-async def signed_step(ctx: Ctx) -> Step:
+async def signed_step(ctx: StaffCtx) -> Step:
     today = ctx.local_now().date()
     day = today if ctx.choice == "today" else parse_day(ctx.inbound.text or "", today)
     if day is None:
@@ -127,7 +127,7 @@ async def signed_step(ctx: Ctx) -> Step:
     return Step.go(CtStep.TERM)
 
 
-def _term_prompt(ctx: Ctx) -> Reply:
+def _term_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T(
             "The term? Two dates (2026-12-01..2027-11-30) or a length from signing "
@@ -137,7 +137,7 @@ def _term_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def term_step(ctx: Ctx) -> Step:
+async def term_step(ctx: StaffCtx) -> Step:
     signed = date.fromisoformat(ctx.data.signed)
     text = "1 year" if ctx.choice == "1y" else (ctx.inbound.text or "")
     term = parse_term(text, signed, ctx.local_now().date())
@@ -151,7 +151,7 @@ async def term_step(ctx: Ctx) -> Step:
     return Step.go(CtStep.TERMS)
 
 
-async def _terms_prompt(ctx: Ctx) -> Reply:
+async def _terms_prompt(ctx: StaffCtx) -> Reply:
     found = await _won_opp(ctx, ctx.data.opp_id)
     if found is None:
         return Reply(GONE)
@@ -165,7 +165,7 @@ async def _terms_prompt(ctx: Ctx) -> Reply:
     return Reply(Lines(*lines), buttons=rows(*buttons, width=1))
 
 
-async def terms_step(ctx: Ctx) -> Step:
+async def terms_step(ctx: StaffCtx) -> Step:
     found = await _won_opp(ctx, ctx.data.opp_id)
     if found is None:
         return Step.end(Reply(GONE))
@@ -184,7 +184,7 @@ async def terms_step(ctx: Ctx) -> Step:
     return Step.go(CtStep.SCHEDULE)
 
 
-def _schedule_prompt(ctx: Ctx) -> Reply:
+def _schedule_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T(
             "The schedule of {amount}: type each instalment's amount and due date, separated "
@@ -199,7 +199,7 @@ def _schedule_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def schedule_step(ctx: Ctx) -> Step:
+async def schedule_step(ctx: StaffCtx) -> Step:
     found = await _won_opp(ctx, ctx.data.opp_id)
     if found is None:
         return Step.end(Reply(GONE))
@@ -244,14 +244,14 @@ async def schedule_step(ctx: Ctx) -> Step:
     return Step.go(CtStep.FILE)
 
 
-def _file_prompt(ctx: Ctx) -> Reply:
+def _file_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("Send the signed contract as a PDF or a photo, or skip."),
         buttons=((flow_button(T("Skip"), CtStep.FILE, "skip"),),),
     )
 
 
-async def file_step(ctx: Ctx) -> Step:
+async def file_step(ctx: StaffCtx) -> Step:
     inbound = ctx.inbound
     file_id, kind = None, None
     if inbound.document_id:
@@ -261,8 +261,8 @@ async def file_step(ctx: Ctx) -> Step:
     elif ctx.choice != "skip":
         return ctx.stay(Reply(T("Send a PDF or a photo here, or tap Skip.")))
     found = await _won_opp(ctx, ctx.data.opp_id)
-    staff = ctx.who.staff
-    if found is None or staff is None:
+    staff = ctx.me
+    if found is None:
         return Step.end(Reply(GONE))
     opp, customer = found
     d: CtDraft = ctx.data
@@ -305,7 +305,7 @@ async def file_step(ctx: Ctx) -> Step:
     return Step.end(Reply(T("Saved: contract {number}.", number=contract.number)), page)
 
 
-async def contract_page(ctx: Ctx, contract: Contract) -> Reply:
+async def contract_page(ctx: StaffCtx, contract: Contract) -> Reply:
     insts = await contracts.instalments(ctx.session, contract.id)
     owed = await receivables.outstanding(ctx.session, contract.id)
     lines: list[Text] = [
@@ -358,10 +358,10 @@ async def contract_page(ctx: Ctx, contract: Contract) -> Reply:
     return Reply(Lines(*lines), buttons=rows(*buttons))
 
 
-async def show(ctx: Ctx) -> Step:
-    contract = await ctx.session.get(Contract, ctx.obj_id) if ctx.obj_id else None
+async def show(ctx: StaffCtx) -> Step:
+    contract = await records.contract(ctx.session, ctx.obj_id)
     if contract is None or await _editable_customer(ctx, contract.customer_id) is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     return ctx.stay(await contract_page(ctx, contract))
 
 

@@ -12,9 +12,10 @@ import secrets
 from bot.types import Lines, Raw, Reply, T, Text
 from crm.services import runtime
 from crm.services.deals import transfer
-from handlers.base import ADMINS, Ctx, Step, flow_button, is_admin, rows
+from handlers.base import ADMINS, StaffCtx, Step, flow_button, is_admin, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
+from handlers.refusals import EMPTY_FILE, NO_PREVIEW, UNREADABLE_FILE
 
 SHOWN = 20
 KIND = {
@@ -36,8 +37,8 @@ REASONS = {
     "missing_title": T("missing what is sold (title)"),
 }
 FILE_ERRORS = {
-    "unreadable": T("I cannot read this file as CSV or Excel (.xlsx). Nothing was changed."),
-    "empty": T("The file is empty. Nothing was changed."),
+    "unreadable": UNREADABLE_FILE,
+    "empty": EMPTY_FILE,
     "too_many_rows": T("That is too many rows for one import; please split the file."),
 }
 NOT_ADMIN = T("Only an admin can import from a file. Nothing was changed.")
@@ -82,8 +83,8 @@ def _describe(preview: transfer.DealPreview, name: str) -> Lines:
     return Lines(*lines)
 
 
-async def preview(ctx: Ctx, data: bytes, name: str) -> Step:
-    if not is_admin(ctx) or ctx.who.staff is None:
+async def preview(ctx: StaffCtx, data: bytes, name: str) -> Step:
+    if not is_admin(ctx):
         return ctx.stay(Reply(NOT_ADMIN))
     try:
         kind, found = transfer.read(data, name)
@@ -95,12 +96,12 @@ async def preview(ctx: Ctx, data: bytes, name: str) -> Step:
         return Step.end(Reply(Lines(summary, T("Nothing to import. Nothing was changed."))))
     token = secrets.token_hex(4)
     draft = {"token": token, "file": name, "kind": kind, "rows": found}
-    await runtime.kv_set(ctx.session, _key(ctx.who.staff.id), json.dumps(draft))
+    await runtime.kv_set(ctx.session, _key(ctx.me.id), json.dumps(draft))
     ctx.data = DimpDraft(token=token, file=name, summary=ctx.render(summary))
     return Step.go(DimpStep.CONFIRM)
 
 
-def _confirm_prompt(ctx: Ctx) -> Reply:
+def _confirm_prompt(ctx: StaffCtx) -> Reply:
     token = ctx.data.token
     buttons = rows(
         flow_button(T("✅ Confirm import"), DimpStep.CONFIRM, f"yes.{token}"),
@@ -109,10 +110,10 @@ def _confirm_prompt(ctx: Ctx) -> Reply:
     return Reply(Raw(ctx.data.summary or ""), buttons=buttons)
 
 
-async def confirm_step(ctx: Ctx) -> Step:
-    if not is_admin(ctx) or ctx.who.staff is None:
+async def confirm_step(ctx: StaffCtx) -> Step:
+    if not is_admin(ctx):
         return Step.end(Reply(NOT_ADMIN))
-    key = _key(ctx.who.staff.id)
+    key = _key(ctx.me.id)
     if ctx.choice == "no":
         await runtime.kv_delete(ctx.session, key)
         return Step.end(Reply(T("Import cancelled. Nothing was changed.")))
@@ -120,15 +121,15 @@ async def confirm_step(ctx: Ctx) -> Step:
     draft = json.loads(saved) if saved else None
     token = ctx.data.token
     if draft is None or draft["token"] != token or ctx.choice != f"yes.{token}":
-        return Step.end(Reply(T("This preview is no longer valid. Nothing was changed.")))
+        return Step.end(Reply(NO_PREVIEW))
     found = [(n, v) for n, v in draft["rows"]]
     planned = await transfer.plan(ctx.session, draft["kind"], found, ctx.rules)
-    created, refused = await transfer.apply(ctx.session, planned, by=ctx.who.staff, now=ctx.now())
+    created, refused = await transfer.apply(ctx.session, planned, by=ctx.me, now=ctx.now())
     await runtime.kv_delete(ctx.session, key)
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="deals.import",
         entity=draft["kind"],
         entity_id=None,

@@ -14,12 +14,12 @@ from bot.views import deals as view
 from crm.money import BadAmount, parse_amount
 from crm.services import runtime
 from crm.services.deals import contracts, opportunities
-from handlers.base import FIELD, Action, Ctx, Step, flow_button, rows
+from handlers.base import FIELD, Action, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS, TEXT
-from handlers.deals import AMOUNT_HELP, CANCEL, GONE, NOT_YOURS, _editable_opp, opp_line, pct
+from handlers.deals import AMOUNT_HELP, CANCEL, _editable_opp, opp_line, pct
 from handlers.labels import LOST_REASON, STAGE, label
-from handlers.refusals import CHOOSE
+from handlers.refusals import CHOOSE, DENIED, GONE
 
 
 class OppstStep(States, flow="oppst"):
@@ -57,7 +57,7 @@ def _lost_title(d: OneOppDraft) -> Text:
     return T("“{title}” for {customer} lost", title=d.title, customer=d.customer_name)
 
 
-async def _draft(ctx: Ctx) -> OneOppDraft | None:
+async def _draft(ctx: StaffCtx) -> OneOppDraft | None:
     found = await _editable_opp(ctx, ctx.obj_id)
     if found is None or found[0].stage in opportunities.CLOSED:
         return None
@@ -71,10 +71,10 @@ async def _draft(ctx: Ctx) -> OneOppDraft | None:
     )
 
 
-async def show(ctx: Ctx) -> Step:
+async def show(ctx: StaffCtx) -> Step:
     found = await _editable_opp(ctx, ctx.obj_id)
     if found is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     opp, customer = found
     lines: list[Text] = [T("<b>{customer}</b>", customer=customer.name), opp_line(ctx, opp)]
     buttons: list[Button] = []
@@ -91,15 +91,15 @@ async def show(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines), buttons=rows(*buttons, width=3)))
 
 
-async def start_stage(ctx: Ctx) -> Step:
+async def start_stage(ctx: StaffCtx) -> Step:
     draft = await _draft(ctx)
     if draft is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     ctx.data = draft
     return Step.go(OppstStep.PICK)
 
 
-def _stage_prompt(ctx: Ctx) -> Reply:
+def _stage_prompt(ctx: StaffCtx) -> Reply:
     buttons = [
         flow_button(
             T("{stage} ({pct}%)", stage=label(STAGE, s), pct=pct(ctx, s)), OppstStep.PICK, s
@@ -111,21 +111,21 @@ def _stage_prompt(ctx: Ctx) -> Reply:
     return Reply(T("{title}: new stage?", title=ctx.data.title), buttons=rows(*buttons))
 
 
-async def stage_pick_step(ctx: Ctx) -> Step:
+async def stage_pick_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in ctx.rules.deals.open_stages:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     found = await _editable_opp(ctx, ctx.data.opp_id)
-    if found is None or found[0].stage in opportunities.CLOSED or ctx.who.staff is None:
+    if found is None or found[0].stage in opportunities.CLOSED:
         return Step.end(Reply(GONE))
     opp, customer = found
     old = opp.stage
     await opportunities.move(
-        ctx.session, opp, customer, ctx.choice, by=ctx.who.staff.id, now=ctx.now(), rules=ctx.rules
+        ctx.session, opp, customer, ctx.choice, by=ctx.me.id, now=ctx.now(), rules=ctx.rules
     )
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="opportunity.stage",
         entity="customer",
         entity_id=customer.id,
@@ -140,15 +140,15 @@ async def stage_pick_step(ctx: Ctx) -> Step:
     )
 
 
-async def start_won(ctx: Ctx) -> Step:
+async def start_won(ctx: StaffCtx) -> Step:
     draft = await _draft(ctx)
     if draft is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     ctx.data = draft
     return Step.go(OppwonStep.AMOUNT)
 
 
-def _won_prompt(ctx: Ctx) -> Reply:
+def _won_prompt(ctx: StaffCtx) -> Reply:
     estimated = view.money(ctx.rules, ctx.data.amount or Decimal(0))
     return Reply(
         T("Won — congratulations! The amount signed?"),
@@ -163,9 +163,9 @@ def _won_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def won_step(ctx: Ctx) -> Step:
+async def won_step(ctx: StaffCtx) -> Step:
     found = await _editable_opp(ctx, ctx.data.opp_id)
-    if found is None or found[0].stage in opportunities.CLOSED or ctx.who.staff is None:
+    if found is None or found[0].stage in opportunities.CLOSED:
         return Step.end(Reply(GONE))
     opp, customer = found
     if ctx.choice == "same":
@@ -176,12 +176,12 @@ async def won_step(ctx: Ctx) -> Step:
         except BadAmount:
             return ctx.stay(Reply(AMOUNT_HELP))
     await opportunities.win(
-        ctx.session, opp, customer, amount, by=ctx.who.staff.id, now=ctx.now(), rules=ctx.rules
+        ctx.session, opp, customer, amount, by=ctx.me.id, now=ctx.now(), rules=ctx.rules
     )
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="opportunity.won",
         entity="customer",
         entity_id=customer.id,
@@ -199,15 +199,15 @@ async def won_step(ctx: Ctx) -> Step:
     )
 
 
-async def start_lost(ctx: Ctx) -> Step:
+async def start_lost(ctx: StaffCtx) -> Step:
     draft = await _draft(ctx)
     if draft is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     ctx.data = draft
     return Step.go(OpplostStep.REASON)
 
 
-def _lost_prompt(ctx: Ctx) -> Reply:
+def _lost_prompt(ctx: StaffCtx) -> Reply:
     reasons = [
         flow_button(LOST_REASON.get(r, Raw(r)), OpplostStep.REASON, r)
         for r in ctx.rules.stages.lost_reasons
@@ -215,20 +215,20 @@ def _lost_prompt(ctx: Ctx) -> Reply:
     return Reply(T("Why was it lost?"), buttons=rows(*reasons))
 
 
-async def lost_step(ctx: Ctx) -> Step:
+async def lost_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in ctx.rules.stages.lost_reasons:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     found = await _editable_opp(ctx, ctx.data.opp_id)
-    if found is None or found[0].stage in opportunities.CLOSED or ctx.who.staff is None:
+    if found is None or found[0].stage in opportunities.CLOSED:
         return Step.end(Reply(GONE))
     opp, customer = found
     await opportunities.lose(
-        ctx.session, opp, customer, ctx.choice, by=ctx.who.staff.id, now=ctx.now(), rules=ctx.rules
+        ctx.session, opp, customer, ctx.choice, by=ctx.me.id, now=ctx.now(), rules=ctx.rules
     )
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="opportunity.lost",
         entity="customer",
         entity_id=customer.id,

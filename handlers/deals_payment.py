@@ -14,23 +14,21 @@ from bot.types import Lines, Reply, T, Text
 from bot.views import deals as view
 from crm.models import Contract
 from crm.money import BadAmount, parse_amount
-from crm.services import runtime
+from crm.services import records, runtime
 from crm.services.deals import receivables
 from crm.services.deals.reading import parse_day
-from handlers.base import FIELD, Action, Ctx, Step, flow_button, rows
+from handlers.base import FIELD, Action, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS, FILES, TEXT
 from handlers.deals import (
     AMOUNT_HELP,
     CANCEL,
-    GONE,
-    NOT_YOURS,
     OppDraft,
     OppStep,
     _editable_customer,
 )
 from handlers.deals_contract import contract_page
-from handlers.refusals import CHOOSE
+from handlers.refusals import CHOOSE, DENIED, GONE
 
 
 class PayStep(States, flow="pay"):
@@ -55,17 +53,17 @@ def _title(d: PayDraft) -> Text:
     )
 
 
-async def _contract(ctx: Ctx, contract_id: int | None) -> Contract | None:
-    contract = await ctx.session.get(Contract, contract_id) if contract_id else None
+async def _contract(ctx: StaffCtx, contract_id: int | None) -> Contract | None:
+    contract = await records.contract(ctx.session, contract_id)
     if contract is None or await _editable_customer(ctx, contract.customer_id) is None:
         return None
     return contract
 
 
-async def start(ctx: Ctx) -> Step:
+async def start(ctx: StaffCtx) -> Step:
     contract = await _contract(ctx, ctx.obj_id)
     if contract is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     owed = await receivables.outstanding(ctx.session, contract.id)
     if owed <= 0:
         return ctx.stay(Reply(T("Contract {number} is paid in full.", number=contract.number)))
@@ -78,7 +76,7 @@ async def start(ctx: Ctx) -> Step:
     return Step.go(PayStep.AMOUNT)
 
 
-async def _amount_prompt(ctx: Ctx) -> Reply:
+async def _amount_prompt(ctx: StaffCtx) -> Reply:
     contract = await _contract(ctx, ctx.data.contract_id)
     if contract is None:
         return Reply(GONE)
@@ -96,7 +94,7 @@ async def _amount_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def amount_step(ctx: Ctx) -> Step:
+async def amount_step(ctx: StaffCtx) -> Step:
     contract = await _contract(ctx, ctx.data.contract_id)
     if contract is None:
         return Step.end(Reply(GONE))
@@ -122,14 +120,14 @@ async def amount_step(ctx: Ctx) -> Step:
     return Step.go(PayStep.DAY)
 
 
-def _day_prompt(ctx: Ctx) -> Reply:
+def _day_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("Paid on? (e.g. 2026-12-01)"),
         buttons=((flow_button(T("Today"), PayStep.DAY, "today"),),),
     )
 
 
-async def day_step(ctx: Ctx) -> Step:
+async def day_step(ctx: StaffCtx) -> Step:
     today = ctx.local_now().date()
     day = today if ctx.choice == "today" else parse_day(ctx.inbound.text or "", today)
     if day is None:
@@ -140,33 +138,33 @@ async def day_step(ctx: Ctx) -> Step:
     return Step.go(PayStep.METHOD)
 
 
-def _method_prompt(ctx: Ctx) -> Reply:
+def _method_prompt(ctx: StaffCtx) -> Reply:
     buttons = [flow_button(view.METHODS[m], PayStep.METHOD, m) for m in receivables.METHODS]
     return Reply(T("How was it paid?"), buttons=rows(*buttons, width=3))
 
 
-async def method_step(ctx: Ctx) -> Step:
+async def method_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in receivables.METHODS:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.method = ctx.choice
     return Step.go(PayStep.RECEIPT)
 
 
-def _receipt_prompt(ctx: Ctx) -> Reply:
+def _receipt_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("A photo of the receipt? Send it, or skip."),
         buttons=((flow_button(T("Skip"), PayStep.RECEIPT, "skip"),),),
     )
 
 
-async def receipt_step(ctx: Ctx) -> Step:
+async def receipt_step(ctx: StaffCtx) -> Step:
     inbound = ctx.inbound
     receipt = inbound.photo_ids[-1] if inbound.photo_ids else inbound.document_id
     if receipt is None and ctx.choice != "skip":
         return ctx.stay(Reply(T("Send a photo of the receipt here, or tap Skip.")))
     contract = await _contract(ctx, ctx.data.contract_id)
-    staff = ctx.who.staff
-    if contract is None or staff is None:
+    staff = ctx.me
+    if contract is None:
         return Step.end(Reply(GONE))
     d: PayDraft = ctx.data
     assert d.amount is not None and d.day is not None and d.method is not None
@@ -222,11 +220,11 @@ async def receipt_step(ctx: Ctx) -> Step:
     return Step.end(Reply(Lines(*lines)), await contract_page(ctx, contract))
 
 
-async def start_renewal(ctx: Ctx) -> Step:
+async def start_renewal(ctx: StaffCtx) -> Step:
     contract = await _contract(ctx, ctx.obj_id)
     customer = await _editable_customer(ctx, contract.customer_id) if contract else None
     if contract is None or customer is None:
-        return ctx.stay(Reply(NOT_YOURS))
+        return ctx.stay(Reply(DENIED))
     title = ctx.render(T("Renewal of contract {number}", number=contract.number))
     ctx.data = OppDraft(
         customer_id=customer.id, customer_name=customer.name, title=title, renews=contract.id

@@ -8,16 +8,16 @@ from __future__ import annotations
 from bot.types import Button, Lines, Raw, Reply, T, Text
 from crm.enums import TicketStatus
 from crm.limits import parse_id
-from crm.models import Staff, Ticket
-from crm.services import access, desk, runtime
+from crm.models import Ticket
+from crm.services import access, desk, records, runtime
 from crm.services.tickets import OPEN
 from handlers import desk_media, desk_notes
-from handlers.base import STAFF, Action, Ctx, Step, flow_button, typed_text
+from handlers.base import STAFF, Action, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.forum import blocked_answer
 from handlers.labels import ROLE, label
-from handlers.refusals import STALE
+from handlers.refusals import REQUEST_NOT_OPEN, STALE
 
 MAX_TEXT = 4000
 
@@ -35,22 +35,16 @@ class DeskDraft(Draft):
     number: str = ""
 
 
-async def _ticket(ctx: Ctx) -> Ticket | None:
+async def _ticket(ctx: StaffCtx) -> Ticket | None:
     if ctx.obj_id is not None:
         tid: int | None = ctx.obj_id
     else:
         tid = ctx.data.ticket_id if isinstance(ctx.data, DeskDraft) else None
-    return await ctx.session.get(Ticket, tid) if tid is not None else None
+    return await records.ticket(ctx.session, tid)
 
 
-def _may_act(ctx: Ctx, ticket: Ticket) -> bool:
-    staff = ctx.who.staff
-    assert staff is not None
-    return access.may_work_on_ticket(staff, ticket)
-
-
-async def _handled_by(ctx: Ctx, ticket: Ticket) -> Reply:
-    owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+async def _handled_by(ctx: StaffCtx, ticket: Ticket) -> Reply:
+    owner = await records.staff(ctx.session, ticket.owner_id)
     return Reply(
         T(
             "{number} is handled by {name}. Nothing was changed.",
@@ -60,27 +54,27 @@ async def _handled_by(ctx: Ctx, ticket: Ticket) -> Reply:
     )
 
 
-async def _refusal(ctx: Ctx, ticket: Ticket) -> Reply | None:
+async def _refusal(ctx: StaffCtx, ticket: Ticket) -> Reply | None:
     """Why the user may not start working on this ticket now, if they may not."""
     if ticket.status not in OPEN:
         return Reply(T("{number} is already closed.", number=ticket.number))
-    if not _may_act(ctx, ticket):
+    if not access.may_work_on_ticket(ctx.me, ticket):
         return await _handled_by(ctx, ticket)
     return None
 
 
-async def _still_ours(ctx: Ctx) -> Ticket | None:
+async def _still_ours(ctx: StaffCtx) -> Ticket | None:
     """The flow's ticket, re-checked at each step: it may have closed or moved meanwhile."""
     ticket = await _ticket(ctx)
-    if ticket is None or ticket.status not in OPEN or not _may_act(ctx, ticket):
+    if ticket is None or ticket.status not in OPEN or not access.may_work_on_ticket(ctx.me, ticket):
         return None
     return ticket
 
 
-async def take(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
+async def take(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     ticket = await _ticket(ctx)
-    assert staff is not None and ticket is not None
+    assert ticket is not None
     if ticket.owner_id == staff.id and ticket.status == TicketStatus.IN_PROGRESS:
         return ctx.stay(Reply(T("You already handle {number}.", number=ticket.number)))
     if ticket.status not in OPEN:
@@ -88,7 +82,7 @@ async def take(ctx: Ctx) -> Step:
     if ticket.status != TicketStatus.NEW and ticket.owner_id != staff.id:
         return ctx.stay(await _handled_by(ctx, ticket))
     await desk.take(ctx.session, ticket.id, staff, ctx.now())
-    await ctx.session.refresh(ticket)
+    await records.reload(ctx.session, ticket)
     await desk.add_message(
         ctx.session, ticket, author_kind="system", author_id=staff.id, text="taken", now=ctx.now()
     )
@@ -119,7 +113,7 @@ async def take(ctx: Ctx) -> Step:
     )
 
 
-async def start_reply(ctx: Ctx) -> Step:
+async def start_reply(ctx: StaffCtx) -> Step:
     ticket = await _ticket(ctx)
     assert ticket is not None
     refusal = await _refusal(ctx, ticket)
@@ -129,7 +123,7 @@ async def start_reply(ctx: Ctx) -> Step:
     return Step.go(DeskStep.REPLY)
 
 
-def _reply_prompt(ctx: Ctx) -> Reply:
+def _reply_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T(
             "Your answer to the customer on {number} (text, photo or document):",
@@ -138,7 +132,7 @@ def _reply_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def _transfer_prompt(ctx: Ctx) -> Reply:
+async def _transfer_prompt(ctx: StaffCtx) -> Reply:
     ticket = await _ticket(ctx)
     people = await desk.transfer_candidates(ctx.session, ticket) if ticket is not None else []
     buttons = [
@@ -155,18 +149,17 @@ async def _transfer_prompt(ctx: Ctx) -> Reply:
     )
 
 
-def _resolve_prompt(ctx: Ctx) -> Reply:
+def _resolve_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("How was {number} resolved? The customer receives this note.", number=ctx.data.number)
     )
 
 
-async def reply_step(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def reply_step(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     ticket = await _still_ours(ctx)
     if ticket is None:
-        return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
+        return Step.end(Reply(REQUEST_NOT_OPEN))
     inbound = ctx.inbound
     media = desk_media.from_inbound(inbound)
     files = desk_media.file_ids(media)
@@ -201,6 +194,7 @@ async def reply_step(ctx: Ctx) -> Step:
     shown = desk_media.summary(media)
     if shown is not None:
         lines.append(shown)
+    lines += desk_media.places(media)
     lines.append(T("Reply here to answer."))
     await desk_notes.tell_customer(
         ctx, ticket, Reply(Lines(*lines), media=desk_media.to_media(media)), key=f"msg:{msg.id}"
@@ -208,7 +202,7 @@ async def reply_step(ctx: Ctx) -> Step:
     return Step.end(Reply(T("Sent to the customer on {number}.", number=ticket.number)))
 
 
-async def start_transfer(ctx: Ctx) -> Step:
+async def start_transfer(ctx: StaffCtx) -> Step:
     ticket = await _ticket(ctx)
     assert ticket is not None
     refusal = await _refusal(ctx, ticket)
@@ -218,13 +212,12 @@ async def start_transfer(ctx: Ctx) -> Step:
     return Step.go(DeskStep.TRANSFER)
 
 
-async def transfer_step(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def transfer_step(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     ticket = await _still_ours(ctx)
     if ticket is None:
-        return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
-    to = await ctx.session.get(Staff, parse_id(ctx.choice) or -1)
+        return Step.end(Reply(REQUEST_NOT_OPEN))
+    to = await records.staff(ctx.session, parse_id(ctx.choice) or -1)
     if (
         to is None
         or not to.active
@@ -277,7 +270,7 @@ async def transfer_step(ctx: Ctx) -> Step:
     return Step.end(Reply(T("{number} now goes to {name}.", number=ticket.number, name=to.name)))
 
 
-async def start_resolve(ctx: Ctx) -> Step:
+async def start_resolve(ctx: StaffCtx) -> Step:
     ticket = await _ticket(ctx)
     assert ticket is not None
     refusal = await _refusal(ctx, ticket)
@@ -287,12 +280,11 @@ async def start_resolve(ctx: Ctx) -> Step:
     return Step.go(DeskStep.RESOLVE)
 
 
-async def resolve_step(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def resolve_step(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     ticket = await _still_ours(ctx)
     if ticket is None:
-        return Step.end(Reply(T("This request is no longer open to you. Nothing was sent.")))
+        return Step.end(Reply(REQUEST_NOT_OPEN))
     note, refused = typed_text(ctx, MAX_TEXT, T("Every request needs a result: please type it."))
     if refused is not None:
         return refused
@@ -331,10 +323,8 @@ async def resolve_step(ctx: Ctx) -> Step:
     )
 
 
-async def authorise_ticket(ctx: Ctx, ticket_id: int) -> bool:
-    ok = ctx.who.staff is not None and await access.can_see_ticket_as_staff(
-        ctx.session, ctx.who.staff, ticket_id
-    )
+async def authorise_ticket(ctx: StaffCtx, ticket_id: int) -> bool:
+    ok = await access.can_see_ticket_as_staff(ctx.session, ctx.me, ticket_id)
     if not ok:
         desk_notes.log_forged(ctx, ticket_id)
     return ok

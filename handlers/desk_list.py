@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from bot.types import Button, Lines, Reply, T, Text
 from crm.limits import MAX_ID, parse_index
-from crm.models import Staff, Ticket
-from crm.services import desk
+from crm.services import desk, records
 from crm.services.tickets import OPEN
 from handlers import desk_media, desk_notes, desk_sidebar
-from handlers.base import STAFF, Action, Command, Ctx, Step
+from handlers.base import STAFF, Action, Command, StaffCtx, Step
 from handlers.labels import TICKET_KIND, TICKET_STATUS, label
+from handlers.refusals import NO_REQUEST, STALE
 
 FILTERS = {
     "open": T("Open"),
@@ -20,12 +20,12 @@ FILTERS = {
 }
 
 
-async def show(ctx: Ctx) -> Step:
+async def show(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    ticket = await ctx.session.get(Ticket, ctx.obj_id)
+    ticket = await records.ticket(ctx.session, ctx.obj_id)
     if ticket is None:
-        return ctx.stay(Reply(T("This request no longer exists.")))
-    owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+        return ctx.stay(Reply(NO_REQUEST))
+    owner = await records.staff(ctx.session, ticket.owner_id)
     lines: list[Text] = [
         T(
             "<b>{number}</b> · {kind} · {status}",
@@ -53,6 +53,7 @@ async def show(ctx: Ctx) -> Step:
             lines.append(shown)
     if thread and thread[0].media:
         lines.insert(2, desk_media.summary(thread[0].media))
+    lines += desk_media.places(media)
     if ticket.rating:
         lines.append(T("Rated {score}/5", score=ticket.rating))
     lines += await desk_sidebar.lines(ctx, ticket)
@@ -60,21 +61,20 @@ async def show(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines), buttons=buttons, media=desk_media.to_media(media)))
 
 
-async def list_command(ctx: Ctx) -> Step:
+async def list_command(ctx: StaffCtx) -> Step:
     return await _list(ctx, "open", 0)
 
 
-async def list_action(ctx: Ctx) -> Step:
+async def list_action(ctx: StaffCtx) -> Step:
     flt, _, page = (ctx.choice or "open-0").partition("-")
     number = parse_index(page, MAX_ID)
     if flt not in FILTERS or number is None:
-        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+        return ctx.stay(Reply(STALE))
     return await _list(ctx, flt, number)
 
 
-async def _list(ctx: Ctx, flt: str, page: int) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def _list(ctx: StaffCtx, flt: str, page: int) -> Step:
+    staff = ctx.me
     result = await desk.staff_list(ctx.session, staff, flt, page, ctx.now())
     filters = tuple(
         Button(T("• {name}", name=label) if key == flt else label, f"tl:0:{key}-0")

@@ -22,8 +22,26 @@ def from_inbound(inbound: Inbound) -> list[dict[str, Any]]:
     if inbound.voice_id:
         found.append(Media("voice", file_id=inbound.voice_id))
     if inbound.location is not None:
-        found.append(Media("location", lat=inbound.location.lat, lon=inbound.location.lon))
+        loc = inbound.location
+        place = loc.place
+        found.append(
+            Media(
+                "location",
+                lat=loc.lat,
+                lon=loc.lon,
+                # The address found when the pin arrived (crm.geocode), kept with it.
+                name=place.name if place else None,
+                region=(place.region or None) if place else None,
+                country=(place.country or None) if place else None,
+            )
+        )
     return [m.to_json() for m in found]
+
+
+def places(items: list[dict[str, Any]] | None) -> list[Text]:
+    """“📍 near Shanghai, Shanghai Shi, China” for each pin whose address is known."""
+    found = (Media.from_json(i).place for i in items or () if i.get("kind") == "location")
+    return [T("📍 {place}", place=p) for p in found if p is not None]
 
 
 def to_media(items: list[dict[str, Any]] | None) -> tuple[Media, ...]:

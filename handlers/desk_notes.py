@@ -7,12 +7,11 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
 
 from bot.types import Button, KeyButton, Lines, Reply, T, Text
 from crm.enums import Role
-from crm.models import Customer, CustomerUser, FollowUp, Staff, Ticket
-from crm.services import desk
+from crm.models import FollowUp, Staff, Ticket
+from crm.services import colleagues, desk, identity, records
 from crm.services.outbox import PRIORITY_RELAY
 from handlers import desk_media, desk_sidebar
 from handlers.base import Ctx, Step
@@ -45,20 +44,17 @@ def staff_buttons(ticket: Ticket) -> tuple[tuple[Button, ...], ...]:
 
 
 async def _who(ctx: Ctx, ticket: Ticket) -> Text:
-    customer = await ctx.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    customer = await records.customer(ctx.session, ticket.customer_id)
     return T("customer {name}", name=customer.name) if customer else T("a new contact")
 
 
 async def _manager_of(ctx: Ctx, staff: Staff | None) -> list[Staff]:
-    stmt = select(Staff).where(Staff.active.is_(True), Staff.role == Role.MANAGER)
-    if staff is not None and staff.manager_id is not None:
-        stmt = stmt.where(Staff.id == staff.manager_id)
-    return list(await ctx.session.scalars(stmt))
+    return await colleagues.managers_of(ctx.session, staff)
 
 
 async def customer_marks(ctx: Ctx, ticket: Ticket) -> list[Text]:
     """⭐ VIP and ⛔ blacklisted, for whoever takes the request."""
-    customer = await ctx.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    customer = await records.customer(ctx.session, ticket.customer_id)
     if customer is None:
         return []
     marks: list[Text] = []
@@ -72,6 +68,7 @@ async def customer_marks(ctx: Ctx, ticket: Ticket) -> list[Text]:
 
 
 async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
+    first = await desk.first_media(ctx.session, ticket.id)
     note = Reply(
         Lines(
             T(
@@ -82,15 +79,16 @@ async def tell_staff_new(ctx: Ctx, ticket: Ticket) -> None:
             ),
             *await customer_marks(ctx, ticket),
             T("“{text}”", text=ticket.text[:300]),
+            *desk_media.places(first),
             T("First answer due {when}.", when=ticket.first_response_due),
             *await desk_sidebar.lines(ctx, ticket),
         ),
         buttons=staff_buttons(ticket),
-        media=desk_media.to_media(await desk.first_media(ctx.session, ticket.id)),
+        media=desk_media.to_media(first),
     )
     recipients: dict[int, Staff] = {}
     if ticket.owner_id is not None:
-        owner = await ctx.session.get(Staff, ticket.owner_id)
+        owner = await records.staff(ctx.session, ticket.owner_id)
         if owner is not None:
             recipients[owner.id] = owner
     queue_chat = ctx.rules.tickets.queue_chat_id
@@ -138,10 +136,11 @@ async def relay_from_customer(
     shown = desk_media.summary(media)
     if shown is not None:
         lines.append(shown)
+        lines += desk_media.places(media)
     elif files:
         lines.append(T("Attachments: {n}", n=len(files)))
     note = Reply(Lines(*lines), buttons=staff_buttons(ticket), media=desk_media.to_media(media))
-    owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+    owner = await records.staff(ctx.session, ticket.owner_id)
     if owner is not None and owner.active:
         await ctx.notify.to_staff(
             owner, note, dedupe_key=f"ticket-msg:{msg.id}:{owner.id}", priority=PRIORITY_RELAY
@@ -162,18 +161,11 @@ async def relay_from_customer(
 async def tell_customer(ctx: Ctx, ticket: Ticket, reply: Reply, key: str) -> None:
     """The customer who sent it, or, for a ticket taken down by staff, everyone on that account."""
     if ticket.customer_user_id is not None:
-        cuser = await ctx.session.get(CustomerUser, ticket.customer_user_id)
+        cuser = await records.customer_user(ctx.session, ticket.customer_user_id)
         users = [cuser] if cuser is not None else []
     elif ticket.customer_id is not None:
-        users = list(
-            await ctx.session.scalars(
-                # Not those linked through a contact's phone who see their own requests only.
-                select(CustomerUser).where(
-                    CustomerUser.customer_id == ticket.customer_id,
-                    CustomerUser.sees_company.is_(True),
-                )
-            )
-        )
+        # Not those linked through a contact's phone who see their own requests only.
+        users = await identity.company_viewers(ctx.session, ticket.customer_id)
     else:
         users = []
     for cuser in users:
@@ -187,19 +179,20 @@ async def tell_customer(ctx: Ctx, ticket: Ticket, reply: Reply, key: str) -> Non
 
 async def low_rating(ctx: Ctx, ticket: Ticket) -> None:
     """A poor score asks the account's rep for a return visit and tells their manager."""
-    customer = await ctx.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    customer = await records.customer(ctx.session, ticket.customer_id)
     rep_id = customer.owner_id if customer and customer.owner_id else ticket.owner_id
-    rep = await ctx.session.get(Staff, rep_id) if rep_id else None
+    rep = await records.staff(ctx.session, rep_id)
     if customer is not None and rep is not None and rep.role in (Role.SALES, Role.MANAGER):
         tomorrow = ctx.now().astimezone(ctx.who.tz).date() + timedelta(days=1)
-        ctx.session.add(
+        records.add(
+            ctx.session,
             FollowUp(
                 customer_id=customer.id,
                 staff_id=rep.id,
                 note=f"Return visit: {ticket.number} rated {ticket.rating}/5",
                 due_at=datetime.combine(tomorrow, time(10, 0), tzinfo=ctx.who.tz),
                 created_at=ctx.now(),
-            )
+            ),
         )
     alert = Reply(
         Lines(
@@ -224,7 +217,7 @@ async def tell_owner_reopened(ctx: Ctx, ticket: Ticket) -> None:
         T("↩️ {number} was reopened by the customer.", number=ticket.number),
         buttons=staff_buttons(ticket),
     )
-    owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+    owner = await records.staff(ctx.session, ticket.owner_id)
     targets = (
         [owner] if owner is not None and owner.active else await desk.queue_agents(ctx.session)
     )

@@ -13,12 +13,12 @@ from bot.views import digest as view
 from crm.enums import Role
 from crm.services import digest as svc
 from crm.services.plans import month_of
-from handlers.base import LEADS, Action, Ctx, Step
+from handlers.base import LEADS, Action, StaffCtx, Step
+from handlers.refusals import STALE
 from handlers.targets import board_buttons as targets_board_buttons
 
 # Lines (and buttons) per list; the rest is counted.
 LIMIT = 20
-STALE = T("This button is no longer valid. Nothing was changed.")
 
 
 def _more(shown: int, total: int) -> list[Text]:
@@ -27,9 +27,8 @@ def _more(shown: int, total: int) -> list[Text]:
     return [TN("…and {n} more not shown.", "…and {n} more not shown.", total - shown)]
 
 
-async def overdue(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
-    rows, total = await svc.overdue_followups(ctx.session, ctx.who.staff, ctx.now(), limit=LIMIT)
+async def overdue(ctx: StaffCtx) -> Step:
+    rows, total = await svc.overdue_followups(ctx.session, ctx.me, ctx.now(), limit=LIMIT)
     if not rows:
         return ctx.stay(Reply(T("No overdue follow-ups in the team. Well done!")))
     lines: list[Text] = [
@@ -56,9 +55,8 @@ async def overdue(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines), buttons=buttons))
 
 
-async def breaches(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
-    rows, total = await svc.open_breaches(ctx.session, ctx.who.staff, ctx.now(), limit=LIMIT)
+async def breaches(ctx: StaffCtx) -> Step:
+    rows, total = await svc.open_breaches(ctx.session, ctx.me, ctx.now(), limit=LIMIT)
     if not rows:
         return ctx.stay(Reply(T("No open request is past its time limit.")))
     lines: list[Text] = [
@@ -95,10 +93,9 @@ async def breaches(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines), buttons=buttons))
 
 
-async def losing(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
+async def losing(ctx: StaffCtx) -> Step:
     rows, total = await svc.losing_touch(
-        ctx.session, ctx.who.staff, ctx.rules, ctx.now(), limit=LIMIT
+        ctx.session, ctx.me, ctx.rules, ctx.now(), limit=LIMIT
     )
     cadence = ctx.rules.cadence_days
     if not rows:
@@ -150,12 +147,11 @@ async def losing(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines), buttons=buttons))
 
 
-async def leaderboard(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
+async def leaderboard(ctx: StaffCtx) -> Step:
     period = svc.from_code(ctx.choice or "", ctx.who.tz)
     if period is None:
         return ctx.stay(Reply(STALE))
-    rows = await svc.leaderboard(ctx.session, ctx.who.staff, period, ctx.now())
+    rows = await svc.leaderboard(ctx.session, ctx.me, period, ctx.now())
     if not rows:
         return ctx.stay(Reply(T("There are no sales reps in your team yet.")))
     lines: list[Text] = [
@@ -176,7 +172,7 @@ async def leaderboard(ctx: Ctx) -> Step:
     # The same board by money collected (handlers/deals_board.py).
     by_collected = Button(T("💰 By amount collected"), f"dg_topc:{ctx.obj_id}:{ctx.choice}")
     # Ranked by a monthly target's completion instead (handlers/targets.py).
-    by_target = targets_board_buttons(ctx.who.staff.id, month_of(period.last))
+    by_target = targets_board_buttons(ctx.me.id, month_of(period.last))
     return ctx.stay(Reply(Lines(*lines), buttons=((by_collected,), *by_target)))
 
 
@@ -196,9 +192,9 @@ def _board_line(row: svc.BoardRow) -> Text:
     )
 
 
-async def authorise_own_summary(ctx: Ctx, lead_id: int) -> bool:
+async def authorise_own_summary(ctx: StaffCtx, lead_id: int) -> bool:
     """A summary's buttons are for the manager (or admin) it was made for."""
-    return ctx.who.staff is not None and ctx.who.role in LEADS and ctx.who.staff.id == lead_id
+    return ctx.who.role in LEADS and ctx.me.id == lead_id
 
 
 ACTIONS = [

@@ -13,7 +13,7 @@ from crm.export import Filter, table
 from crm.export_files import to_xlsx
 from crm.services import customer_filters as filters
 from crm.services.access import customer_scope
-from handlers.base import STAFF, Command, Ctx, Step, flow_button, rows
+from handlers.base import STAFF, Command, Ctx, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.refusals import CHOOSE
@@ -106,12 +106,11 @@ def _period(ctx: Ctx, key: str) -> tuple[datetime | None, datetime | None]:
     return None, None
 
 
-async def _send(ctx: Ctx, period: str) -> Step:
-    assert ctx.who.staff is not None
+async def _send(ctx: StaffCtx, period: str) -> Step:
     since, until = _period(ctx, period)
     kind = ctx.data.kind
     columns, data = await table(
-        ctx.session, kind, ctx.who.tz, Filter(customer_scope(ctx.who.staff), since, until)
+        ctx.session, kind, ctx.who.tz, Filter(customer_scope(ctx.me), since, until)
     )
     stamp = ctx.local_now().strftime("%Y%m%d")
     return Step.end(
@@ -123,15 +122,14 @@ async def _send(ctx: Ctx, period: str) -> Step:
     )
 
 
-async def export_filtered(ctx: Ctx, text: str) -> Step:
-    assert ctx.who.staff is not None
-    known = await filters.known(ctx.session, ctx.who.staff, ctx.rules.customers.credit_ratings)
+async def export_filtered(ctx: StaffCtx, text: str) -> Step:
+    known = await filters.known(ctx.session, ctx.me, ctx.rules.customers.credit_ratings)
     found, unknown = filters.parse(text, known)
     if unknown or found.empty():
         return Step.end(
             Reply(T("I did not understand “{words}”.", words=" ".join(unknown) or text))
         )
-    where = await filters.scope(ctx.session, ctx.who.staff, found, ctx.now())
+    where = await filters.scope(ctx.session, ctx.me, found, ctx.now())
     columns, data = await table(ctx.session, "customers", ctx.who.tz, Filter(where))
     stamp = ctx.local_now().strftime("%Y%m%d")
     return Step.end(

@@ -12,13 +12,13 @@ from crm.enums import FollowUpStatus
 from crm.language.dates import parse_when
 from crm.limits import parse_id
 from crm.models import Customer, FollowUp
-from crm.services import access, runtime, sales
+from crm.services import access, records, runtime, sales
 from crm.services import customers as customer_svc
 from crm.services.customers import renew_claim
-from handlers.base import FIELD, Action, Command, Ctx, Step, flow_button, typed_text
+from handlers.base import FIELD, Action, Command, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.customers import card_reply
-from handlers.refusals import DENIED
+from handlers.refusals import DENIED, FOLLOWUP_CLOSED, GONE_CUSTOMER, NO_CUSTOMER, STALE
 
 
 class FuStep(States, flow="fu"):
@@ -37,24 +37,24 @@ class FuDraft(Draft):
     note: str | None = None
 
 
-async def _open(ctx: Ctx) -> FollowUp | None:
+async def _open(ctx: StaffCtx) -> FollowUp | None:
     assert ctx.obj_id is not None
-    fu = await ctx.session.get(FollowUp, ctx.obj_id)
+    fu = await records.followup(ctx.session, ctx.obj_id)
     return fu if fu is not None and fu.status == FollowUpStatus.OPEN else None
 
 
-async def done(ctx: Ctx) -> Step:
+async def done(ctx: StaffCtx) -> Step:
     fu = await _open(ctx)
     if fu is None:
-        return ctx.stay(Reply(T("This follow-up is already closed. Nothing was changed.")))
+        return ctx.stay(Reply(FOLLOWUP_CLOSED))
     fu.status = FollowUpStatus.DONE
     fu.done_at = ctx.now()
-    customer = await ctx.session.get(Customer, fu.customer_id)
-    assert customer is not None and ctx.who.staff is not None
+    customer = await records.customer(ctx.session, fu.customer_id)
+    assert customer is not None
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="followup.done",
         entity="customer",
         entity_id=customer.id,
@@ -64,10 +64,10 @@ async def done(ctx: Ctx) -> Step:
     return ctx.stay(Reply(T("Marked done: follow-up with {customer}.", customer=customer.name)))
 
 
-async def snooze(ctx: Ctx) -> Step:
+async def snooze(ctx: StaffCtx) -> Step:
     fu = await _open(ctx)
     if fu is None:
-        return ctx.stay(Reply(T("This follow-up is already closed. Nothing was changed.")))
+        return ctx.stay(Reply(FOLLOWUP_CLOSED))
     if ctx.choice == "1h":
         fu.due_at = ctx.now() + timedelta(hours=1)
     elif ctx.choice == "tomorrow":
@@ -77,21 +77,21 @@ async def snooze(ctx: Ctx) -> Step:
         ctx.data = FuDraft(move_id=fu.id)
         return Step.go(FuStep.WHEN)
     else:
-        return ctx.stay(Reply(T("This button is no longer valid. Nothing was changed.")))
+        return ctx.stay(Reply(STALE))
     # A new due time means a new reminder.
     fu.reminded_at = None
     return ctx.stay(Reply(T("Snoozed until {when}.", when=fu.due_at)))
 
 
-async def reschedule(ctx: Ctx) -> Step:
+async def reschedule(ctx: StaffCtx) -> Step:
     fu = await _open(ctx)
     if fu is None:
-        return ctx.stay(Reply(T("This follow-up is already closed. Nothing was changed.")))
+        return ctx.stay(Reply(FOLLOWUP_CLOSED))
     ctx.data = FuDraft(move_id=fu.id)
     return Step.go(FuStep.WHEN)
 
 
-def _when_prompt(ctx: Ctx) -> Reply:
+def _when_prompt(ctx: StaffCtx) -> Reply:
     when = T("When? E.g. “tomorrow 15:00”, “next Monday”, “2026-12-05 10:00”.")
     name = ctx.data.customer_name
     if name and ctx.data.move_id is None:
@@ -99,11 +99,11 @@ def _when_prompt(ctx: Ctx) -> Reply:
     return Reply(when)
 
 
-def _customer_prompt(ctx: Ctx) -> Reply:
+def _customer_prompt(ctx: StaffCtx) -> Reply:
     return Reply(T("Which customer? Type a name, phone or pinyin initials."))
 
 
-def _note_prompt(ctx: Ctx) -> Reply:
+def _note_prompt(ctx: StaffCtx) -> Reply:
     d: FuDraft = ctx.data
     if d.note:
         return Reply(
@@ -137,16 +137,16 @@ def _title(d: FuDraft) -> Text:
     return T("New follow-up")
 
 
-async def add_for_customer(ctx: Ctx) -> Step:
+async def add_for_customer(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    customer = await ctx.session.get(Customer, ctx.obj_id)
+    customer = await records.customer(ctx.session, ctx.obj_id)
     if customer is None:
-        return ctx.stay(Reply(T("This customer no longer exists.")))
+        return ctx.stay(Reply(NO_CUSTOMER))
     ctx.data = FuDraft(customer_id=customer.id, customer_name=customer.name)
     return Step.go(FuStep.WHEN)
 
 
-def begin(ctx: Ctx, customer: Customer | None, *, when: str | None, note: str | None) -> Step:
+def begin(ctx: StaffCtx, customer: Customer | None, *, when: str | None, note: str | None) -> Step:
     """A follow-up from words already typed: only what is still missing is asked."""
     ctx.data = FuDraft(
         customer_id=customer.id if customer else None,
@@ -159,17 +159,14 @@ def begin(ctx: Ctx, customer: Customer | None, *, when: str | None, note: str | 
     return Step.go(FuStep.NOTE if when else FuStep.WHEN)
 
 
-async def add_command(ctx: Ctx) -> Step:
+async def add_command(ctx: StaffCtx) -> Step:
     ctx.data = FuDraft()
     return Step.go(FuStep.CUSTOMER)
 
 
-async def customer_step(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
+async def customer_step(ctx: StaffCtx) -> Step:
     if ctx.choice is not None:
-        customer = await access.editable_customer(
-            ctx.session, ctx.who.staff, parse_id(ctx.choice) or -1
-        )
+        customer = await access.editable_customer(ctx.session, ctx.me, parse_id(ctx.choice) or -1)
         if customer is None:
             return ctx.stay(Reply(DENIED, notice="alert"))
         ctx.data.customer_id, ctx.data.customer_name = customer.id, customer.name
@@ -181,8 +178,8 @@ async def customer_step(ctx: Ctx) -> Step:
         return refused
     found = [
         c
-        for c in await customer_svc.search(ctx.session, ctx.who.staff, text)
-        if await access.can_edit_customer(ctx.session, ctx.who.staff, c.id)
+        for c in await customer_svc.search(ctx.session, ctx.me, text)
+        if await access.can_edit_customer(ctx.session, ctx.me, c.id)
     ]
     if not found:
         return ctx.stay(
@@ -195,7 +192,7 @@ async def customer_step(ctx: Ctx) -> Step:
     return ctx.stay(Reply(T("Which one?"), buttons=tuple((b,) for b in buttons)))
 
 
-async def when_step(ctx: Ctx) -> Step:
+async def when_step(ctx: StaffCtx) -> Step:
     text = (ctx.inbound.text or "").strip()
     when = parse_when(text, ctx.now(), ctx.who.tz) if text else None
     if when is None:
@@ -210,31 +207,29 @@ async def when_step(ctx: Ctx) -> Step:
     if when <= ctx.now():
         return ctx.stay(Reply(T("That time has already passed; please give a future time.")))
     if ctx.data.move_id is not None:
-        fu = await ctx.session.get(FollowUp, ctx.data.move_id)
-        assert ctx.who.staff is not None
+        fu = await records.followup(ctx.session, ctx.data.move_id)
         if (
             fu is None
             or fu.status != FollowUpStatus.OPEN
-            or not await access.can_act_on_followup(ctx.session, ctx.who.staff, fu.id)
+            or not await access.can_act_on_followup(ctx.session, ctx.me, fu.id)
         ):
-            return Step.end(Reply(T("This follow-up is already closed. Nothing was changed.")))
+            return Step.end(Reply(FOLLOWUP_CLOSED))
         fu.due_at, fu.reminded_at = when, None
         return Step.end(Reply(T("Moved to {when}.", when=when)))
     ctx.data.when = when.isoformat()
     return Step.go(FuStep.NOTE)
 
 
-async def note_step(ctx: Ctx) -> Step:
+async def note_step(ctx: StaffCtx) -> Step:
     note = ctx.data.note if ctx.choice == "keep" else None
     if ctx.choice not in ("skip", "keep"):
         note, refused = typed_text(ctx, 500, T("Please type the next step, or skip."))
         if refused is not None:
             return refused
-    staff = ctx.who.staff
-    assert staff is not None
-    customer = await ctx.session.get(Customer, ctx.data.customer_id or -1)
+    staff = ctx.me
+    customer = await records.customer(ctx.session, ctx.data.customer_id or -1)
     if customer is None or not await access.can_edit_customer(ctx.session, staff, customer.id):
-        return Step.end(Reply(T("This customer is no longer available to you. Nothing was saved.")))
+        return Step.end(Reply(GONE_CUSTOMER))
     fu = FollowUp(
         customer_id=customer.id,
         staff_id=staff.id,
@@ -242,9 +237,8 @@ async def note_step(ctx: Ctx) -> Step:
         due_at=datetime.fromisoformat(ctx.data.when),
         created_at=ctx.now(),
     )
-    ctx.session.add(fu)
+    await records.save(ctx.session, fu)
     renew_claim(customer, staff, ctx.now(), ctx.rules.claims.period_days)
-    await ctx.session.flush()
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
@@ -261,9 +255,8 @@ async def note_step(ctx: Ctx) -> Step:
     )
 
 
-async def overdue(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
-    items = [(f, c) for f, c in await sales.open_followups(ctx.session, ctx.who.staff, ctx.now())]
+async def overdue(ctx: StaffCtx) -> Step:
+    items = [(f, c) for f, c in await sales.open_followups(ctx.session, ctx.me, ctx.now())]
     if not items:
         return ctx.stay(Reply(T("No overdue follow-ups. Well done!")))
     lines: list[Text] = [T("<b>Overdue follow-ups</b>")]
@@ -286,10 +279,8 @@ async def overdue(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines), buttons=tuple(buttons[:20])))
 
 
-async def authorise_followup(ctx: Ctx, followup_id: int) -> bool:
-    return ctx.who.staff is not None and await access.can_act_on_followup(
-        ctx.session, ctx.who.staff, followup_id
-    )
+async def authorise_followup(ctx: StaffCtx, followup_id: int) -> bool:
+    return await access.can_act_on_followup(ctx.session, ctx.me, followup_id)
 
 
 COMMANDS = [

@@ -8,12 +8,13 @@ from __future__ import annotations
 import structlog
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
-from crm.enums import Role, TicketStatus
-from crm.models import Customer, CustomerUser, Staff, Ticket
-from crm.services import access, desk, forum_topics, outbox, runtime
+from crm.enums import TicketStatus
+from crm.models import Staff, Ticket
+from crm.services import access, desk, forum_topics, outbox, records, runtime
 from crm.services.tickets import OPEN
 from handlers.base import Ctx, Step
 from handlers.desk_notes import tell_customer
+from handlers.refusals import NOT_YOUR_REQUEST
 
 log = structlog.get_logger("desk")
 
@@ -23,16 +24,6 @@ USAGE = T(
     "/resolve RESULT; /note TEXT (internal, not sent)."
 )
 NOT_A_TICKET = T("This topic is not a request's. Nothing was changed.")
-NOT_YOURS = T("You may not act on this request. Nothing was changed.")
-
-
-def _may_act(staff: Staff, ticket: Ticket) -> bool:
-    """The owner acts; managers and admins may step in; an untaken ticket is anyone's."""
-    return (
-        ticket.owner_id in (None, staff.id)
-        or staff.role in (Role.MANAGER, Role.ADMIN)
-        or ticket.status == TicketStatus.NEW
-    )
 
 
 async def in_topic(ctx: Ctx) -> Step:
@@ -45,7 +36,7 @@ async def in_topic(ctx: Ctx) -> Step:
         return Step.end(Reply(NOT_A_TICKET)) if inbound.command else Step.end()
     if not await access.can_see_ticket_as_staff(ctx.session, staff, ticket.id):
         log.warning("ticket_access_refused", user_id=inbound.user_id, ticket_id=ticket.id)
-        return Step.end(Reply(NOT_YOURS))
+        return Step.end(Reply(NOT_YOUR_REQUEST))
     command = inbound.command
     if command == "note":
         return await _note(ctx, staff, ticket)
@@ -53,8 +44,8 @@ async def in_topic(ctx: Ctx) -> Step:
         return Step.end(Reply(T("{number} is already closed.", number=ticket.number)))
     if command == "take":
         return await _take(ctx, staff, ticket)
-    if not _may_act(staff, ticket):
-        owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+    if not access.may_work_on_ticket(staff, ticket):
+        owner = await records.staff(ctx.session, ticket.owner_id)
         return Step.end(
             Reply(
                 T(
@@ -90,7 +81,7 @@ async def _take(ctx: Ctx, staff: Staff, ticket: Ticket) -> Step:
     if ticket.owner_id == staff.id and ticket.status == TicketStatus.IN_PROGRESS:
         return Step.end(Reply(T("You already handle {number}.", number=ticket.number)))
     if not await desk.take(ctx.session, ticket.id, staff, ctx.now()):
-        owner = await ctx.session.get(Staff, ticket.owner_id) if ticket.owner_id else None
+        owner = await records.staff(ctx.session, ticket.owner_id)
         return Step.end(
             Reply(
                 T(
@@ -100,7 +91,7 @@ async def _take(ctx: Ctx, staff: Staff, ticket: Ticket) -> Step:
                 )
             )
         )
-    await ctx.session.refresh(ticket)
+    await records.reload(ctx.session, ticket)
     await desk.add_message(
         ctx.session, ticket, author_kind="system", author_id=staff.id, text="taken", now=ctx.now()
     )
@@ -251,13 +242,13 @@ async def blocked_answer(ctx: Ctx, ticket: Ticket) -> Reply | None:
     """When the customer has blocked the bot, the answer cannot reach them: say so (it is kept
     on the ticket) and offer their phone, instead of "sent"."""
     cuser = (
-        await ctx.session.get(CustomerUser, ticket.customer_user_id)
+        await records.customer_user(ctx.session, ticket.customer_user_id)
         if ticket.customer_user_id
         else None
     )
     if cuser is None or not await outbox.is_unreachable(ctx.session, cuser.tg_user_id):
         return None
-    customer = await ctx.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    customer = await records.customer(ctx.session, ticket.customer_id)
     phone = customer.phone if customer else None
     if phone:
         return Reply(

@@ -7,18 +7,15 @@ FLOWS).
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.types import TN, Lines, Raw, Reply, T, Text
 from crm.enums import Role
 from crm.limits import parse_id
-from crm.models import CustomerUser, Staff
-from crm.services import handover, runtime
-from handlers.base import LEADS, Action, Ctx, Step, flow_button
+from crm.models import Staff
+from crm.services import colleagues, handover, identity, records, runtime
+from handlers.base import LEADS, Action, StaffCtx, Step, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.refusals import CHOOSE, STALE
-from handlers.staff import team
 
 
 class HoStep(States, flow="ho"):
@@ -39,15 +36,15 @@ def _title(d: HoDraft) -> Text:
     return T("Handover of {name}'s work", name=d.source_name)
 
 
-async def start_handover(ctx: Ctx) -> Step:
+async def start_handover(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    source = await ctx.session.get(Staff, ctx.obj_id)
+    source = await records.staff(ctx.session, ctx.obj_id)
     ctx.data = HoDraft(source=ctx.obj_id, source_name=source.name if source else "")
     return Step.go(HoStep.PICK)
 
 
-async def _candidates(ctx: Ctx) -> list[Staff]:
-    people = await ctx.session.scalars(team(ctx))
+async def _candidates(ctx: StaffCtx) -> list[Staff]:
+    people = await colleagues.managed_by(ctx.session, ctx.me)
     return [
         p
         for p in people
@@ -55,7 +52,7 @@ async def _candidates(ctx: Ctx) -> list[Staff]:
     ]
 
 
-async def _pick_prompt(ctx: Ctx) -> Reply:
+async def _pick_prompt(ctx: StaffCtx) -> Reply:
     chosen = set(ctx.data.targets)
     buttons = [
         flow_button(Raw(("✓ " if p.id in chosen else "") + p.name), HoStep.PICK, str(p.id))
@@ -68,7 +65,7 @@ async def _pick_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def pick_step(ctx: Ctx) -> Step:
+async def pick_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "next":
         if not ctx.data.targets:
             return ctx.stay(Reply(T("Choose at least one rep."), notice="alert"))
@@ -82,14 +79,9 @@ async def pick_step(ctx: Ctx) -> Step:
     return Step.go(HoStep.PICK)
 
 
-async def _confirm_prompt(ctx: Ctx) -> Reply:
+async def _confirm_prompt(ctx: StaffCtx) -> Reply:
     c = await handover.counts(ctx.session, ctx.data.source or -1, ctx.now())
-    names = [
-        p.name
-        for p in await ctx.session.scalars(
-            select(Staff).where(Staff.id.in_(ctx.data.targets)).order_by(Staff.name)
-        )
-    ]
+    names = [p.name for p in await colleagues.by_ids(ctx.session, ctx.data.targets)]
     return Reply(
         Lines(
             T(
@@ -121,21 +113,16 @@ async def _confirm_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def confirm_step(ctx: Ctx) -> Step:
+async def confirm_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "tell":
         ctx.data.tell = not ctx.data.tell
         return Step.go(HoStep.CONFIRM)
     if ctx.choice != "go":
         return ctx.stay(Reply(CHOOSE, notice="toast"))
-    me = ctx.who.staff
-    assert me is not None
-    source = await ctx.session.get(Staff, ctx.data.source or -1)
+    me = ctx.me
+    source = await records.staff(ctx.session, ctx.data.source or -1)
     allowed = {p.id for p in await _candidates(ctx)}
-    targets = [
-        p
-        for p in await ctx.session.scalars(select(Staff).where(Staff.id.in_(ctx.data.targets)))
-        if p.id in allowed
-    ]
+    targets = [p for p in await colleagues.by_ids(ctx.session, ctx.data.targets) if p.id in allowed]
     order = {pid: i for i, pid in enumerate(ctx.data.targets)}
     targets.sort(key=lambda p: order[p.id])  # the first chosen gets the first key customer
     if source is None or not targets:
@@ -155,9 +142,7 @@ async def confirm_step(ctx: Ctx) -> Step:
     for m in moved:
         per_target[m.new_owner.id] = per_target.get(m.new_owner.id, 0) + 1
         if ctx.data.tell:
-            for cu in await ctx.session.scalars(
-                select(CustomerUser).where(CustomerUser.customer_id == m.customer.id)
-            ):
+            for cu in await identity.linked_users(ctx.session, m.customer.id):
                 await ctx.notify.to_customer(
                     cu,
                     Reply(T("Your new contact at our company is {rep}.", rep=m.new_owner.name)),

@@ -21,10 +21,10 @@ from crm.importer import ImportFileError, Preview, Rejected, Row, is_supported, 
 from crm.services import imports, runtime
 from crm.services.deals import transfer as deal_transfer
 from handlers import deals_import
-from handlers.base import ADMINS, Command, Ctx, Handler, Step, flow_button, is_admin, rows
+from handlers.base import ADMINS, Command, Handler, StaffCtx, Step, flow_button, is_admin, rows
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.parking import discarded
-from handlers.refusals import CHOOSE
+from handlers.refusals import CHOOSE, EMPTY_FILE, NO_PREVIEW, UNREADABLE_FILE
 
 SHOWN_REJECTED = 20  # rejected rows listed in the preview; the rest are counted
 DETAIL_CHARS = 40
@@ -41,8 +41,8 @@ REASONS = {
 }
 FILE_ERRORS = {
     "file_type": T("Please send a .csv or .xlsx file. Nothing was changed."),
-    "unreadable": T("I cannot read this file as CSV or Excel (.xlsx). Nothing was changed."),
-    "empty": T("The file is empty. Nothing was changed."),
+    "unreadable": UNREADABLE_FILE,
+    "empty": EMPTY_FILE,
     "too_many_rows": T("That is too many rows for one import; please split the file."),
     "too_large": T("That file holds too much for one import; please split it."),
     "no_name_column": T(
@@ -60,7 +60,6 @@ COLUMNS = T(
 )
 
 
-NO_PREVIEW = T("This preview is no longer valid. Nothing was changed.")
 # The preview's own Cancel: unlike the router's, it also forgets the rows kept for Confirm.
 FORGET = "no"
 
@@ -86,19 +85,18 @@ def _title(d: ImpDraft) -> Text:
     return T("Import of customers")
 
 
-async def start(ctx: Ctx) -> Step:
+async def start(ctx: StaffCtx) -> Step:
     ctx.data = ImpDraft()
     return Step.go(ImpStep.FILE)
 
 
-def _file_prompt(ctx: Ctx) -> Reply:
+def _file_prompt(ctx: StaffCtx) -> Reply:
     return Reply(COLUMNS)
 
 
-async def _kept(ctx: Ctx) -> dict | None:
+async def _kept(ctx: StaffCtx) -> dict | None:
     """The rows kept for this preview's Confirm, if they are still there."""
-    assert ctx.who.staff is not None
-    saved = await runtime.kv_get(ctx.session, draft_key(ctx.who.staff.id))
+    saved = await runtime.kv_get(ctx.session, draft_key(ctx.me.id))
     draft = json.loads(saved) if saved else None
     if draft is None or draft.get("token") != ctx.data.token:
         return None
@@ -113,7 +111,7 @@ def _preview_reply(summary: Lines, token: str) -> Reply:
     return Reply(summary, buttons=buttons)
 
 
-async def _confirm_prompt(ctx: Ctx) -> Reply:
+async def _confirm_prompt(ctx: StaffCtx) -> Reply:
     """The preview again (a resumed draft): planned against the database as it is now."""
     draft = await _kept(ctx)
     if draft is None:
@@ -126,7 +124,7 @@ async def _confirm_prompt(ctx: Ctx) -> Reply:
     return _preview_reply(describe(preview, draft["file"]), draft["token"])
 
 
-async def file_step(ctx: Ctx) -> Step:
+async def file_step(ctx: StaffCtx) -> Step:
     if ctx.inbound.document_id:
         return await receive(ctx)
     if ctx.inbound.photo_ids:
@@ -136,11 +134,10 @@ async def file_step(ctx: Ctx) -> Step:
     return ctx.stay(Reply(T("Please send the CSV or Excel file, or /cancel.")))
 
 
-async def receive(ctx: Ctx) -> Step:
+async def receive(ctx: StaffCtx) -> Step:
     """A document: checked, read and planned; a preview with Confirm if anything would change."""
     if not is_admin(ctx):
         return ctx.stay(Reply(NOT_ADMIN))
-    assert ctx.who.staff is not None
     name = ctx.inbound.document_name or ""
     file_id = ctx.inbound.document_id
     if not is_supported(name) or file_id is None:
@@ -167,7 +164,7 @@ async def receive(ctx: Ctx) -> Step:
     preview = await imports.plan(ctx.session, found, unknown)
     summary = describe(preview, name)
     if not preview.create and not preview.update:
-        await runtime.kv_delete(ctx.session, draft_key(ctx.who.staff.id))
+        await runtime.kv_delete(ctx.session, draft_key(ctx.me.id))
         return Step.end(
             Reply(
                 Lines(
@@ -183,13 +180,13 @@ async def receive(ctx: Ctx) -> Step:
         "rows": [[r.number, r.values] for r in found],
         "unknown": unknown,
     }
-    await runtime.kv_set(ctx.session, draft_key(ctx.who.staff.id), json.dumps(draft))
+    await runtime.kv_set(ctx.session, draft_key(ctx.me.id), json.dumps(draft))
     ctx.data = ImpDraft(token=token, file=name)
     # The preview just planned is the state's prompt: not planned a second time.
     return Step.to(ImpStep.CONFIRM, _preview_reply(summary, token))
 
 
-async def confirm_step(ctx: Ctx) -> Step:
+async def confirm_step(ctx: StaffCtx) -> Step:
     if ctx.inbound.document_id:
         return await receive(ctx)  # a corrected file replaces the preview
     if ctx.choice is None:
@@ -198,8 +195,7 @@ async def confirm_step(ctx: Ctx) -> Step:
         )
     if not is_admin(ctx):
         return Step.end(Reply(NOT_ADMIN, notice="alert"))
-    assert ctx.who.staff is not None
-    key = draft_key(ctx.who.staff.id)
+    key = draft_key(ctx.me.id)
     if ctx.choice == FORGET:
         draft = await _kept(ctx)
         if draft is not None:
@@ -215,7 +211,7 @@ async def confirm_step(ctx: Ctx) -> Step:
     # Planned again: what the database holds now decides, not what it held at the preview.
     preview = await imports.plan(ctx.session, found, draft["unknown"])
     created, updated = await imports.apply(
-        ctx.session, preview, actor_id=ctx.who.staff.id, now=ctx.now(), source=draft["file"]
+        ctx.session, preview, actor_id=ctx.me.id, now=ctx.now(), source=draft["file"]
     )
     await runtime.kv_delete(ctx.session, key)
     return Step.end(
@@ -263,7 +259,7 @@ def with_files(inner: Handler) -> Handler:
     """A staff role's fallback, with a document outside any flow read as an import: an admin's
     any document (a wrong type gets told so), anyone else's CSV or XLSX (refused)."""
 
-    async def fallback(ctx: Ctx) -> Step:
+    async def fallback(ctx: StaffCtx) -> Step:
         inbound = ctx.inbound
         if inbound.document_id and (
             ctx.who.role == Role.ADMIN or is_supported(inbound.document_name or "")

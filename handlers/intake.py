@@ -11,10 +11,10 @@ from bot.types import Lines, Raw, Reply, T, Text
 from crm.limits import parse_id
 from crm.models import Customer, Staff, Ticket
 from crm.phones import normalise
-from crm.services import access, desk, intake, runtime
+from crm.services import access, desk, intake, records, runtime
 from crm.services import customers as customer_svc
 from handlers import desk_notes, desk_sidebar
-from handlers.base import STAFF, Command, Ctx, Step, excerpt, flow_button, rows, typed_text
+from handlers.base import STAFF, Command, StaffCtx, Step, excerpt, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import TICKET_KIND
@@ -70,18 +70,17 @@ def _back(state: IntakeStep) -> tuple:
     return (flow_button(T("⬅ Back"), state, "back"),)
 
 
-async def start(ctx: Ctx) -> Step:
+async def start(ctx: StaffCtx) -> Step:
     ctx.data = IntakeDraft()
     return Step.go(IntakeStep.CUSTOMER)
 
 
-def _customer_prompt(ctx: Ctx) -> Reply:
+def _customer_prompt(ctx: StaffCtx) -> Reply:
     return Reply(T("New request for a customer: type their name or phone number."))
 
 
-async def customer_step(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def customer_step(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     d: IntakeDraft = ctx.data
     if ctx.choice == "new":
         return await _create_customer(ctx)
@@ -109,9 +108,8 @@ async def customer_step(ctx: Ctx) -> Step:
     return ctx.stay(Reply(text, buttons=tuple((b,) for b in buttons)))
 
 
-async def _create_customer(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def _create_customer(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     d: IntakeDraft = ctx.data
     query = (d.query or "").strip()
     if not query:
@@ -142,13 +140,12 @@ async def _create_customer(ctx: Ctx) -> Step:
         created_at=ctx.now(),
         updated_at=ctx.now(),
     )
-    ctx.session.add(customer)
-    await ctx.session.flush()
+    await records.save(ctx.session, customer)
     d.customer_id, d.customer_name = customer.id, customer.name
     return Step.go(IntakeStep.CHANNEL)
 
 
-def _channel_prompt(ctx: Ctx) -> Reply:
+def _channel_prompt(ctx: StaffCtx) -> Reply:
     buttons = [flow_button(label, IntakeStep.CHANNEL, key) for key, label in CHANNEL.items()]
     return Reply(
         T("{name}: how did the request reach you?", name=ctx.data.customer_name or ""),
@@ -156,26 +153,26 @@ def _channel_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def channel_step(ctx: Ctx) -> Step:
+async def channel_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in CHANNEL:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.channel = ctx.choice
     return Step.go(IntakeStep.KIND)
 
 
-def _kind_prompt(ctx: Ctx) -> Reply:
+def _kind_prompt(ctx: StaffCtx) -> Reply:
     kinds = [flow_button(label, IntakeStep.KIND, k) for k, label in TICKET_KIND.items()]
     return Reply(T("What kind of request?"), buttons=(*rows(*kinds), _back(IntakeStep.KIND)))
 
 
-async def kind_step(ctx: Ctx) -> Step:
+async def kind_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in TICKET_KIND:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.kind, ctx.data.category = ctx.choice, None
     return Step.go(IntakeStep.CATEGORY)
 
 
-def _category_prompt(ctx: Ctx) -> Reply:
+def _category_prompt(ctx: StaffCtx) -> Reply:
     kind = ctx.data.kind or "inquiry"
     cats = ctx.rules.tickets.categories[kind]
     buttons = [flow_button(CATEGORY.get(c, Raw(c)), IntakeStep.CATEGORY, c) for c in cats]
@@ -185,21 +182,21 @@ def _category_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def category_step(ctx: Ctx) -> Step:
+async def category_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in ctx.rules.tickets.categories[ctx.data.kind]:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.category = ctx.choice
     return Step.go(IntakeStep.TEXT)
 
 
-def _text_prompt(ctx: Ctx) -> Reply:
+def _text_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("What did the customer say? Type it in one message."),
         buttons=(_back(IntakeStep.TEXT),),
     )
 
 
-async def text_step(ctx: Ctx) -> Step:
+async def text_step(ctx: StaffCtx) -> Step:
     text, refused = typed_text(ctx, MAX_TEXT, T("Please type what the customer said."))
     if refused is not None:
         return refused
@@ -207,14 +204,14 @@ async def text_step(ctx: Ctx) -> Step:
     return Step.go(IntakeStep.EXTRAS)
 
 
-def _extras_prompt(ctx: Ctx) -> Reply:
+def _extras_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("Add photos or documents (e.g. the e-mail) if there are any, then tap Done."),
         buttons=((flow_button(T("Done"), IntakeStep.EXTRAS, "done"),),),
     )
 
 
-async def extras_step(ctx: Ctx) -> Step:
+async def extras_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "done":
         return Step.go(IntakeStep.CONFIRM)
     if ctx.choice is not None:
@@ -238,9 +235,9 @@ async def extras_step(ctx: Ctx) -> Step:
     return ctx.stay(Reply(T("Attached ({n}). More, or tap Done.", n=len(d.files))))
 
 
-async def _confirm_prompt(ctx: Ctx) -> Reply:
+async def _confirm_prompt(ctx: StaffCtx) -> Reply:
     d: IntakeDraft = ctx.data
-    customer = await ctx.session.get(Customer, d.customer_id or -1)
+    customer = await records.customer(ctx.session, d.customer_id or -1)
     kind, category = d.kind or "inquiry", d.category or ""
     lines: list[Text] = [
         T(
@@ -266,9 +263,8 @@ async def _confirm_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def confirm_step(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def confirm_step(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     if ctx.choice != "send":
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     d: IntakeDraft = ctx.data
@@ -312,7 +308,7 @@ async def confirm_step(ctx: Ctx) -> Step:
     )
 
 
-async def _notify(ctx: Ctx, ticket: Ticket, customer: Customer, staff: Staff) -> None:
+async def _notify(ctx: StaffCtx, ticket: Ticket, customer: Customer, staff: Staff) -> None:
     note = Reply(
         Lines(
             T(
@@ -330,7 +326,7 @@ async def _notify(ctx: Ctx, ticket: Ticket, customer: Customer, staff: Staff) ->
         buttons=((desk_notes.staff_buttons(ticket)[-1]),),
     )
     people: dict[int, Staff] = {a.id: a for a in await desk.queue_agents(ctx.session)}
-    rep = await ctx.session.get(Staff, customer.owner_id) if customer.owner_id else None
+    rep = await records.staff(ctx.session, customer.owner_id)
     if rep is not None:
         people[rep.id] = rep
     people.pop(staff.id, None)

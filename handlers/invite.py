@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.types import Lines, Raw, Reply, T, Text
 from crm.enums import Role
 from crm.services import invites
-from handlers.base import LEADS, Command, Ctx, Step, flow_button, rows, typed_text
+from handlers.base import LEADS, Command, StaffCtx, Step, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import ROLE, label
@@ -34,41 +34,39 @@ def _title(d: InviteDraft) -> Text:
     return T("Invitation of a colleague")
 
 
-def _invitable(ctx: Ctx) -> list[Role]:
-    me = ctx.who.staff
-    assert me is not None
+def _invitable(ctx: StaffCtx) -> list[Role]:
+    me = ctx.me
     return INVITABLE.get(Role(me.role), [])
 
 
-async def start_invite(ctx: Ctx) -> Step:
+async def start_invite(ctx: StaffCtx) -> Step:
     ctx.data = InviteDraft()
     return Step.go(InviteStep.ROLE)
 
 
-def _role_prompt(ctx: Ctx) -> Reply:
+def _role_prompt(ctx: StaffCtx) -> Reply:
     buttons = [flow_button(label(ROLE, r), InviteStep.ROLE, r.value) for r in _invitable(ctx)]
     return Reply(T("Invite whom? Choose the role."), buttons=rows(*buttons))
 
 
-def _name_prompt(ctx: Ctx) -> Reply:
+def _name_prompt(ctx: StaffCtx) -> Reply:
     return Reply(T("Their name?"), buttons=rows(flow_button(T("⬅ Back"), InviteStep.NAME, "back")))
 
 
-async def role_step(ctx: Ctx) -> Step:
+async def role_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in {r.value for r in _invitable(ctx)}:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.role = ctx.choice
     return Step.go(InviteStep.NAME)
 
 
-async def name_step(ctx: Ctx) -> Step:
+async def name_step(ctx: StaffCtx) -> Step:
     if ctx.choice is not None:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     name, refused = typed_text(ctx, 120, T("Please type their name."))
     if refused is not None:
         return refused
-    me = ctx.who.staff
-    assert me is not None
+    me = ctx.me
     role = ctx.data.role
     if role not in {r.value for r in _invitable(ctx)}:
         # The inviter's role changed since the role was chosen.

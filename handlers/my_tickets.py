@@ -12,14 +12,13 @@ from __future__ import annotations
 from bot.types import Button, Lines, Reply, T, Text
 from crm.enums import TicketStatus
 from crm.limits import parse_id
-from crm.models import Ticket
-from crm.services import access, desk, resolutions, runtime
+from crm.services import access, desk, records, resolutions, runtime
 from crm.services import tickets as svc
-from handlers import desk_notes
+from handlers import desk_media, desk_notes
 from handlers.base import CUSTOMER, Action, Command, Ctx, Step, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.labels import TICKET_KIND, TICKET_STATUS, label
-from handlers.refusals import STALE
+from handlers.refusals import NO_REQUEST, STALE
 
 
 async def my_tickets(ctx: Ctx) -> Step:
@@ -44,9 +43,9 @@ async def my_tickets(ctx: Ctx) -> Step:
 
 async def my_ticket(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None
-    t = await ctx.session.get(Ticket, ctx.obj_id)
+    t = await records.ticket(ctx.session, ctx.obj_id)
     if t is None:
-        return ctx.stay(Reply(T("This request no longer exists.")))
+        return ctx.stay(Reply(NO_REQUEST))
     lines: list[Text] = [
         T(
             "<b>{number}</b> · {kind} · {status}",
@@ -56,16 +55,29 @@ async def my_ticket(ctx: Ctx) -> Step:
         ),
         T("Received {when}.", when=t.created_at),
     ]
+    media: list[dict[str, object]] = []
     for m in await desk.thread(ctx.session, t.id):
+        # What was said between the customer and us: not the system's marks, and never the
+        # staff's internal notes.
+        if m.author_kind not in ("customer", "staff"):
+            continue
         who = T("You") if m.author_kind == "customer" else T("Us")
-        if m.text and m.author_kind != "system":
+        shown = desk_media.summary(m.media)
+        if m.text:
             lines.append(T("{who}: {text}", who=who, text=m.text[:300]))
+        if shown is not None:
+            lines.append(T("{who}: {text}", who=who, text=shown) if not m.text else shown)
+        media += m.media or []
+    lines += desk_media.places(media)
     if t.resolution_note:
         lines.append(T("Result: {note}", note=t.resolution_note))
     buttons: list[Button] = []
     if desk.can_reopen(t, ctx.now(), ctx.rules.tickets.reopen_days):
         buttons.append(Button(T("↩️ Reopen"), f"reopen:{t.id}"))
-    return ctx.stay(Reply(Lines(*lines), buttons=rows(*buttons)))
+    # The photos, documents, voice and pins themselves, sent on by file id as the staff's view
+    # does (handlers.desk_list).
+    reply = Reply(Lines(*lines), buttons=rows(*buttons), media=desk_media.to_media(media))
+    return ctx.stay(reply)
 
 
 class RateStep(States, flow="rate"):
@@ -83,7 +95,7 @@ class RateDraft(Draft):
 
 async def rate(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None and ctx.who.customer_user is not None
-    t = await ctx.session.get(Ticket, ctx.obj_id)
+    t = await records.ticket(ctx.session, ctx.obj_id)
     score = parse_id(ctx.choice, 5) or 0
     if t is None or not 1 <= score <= 5:
         return ctx.stay(Reply(STALE, notice="toast"))
@@ -125,7 +137,7 @@ async def comment_step(ctx: Ctx) -> Step:
     text, refused = typed_text(ctx, 1000, T("Please write your comment, or tap “No, thanks”."))
     if refused is not None:
         return refused
-    t = await ctx.session.get(Ticket, ctx.data.ticket_id)
+    t = await records.ticket(ctx.session, ctx.data.ticket_id)
     if t is not None:
         t.rating_comment = text
     return Step.end(
@@ -135,7 +147,7 @@ async def comment_step(ctx: Ctx) -> Step:
 
 async def reopen(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None
-    t = await ctx.session.get(Ticket, ctx.obj_id)
+    t = await records.ticket(ctx.session, ctx.obj_id)
     if t is None or not desk.can_reopen(t, ctx.now(), ctx.rules.tickets.reopen_days):
         return ctx.stay(
             Reply(T("This request can no longer be reopened; please send a new one with /new."))

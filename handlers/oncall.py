@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from bot.types import Lines, Raw, Reply, T, Text
 from crm.services import on_call, runtime
-from handlers.base import LEADS, Command, Ctx, Step, flow_button, rows
+from handlers.base import LEADS, Command, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.refusals import CHOOSE, DENIED
@@ -16,9 +16,9 @@ from handlers.refusals import CHOOSE, DENIED
 DAYS = 7
 
 
-def _lead(ctx: Ctx) -> bool:
-    staff = ctx.who.staff
-    return staff is not None and staff.active and staff.role in LEADS
+def _lead(ctx: StaffCtx) -> bool:
+    staff = ctx.me
+    return staff.active and staff.role in LEADS
 
 
 class OncallStep(States, flow="oncall"):
@@ -33,7 +33,7 @@ class OncallDraft(Draft):
     day: str | None = None
 
 
-async def _overview_prompt(ctx: Ctx) -> Reply:
+async def _overview_prompt(ctx: StaffCtx) -> Reply:
     first = ctx.local_now().date()
     days = [first + timedelta(days=i) for i in range(DAYS)]
     found = await on_call.rota(ctx.session, days[0], days[-1])
@@ -48,7 +48,7 @@ async def _overview_prompt(ctx: Ctx) -> Reply:
     return Reply(Lines(*lines), buttons=rows(*buttons, width=4))
 
 
-async def start(ctx: Ctx) -> Step:
+async def start(ctx: StaffCtx) -> Step:
     ctx.data = OncallDraft()
     return Step.go(OncallStep.DAY)
 
@@ -61,7 +61,7 @@ def _day(value: str | None, today: date) -> date | None:
     return day if today <= day < today + timedelta(days=DAYS) else None
 
 
-async def day_step(ctx: Ctx) -> Step:
+async def day_step(ctx: StaffCtx) -> Step:
     if not _lead(ctx):
         return Step.end(Reply(DENIED))
     if ctx.choice == "done":
@@ -73,7 +73,7 @@ async def day_step(ctx: Ctx) -> Step:
     return Step.go(OncallStep.PICK)
 
 
-async def _pick_prompt(ctx: Ctx) -> Reply:
+async def _pick_prompt(ctx: StaffCtx) -> Reply:
     day = date.fromisoformat(ctx.data.day)
     found = await on_call.rota(ctx.session, day, day)
     on = {s.id for s in found.get(day, [])}
@@ -91,7 +91,7 @@ async def _pick_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def pick_step(ctx: Ctx) -> Step:
+async def pick_step(ctx: StaffCtx) -> Step:
     if not _lead(ctx):
         return Step.end(Reply(DENIED))
     day = _day(ctx.data.day, ctx.local_now().date())
@@ -100,11 +100,10 @@ async def pick_step(ctx: Ctx) -> Step:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     person = people[ctx.choice]
     now_on = await on_call.toggle(ctx.session, day, person.id)
-    assert ctx.who.staff is not None
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="oncall.set" if now_on else "oncall.unset",
         entity="staff",
         entity_id=person.id,

@@ -12,11 +12,21 @@ from bot.types import Button, Lines, Raw, Reply, T, Text
 from bot.views import targets as targets_view
 from crm.enums import Role
 from crm.models import Staff
-from crm.services import plans, runtime, targets
+from crm.services import plans, records, runtime, targets
 from crm.services.summary import team_of
-from handlers.base import FIELD, LEADS, Action, Command, Ctx, Step, flow_button, typed_text
+from handlers.base import (
+    FIELD,
+    LEADS,
+    Action,
+    Command,
+    Ctx,
+    StaffCtx,
+    Step,
+    flow_button,
+    typed_text,
+)
 from handlers.conversation import Draft, Flow, State, States
-from handlers.refusals import STALE
+from handlers.refusals import NOT_IN_TEAM, STALE
 
 EXAMPLE = "A4 B6 C10"
 
@@ -79,18 +89,16 @@ def progress_lines(progress: plans.PlanProgress, title: Text) -> list[Text]:
     return lines
 
 
-async def _team(ctx: Ctx) -> list[Staff]:
-    assert ctx.who.staff is not None
-    return await team_of(ctx.session, ctx.who.staff)
+async def _team(ctx: StaffCtx) -> list[Staff]:
+    return await team_of(ctx.session, ctx.me)
 
 
 async def _team_rep(ctx: Ctx, staff_id: int) -> Staff | None:
     return next((s for s in await _team(ctx) if s.id == staff_id), None)
 
 
-async def show(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def show(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     if ctx.who.role == Role.SALES:
         progress = await plans.progress(ctx.session, staff, ctx.now())
         title = T("<b>Your visit plan for {month}</b>", month=progress.month)
@@ -127,7 +135,7 @@ async def show(ctx: Ctx) -> Step:
 
 async def view_rep(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None
-    rep = await ctx.session.get(Staff, ctx.obj_id)
+    rep = await records.staff(ctx.session, ctx.obj_id)
     assert rep is not None  # the authoriser found them in the team
     progress = await plans.progress(ctx.session, rep, ctx.now())
     title = T("<b>Visit plan of {name} for {month}</b>", name=rep.name, month=progress.month)
@@ -135,9 +143,9 @@ async def view_rep(ctx: Ctx) -> Step:
 
 
 async def _targets_prompt(ctx: Ctx) -> Reply:
-    rep = await ctx.session.get(Staff, ctx.data.rep_id or -1)
+    rep = await records.staff(ctx.session, ctx.data.rep_id or -1)
     if rep is None:
-        return Reply(T("This rep is no longer in your team. Nothing was saved."))
+        return Reply(NOT_IN_TEAM)
     month = plans.current_month(rep, ctx.now())
     current = await plans.targets_for(ctx.session, rep.id, month)
     lines: list[Text] = [
@@ -157,7 +165,7 @@ async def _targets_prompt(ctx: Ctx) -> Reply:
 
 async def start_set(ctx: Ctx) -> Step:
     assert ctx.obj_id is not None
-    rep = await ctx.session.get(Staff, ctx.obj_id)
+    rep = await records.staff(ctx.session, ctx.obj_id)
     assert rep is not None  # the authoriser found them in the team
     ctx.data = PlanDraft(rep_id=rep.id, rep_name=rep.name)
     return Step.go(PlanStep.TARGETS)
@@ -179,7 +187,7 @@ PROBLEMS: dict[str, T] = {
 }
 
 
-async def targets_step(ctx: Ctx) -> Step:
+async def targets_step(ctx: StaffCtx) -> Step:
     if ctx.choice is not None:
         return ctx.stay(Reply(STALE, notice="toast"))
     text, refused = typed_text(ctx, 100, PROBLEMS["empty"])
@@ -188,12 +196,11 @@ async def targets_step(ctx: Ctx) -> Step:
     parsed = plans.parse_targets(text)
     if parsed.problem is not None:
         return ctx.stay(Reply(PROBLEMS[parsed.problem]))
-    lead = ctx.who.staff
-    assert lead is not None
+    lead = ctx.me
     # Re-checked on save: the rep may have left the team since the button was pressed.
     rep = await _team_rep(ctx, ctx.data.rep_id or 0)
     if rep is None:
-        return Step.end(Reply(T("This rep is no longer in your team. Nothing was saved.")))
+        return Step.end(Reply(NOT_IN_TEAM))
     month = plans.current_month(rep, ctx.now())
     old = await plans.set_plan(ctx.session, rep, month, parsed.targets, set_by=lead, now=ctx.now())
     await runtime.audit(
@@ -236,7 +243,7 @@ async def targets_step(ctx: Ctx) -> Step:
 
 async def authorise_team_rep(ctx: Ctx, staff_id: int) -> bool:
     """A manager acts on reps of their team; an admin on every rep."""
-    if ctx.who.staff is None or ctx.who.role not in LEADS:
+    if ctx.who.role not in LEADS:
         return False
     return await _team_rep(ctx, staff_id) is not None
 

@@ -21,7 +21,7 @@ from crm.services import access
 from crm.services import customers as customer_svc
 from crm.services.deals.reading import read_opportunity
 from handlers import common, deals, followups, visit, visit_reading
-from handlers.base import FIELD, STAFF, Ctx, Step, excerpt, flow_button
+from handlers.base import FIELD, STAFF, StaffCtx, Step, excerpt, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import VISIT_KIND
@@ -55,7 +55,7 @@ class NoteDraft(Draft):
     photos: list[str] = []
 
 
-async def fallback(ctx: Ctx) -> Step:
+async def fallback(ctx: StaffCtx) -> Step:
     inbound = ctx.inbound
     if inbound.location is not None:
         return await _pin(ctx, inbound.location.lat, inbound.location.lon)
@@ -80,7 +80,7 @@ async def fallback(ctx: Ctx) -> Step:
     return step if step is not None else await _note(ctx, text)
 
 
-async def staff_fallback(ctx: Ctx) -> Step:
+async def staff_fallback(ctx: StaffCtx) -> Step:
     """Service staff outside a flow: words are kept as a note, with what was recognised."""
     text = (ctx.inbound.text or "").strip()
     if not text and not ctx.inbound.photo_ids:
@@ -92,17 +92,16 @@ async def staff_fallback(ctx: Ctx) -> Step:
     return await _note(ctx, text)
 
 
-async def _pin(ctx: Ctx, lat: float, lon: float) -> Step:
-    assert ctx.who.staff is not None
+async def _pin(ctx: StaffCtx, lat: float, lon: float) -> Step:
     radius = ctx.rules.visits.checkin_radius_m
-    near = await customer_svc.nearest(ctx.session, ctx.who.staff, lat, lon, radius)
+    near = await customer_svc.nearest(ctx.session, ctx.me, lat, lon, radius)
     if not near:
         return ctx.stay(Reply(T("None of your customers is within {m} m of this pin.", m=radius)))
     ctx.data = CheckinDraft(lat=lat, lon=lon, near=[(c.id, c.name, round(d)) for c, d in near])
     return Step.go(CheckinStep.PICK)
 
 
-def _pick_prompt(ctx: Ctx) -> Reply:
+def _pick_prompt(ctx: StaffCtx) -> Reply:
     buttons = tuple(
         (flow_button(T("{name} · {m} m", name=Raw(name), m=m), CheckinStep.PICK, str(cid)),)
         for cid, name, m in ctx.data.near
@@ -110,11 +109,8 @@ def _pick_prompt(ctx: Ctx) -> Reply:
     return Reply(T("Check in at which customer?"), buttons=buttons)
 
 
-async def pick_step(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
-    customer = await access.editable_customer(
-        ctx.session, ctx.who.staff, parse_id(ctx.choice) or -1
-    )
+async def pick_step(ctx: StaffCtx) -> Step:
+    customer = await access.editable_customer(ctx.session, ctx.me, parse_id(ctx.choice) or -1)
     if customer is None:
         return ctx.stay(Reply(DENIED, notice="alert"))
     lat, lon = ctx.data.lat, ctx.data.lon
@@ -131,18 +127,17 @@ _KIND_WORDS = (
 )
 
 
-async def _recognised_customer(ctx: Ctx, text: str) -> Customer | None:
+async def _recognised_customer(ctx: StaffCtx, text: str) -> Customer | None:
     """A customer of the rep's named somewhere in the text (one word of it, looked up)."""
-    assert ctx.who.staff is not None
     words = [w for w in re.split(r"[\s,，。.;；、!！?？]+", text) if len(w) >= 2][:6]
     for word in words:
-        found = await customer_svc.search(ctx.session, ctx.who.staff, word[:100])
+        found = await customer_svc.search(ctx.session, ctx.me, word[:100])
         if len(found) == 1:
             return found[0]
     return None
 
 
-async def _note(ctx: Ctx, text: str) -> Step:
+async def _note(ctx: StaffCtx, text: str) -> Step:
     """Text that is not a visit report: kept, with what was recognised and what to do next."""
     customer = await _recognised_customer(ctx, text) if text else None
     found = find_when(text, ctx.now(), ctx.who.tz) if text else None
@@ -158,7 +153,7 @@ async def _note(ctx: Ctx, text: str) -> Step:
     return Step.go(NoteStep.CHOOSE)
 
 
-def _note_prompt(ctx: Ctx) -> Reply:
+def _note_prompt(ctx: StaffCtx) -> Reply:
     d: NoteDraft = ctx.data
     seen: list[Text] = []
     if d.customer_name:
@@ -188,23 +183,22 @@ def _note_prompt(ctx: Ctx) -> Reply:
     return Reply(head, buttons=tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)))
 
 
-def _joined(ctx: Ctx, parts: list[Text]) -> Raw:
+def _joined(ctx: StaffCtx, parts: list[Text]) -> Raw:
     sep = "，" if ctx.who.locale.startswith("zh") else ", "
     return Raw(sep.join(ctx.render(p) for p in parts))
 
 
-async def note_step(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
+async def note_step(ctx: StaffCtx) -> Step:
     d: NoteDraft = ctx.data
     customer = (
-        await access.editable_customer(ctx.session, ctx.who.staff, d.customer_id)
+        await access.editable_customer(ctx.session, ctx.me, d.customer_id)
         if d.customer_id
         else None
     )
     if ctx.choice == "search" and d.text:
         from handlers.customers import result_buttons
 
-        found = await customer_svc.search(ctx.session, ctx.who.staff, d.text[:100])
+        found = await customer_svc.search(ctx.session, ctx.me, d.text[:100])
         if not found:
             return ctx.stay(
                 Reply(T("No customer matches “{query}”. Try another spelling.", query=d.text[:100]))

@@ -18,7 +18,7 @@ from bot.views import report_pipeline, yearly
 from crm.language import date_ranges
 from crm.services import report as svc
 from crm.services import report_yearly
-from handlers.base import LEADS, Command, Ctx, Step, flow_button, rows
+from handlers.base import LEADS, Command, Ctx, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.refusals import DENIED, STALE
 
@@ -80,10 +80,10 @@ def _refusal(problem: str) -> Reply:
     return Reply(Lines(*lines))
 
 
-async def _report(ctx: Ctx, found: date_ranges.DateRange) -> list[Reply]:
-    lead = ctx.who.staff
+async def _report(ctx: StaffCtx, found: date_ranges.DateRange) -> list[Reply]:
+    lead = ctx.me
     # Re-checked at every report (the router checks too): a button proves nothing.
-    if lead is None or ctx.who.role not in LEADS:
+    if ctx.who.role not in LEADS:
         return [Reply(DENIED, notice="alert")]
     period = svc.period_of(found, ctx.who.tz)
     report = await svc.build(ctx.session, lead, period, ctx.now(), ctx.rules)
@@ -98,11 +98,11 @@ def _year(ctx: Ctx, words: str, parsed: date_ranges.Parsed) -> int | None:
     return year
 
 
-async def _yearly(ctx: Ctx, year: int) -> list[Reply]:
-    lead = ctx.who.staff
-    if lead is None or ctx.who.role not in LEADS:
+async def _yearly(ctx: StaffCtx, year: int) -> list[Reply]:
+    # Re-checked at every report (the router checks too), as _report does.
+    if ctx.who.role not in LEADS:
         return [Reply(DENIED, notice="alert")]
-    found = await report_yearly.build(ctx.session, lead, year, ctx.who.tz, ctx.now(), ctx.rules)
+    found = await report_yearly.build(ctx.session, ctx.me, year, ctx.who.tz, ctx.now(), ctx.rules)
     return yearly.summary(found)
 
 

@@ -11,29 +11,21 @@ stateDiagram-v2
 from __future__ import annotations
 
 from bot.types import Button, Lines, Reply, T, Text
-from crm.enums import Role
-from crm.models import ReturnVisit, Ticket
-from crm.services import return_visits, runtime
-from handlers.base import STAFF, Action, Command, Ctx, Step, flow_button, typed_text
+from crm.services import access, records, return_visits, runtime
+from handlers.base import STAFF, Action, Command, StaffCtx, Step, flow_button, typed_text
 from handlers.conversation import Draft, Flow, State, States
-from handlers.refusals import STALE
+from handlers.refusals import DENIED, STALE
 
 
-async def authorise(ctx: Ctx, rv_id: int) -> bool:
-    staff = ctx.who.staff
-    rv = await ctx.session.get(ReturnVisit, rv_id)
-    return (
-        rv is not None
-        and staff is not None
-        and (rv.staff_id == staff.id or staff.role in (Role.MANAGER, Role.ADMIN))
-    )
+async def authorise(ctx: StaffCtx, rv_id: int) -> bool:
+    return await access.can_act_on_return_visit(ctx.session, ctx.me, rv_id)
 
 
-async def result(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
-    rv = await ctx.session.get(ReturnVisit, ctx.obj_id)
+async def result(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
+    rv = await records.return_visit(ctx.session, ctx.obj_id)
     assert rv is not None
-    ticket = await ctx.session.get(Ticket, rv.ticket_id)
+    ticket = await records.ticket(ctx.session, rv.ticket_id)
     assert ticket is not None
     if ctx.choice not in ("yes", "no"):
         return ctx.stay(Reply(STALE, notice="toast"))
@@ -45,7 +37,7 @@ async def result(ctx: Ctx) -> Step:
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="return_visit.record",
         entity="ticket",
         entity_id=ticket.id,
@@ -69,7 +61,7 @@ class RvDraft(Draft):
     satisfied: bool = False
 
 
-def _note_prompt(ctx: Ctx) -> Reply:
+def _note_prompt(ctx: StaffCtx) -> Reply:
     d: RvDraft = ctx.data
     return Reply(
         T(
@@ -81,23 +73,21 @@ def _note_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def note_step(ctx: Ctx) -> Step:
+async def note_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "skip":
         return Step.end(Reply(T("Thank you. The return visit is recorded.")))
     text, refused = typed_text(ctx, 1000, T("Please type the note, or tap Skip."))
     if refused is not None:
         return refused
-    rv = await ctx.session.get(ReturnVisit, ctx.data.rv)
-    staff = ctx.who.staff
-    if rv is None or staff is None or not await authorise(ctx, rv.id):
-        return Step.end(Reply(T("That is not available to you. Nothing was changed.")))
+    rv = await records.return_visit(ctx.session, ctx.data.rv)
+    if rv is None or not await authorise(ctx, rv.id):
+        return Step.end(Reply(DENIED))
     rv.note = text
     return Step.end(Reply(T("Thank you. The return visit is recorded.")))
 
 
-async def list_command(ctx: Ctx) -> Step:
-    staff = ctx.who.staff
-    assert staff is not None
+async def list_command(ctx: StaffCtx) -> Step:
+    staff = ctx.me
     found = await return_visits.pending_for(ctx.session, staff.id)
     if not found:
         return ctx.stay(Reply(T("No return visits to make.")))

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from bot.types import Reply, T, Text
 from crm.enums import Role
 from crm.limits import parse_id
-from handlers.base import Action, Command, Ctx, Handler, Step
+from handlers.base import Action, Command, Ctx, Handler, Step, fits, may_run
 from handlers.conversation import parking
 from handlers.conversation.drafts import Draft, NoDraft
 from handlers.conversation.flow import Flow, Input, State, inputs_of
@@ -161,7 +161,7 @@ class Router:
                 return await self._run_command(ctx, command)
         if ctx.state is not None:
             flow = self.flow_of(ctx.state)
-            if ctx.who.role in flow.roles:
+            if may_run(ctx, flow.roles):
                 got = inputs_of(inbound)
                 decl = flow.steps[ctx.state]
                 if not got:
@@ -180,6 +180,8 @@ class Router:
         return await self._interrupt(ctx, self._fallback(ctx), keep=False)
 
     def _fallback(self, ctx: Ctx) -> Handler:
+        if not may_run(ctx, frozenset({ctx.who.role})):
+            return _refuse  # a staff role's fallback is a staff handler: no staff, no handler
         handler = self.fallback.get(ctx.who.role) or self.help
         assert handler is not None
         return handler
@@ -198,6 +200,8 @@ class Router:
         return await self._run_command(ctx, command)
 
     async def _run_command(self, ctx: Ctx, command: Command) -> Step:
+        if not may_run(ctx, command.roles):
+            return ctx.stay(Reply(DENIED))
         if command.name == "cancel":
             return await self._cancel(ctx, command)
         return await self._interrupt(ctx, command.handler, keep=not command.interrupts)
@@ -270,7 +274,7 @@ class Router:
         action = self.actions.get(name)
         if action is None:
             return ctx.stay(Reply(STALE, notice="toast"))
-        if ctx.who.role not in action.roles:
+        if not may_run(ctx, action.roles):
             return ctx.stay(Reply(DENIED, notice="alert"))
         if action.obj_kind is not None:
             obj_id = parse_id(obj)
@@ -285,7 +289,7 @@ class Router:
     async def _flow_press(self, ctx: Ctx, pressed: str) -> Step:
         key, _, value = pressed.partition(":")
         state = ctx.state
-        if state is None or key != state.key or ctx.who.role not in self.flow_of(state).roles:
+        if state is None or key != state.key or not may_run(ctx, self.flow_of(state).roles):
             if ctx.inbound.callback_message_id is not None and ctx.marks.get("m") == (
                 ctx.inbound.callback_message_id
             ):
@@ -319,6 +323,8 @@ class Router:
                 step = await self._return(ctx, step)
                 continue
             break
+        if step.state is not None and not fits(ctx, self.flow_of(step.state).roles):
+            return ctx.stay(Reply(DENIED, notice="alert"))  # where it was: nothing is dropped
         if step.call is not None:
             assert step.state is not None
             if ctx.state is not None:
@@ -378,6 +384,9 @@ class Router:
         flow = self.flows[frame["flow"]]
         state = flow.state(frame["step"])
         assert state is not None
+        if not fits(ctx, flow.roles):
+            ctx.stack.clear()
+            return Step.end(*step.replies, Reply(DENIED))
         ctx.state, ctx.data = state, flow.draft.load(frame["d"])
         on_return = flow.returns.get(state)
         result = step.result if step.returned else None
@@ -387,3 +396,7 @@ class Router:
             nxt = await on_return(ctx, result)
         nxt.replies[:0] = step.replies
         return nxt
+
+
+async def _refuse(ctx: Ctx) -> Step:
+    return ctx.stay(Reply(DENIED))

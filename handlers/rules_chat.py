@@ -14,18 +14,17 @@ from datetime import time
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from bot.types import Lines, Raw, Reply, T, Text
-from crm.models import AuditLog, Staff
 from crm.rules import Rules
+from crm.services import history as audit_history
 from crm.services import rule_overrides as svc
 from handlers import calendar_chat
-from handlers.base import ADMINS, Command, Ctx, Step, flow_button, is_admin, rows
+from handlers.base import ADMINS, Command, Ctx, StaffCtx, Step, flow_button, is_admin, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.labels import TICKET_KIND
-from handlers.refusals import CHOOSE, STALE
+from handlers.refusals import CHOOSE, RULES_ADMINS_ONLY, STALE
 
 
 class RulesStep(States, flow="rules"):
@@ -42,6 +41,7 @@ class RulesDraft(Draft):
 
 HISTORY = 15
 NUMBER = re.compile(r"\d{1,7}")
+PERCENT = re.compile(r"(\d{1,7})\s*%?")
 CLOCK = re.compile(r"(\d{1,2})[:：.](\d{2})")
 
 GROUPS = {
@@ -51,19 +51,26 @@ GROUPS = {
     "digest": T("Digest times"),
     "quiet": T("Quiet hours"),
     "calendar": T("Business calendar"),
+    "reports": T("Reps' reports"),
 }
 FIXED_LABELS = {
     "claims.period_days": T("Claim period (days)"),
     "claims.warn_days": T("Claim warning (days before it lapses)"),
     "digest.morning_agenda": T("Morning agenda"),
     "digest.manager_summary": T("Managers' daily summary"),
+    "reports.evening": T("Daily report drafted (evening)"),
+    "reports.weekly_day": T("Weekly report day (1 = Monday … 7 = Sunday)"),
+    "reports.weekly_at": T("Weekly report and plan"),
+    "reports.team_at": T("Team's reports to the manager"),
     "quiet_hours.start": T("Quiet hours start"),
     "quiet_hours.end": T("Quiet hours end"),
+    "sla.warn_share": T("SLA warning (share of the time allowed)"),
 }
-DENIED = T("Only an admin can change business rules. Nothing was changed.")
 
 
 def rule_label(key: str) -> Text:
+    if key in FIXED_LABELS:
+        return FIXED_LABELS[key]
     section, name, *rest = key.split(".")
     if section == "sla":
         kind = TICKET_KIND[name]
@@ -75,7 +82,10 @@ def rule_label(key: str) -> Text:
     return FIXED_LABELS[key]
 
 
-def shown(value: Any) -> str:
+def shown(value: Any, key: str | None = None) -> str:
+    """A rule's value as /rules writes it and takes it: 08:30, 60, 80%."""
+    if key is not None and key in svc.EDITABLE and svc.EDITABLE[key].kind == "percent":
+        return f"{round(float(value) * 100)}%"
     return value.strftime("%H:%M") if isinstance(value, time) else str(value)
 
 
@@ -94,6 +104,12 @@ def overview(rules: Rules) -> Lines:
                 hours=target.resolution_hours,
             )
         )
+    lines.append(
+        T(
+            "<b>SLA warning</b>: at {share} of the time allowed",
+            share=shown(rules.sla.warn_share, "sla.warn_share"),
+        )
+    )
     c = rules.cadence_days
     lines += [
         T("<b>Visit cadence</b>: A every {a} days · B {b} · C {c}", a=c.A, b=c.B, c=c.C),
@@ -106,6 +122,14 @@ def overview(rules: Rules) -> Lines:
             "<b>Digest times</b>: morning agenda {agenda} · managers' summary {summary}",
             agenda=shown(rules.digest.morning_agenda),
             summary=shown(rules.digest.manager_summary),
+        ),
+        T(
+            "<b>Reps' reports</b>: daily report {evening} · weekly report on day {day} at "
+            "{weekly} · team's reports to the manager {team}",
+            evening=shown(rules.reports.evening),
+            day=rules.reports.weekly_day,
+            weekly=shown(rules.reports.weekly_at),
+            team=shown(rules.reports.team_at),
         ),
         T(
             "<b>Quiet hours</b>: {start}–{end}",
@@ -123,7 +147,7 @@ def _overview_prompt(ctx: Ctx) -> Reply:
 
 
 def _denied() -> Step:
-    return Step.end(Reply(DENIED, notice="alert"))
+    return Step.end(Reply(RULES_ADMINS_ONLY, notice="alert"))
 
 
 async def start(ctx: Ctx) -> Step:
@@ -152,7 +176,7 @@ def _group_prompt(ctx: Ctx) -> Reply:
             T(
                 "{rule}: {value}",
                 rule=rule_label(e.key),
-                value=shown(svc.value_of(ctx.rules, e.key)),
+                value=shown(svc.value_of(ctx.rules, e.key), e.key),
             ),
             RulesStep.KEY,
             e.key,
@@ -182,9 +206,19 @@ def _value_prompt(ctx: Ctx) -> Reply:
 
 
 def _ask(ctx: Ctx, key: str) -> Reply:
-    now = shown(svc.value_of(ctx.rules, key))
+    now = shown(svc.value_of(ctx.rules, key), key)
     back = rows(flow_button(T("⬅ Back"), RulesStep.VALUE, "back"))
-    if svc.EDITABLE[key].kind == "time":
+    if svc.EDITABLE[key].kind == "percent":
+        low, high = svc.PERCENT_BOUNDS
+        text = T(
+            "{rule} is now {value}. Type the new share as a whole percentage from {min} to "
+            "{max}, e.g. 80.",
+            rule=rule_label(key),
+            value=now,
+            min=low,
+            max=high,
+        )
+    elif svc.EDITABLE[key].kind == "time":
         text = T(
             "{rule} is now {value}. Type the new time as HH:MM, e.g. 08:30.",
             rule=rule_label(key),
@@ -210,6 +244,19 @@ def _parse(key: str, text: str) -> tuple[Any, Reply | None]:
         if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
             return None, Reply(T("Please type a time as HH:MM, e.g. 08:30. Nothing was changed."))
         return f"{int(m.group(1)):02d}:{m.group(2)}", None
+    if svc.EDITABLE[key].kind == "percent":
+        low, high = svc.PERCENT_BOUNDS
+        m = PERCENT.fullmatch(text)
+        if m is None or not low <= int(m.group(1)) <= high:
+            return None, Reply(
+                T(
+                    "{rule} must be a whole percentage from {min} to {max}. Nothing was changed.",
+                    rule=rule_label(key),
+                    min=low,
+                    max=high,
+                )
+            )
+        return int(m.group(1)) / 100, None
     low, high = svc.bounds(key)
     if NUMBER.fullmatch(text) is None or not (low or 0) <= int(text) <= (high or 10**7):
         return None, Reply(
@@ -242,10 +289,9 @@ def _conflict(key: str, rules: Rules) -> Text:
     return T("That value does not fit the other rules. Nothing was changed.")
 
 
-async def value_step(ctx: Ctx) -> Step:
+async def value_step(ctx: StaffCtx) -> Step:
     if not is_admin(ctx):
         return _denied()
-    assert ctx.who.staff is not None
     key = ctx.data.key
     if key is None or key not in svc.EDITABLE:
         return Step.end(Reply(STALE, notice="toast"))
@@ -257,20 +303,20 @@ async def value_step(ctx: Ctx) -> Step:
     if refusal is not None:
         return ctx.stay(refusal)
     old = svc.value_of(ctx.rules, key)
-    if shown(old) == shown(value):
+    if shown(old, key) == shown(value, key):
         return Step.end(
             Reply(
                 T(
                     "{rule} is already {value}. Nothing was changed.",
                     rule=rule_label(key),
-                    value=shown(old),
+                    value=shown(old, key),
                 )
             )
         )
     assert ctx.rulebook is not None
     try:
         old, new = await svc.change(
-            ctx.session, ctx.rulebook, key, value, actor_id=ctx.who.staff.id, now=ctx.now()
+            ctx.session, ctx.rulebook, key, value, actor_id=ctx.me.id, now=ctx.now()
         )
     except ValidationError:
         return ctx.stay(Reply(_conflict(key, ctx.rules)))
@@ -279,23 +325,15 @@ async def value_step(ctx: Ctx) -> Step:
             T(
                 "{rule}: {old} → {new}. In effect now.",
                 rule=rule_label(key),
-                old=shown(old),
-                new=shown(new),
+                old=shown(old, key),
+                new=shown(new, key),
             )
         )
     )
 
 
 async def history(ctx: Ctx) -> Reply:
-    entries = (
-        await ctx.session.execute(
-            select(AuditLog, Staff.name)
-            .outerjoin(Staff, (AuditLog.actor_kind == "staff") & (Staff.id == AuditLog.actor_id))
-            .where(AuditLog.entity == "rules")
-            .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-            .limit(HISTORY)
-        )
-    ).all()
+    entries = await audit_history.changes_to(ctx.session, "rules", limit=HISTORY)
     if not entries:
         return Reply(T("No business rule has been changed in chat yet."))
     lines: list[Text] = [T("<b>Changes to business rules</b>")]
@@ -309,8 +347,8 @@ async def history(ctx: Ctx) -> Reply:
                     when=entry.at,
                     who=Raw(name) if name else T("the system"),
                     rule=rule_label(key),
-                    old=str(change[0]),
-                    new=str(change[1]),
+                    old=shown(change[0], key),
+                    new=shown(change[1], key),
                 )
             )
     return Reply(Lines(*lines))

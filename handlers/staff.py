@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-
 from bot.types import Button, Lines, Reply, T, Text
 from crm.enums import Role
-from crm.models import Staff
-from crm.services import handover, runtime
+from crm.services import access, colleagues, handover, records, runtime
 from crm.services.admins import is_last_active_admin
-from handlers.base import LEADS, Action, Command, Ctx, Step, rows
+from handlers.base import LEADS, Action, Command, StaffCtx, Step, rows
 from handlers.labels import ROLE, label
+from handlers.refusals import DENIED
 
 LAST_ADMIN = T(
     "That would leave the company without an active admin. Make someone else an admin first. "
@@ -19,18 +17,8 @@ LAST_ADMIN = T(
 )
 
 
-def team(ctx: Ctx):  # type: ignore[no-untyped-def]
-    """The people the lead manages: everyone for an admin, else their reps and team."""
-    me = ctx.who.staff
-    assert me is not None
-    stmt = select(Staff).order_by(Staff.active.desc(), Staff.role, Staff.name)
-    if me.role != Role.ADMIN:
-        stmt = stmt.where(or_(Staff.manager_id == me.id, Staff.team == me.team))
-    return stmt
-
-
-async def staff_list(ctx: Ctx) -> Step:
-    people = list(await ctx.session.scalars(team(ctx)))
+async def staff_list(ctx: StaffCtx) -> Step:
+    people = await colleagues.managed_by(ctx.session, ctx.me)
     buttons = [
         Button(
             T("{name} · {role}", name=p.name, role=label(ROLE, p.role))
@@ -43,9 +31,9 @@ async def staff_list(ctx: Ctx) -> Step:
     return ctx.stay(Reply(T("<b>Staff</b>"), buttons=tuple((b,) for b in buttons[:40])))
 
 
-async def card(ctx: Ctx) -> Step:
+async def card(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
-    person = await ctx.session.get(Staff, ctx.obj_id)
+    person = await records.staff(ctx.session, ctx.obj_id)
     assert person is not None
     c = await handover.counts(ctx.session, person.id, ctx.now())
     lines: list[Text] = [
@@ -61,8 +49,7 @@ async def card(ctx: Ctx) -> Step:
         ),
     ]
     buttons = []
-    me = ctx.who.staff
-    assert me is not None
+    me = ctx.me
     if me.role == Role.ADMIN and person.id != me.id:
         buttons.append(Button(T("🔀 Change role"), f"st_role:{person.id}"))
     if person.id != me.id:
@@ -76,11 +63,11 @@ async def card(ctx: Ctx) -> Step:
     return ctx.stay(Reply(Lines(*lines), buttons=rows(*buttons)))
 
 
-async def change_role(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
-    if ctx.who.staff.role != Role.ADMIN:
-        return ctx.stay(Reply(T("That is not available to you. Nothing was changed.")))
-    person = await ctx.session.get(Staff, ctx.obj_id)
+async def change_role(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
+    if ctx.me.role != Role.ADMIN:
+        return ctx.stay(Reply(DENIED))
+    person = await records.staff(ctx.session, ctx.obj_id)
     assert person is not None
     if ctx.choice in {r.value for r in list(Role)[:4]}:
         if ctx.choice != Role.ADMIN and await is_last_active_admin(ctx.session, person):
@@ -90,7 +77,7 @@ async def change_role(ctx: Ctx) -> Step:
         await runtime.audit(
             ctx.session,
             actor_kind="staff",
-            actor_id=ctx.who.staff.id,
+            actor_id=ctx.me.id,
             action="staff.role",
             entity="staff",
             entity_id=person.id,
@@ -114,11 +101,11 @@ async def change_role(ctx: Ctx) -> Step:
     return ctx.stay(Reply(T("New role for {name}?", name=person.name), buttons=rows(*buttons)))
 
 
-async def deactivate(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
-    person = await ctx.session.get(Staff, ctx.obj_id)
+async def deactivate(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
+    person = await records.staff(ctx.session, ctx.obj_id)
     assert person is not None
-    if person.id == ctx.who.staff.id:
+    if person.id == ctx.me.id:
         return ctx.stay(Reply(T("You cannot deactivate yourself.")))
     if await is_last_active_admin(ctx.session, person):
         return ctx.stay(Reply(LAST_ADMIN))
@@ -126,7 +113,7 @@ async def deactivate(ctx: Ctx) -> Step:
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="staff.deactivate",
         entity="staff",
         entity_id=person.id,
@@ -147,21 +134,21 @@ async def deactivate(ctx: Ctx) -> Step:
         ),
         buttons=((Button(T("🤝 Hand over"), f"st_ho:{person.id}"),),),
     )
-    manager = await ctx.session.get(Staff, person.manager_id) if person.manager_id else None
-    if manager is not None and manager.id != ctx.who.staff.id:
+    manager = await records.staff(ctx.session, person.manager_id)
+    if manager is not None and manager.id != ctx.me.id:
         await ctx.notify.to_staff(manager, note, dedupe_key=f"staff-off:{person.id}:{ctx.now()}")
     return ctx.stay(note)
 
 
-async def reactivate(ctx: Ctx) -> Step:
-    assert ctx.obj_id is not None and ctx.who.staff is not None
-    person = await ctx.session.get(Staff, ctx.obj_id)
+async def reactivate(ctx: StaffCtx) -> Step:
+    assert ctx.obj_id is not None
+    person = await records.staff(ctx.session, ctx.obj_id)
     assert person is not None
     person.active = True
     await runtime.audit(
         ctx.session,
         actor_kind="staff",
-        actor_id=ctx.who.staff.id,
+        actor_id=ctx.me.id,
         action="staff.reactivate",
         entity="staff",
         entity_id=person.id,
@@ -171,18 +158,8 @@ async def reactivate(ctx: Ctx) -> Step:
     return ctx.stay(Reply(T("{name} is active again.", name=person.name)))
 
 
-async def authorise_team_member(ctx: Ctx, staff_id: int) -> bool:
-    me = ctx.who.staff
-    if me is None or me.role not in (Role.ADMIN, Role.MANAGER):
-        return False
-    person = await ctx.session.get(Staff, staff_id)
-    if person is None:
-        return False
-    return (
-        me.role == Role.ADMIN
-        or person.manager_id == me.id
-        or (person.team == me.team and person.role != Role.ADMIN)
-    )
+async def authorise_team_member(ctx: StaffCtx, staff_id: int) -> bool:
+    return await access.can_manage_staff(ctx.session, ctx.me, staff_id)
 
 
 COMMANDS = [

@@ -12,7 +12,7 @@ from crm.enums import CustomerClass, Stage
 from crm.limits import parse_amount
 from crm.models import Customer
 from crm.services import access, runtime, status
-from handlers.base import FIELD, Action, Ctx, Step, flow_button, rows, typed_text
+from handlers.base import FIELD, Action, StaffCtx, Step, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
 from handlers.customers import card_reply
@@ -44,20 +44,19 @@ class StatusDraft(Draft):
     cls: str | None = None
 
 
-async def _customer(ctx: Ctx, cid: int | None = None) -> Customer | None:
+async def _customer(ctx: StaffCtx, cid: int | None = None) -> Customer | None:
     """The customer of the flow, re-checked on every step: a draft proves nothing."""
-    assert ctx.who.staff is not None
     if cid is None:
         cid = ctx.data.customer_id if isinstance(ctx.data, StatusDraft) else None
     if cid is None:
         return None
-    return await access.editable_customer(ctx.session, ctx.who.staff, cid)
+    return await access.editable_customer(ctx.session, ctx.me, cid)
 
 
 GONE = GONE_CUSTOMER
 
 
-async def start_stage(ctx: Ctx) -> Step:
+async def start_stage(ctx: StaffCtx) -> Step:
     customer = await _customer(ctx, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(DENIED, notice="alert"))
@@ -65,7 +64,7 @@ async def start_stage(ctx: Ctx) -> Step:
     return Step.go(StageStep.PICK)
 
 
-def _stage_prompt(ctx: Ctx) -> Reply:
+def _stage_prompt(ctx: StaffCtx) -> Reply:
     d: StatusDraft = ctx.data
     stages = [s for s in ctx.rules.stages.order if s != d.was]
     buttons = [flow_button(label(STAGE, s), StageStep.PICK, s) for s in stages]
@@ -79,11 +78,11 @@ def _stage_prompt(ctx: Ctx) -> Reply:
     )
 
 
-def _amount_prompt(ctx: Ctx) -> Reply:
+def _amount_prompt(ctx: StaffCtx) -> Reply:
     return Reply(T("Won — congratulations! The deal's amount?"))
 
 
-def _reason_prompt(ctx: Ctx) -> Reply:
+def _reason_prompt(ctx: StaffCtx) -> Reply:
     reasons = [
         flow_button(LOST_REASON.get(r, Raw(r)), StageStep.REASON, r)
         for r in ctx.rules.stages.lost_reasons
@@ -91,7 +90,7 @@ def _reason_prompt(ctx: Ctx) -> Reply:
     return Reply(T("Why was it lost?"), buttons=rows(*reasons))
 
 
-async def pick_step(ctx: Ctx) -> Step:
+async def pick_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in ctx.rules.stages.order:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.stage = ctx.choice
@@ -102,7 +101,7 @@ async def pick_step(ctx: Ctx) -> Step:
     return await _save_stage(ctx)
 
 
-async def amount_step(ctx: Ctx) -> Step:
+async def amount_step(ctx: StaffCtx) -> Step:
     amount = parse_amount(ctx.inbound.text or "")
     if amount is None or amount <= 0:
         return ctx.stay(Reply(T("Please type the amount as a number, e.g. 120000 or 12万.")))
@@ -110,19 +109,18 @@ async def amount_step(ctx: Ctx) -> Step:
     return await _save_stage(ctx)
 
 
-async def reason_step(ctx: Ctx) -> Step:
+async def reason_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in ctx.rules.stages.lost_reasons:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.reason = ctx.choice
     return await _save_stage(ctx)
 
 
-async def _save_stage(ctx: Ctx) -> Step:
+async def _save_stage(ctx: StaffCtx) -> Step:
     customer = await _customer(ctx)
     if customer is None:
         return Step.end(Reply(GONE))
-    staff = ctx.who.staff
-    assert staff is not None
+    staff = ctx.me
     amount = Decimal(ctx.data.amount) if ctx.data.amount else None
     old = customer.stage
     await status.change_stage(
@@ -169,7 +167,7 @@ async def _save_stage(ctx: Ctx) -> Step:
     return Step.end(Reply(Lines(*lines), buttons=buttons), await card_reply(ctx, customer.id))
 
 
-async def start_class(ctx: Ctx) -> Step:
+async def start_class(ctx: StaffCtx) -> Step:
     customer = await _customer(ctx, ctx.obj_id)
     if customer is None:
         return ctx.stay(Reply(DENIED, notice="alert"))
@@ -179,7 +177,7 @@ async def start_class(ctx: Ctx) -> Step:
     return Step.go(ClsStep.PICK)
 
 
-def _cls_prompt(ctx: Ctx) -> Reply:
+def _cls_prompt(ctx: StaffCtx) -> Reply:
     d: StatusDraft = ctx.data
     buttons = [
         flow_button(Raw(c.value), ClsStep.PICK, c.value) for c in CustomerClass if c != d.was
@@ -190,26 +188,25 @@ def _cls_prompt(ctx: Ctx) -> Reply:
     )
 
 
-def _why_prompt(ctx: Ctx) -> Reply:
+def _why_prompt(ctx: StaffCtx) -> Reply:
     return Reply(T("Why? (e.g. annual volume grew, strategic account)"))
 
 
-async def cls_pick_step(ctx: Ctx) -> Step:
+async def cls_pick_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in {c.value for c in CustomerClass}:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.cls = ctx.choice
     return Step.go(ClsStep.WHY)
 
 
-async def cls_why_step(ctx: Ctx) -> Step:
+async def cls_why_step(ctx: StaffCtx) -> Step:
     reason, refused = typed_text(ctx, 200, T("Please give a short reason."))
     if refused is not None:
         return refused
     customer = await _customer(ctx)
     if customer is None:
         return Step.end(Reply(GONE))
-    staff = ctx.who.staff
-    assert staff is not None
+    staff = ctx.me
     old = customer.customer_class
     await status.change_class(
         ctx.session,

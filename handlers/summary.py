@@ -10,7 +10,7 @@ from bot.types import Reply, T
 from bot.views import digest as view
 from crm.services import digest as svc
 from handlers import digest
-from handlers.base import LEADS, Command, Ctx, Step
+from handlers.base import LEADS, Command, Ctx, StaffCtx, Step
 
 # What may follow /summary, lower-cased; nothing (or anything else) means today.
 PERIOD_WORDS = {
@@ -29,9 +29,8 @@ PERIOD_WORDS = {
 }
 
 
-async def summary(ctx: Ctx) -> Step:
-    lead = ctx.who.staff
-    assert lead is not None
+async def summary(ctx: StaffCtx) -> Step:
+    lead = ctx.me
     words = ctx.inbound.args.strip().lower()
     kind = PERIOD_WORDS.get(words)
     if words and kind is None:

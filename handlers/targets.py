@@ -18,7 +18,7 @@ from crm.services.summary import team_of
 from handlers.base import LEADS, Action, Command, Ctx, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
-from handlers.refusals import STALE
+from handlers.refusals import NOT_IN_TEAM, STALE
 
 EXAMPLE = "A4 B6 C10 新客户3 成交50万 回款30万"
 ALL = "all"
@@ -200,7 +200,7 @@ async def figures_step(ctx: StaffCtx) -> Step:
     month = d.month or _this_month(ctx)
     reps = await _reps(ctx, d)
     if not reps:
-        return Step.end(Reply(T("This rep is no longer in your team. Nothing was saved.")))
+        return Step.end(Reply(NOT_IN_TEAM))
     if ctx.choice == "copy":
         done = await svc.copy_last_month(ctx.session, reps, month, set_by=ctx.me, now=ctx.now())
         if not done:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from bot.types import TN, KeyButton, Lines, Raw, Reply, T, Text
 from crm.enums import TicketKind
-from crm.services import runtime
+from crm.services import records, runtime
 from crm.services import tickets as svc
 from crm.services.customers import new_customer
 from handlers import desk_media, desk_notes
@@ -261,8 +261,7 @@ async def confirm_step(ctx: Ctx) -> Step:
             created_at=ctx.now(),
             updated_at=ctx.now(),
         )
-        ctx.session.add(lead)
-        await ctx.session.flush()
+        await records.save(ctx.session, lead)
         cuser.customer_id = lead.id
     d = ctx.data
     ticket = await svc.create(

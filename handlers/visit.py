@@ -18,11 +18,11 @@ from crm.language.dates import parse_when
 from crm.language.visit_text import parse_visit
 from crm.limits import parse_id, text_limit
 from crm.models import Customer, Visit
-from crm.services import access, runtime, sales
+from crm.services import access, records, runtime, sales
 from crm.services import customers as customer_svc
 from handlers import customer_new, deals, visit_reading
 from handlers import visit_cards as cards
-from handlers.base import FIELD, Action, Command, Ctx, Step, excerpt, typed_text
+from handlers.base import FIELD, Action, Command, Ctx, StaffCtx, Step, excerpt, typed_text
 from handlers.common import main_menu
 from handlers.conversation import Flow, Input, State
 from handlers.conversation.flow import short_answer
@@ -47,7 +47,7 @@ def _go(step: VisitStep, *before: Reply) -> Step:
     return Step.go(step, *before)
 
 
-def _next(ctx: Ctx, step: VisitStep) -> Step:
+def _next(ctx: StaffCtx, step: VisitStep) -> Step:
     """After a step: on to the next one, or back to the card when the rep was editing."""
     if ctx.data.quick and step == VisitStep.CUSTOMER:
         ctx.data.returning = False
@@ -58,12 +58,11 @@ def _next(ctx: Ctx, step: VisitStep) -> Step:
     return _go(ORDER[ORDER.index(step) + 1])
 
 
-async def _editable(ctx: Ctx, customer_id: int) -> Customer | None:
-    assert ctx.who.staff is not None
-    return await access.editable_customer(ctx.session, ctx.who.staff, customer_id)
+async def _editable(ctx: StaffCtx, customer_id: int) -> Customer | None:
+    return await access.editable_customer(ctx.session, ctx.me, customer_id)
 
 
-async def _set_customer(ctx: Ctx, customer: Customer) -> None:
+async def _set_customer(ctx: StaffCtx, customer: Customer) -> None:
     contacts = await customer_svc.contacts_of(ctx.session, customer.id)
     ctx.data.update(
         customer_id=customer.id,
@@ -72,15 +71,14 @@ async def _set_customer(ctx: Ctx, customer: Customer) -> None:
     )
 
 
-async def start(ctx: Ctx, preset: dict[str, Any] | None = None) -> Step:
-    assert ctx.who.staff is not None
-    recent = await customer_svc.recent_for(ctx.session, ctx.who.staff, limit=5)
+async def start(ctx: StaffCtx, preset: dict[str, Any] | None = None) -> Step:
+    recent = await customer_svc.recent_for(ctx.session, ctx.me, limit=5)
     ctx.data = VisitDraft(**(preset or {}))
     ctx.data.recent = [(c.id, f"{c.name} · {c.customer_class}") for c in recent]
     return _go(VisitStep.CUSTOMER)
 
 
-async def start_for_customer(ctx: Ctx) -> Step:
+async def start_for_customer(ctx: StaffCtx) -> Step:
     assert ctx.obj_id is not None
     customer = await _editable(ctx, ctx.obj_id)
     if customer is None:
@@ -90,14 +88,14 @@ async def start_for_customer(ctx: Ctx) -> Step:
     return _go(VisitStep.KIND)
 
 
-async def start_with(ctx: Ctx, customer: Customer, draft: VisitDraft, quick: bool) -> Step:
+async def start_with(ctx: StaffCtx, customer: Customer, draft: VisitDraft, quick: bool) -> Step:
     """Entry from one message or a check-in pin: the draft is kept in the conversation state."""
     ctx.data = draft
     await _set_customer(ctx, customer)
     return visit_reading.card(ctx) if quick else _go(VisitStep.KIND)
 
 
-async def new_customer_returned(ctx: Ctx, customer_id: int | None) -> Step:
+async def new_customer_returned(ctx: StaffCtx, customer_id: int | None) -> Step:
     """Back from registering a new customer in the middle of a visit (None: it was cancelled)."""
     customer = await _editable(ctx, customer_id) if customer_id else None
     if customer is None:
@@ -106,8 +104,7 @@ async def new_customer_returned(ctx: Ctx, customer_id: int | None) -> Step:
     return _next(ctx, VisitStep.CUSTOMER)
 
 
-async def customer_step(ctx: Ctx) -> Step:
-    assert ctx.who.staff is not None
+async def customer_step(ctx: StaffCtx) -> Step:
     if ctx.choice in ("new", "register"):
         name = ctx.data.query if ctx.choice == "register" else None
         return customer_new.called(name, returns_to=VisitStep.CUSTOMER)
@@ -123,13 +120,12 @@ async def customer_step(ctx: Ctx) -> Step:
     return await pick_customer(ctx, text)
 
 
-async def pick_customer(ctx: Ctx, query: str) -> Step:
+async def pick_customer(ctx: StaffCtx, query: str) -> Step:
     """Matches typed text to the rep's customers: one → on; several → choose; none → create."""
-    assert ctx.who.staff is not None
     found = [
         c
-        for c in await customer_svc.search(ctx.session, ctx.who.staff, query)
-        if await access.can_edit_customer(ctx.session, ctx.who.staff, c.id)
+        for c in await customer_svc.search(ctx.session, ctx.me, query)
+        if await access.can_edit_customer(ctx.session, ctx.me, c.id)
     ]
     if len(found) == 1:
         await _set_customer(ctx, found[0])
@@ -162,14 +158,14 @@ async def pick_customer(ctx: Ctx, query: str) -> Step:
     )
 
 
-async def kind_step(ctx: Ctx) -> Step:
+async def kind_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in set(VisitKind):
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.kind = ctx.choice
     return _next(ctx, VisitStep.KIND)
 
 
-async def purpose_step(ctx: Ctx) -> Step:
+async def purpose_step(ctx: StaffCtx) -> Step:
     if ctx.choice in PURPOSE:
         ctx.data.purpose = ctx.choice
         return _next(ctx, VisitStep.PURPOSE)
@@ -180,7 +176,7 @@ async def purpose_step(ctx: Ctx) -> Step:
     return _next(ctx, VisitStep.PURPOSE)
 
 
-async def outcome_step(ctx: Ctx) -> Step:
+async def outcome_step(ctx: StaffCtx) -> Step:
     if ctx.inbound.photo_ids:
         ctx.data.photos = (ctx.data.photos + list(ctx.inbound.photo_ids))[:MAX_PHOTOS]
     if not (ctx.inbound.text or "").strip() and ctx.inbound.photo_ids:
@@ -192,7 +188,7 @@ async def outcome_step(ctx: Ctx) -> Step:
     return _next(ctx, VisitStep.OUTCOME)
 
 
-async def contacts_step(ctx: Ctx) -> Step:
+async def contacts_step(ctx: StaffCtx) -> Step:
     chosen: list[str] = list(ctx.data.contacts)
     if ctx.choice in ("done", "skip"):
         if ctx.choice == "skip":
@@ -221,7 +217,7 @@ async def contacts_step(ctx: Ctx) -> Step:
     return _next(ctx, VisitStep.CONTACTS)
 
 
-async def checkin_step(ctx: Ctx) -> Step:
+async def checkin_step(ctx: StaffCtx) -> Step:
     if ctx.choice in ("done", "skip"):
         if ctx.choice == "skip":
             ctx.data.update(lat=None, lon=None, distance_m=None, far=False, photos=[])
@@ -240,8 +236,8 @@ async def checkin_step(ctx: Ctx) -> Step:
     return ctx.stay(Reply(T("Send a location pin or a photo here, or tap Skip.")))
 
 
-async def record_pin(ctx: Ctx, lat: float, lon: float) -> None:
-    customer = await ctx.session.get(Customer, ctx.data.customer_id or -1)
+async def record_pin(ctx: StaffCtx, lat: float, lon: float) -> None:
+    customer = await records.customer(ctx.session, ctx.data.customer_id or -1)
     dist = None
     if customer is not None and customer.lat is not None and customer.lon is not None:
         dist = distance_m(lat, lon, customer.lat, customer.lon)
@@ -253,7 +249,7 @@ async def record_pin(ctx: Ctx, lat: float, lon: float) -> None:
     )
 
 
-def _with_menu(step: Step, ctx: Ctx) -> Step:
+def _with_menu(step: Step, ctx: StaffCtx) -> Step:
     """The check-in step swapped the menu for a location button; the next prompt brings it back
     (a reply keyboard travels on a new message, so this one is sent, not edited in)."""
     assert step.state is not None
@@ -263,7 +259,7 @@ def _with_menu(step: Step, ctx: Ctx) -> Step:
     return step
 
 
-async def followup_step(ctx: Ctx) -> Step:
+async def followup_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "skip":
         ctx.data.followup_at = None
         return _next(ctx, VisitStep.FOLLOWUP)
@@ -277,7 +273,7 @@ async def followup_step(ctx: Ctx) -> Step:
     return _next(ctx, VisitStep.FOLLOWUP)
 
 
-async def confirm_step(ctx: Ctx) -> Step:
+async def confirm_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "edit":
         return _go(VisitStep.EDIT)
     if ctx.choice != "save":
@@ -297,7 +293,7 @@ EDIT_FIELDS = {
 }
 
 
-def edit_prompt(ctx: Ctx) -> Reply:
+def edit_prompt(ctx: StaffCtx) -> Reply:
     buttons = [cards.button(label, "edit", key.value) for key, label in EDIT_FIELDS.items()]
     return Reply(
         T("What do you want to change?"),
@@ -306,7 +302,7 @@ def edit_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def edit_step(ctx: Ctx) -> Step:
+async def edit_step(ctx: StaffCtx) -> Step:
     field = VisitStep(ctx.choice) if ctx.choice in set(EDIT_FIELDS) else None
     if field is None:
         return _go(VisitStep.CONFIRM)
@@ -314,13 +310,12 @@ async def edit_step(ctx: Ctx) -> Step:
     return _go(field)
 
 
-async def _save(ctx: Ctx) -> Step:
+async def _save(ctx: StaffCtx) -> Step:
     d = ctx.data
     customer = await _editable(ctx, d.customer_id or -1)
     if customer is None:
         return Step.end(Reply(GONE_CUSTOMER))
-    staff = ctx.who.staff
-    assert staff is not None
+    staff = ctx.me
     followup_at = d.followup_at
     when = visit_reading.visited_at(ctx)
     if when > ctx.now():
@@ -366,7 +361,7 @@ COMMANDS = [Command("visit", FIELD, start, T("register a visit"), menu_label=T("
 ACTIONS = [Action("visit_for", FIELD, start_for_customer, obj_kind="customer_edit")]
 
 
-def _names_a_customer(ctx: Ctx) -> bool:
+def _names_a_customer(ctx: StaffCtx) -> bool:
     """A whole visit report typed where a customer's name was asked is a new message, not a
     name: glued onto this draft it would lose its own words (the draft is parked instead)."""
     text = (ctx.inbound.text or "").strip()

@@ -17,7 +17,7 @@ from crm.limits import parse_index
 from crm.services import access, runtime, sales
 from crm.services import customers as customer_svc
 from handlers import visit_cards as cards
-from handlers.base import Ctx, Step, flow_button
+from handlers.base import StaffCtx, Step, flow_button
 from handlers.common import main_menu
 from handlers.labels import VISIT_KIND
 from handlers.refusals import CHOOSE, GONE_CUSTOMER
@@ -54,10 +54,9 @@ def _draft(reading: Reading, photos: list[str]) -> VisitDraft:
     })
 
 
-async def from_message(ctx: Ctx, text: str) -> Step | None:
+async def from_message(ctx: StaffCtx, text: str) -> Step | None:
     """The step a rep's message leads to, or None if it tells of no contact (the help)."""
-    assert ctx.who.staff is not None
-    listed = await customer_svc.names_in_scope(ctx.session, ctx.who.staff)
+    listed = await customer_svc.names_in_scope(ctx.session, ctx.me)
     reading = read_visit(text, listed, ctx.now(), ctx.who.tz, ctx.who.locale)
     if not reading.names_something:
         return None
@@ -67,7 +66,7 @@ async def from_message(ctx: Ctx, text: str) -> Step | None:
     return await proceed(ctx)
 
 
-def date_prompt(ctx: Ctx) -> Reply:
+def date_prompt(ctx: StaffCtx) -> Reply:
     buttons = tuple(
         (flow_button(T("{when}", when=datetime.fromisoformat(d)), VisitStep.DATE, str(i)),)
         for i, d in enumerate(ctx.data.date_choices)
@@ -75,7 +74,7 @@ def date_prompt(ctx: Ctx) -> Reply:
     return Reply(T("Which date did you mean?"), buttons=buttons)
 
 
-async def date_step(ctx: Ctx) -> Step:
+async def date_step(ctx: StaffCtx) -> Step:
     choices = ctx.data.date_choices
     index = parse_index(ctx.choice, len(choices))
     if index is None:
@@ -86,12 +85,11 @@ async def date_step(ctx: Ctx) -> Step:
     return await proceed(ctx)
 
 
-async def proceed(ctx: Ctx) -> Step:
+async def proceed(ctx: StaffCtx) -> Step:
     """On from the reading: the customer settled (or asked about), then the card."""
-    assert ctx.who.staff is not None
     d = ctx.data
     if d.get("pick") is not None:
-        customer = await access.editable_customer(ctx.session, ctx.who.staff, d["pick"])
+        customer = await access.editable_customer(ctx.session, ctx.me, d["pick"])
         if customer is not None:
             from handlers import visit
 
@@ -116,7 +114,7 @@ async def proceed(ctx: Ctx) -> Step:
     return Step.to(VisitStep.CUSTOMER, Reply(question, buttons=choices + new + cancel))
 
 
-def card(ctx: Ctx) -> Step:
+def card(ctx: StaffCtx) -> Step:
     """The card the draft ends on: a planned contact's, or the visit's summary (after asking
     about a visit dated long ago)."""
     ctx.data.returning = False
@@ -130,7 +128,7 @@ def card(ctx: Ctx) -> Step:
 # --- the planned contact ------------------------------------------------------------------------
 
 
-def plan_card(ctx: Ctx) -> Reply:
+def plan_card(ctx: StaffCtx) -> Reply:
     d = ctx.data
     when = datetime.fromisoformat(d["followup_at"]) if d.get("followup_at") else None
     lines: list[Text] = [
@@ -152,15 +150,14 @@ def plan_card(ctx: Ctx) -> Reply:
     )
 
 
-async def plan_step(ctx: Ctx) -> Step:
+async def plan_step(ctx: StaffCtx) -> Step:
     d = ctx.data
     if ctx.choice == "visit":  # read wrong: the rep says it did happen
         d.plan = False
         return card(ctx)
     if ctx.choice != "save":
         return ctx.stay(Reply(CHOOSE, notice="toast"))
-    staff = ctx.who.staff
-    assert staff is not None
+    staff = ctx.me
     customer = await access.editable_customer(ctx.session, staff, d["customer_id"])
     if customer is None:
         return Step.end(Reply(GONE_CUSTOMER))
@@ -206,16 +203,16 @@ async def plan_step(ctx: Ctx) -> Step:
 # --- the visit's own time ------------------------------------------------------------------------
 
 
-def visited_at(ctx: Ctx) -> datetime:
+def visited_at(ctx: StaffCtx) -> datetime:
     at = ctx.data.get("visited_at")
     return datetime.fromisoformat(at) if at else ctx.now()
 
 
-def _too_old(ctx: Ctx) -> bool:
+def _too_old(ctx: StaffCtx) -> bool:
     return visited_at(ctx) < ctx.now() - timedelta(days=OLD_DAYS)
 
 
-def summary_lines(ctx: Ctx) -> list[Text]:
+def summary_lines(ctx: StaffCtx) -> list[Text]:
     """The card's line for the visit's time, marked when it was guessed, and the legend."""
     line: Text = T("Visit time: {when}", when=visited_at(ctx))
     guessed = ctx.data.get("guessed", [])
@@ -227,18 +224,18 @@ def summary_lines(ctx: Ctx) -> list[Text]:
     return extra
 
 
-def mark(ctx: Ctx, part: str, line: Text) -> Text:
+def mark(ctx: StaffCtx, part: str, line: Text) -> Text:
     return T("{line} ❔", line=line) if part in ctx.data.get("guessed", []) else line
 
 
-def when_prompt(ctx: Ctx) -> Reply:
+def when_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T("When was the visit? E.g. “昨天下午3点”, “last Friday”, “2026-12-05 15:00”."),
         buttons=((flow_button(T("⬅ Back"), VisitStep.WHEN, "back"),),),
     )
 
 
-async def when_step(ctx: Ctx) -> Step:
+async def when_step(ctx: StaffCtx) -> Step:
     text = (ctx.inbound.text or "").strip()
     at = read_when_happened(text, ctx.now(), ctx.who.tz) if text and len(text) <= 100 else None
     if at is None:
@@ -258,7 +255,7 @@ def future_refusal() -> T:
     )
 
 
-def old_prompt(ctx: Ctx) -> Reply:
+def old_prompt(ctx: StaffCtx) -> Reply:
     return Reply(
         T(
             "This visit is dated {when}, more than {days} days ago. Keep that date?",
@@ -274,7 +271,7 @@ def old_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def old_step(ctx: Ctx) -> Step:
+async def old_step(ctx: StaffCtx) -> Step:
     if ctx.choice == "yes":
         ctx.data.old_ok = True
         return card(ctx)

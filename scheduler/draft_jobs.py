@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.notify import OutboxNotifier
-from bot.types import Raw, Reply, T
+from bot.types import Lines, Raw, Reply, T, Text
 from bot.views.drafts import draft_buttons
 from crm.clock import Clock
-from crm.models import CustomerUser, Staff
+from crm.models import CustomerUser, ParkedDraft, Staff
 from crm.rules import Rules
 from crm.services import drafts
 
@@ -31,6 +31,14 @@ async def _locale(session: AsyncSession, user_id: int, default: str) -> str:
     return cuser or default
 
 
+def _gone_words(row: ParkedDraft, said: Text) -> Lines:
+    """A draft dropped without a press: the notice quotes what it held, so no words are lost."""
+    words = drafts.words_of(row.data)
+    if not words:
+        return Lines(said)
+    return Lines(said, T("What it held: {words}", words=Raw(words)))
+
+
 async def run(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
@@ -41,11 +49,12 @@ async def run(
     now = clock.now()
     queued = 0
     async with sessions() as session, session.begin():
+        notifier = OutboxNotifier(session, clock, default_tz)
         before = now - timedelta(hours=rules.drafts.idle_park_hours)
         for state in await drafts.idle_states(session, before):
             data = dict(state.data or {})
             if data.get("d") is not None and state.flow and state.step:
-                await drafts.park(
+                _, dropped = await drafts.park(
                     session,
                     drafts.Owner(state.channel, state.chat_id, state.user_id),
                     flow=state.flow,
@@ -55,11 +64,22 @@ async def run(
                     now=now,
                     keep_days=rules.drafts.keep_days,
                 )
-            state.flow, state.step, state.expires_at = None, None, None
+                for old in dropped:  # named and quoted, as when parked in the chat
+                    await notifier.to_chat(
+                        old.chat_id,
+                        Reply(
+                            _gone_words(
+                                old, T("🗑 Discarded to make room: {title}.", title=Raw(old.title))
+                            )
+                        ),
+                        locale=await _locale(session, old.user_id, default_locale),
+                        dedupe_key=f"draft-room:{old.id}",
+                    )
+                    queued += 1
+            state.flow, state.step = None, None
             state.data = {"o": True}
             state.version += 1
             state.updated_at = now
-        notifier = OutboxNotifier(session, clock, default_tz)
         for row in await drafts.due_reminders(session, now):
             row.reminded_at = now
             await notifier.to_chat(
@@ -82,10 +102,13 @@ async def run(
             await notifier.to_chat(
                 row.chat_id,
                 Reply(
-                    T(
-                        "🗑 Your unfinished “{title}” was discarded after {days} days.",
-                        title=Raw(row.title),
-                        days=rules.drafts.keep_days,
+                    _gone_words(
+                        row,
+                        T(
+                            "🗑 Your unfinished “{title}” was discarded after {days} days.",
+                            title=Raw(row.title),
+                            days=rules.drafts.keep_days,
+                        ),
                     )
                 ),
                 locale=await _locale(session, row.user_id, default_locale),

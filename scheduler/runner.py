@@ -48,6 +48,7 @@ from scheduler import (
     draft_jobs,
     jobs,
     privacy_jobs,
+    report_jobs,
     return_visit_jobs,
     sales_jobs,
     ticket_jobs,
@@ -91,6 +92,7 @@ async def _every_job(
     queued += await return_visit_jobs.run(sessions, clock, default_tz, rules)
     queued += await jobs.followup_reminders(sessions, clock, default_tz, rules)
     queued += await digest_jobs.run(sessions, clock, default_tz, rules)
+    queued += await report_jobs.run(sessions, clock, default_tz, rules)
     queued += await yearly_jobs.run(sessions, clock, default_tz, rules)
     queued += await care_jobs.run(sessions, clock, default_tz, rules)
     queued += await draft_jobs.run(sessions, clock, default_tz, rules)
@@ -117,6 +119,9 @@ def at(t: time, **fields: Any) -> dict[str, Any]:
 CRON_JOBS: list[CronJob] = [
     CronJob("due-work-at-agenda-time", run_due, lambda r: at(r.digest.morning_agenda)),
     CronJob("due-work-at-summary-time", run_due, lambda r: at(r.digest.manager_summary)),
+    CronJob("due-work-at-report-time", run_due, lambda r: at(r.reports.evening)),
+    CronJob("due-work-at-weekly-report-time", run_due, lambda r: at(r.reports.weekly_at)),
+    CronJob("due-work-at-team-report-time", run_due, lambda r: at(r.reports.team_at)),
     # Sent messages' texts past the retention (rules.privacy), once a night.
     CronJob("outbox-retention", privacy_jobs.prune_outbox, lambda r: at(time(3, 30))),
 ]

@@ -54,9 +54,12 @@ def morning_agenda_message(
     else:
         lines = [T("☀️ <b>Good morning, {name}!</b> Your day, {day}:", name=staff.name, day=day)]
         lines += agenda_view.sections(items, now)
+    # The day's plan (日计划): the rep's answer is kept on the day's report (handlers/rep_reports).
+    lines.append(T("Anything to add to today's plan?"))
     if late:
         lines.append(T("(sent late: the bot was not running at the due time)"))
-    return Reply(Lines(*lines), buttons=agenda_view.agenda_buttons(items))
+    plan = (Button(T("✏️ Add to today's plan"), f"rpt_plan:0:{day.isoformat()}"),)
+    return Reply(Lines(*lines), buttons=(*agenda_view.agenda_buttons(items), plan))
 
 
 def _window(day: date, at: time, tz: ZoneInfo) -> tuple[datetime, datetime]:

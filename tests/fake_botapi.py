@@ -90,6 +90,7 @@ SEND_METHODS = {
     "sendaudio",
     "sendvoice",
     "sendlocation",
+    "sendvenue",
     "sendcontact",
     "sendmediagroup",
 }
@@ -1031,6 +1032,22 @@ class FakeBotAPI:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ApiError(400, "Bad Request: wrong latitude or longitude")
         return self._message(chat_id, params, location={"latitude": lat, "longitude": lon})
+
+    async def _m_sendvenue(self, params: dict, files: dict) -> Any:
+        """A pin with a title and an address (Telegram requires both, non-empty)."""
+        chat_id = self._chat_id(params)
+        try:
+            lat, lon = float(params["latitude"]), float(params["longitude"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError(400, "Bad Request: wrong latitude or longitude") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ApiError(400, "Bad Request: wrong latitude or longitude")
+        title, address = params.get("title"), params.get("address")
+        if not isinstance(title, str) or not title or not isinstance(address, str) or not address:
+            raise ApiError(400, "Bad Request: venue title and address must be non-empty")
+        location = {"latitude": lat, "longitude": lon}
+        venue = {"location": location, "title": title, "address": address}
+        return self._message(chat_id, params, location=location, venue=venue)
 
     async def _m_sendmediagroup(self, params: dict, files: dict) -> Any:
         chat_id = self._chat_id(params)

@@ -133,3 +133,53 @@ async def test_what_search_found_is_not_checked_again(app: App) -> None:
         with statements(app) as ran:
             assert not await access.can_edit_customer(s, rep, -1)
         assert len(ran) == 1
+
+
+async def test_who_manages_whom_and_who_claims_what(app: App) -> None:
+    """The checks the handlers used to write inline (staff list, claims), now in access."""
+    now = app.clock.now()
+    async with app.sessions() as s, s.begin():
+
+        def person(
+            handle: str, role: Role, team: str | None, manager: Staff | None = None
+        ) -> Staff:
+            staff = Staff(
+                handle=handle,
+                name=handle,
+                role=role,
+                team=team,
+                manager_id=manager.id if manager else None,
+                created_at=now,
+            )
+            s.add(staff)
+            return staff
+
+        admin, boss = person("t_admin", Role.ADMIN, None), person("t_boss", Role.MANAGER, "east")
+        await s.flush()
+        mine = person("t_mine", Role.SALES, "west", boss)  # reports to boss, in another team
+        east = person("t_east", Role.SALES, "east")
+        west = person("t_west", Role.SALES, "west")
+        east_admin = person("t_east_admin", Role.ADMIN, "east")
+        await s.flush()
+        managed = {
+            p.handle
+            for p in (mine, east, west, east_admin, admin)
+            if await access.can_manage_staff(s, boss, p.id)
+        }
+        assert managed == {"t_mine", "t_east"}
+        assert all([await access.can_manage_staff(s, admin, p.id) for p in (boss, west)])
+        assert not await access.can_manage_staff(s, east, west.id)  # a rep manages nobody
+        assert not await access.can_manage_staff(s, admin, 10**6)
+
+        ours = new_customer("T东方钢铁", team="east", created_at=now)
+        nobodys = new_customer("T清风茶社", team=None, created_at=now)
+        theirs = new_customer("T红星汽修", owner_id=west.id, team="west", created_at=now)
+        s.add_all([ours, nobodys, theirs])
+        await s.flush()
+        claimable = {
+            c.name
+            for c in (ours, nobodys, theirs)
+            if await access.can_claim_customer(s, east, c.id)
+        }
+        assert claimable == {"T东方钢铁", "T清风茶社"}
+        assert not await access.can_claim_customer(s, east, 10**6)

@@ -109,6 +109,18 @@ async def test_the_forum_desk_end_to_end(channel: Any, api: FakeBotAPI, sq_app: 
             text="Water pipe burst <kitchen>",
             now=app.clock.now(),
             attachments=[photo],
+            # The pin as the flows keep it, its address found on arrival (crm.geocode).
+            media=[
+                {"kind": "photo", "file_id": photo},
+                {
+                    "kind": "location",
+                    "lat": 31.2304,
+                    "lon": 121.4737,
+                    "name": "黄浦区",
+                    "region": "上海市",
+                    "country": "CN",
+                },
+            ],
         )
         number = ticket.number
     mark = api.mark()
@@ -124,6 +136,7 @@ async def test_the_forum_desk_end_to_end(channel: Any, api: FakeBotAPI, sq_app: 
     copied = [c for c in in_topic if c.method == "sendPhoto"]
     assert len(copied) == 1 and copied[0].status == 200
     assert copied[0].params["photo"] == photo
+    assert any("📍 31.23040,121.47370 — near 黄浦区, 上海市, China" in t for t in texts)
     assert await desk.sync() == 0  # nothing more to show
 
     stop, task = await _run(channel, app, api)

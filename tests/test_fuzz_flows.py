@@ -223,6 +223,14 @@ ENTRIES = [
     ("admin", [*EN, *CONTRACT, "[Skip]", "[Record a payment]", "1000", "[Today]", "[cash]"]),
     ("rep2", [*EN, "er, x-ray wiring, quote 30k, close end of March"]),  # two customers match
     ("admin", [*EN, "/import", f"@doc {DEALS_CSV}"]),
+    # Issue 23's reports: the card, a line, next week's plan and visits, the day's plan, and a
+    # manager's comment on a sent report (the first report button, then Comment).
+    ("rep2", [*EN, "/daily"]),
+    ("rep2", [*EN, "/daily", "[Add a line]"]),
+    ("rep2", [*EN, "/weekly", "[Next week's plan]"]),
+    ("rep2", [*EN, "/weekly", "[Visit next week]"]),
+    ("rep2", [*EN, "/dayplan"]),
+    ("rep2", [*EN, "/daily", "[Send]", "/as manager", "/reports", "[1]", "[1]"]),
     # Monthly targets (issue 23): the rep, the month, the figures (by position: any language).
     ("admin", [*EN, "/targets"]),
     ("admin", [*EN, "/targets", "[1]"]),
@@ -396,7 +404,6 @@ async def put(app: App, uid: int, flow: str, step: str, data: dict[str, Any]) ->
             s.add(state)
         state.flow, state.step, state.data = flow, step, dict(data)
         state.updated_at = app.clock.now()
-        state.expires_at = None
 
 
 Make = Callable[[int], Inbound]

@@ -200,11 +200,14 @@ async def send_parts(
     pacer: ChatPacer | None = None,
 ) -> None:
     """Sends `out` as the messages Telegram can take (bot.channels.parts), each after its turn
-    in the chat when `pacer` is given (direct replies; the outbox sender has its own limits)."""
+    in the chat when `pacer` is given (direct replies; the outbox sender has its own limits),
+    where words waiting for the same turn are joined into one message."""
     for part in plan(out):
-        if pacer is not None:
-            await pacer.wait(part.chat_id)
-        await send_part(part)
+        if pacer is None:
+            await send_part(part)
+        else:
+            # Words waiting for the same turn go as one message (ChatPacer.send).
+            await pacer.send(part, send_part)
 
 
 async def _after_failure(

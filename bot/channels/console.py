@@ -8,8 +8,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.channels.parts import TEXT_LIMIT, notice_of, plan
+from bot.i18n import Renderer, near
 from bot.types import (
     MAX_DOWNLOAD_BYTES,
     FileTooLarge,
@@ -18,14 +20,23 @@ from bot.types import (
     Media,
     Outgoing,
 )
+from crm.geocode import Place
 
 TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
+# A pin's address on its `[location ...]` line: the demo's lines are in English.
+_EN = Renderer("en", ZoneInfo("UTC"), html=False)
+
+
+def render_place(place: Place) -> str:
+    return _EN(near(place, "en"))
 
 
 def media_line(m: Media) -> str:
     """How the demo prints a file or pin sent on by id: `[photo]`, `[document NAME]`..."""
     if m.kind == "location":
-        return f"[location {m.lat:.4f},{m.lon:.4f}]" + (f" {m.name}" if m.name else "")
+        place = m.place
+        where = f" — {render_place(place)}" if place is not None else ""
+        return f"[location {m.lat:.4f},{m.lon:.4f}{where}]"
     if m.kind == "document":
         return f"[document {m.name or m.file_id}]"
     album = " (album)" if m.group else ""

@@ -1,8 +1,8 @@
 """Sending files and pins on by Telegram file id (bot.types.Media), one small function per
 library; the adapters call them after the message's text. Photos sharing a `group` go as one
 album (sendMediaGroup, 2 to 10 items); a lone photo, a document, voice and a location each
-with their own call. The libraries are imported inside, so loading one adapter never loads
-the other library."""
+with their own call (a pin whose address is known as a venue). The libraries are imported
+inside, so loading one adapter never loads the other library."""
 
 from __future__ import annotations
 
@@ -32,6 +32,17 @@ def batches(media: tuple[Media, ...]) -> Iterator[tuple[Media, ...]]:
         yield tuple(run)
 
 
+async def _pin(bot: Any, chat_id: int, m: Media) -> None:
+    """A pin: a venue (the map pin with its place and address) when the address is known, else
+    the bare location. Both libraries name the calls and arguments alike."""
+    if m.name and m.address:
+        await bot.send_venue(
+            chat_id, latitude=m.lat, longitude=m.lon, title=m.name, address=m.address
+        )
+    else:
+        await bot.send_location(chat_id, latitude=m.lat, longitude=m.lon)
+
+
 async def send_aiogram(bot: Any, chat_id: int, media: tuple[Media, ...]) -> None:
     from aiogram.types import InputMediaPhoto
 
@@ -47,7 +58,7 @@ async def send_aiogram(bot: Any, chat_id: int, media: tuple[Media, ...]) -> None
         elif m.kind == "voice":
             await bot.send_voice(chat_id, m.file_id)
         elif m.kind == "location" and m.lat is not None and m.lon is not None:
-            await bot.send_location(chat_id, latitude=m.lat, longitude=m.lon)
+            await _pin(bot, chat_id, m)
 
 
 async def send_ptb(bot: Any, chat_id: int, media: tuple[Media, ...]) -> None:
@@ -65,4 +76,4 @@ async def send_ptb(bot: Any, chat_id: int, media: tuple[Media, ...]) -> None:
         elif m.kind == "voice":
             await bot.send_voice(chat_id, m.file_id)
         elif m.kind == "location" and m.lat is not None and m.lon is not None:
-            await bot.send_location(chat_id, latitude=m.lat, longitude=m.lon)
+            await _pin(bot, chat_id, m)

@@ -10,3 +10,8 @@ DISCARD = T("🗑 Discard")
 
 def draft_buttons(draft_id: int) -> tuple[tuple[Button, ...], ...]:
     return ((Button(RESUME, f"dr_res:{draft_id}"), Button(DISCARD, f"dr_del:{draft_id}")),)
+
+
+def discard_only(draft_id: int) -> tuple[tuple[Button, ...], ...]:
+    """For a draft that cannot be resumed (its flow changed shape): its words are shown instead."""
+    return ((Button(DISCARD, f"dr_del:{draft_id}"),),)

@@ -5,6 +5,7 @@ from crm.models.customers import Contact, Customer, CustomerAlias, CustomerChang
 from crm.models.deals import Contract, Instalment, Opportunity, Payment
 from crm.models.forum import TicketTopic
 from crm.models.people import CustomerUser, Invite, Staff
+from crm.models.reports import ReportComment, RepReport
 from crm.models.runtime import (
     AuditLog,
     ConversationState,
@@ -49,6 +50,8 @@ __all__ = [
     "Payment",
     "ProcessedUpdate",
     "ReturnVisit",
+    "RepReport",
+    "ReportComment",
     "RepTarget",
     "RuleOverride",
     "Staff",

@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session
 
 from crm.enums import Role, TicketStatus
-from crm.models import Customer, CustomerUser, FollowUp, Staff, Ticket
+from crm.models import (
+    CareCampaign,
+    Customer,
+    CustomerUser,
+    FollowUp,
+    ReturnVisit,
+    Staff,
+    Ticket,
+    TicketMessage,
+)
 
 
 def _scope(
@@ -172,4 +181,48 @@ def may_work_on_ticket(staff: Staff, ticket: Ticket) -> bool:
         ticket.owner_id in (None, staff.id)
         or staff.role in (Role.MANAGER, Role.ADMIN)
         or ticket.status == TicketStatus.NEW
+    )
+
+
+async def can_claim_customer(session: AsyncSession, staff: Staff, customer_id: int) -> bool:
+    """For "Claim": the customer belongs to the staff member's team (pooled or not) or to none.
+    Whether it is still in the pool is the claim's to decide, so that a rep who comes second is
+    told it is taken rather than that it is not theirs."""
+    customer = await session.get(Customer, customer_id)
+    return customer is not None and (customer.team is None or customer.team == staff.team)
+
+
+async def can_manage_staff(session: AsyncSession, me: Staff, staff_id: int) -> bool:
+    """An admin manages everyone; a manager their reports and their team's non-admins."""
+    if me.role not in (Role.ADMIN, Role.MANAGER):
+        return False
+    person = await session.get(Staff, staff_id)
+    if person is None:
+        return False
+    return (
+        me.role == Role.ADMIN
+        or person.manager_id == me.id
+        or (person.team == me.team and person.role != Role.ADMIN)
+    )
+
+
+async def can_act_on_return_visit(session: AsyncSession, staff: Staff, rv_id: int) -> bool:
+    """The one it was given to records a return visit; managers and admins may too."""
+    rv = await session.get(ReturnVisit, rv_id)
+    return rv is not None and (rv.staff_id == staff.id or staff.role in (Role.MANAGER, Role.ADMIN))
+
+
+def may_cancel_campaign(staff: Staff, campaign: CareCampaign) -> bool:
+    """Its author or an admin cancels a campaign (whether it is too late is the service's)."""
+    return staff.role == Role.ADMIN or campaign.created_by == staff.id
+
+
+async def is_own_message(session: AsyncSession, cuser: CustomerUser, message_id: int) -> bool:
+    """A customer's own message on a request of theirs, and nobody else's."""
+    msg = await session.get(TicketMessage, message_id)
+    return (
+        msg is not None
+        and msg.author_kind == "customer"
+        and msg.author_id == cuser.id
+        and await can_see_ticket_as_customer(session, cuser, msg.ticket_id)
     )

@@ -10,13 +10,13 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.enums import Role
 from crm.models import (
     CareCampaign,
     CareDelivery,
     OutboxMessage,
     Staff,
 )
+from crm.services import access
 from crm.services.care_deliveries import add_delivery, campaign_key
 from crm.services.care_kinds import (
     CAMPAIGN_CANCELLED,
@@ -106,9 +106,7 @@ async def scheduled_deliveries(session: AsyncSession, campaign_id: int) -> list[
 
 async def may_cancel(session: AsyncSession, staff: Staff, campaign_id: int) -> bool:
     campaign = await session.get(CareCampaign, campaign_id)
-    if campaign is None:
-        return False
-    return staff.role == Role.ADMIN or campaign.created_by == staff.id
+    return campaign is not None and access.may_cancel_campaign(staff, campaign)
 
 
 async def cancel_campaign(session: AsyncSession, campaign_id: int, now: datetime) -> bool:

@@ -184,3 +184,12 @@ async def first_media(session: AsyncSession, ticket_id: int) -> list[dict[str, A
         .limit(1)
     )
     return list(msg.media or []) if msg is not None else []
+
+
+async def withdraw_message(session: AsyncSession, message_id: int) -> TicketMessage | None:
+    """Takes a message off its request (its words are to start another one): the message as it
+    was, or None when it is gone already."""
+    msg = await session.get(TicketMessage, message_id)
+    if msg is not None:
+        await session.delete(msg)
+    return msg

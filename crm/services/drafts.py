@@ -6,7 +6,8 @@ person's language, and gets them back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.models import ConversationState, ParkedDraft
 
 # A person keeps at most this many parked drafts; parking one more drops the oldest, which is
-# then named in the answer (nothing is dropped without a word).
+# then named in the answer with the words it held quoted back (nothing typed is lost unseen).
 MAX_PARKED = 20
+# Codes a draft holds besides the person's words (kinds, stages, classes): never quoted back.
+_CODE = re.compile(r"^[a-z]+(_[a-z]+)+$|^[A-Z]$|^-?\d+$|^\d{4}-\d\d-\d\d(T[\d:.+-]+)?$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,29 @@ class Owner:
         )
 
 
+def words_of(data: dict[str, Any] | None, limit: int = 600) -> str:
+    """What the person typed into a stored draft, for quoting back when the draft cannot be
+    resumed or is dropped: every text leaf of its fields, in order, codes and ids left out."""
+
+    def leaves(value: Any, key: str = "") -> Iterator[str]:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k not in ("v", "s", "t", "o", "m", "returning"):
+                    yield from leaves(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                yield from leaves(v, key)
+        elif isinstance(value, str) and value.strip() and not _CODE.match(value.strip()):
+            yield value.strip()
+
+    seen: list[str] = []
+    for text in leaves((data or {}).get("d", data or {})):
+        if text not in seen:
+            seen.append(text)
+    joined = " · ".join(seen)
+    return joined if len(joined) <= limit else joined[: limit - 1] + "…"
+
+
 async def park(
     session: AsyncSession,
     owner: Owner,
@@ -45,8 +71,9 @@ async def park(
     title: str,
     now: datetime,
     keep_days: int,
-) -> tuple[ParkedDraft, list[str]]:
-    """Keeps a draft; returns it and the titles of the oldest drafts dropped to make room."""
+) -> tuple[ParkedDraft, list[ParkedDraft]]:
+    """Keeps a draft; returns it and the oldest drafts dropped to make room (already deleted,
+    for the caller to name and quote)."""
     row = ParkedDraft(
         channel=owner.channel,
         chat_id=owner.chat_id,
@@ -65,7 +92,7 @@ async def park(
     dropped = kept[MAX_PARKED:]
     for old in dropped:
         await session.delete(old)
-    return row, [d.title for d in dropped]
+    return row, dropped
 
 
 async def of(session: AsyncSession, owner: Owner) -> list[ParkedDraft]:

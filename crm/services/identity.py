@@ -45,6 +45,17 @@ async def linked_users(session: AsyncSession, customer_id: int) -> list[Customer
     return list(rows)
 
 
+async def company_viewers(session: AsyncSession, customer_id: int) -> list[CustomerUser]:
+    """The customer's linked users who see all of the company's requests (not those linked
+    through a contact's phone who see their own only)."""
+    rows = await session.scalars(
+        select(CustomerUser).where(
+            CustomerUser.customer_id == customer_id, CustomerUser.sees_company.is_(True)
+        )
+    )
+    return list(rows)
+
+
 def unlink(cuser: CustomerUser) -> None:
     cuser.customer_id = None
     cuser.sees_company = True  # the default for whoever links next time by an invite

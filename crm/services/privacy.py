@@ -234,6 +234,7 @@ async def erase(session: AsyncSession, customer_id: int, *, now: datetime) -> bo
     await privacy_copies.scrub_audit(session, terms, entities)
     await privacy_copies.scrub_drafts(session, terms)
     await privacy_copies.scrub_import_drafts(session, terms)
+    await privacy_copies.scrub_reports(session, terms)
     await runtime.audit(
         session,
         actor_kind="system",

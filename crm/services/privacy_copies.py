@@ -28,6 +28,8 @@ from crm.models import (
     ConversationState,
     KeyValue,
     OutboxMessage,
+    ReportComment,
+    RepReport,
     UnreachableChat,
 )
 
@@ -218,4 +220,26 @@ async def scrub_import_drafts(session: AsyncSession, terms: Terms) -> int:
             kv.value = json.dumps(draft, ensure_ascii=False)
         else:
             await session.delete(kv)
+    return changed
+
+
+async def scrub_reports(session: AsyncSession, terms: Terms) -> int:
+    """Reps' report lines and plans and managers' comments naming the customer: those lines
+    erased, the others and the figures kept."""
+    changed = 0
+    for report in await _rows(
+        session, RepReport, (RepReport.lines.is_not(None)) | (RepReport.plan.is_not(None))
+    ):
+        for attr in ("lines", "plan"):
+            text = getattr(report, attr)
+            if text is None:
+                continue
+            lines, hit = scrub(text.split("\n"), terms)
+            if hit:
+                setattr(report, attr, "\n".join(lines))
+                changed += 1
+    for row in await _rows(session, ReportComment):
+        if terms.found_in(row.text):
+            row.text = ERASED
+            changed += 1
     return changed

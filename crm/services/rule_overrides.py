@@ -32,7 +32,7 @@ KINDS = ("inquiry", "complaint", "suggestion", "fault", "service", "praise")
 @dataclass(frozen=True)
 class Editable:
     key: str  # dotted path in Rules
-    kind: str  # "int" or "time"
+    kind: str  # "int", "time" or "percent" (a share kept as 0.01..0.99, typed as 1..99)
     group: str
 
 
@@ -41,12 +41,18 @@ def _editable() -> dict[str, Editable]:
     for kind in KINDS:
         keys.append(Editable(f"sla.{kind}.first_response_minutes", "int", "sla"))
         keys.append(Editable(f"sla.{kind}.resolution_hours", "int", "sla"))
+    # When the person handling a request is warned (crm.services.sla_warn).
+    keys.append(Editable("sla.warn_share", "percent", "sla"))
     keys += [Editable(f"cadence_days.{c}", "int", "cadence") for c in "ABC"]
     keys += [
         Editable("claims.period_days", "int", "claims"),
         Editable("claims.warn_days", "int", "claims"),
         Editable("digest.morning_agenda", "time", "digest"),
         Editable("digest.manager_summary", "time", "digest"),
+        Editable("reports.evening", "time", "reports"),
+        Editable("reports.weekly_day", "int", "reports"),
+        Editable("reports.weekly_at", "time", "reports"),
+        Editable("reports.team_at", "time", "reports"),
         Editable("quiet_hours.start", "time", "quiet"),
         Editable("quiet_hours.end", "time", "quiet"),
     ]
@@ -78,6 +84,10 @@ def bounds(key: str) -> tuple[int | None, int | None]:
         elif isinstance(m, Le):
             high = int(m.le)  # type: ignore[call-overload]
     return low, high
+
+
+# A share typed in chat, as whole percents (the model allows 0 < share < 1).
+PERCENT_BOUNDS = (1, 99)
 
 
 def to_json(value: Any) -> Any:

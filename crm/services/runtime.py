@@ -91,7 +91,6 @@ class State:
     step: str | None
     data: dict[str, Any]
     version: int
-    expires_at: datetime | None
     updated_at: datetime
 
 
@@ -102,7 +101,6 @@ _STATE_COLUMNS = (
     _STATE.c.step,
     _STATE.c.data,
     _STATE.c.version,
-    _STATE.c.expires_at,
     _STATE.c.updated_at,
 )
 _NEW_STATE = {
@@ -165,7 +163,6 @@ async def save_state(session: AsyncSession, state: State, now: datetime) -> None
             "step": state.step,
             "data": state.data,
             "version": state.version + 1,
-            "expires_at": state.expires_at,
             "updated_at": now,
         },
     )

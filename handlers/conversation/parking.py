@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from bot.types import Lines, Raw, Reply, T, Text
-from bot.views.drafts import draft_buttons
+from bot.views.drafts import discard_only, draft_buttons
 from crm.services import drafts as store
-from handlers.base import EVERYONE, Action, Ctx, Step
+from handlers.base import EVERYONE, Action, Ctx, Step, may_run
 from handlers.conversation.drafts import Draft
 from handlers.conversation.states import States
 
@@ -27,6 +27,8 @@ def owner(ctx: Ctx) -> store.Owner:
 
 
 buttons = draft_buttons
+# The flow name of a draft kept from an older shape of its flow: shown, never resumed.
+UNREADABLE = "-"
 
 
 async def park(
@@ -47,25 +49,52 @@ async def park(
     ctx.marks["o"] = True
     ctx.marks.setdefault("now", []).append(row.id)
     replies = [Reply(T("📝 {title} — kept as a draft.", title=title), buttons=buttons(row.id))]
-    if dropped:
-        replies.append(discarded([Raw(t) for t in dropped]))
+    replies += [made_room(old) for old in dropped]
     return replies
+
+
+def made_room(row: store.ParkedDraft) -> Reply:
+    """The oldest draft dropped for a new one: named, and its words quoted so none is lost."""
+    words = store.words_of(row.data)
+    if not words:
+        return discarded([Raw(row.title)])
+    return Reply(
+        T(
+            "🗑 Discarded to make room: {title}. What it held: {words}",
+            title=Raw(row.title),
+            words=Raw(words),
+        )
+    )
+
+
+def unreadable_line(row: store.ParkedDraft) -> Reply:
+    """A draft the bot can no longer resume (its form changed in an update): its words are
+    shown for the person to use again, with Discard."""
+    return Reply(
+        T(
+            "📝 {title} cannot be resumed after an update of the bot. What you had typed: {words}",
+            title=Raw(row.title),
+            words=Raw(store.words_of(row.data) or "—"),
+        ),
+        buttons=discard_only(row.id),
+    )
 
 
 async def park_unreadable(ctx: Ctx, raw: dict[str, Any]) -> list[Reply]:
     """A draft whose flow changed shape since: kept as it was for the person to read."""
     title = raw.get("t") or ctx.render(T("Unfinished entry"))
-    await store.park(
+    row, dropped = await store.park(
         ctx.session,
         owner(ctx),
-        flow="-",
-        step="-",
+        flow=UNREADABLE,
+        step=UNREADABLE,
         data=raw,
         title=title,
         now=ctx.now(),
         keep_days=ctx.rules.drafts.keep_days,
     )
-    return []
+    ctx.marks.setdefault("now", []).append(row.id)
+    return [unreadable_line(row), *(made_room(old) for old in dropped)]
 
 
 def discarded(titles: list[Text], *, menu: bool = False, ctx: Ctx | None = None) -> Reply:
@@ -88,9 +117,10 @@ async def offer(ctx: Ctx) -> list[Reply]:
     ]
     await store.mark_offered(ctx.session, [r.id for r in rows])
     return [
-        Reply(T("📝 Unfinished: {title}", title=Raw(r.title)), buttons=buttons(r.id))
+        unreadable_line(r)
+        if r.flow == UNREADABLE
+        else Reply(T("📝 Unfinished: {title}", title=Raw(r.title)), buttons=buttons(r.id))
         for r in rows[:3]
-        if r.flow != "-"
     ]
 
 
@@ -98,7 +128,9 @@ async def listing(ctx: Ctx) -> list[Reply]:
     """Every parked draft of the person, for /today."""
     rows = await store.of(ctx.session, owner(ctx))
     return [
-        Reply(
+        unreadable_line(r)
+        if r.flow == UNREADABLE
+        else Reply(
             T(
                 "📝 Draft: {title} (kept until {until})",
                 title=Raw(r.title),
@@ -107,7 +139,6 @@ async def listing(ctx: Ctx) -> list[Reply]:
             buttons=buttons(r.id),
         )
         for r in rows
-        if r.flow != "-"
     ]
 
 
@@ -125,12 +156,14 @@ async def resume(ctx: Ctx) -> Step:
     router: Router = ctx.book  # type: ignore[assignment]
     flow = router.flows.get(row.flow) if row is not None else None
     state = flow.state(row.step) if flow is not None and row is not None else None
-    if row is None or flow is None or state is None or ctx.who.role not in flow.roles:
+    if row is None or flow is None or state is None or not may_run(ctx, flow.roles):
         return ctx.stay(Reply(GONE, notice="toast"))
     try:
         draft = flow.draft.load(row.data.get("d"))
     except (ValueError, ValidationError):
-        return ctx.stay(Reply(GONE, notice="toast"))
+        # Parked before an update changed the flow's draft: its words are shown instead.
+        row.flow = row.step = UNREADABLE
+        return ctx.stay(replace(unreadable_line(row), edit=True))
     await store.take(ctx.session, row)
     # The router parks whatever the person was in before (the draft object changes here).
     ctx.state, ctx.data, ctx.stack = state, draft, list(row.data.get("s") or [])

@@ -1,7 +1,7 @@
 """rep targets: a rep's monthly new-customer, won and collected targets
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0015
 Create Date: 2026-12-05 02:00:00+00:00
 """
 
@@ -11,7 +11,7 @@ import crm.db
 
 
 revision = '0014'
-down_revision = '0010'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
