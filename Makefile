@@ -6,7 +6,7 @@ E2E := tests/e2e
 E2E_STAMP := $(E2E)/node_modules/.package-lock.json# written by npm ci
 BABEL_KEYWORDS := -k T -k TN:1,2
 
-.PHONY: install demo test check run lint e2e-deps bench locales flows clean
+.PHONY: install demo test check run lint e2e-deps bench locales flows chart-images clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -53,6 +53,10 @@ bench: $(STAMP)
 # The flows' Mermaid diagrams, generated from their declarations (a test compares them).
 flows: $(STAMP)
 	$(PY) -m handlers.conversation.diagram docs/flows
+
+# The README's chart images (docs/images/), drawn from the demo company.
+chart-images: $(STAMP)
+	$(PY) tools/chart_images.py
 
 # Refresh the message template and merge it into the catalogs after changing strings.
 locales: $(STAMP)

@@ -17,6 +17,7 @@ the figures as text, rather than an error for a machine's missing package.
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -51,7 +52,8 @@ INSTALL_HINT = (
     "`apt-get install fonts-wqy-microhei` (or fonts-noto-cjk), then remove matplotlib's font "
     "cache (~/.cache/matplotlib) so it is found."
 )
-# 8 x 6.4 inches at 100 dpi: 800 x 640 pixels, legible on a phone, about 40-60 KB.
+# 8 x 6.4 inches at 100 dpi: 800 x 640 pixels, legible on a phone, about 40-60 KB; taller when
+# a panel of horizontal bars needs it (bars_inches: 30 reps make about 800 x 1240).
 SIZE_INCHES = (8.0, 6.4)
 DPI = 100
 BAR_COLOUR = "#4C72B0"
@@ -101,97 +103,21 @@ def cjk_font(size: float | None = None) -> FontProperties:
 
 @dataclass(frozen=True)
 class SummaryTexts:
-    """The chart's words, translated by the caller."""
+    """The chart's words, translated by the caller; the titles carry the period."""
 
     bars_title: str
     trend_title: str
-    visits: str  # the y axis of both panels
+    visits: str  # the visits axis of both panels
     plan: str  # the legend entry of the plan markers
     no_reps: str  # shown in place of bars when the team has no reps
-
-
-def _rep_bars(
-    top: Axes,
-    reps: Sequence[tuple[str, int, float | None]],
-    heading: str,
-    texts: SummaryTexts | ReportTexts,
-) -> None:
-    """Visits per rep as bars, the plan as a marker where set (the summary's and the report's)."""
-    font, small, title = cjk_font(10), cjk_font(9), cjk_font(12)
-    top.set_title(heading, fontproperties=title)
-    top.set_ylabel(texts.visits, fontproperties=font)
-    if reps:
-        xs = list(range(len(reps)))
-        done = [n for _name, n, _plan in reps]
-        bars = top.bar(xs, done, color=BAR_COLOUR, width=0.6)
-        top.bar_label(bars, fontproperties=small, padding=2)
-        # Many names side by side overlap: slant them.
-        slant = 30 if len(reps) > 5 else 0
-        top.set_xticks(xs, [name for name, _n, _plan in reps], rotation=slant)
-        planned = [(x, plan) for x, (_name, _n, plan) in zip(xs, reps, strict=True) if plan]
-        if planned:
-            top.scatter(
-                [x for x, _ in planned],
-                [p for _, p in planned],
-                marker="_",
-                s=900,
-                linewidths=2.5,
-                color=PLAN_COLOUR,
-                label=texts.plan,
-                zorder=3,
-            )
-            top.legend(prop=small, loc="upper right")
-        highest = max([*done, *(p for _, p in planned), 1])
-        top.set_ylim(0, highest * 1.25)
-    else:
-        top.set_xticks([])
-        top.text(
-            0.5,
-            0.5,
-            texts.no_reps,
-            ha="center",
-            va="center",
-            fontproperties=font,
-            transform=top.transAxes,
-        )
-    top.yaxis.get_major_locator().set_params(integer=True)
-
-
-def summary_figure(
-    reps: Sequence[tuple[str, int, float | None]],
-    trend: Sequence[tuple[str, int]],
-    texts: SummaryTexts,
-) -> Figure:
-    """Two panels: visits per rep (bars, with the plan as a marker where set) and visits per
-    day (a line). `reps` is (name, visits, plan or None); `trend` is (day label, visits)."""
-    font, small, title = cjk_font(10), cjk_font(9), cjk_font(12)
-    fig = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    top, bottom = fig.subplots(2, 1)
-
-    _rep_bars(top, reps, texts.bars_title, texts)
-
-    bottom.set_title(texts.trend_title, fontproperties=title)
-    bottom.set_ylabel(texts.visits, fontproperties=font)
-    days = list(range(len(trend)))
-    counts = [n for _label, n in trend]
-    bottom.plot(days, counts, marker="o", color=LINE_COLOUR, linewidth=2)
-    bottom.fill_between(days, counts, color=LINE_COLOUR, alpha=0.15)
-    bottom.set_xticks(days, [label for label, _n in trend])
-    bottom.set_ylim(0, max([*counts, 1]) * 1.25)
-    bottom.yaxis.get_major_locator().set_params(integer=True)
-    bottom.grid(axis="y", alpha=0.3)
-
-    for ax in (top, bottom):
-        for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
-            label.set_fontproperties(small)
-        ax.spines[["top", "right"]].set_visible(False)
-    return fig
+    reps: str = ""  # the reps' axis
+    days: str = ""  # the trend's days axis
+    no_visits: str = ""  # shown in place of bars when no rep has a visit or a plan
 
 
 @dataclass(frozen=True)
 class ReportTexts:
-    """The report chart's words, translated by the caller."""
+    """The report chart's words, translated by the caller; the titles carry the period."""
 
     bars_title: str
     kinds_title: str
@@ -200,6 +126,168 @@ class ReportTexts:
     requests: str  # the x axis of the requests panel
     no_reps: str
     no_requests: str  # shown in place of bars when no request came in
+    reps: str = ""
+    kinds: str = ""  # the requests panel's kinds axis
+    no_visits: str = ""
+
+
+# A rep's name on the axis: at most this many columns (a Chinese character takes two).
+NAME_COLUMNS = 16
+# Inches per bar of a horizontal bar panel, and around it (title, axis label, ticks).
+BAR_INCHES = 0.28
+PANEL_INCHES = 1.3
+
+
+def _columns(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def short(name: str, columns: int = NAME_COLUMNS) -> str:
+    """A name cut to `columns` display columns, with an ellipsis when cut."""
+    if sum(_columns(ch) for ch in name) <= columns:
+        return name
+    out, used = [], 0
+    for ch in name:
+        if used + _columns(ch) > columns - 1:
+            break
+        out.append(ch)
+        used += _columns(ch)
+    return "".join(out) + "…"
+
+
+def bars_inches(n: int) -> float:
+    """The height of a horizontal bar panel of `n` bars: it grows with the count, so 30 reps'
+    names stay legible instead of squeezing into a fixed figure."""
+    return max(n, 3) * BAR_INCHES + PANEL_INCHES
+
+
+def _empty(ax: Axes, text: str) -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        ha="center",
+        va="center",
+        fontproperties=cjk_font(10),
+        transform=ax.transAxes,
+    )
+
+
+def _rep_bars(
+    ax: Axes,
+    reps: Sequence[tuple[str, int, float | None]],
+    heading: str,
+    texts: SummaryTexts | ReportTexts,
+) -> None:
+    """Visits per rep as horizontal bars, the most on top, the plan as a marker where set and
+    each bar's figure at its end ("12" or "12 / 20" against a plan)."""
+    font, small = cjk_font(10), cjk_font(9)
+    ax.set_title(heading, fontproperties=cjk_font(12))
+    if not reps:
+        _empty(ax, texts.no_reps)
+        return
+    if texts.no_visits and not any(n or plan for _name, n, plan in reps):
+        _empty(ax, texts.no_visits)  # a row of zero-length bars says less than a sentence
+        return
+    ordered = sorted(reps, key=lambda r: (-r[1], r[0]))
+    ys = list(range(len(ordered)))[::-1]  # the first on top
+    done = [n for _name, n, _plan in ordered]
+    bars = ax.barh(ys, done, color=BAR_COLOUR, height=0.6)
+    figures = [f"{n}" if not plan else f"{n} / {round(plan, 1):g}" for _name, n, plan in ordered]
+    # On a white ground: a plan's marker near the bar's end does not cross the figure.
+    ax.bar_label(
+        bars,
+        labels=figures,
+        fontproperties=small,
+        padding=3,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+        zorder=4,
+    )
+    ax.set_yticks(ys, [short(name) for name, _n, _plan in ordered])
+    planned = [(y, plan) for y, (_name, _n, plan) in zip(ys, ordered, strict=True) if plan]
+    if planned:
+        ax.scatter(
+            [p for _, p in planned],
+            [y for y, _ in planned],
+            marker="|",
+            s=220,
+            linewidths=2.5,
+            color=PLAN_COLOUR,
+            label=texts.plan,
+            zorder=2.5,  # over the bars, under the figures
+        )
+        ax.legend(prop=small, loc="lower right")
+    highest = max([*done, *(p for _, p in planned), 1])
+    ax.set_xlim(0, highest * 1.3)  # room for the figures at the bars' ends
+    _rows(ax, len(ordered))
+    ax.set_xlabel(texts.visits, fontproperties=font)
+    if texts.reps:
+        ax.set_ylabel(texts.reps, fontproperties=font)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def _rows(ax: Axes, n: int) -> None:
+    """Room for at least four bars, the bars in the middle: two bars are not drawn fat."""
+    pad = (max(n, 4) - n) / 2
+    ax.set_ylim(-0.6 - pad, n - 0.4 + pad)
+
+
+def _figure(*heights: float) -> tuple[Figure, list[Axes]]:
+    """A figure SIZE_INCHES wide, as tall as its panels need (at least SIZE_INCHES)."""
+    total = max(SIZE_INCHES[1], sum(heights))
+    fig = Figure(figsize=(SIZE_INCHES[0], total), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(heights), 1, gridspec_kw={"height_ratios": list(heights)})
+    return fig, list(axes)
+
+
+def _tidy(*axes: Axes) -> None:
+    small = cjk_font(9)
+    for ax in axes:
+        for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
+            label.set_fontproperties(small)
+        ax.spines[["top", "right"]].set_visible(False)
+
+
+def summary_figure(
+    reps: Sequence[tuple[str, int, float | None]],
+    trend: Sequence[tuple[str, int]],
+    texts: SummaryTexts,
+) -> Figure:
+    """Two panels: visits per rep (bars, with the plan as a marker where set) and visits per
+    day (a line with each day's figure). `reps` is (name, visits, plan or None); `trend` is
+    (day label, visits)."""
+    font, small = cjk_font(10), cjk_font(9)
+    fig, (top, bottom) = _figure(bars_inches(len(reps)), 2.8)
+    _rep_bars(top, reps, texts.bars_title, texts)
+
+    bottom.set_title(texts.trend_title, fontproperties=cjk_font(12))
+    bottom.set_ylabel(texts.visits, fontproperties=font)
+    if texts.days:
+        bottom.set_xlabel(texts.days, fontproperties=font)
+    days = list(range(len(trend)))
+    counts = [n for _label, n in trend]
+    bottom.plot(days, counts, marker="o", color=LINE_COLOUR, linewidth=2)
+    bottom.fill_between(days, counts, color=LINE_COLOUR, alpha=0.15)
+    for x, n in zip(days, counts, strict=True):
+        if n:
+            bottom.annotate(
+                str(n),
+                (x, n),
+                textcoords="offset points",
+                xytext=(0, 5),
+                ha="center",
+                fontproperties=small,
+            )
+    bottom.set_xticks(days, [label for label, _n in trend])
+    bottom.set_ylim(0, max([*counts, 1]) * 1.3)
+    bottom.yaxis.get_major_locator().set_params(integer=True)
+    bottom.grid(axis="y", alpha=0.3)
+    _tidy(top, bottom)
+    return fig
 
 
 def report_figure(
@@ -209,37 +297,27 @@ def report_figure(
 ) -> Figure:
     """Two panels: visits per rep against plan, and the period's requests by kind (horizontal
     bars, the most frequent on top). `kinds` is (translated kind, requests)."""
-    font, small, title = cjk_font(10), cjk_font(9), cjk_font(12)
-    fig = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    top, bottom = fig.subplots(2, 1)
+    font, small = cjk_font(10), cjk_font(9)
+    fig, (top, bottom) = _figure(bars_inches(len(reps)), bars_inches(len(kinds)))
     _rep_bars(top, reps, texts.bars_title, texts)
 
-    bottom.set_title(texts.kinds_title, fontproperties=title)
+    bottom.set_title(texts.kinds_title, fontproperties=cjk_font(12))
     if kinds:
-        ys = list(range(len(kinds)))[::-1]
-        bars = bottom.barh(ys, [n for _k, n in kinds], color=LINE_COLOUR, height=0.6)
-        bottom.bar_label(bars, fontproperties=small, padding=2)
-        bottom.set_yticks(ys, [k for k, _n in kinds])
-        bottom.set_xlim(0, max(n for _k, n in kinds) * 1.2)
+        ordered = sorted(kinds, key=lambda k: (-k[1], k[0]))
+        ys = list(range(len(ordered)))[::-1]
+        bars = bottom.barh(ys, [n for _k, n in ordered], color=LINE_COLOUR, height=0.6)
+        bottom.bar_label(bars, fontproperties=small, padding=3)
+        bottom.set_yticks(ys, [short(k) for k, _n in ordered])
+        bottom.set_xlim(0, max(n for _k, n in ordered) * 1.25)
+        _rows(bottom, len(ordered))
         bottom.set_xlabel(texts.requests, fontproperties=font)
+        if texts.kinds:
+            bottom.set_ylabel(texts.kinds, fontproperties=font)
         bottom.xaxis.get_major_locator().set_params(integer=True)
+        bottom.grid(axis="x", alpha=0.3)
     else:
-        bottom.set_yticks([])
-        bottom.set_xticks([])
-        bottom.text(
-            0.5,
-            0.5,
-            texts.no_requests,
-            ha="center",
-            va="center",
-            fontproperties=font,
-            transform=bottom.transAxes,
-        )
-    for ax in (top, bottom):
-        for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
-            label.set_fontproperties(small)
-        ax.spines[["top", "right"]].set_visible(False)
+        _empty(bottom, texts.no_requests)
+    _tidy(top, bottom)
     return fig
 
 
@@ -248,7 +326,10 @@ def report_chart(
     kinds: Sequence[tuple[str, int]],
     texts: ReportTexts,
 ) -> bytes | None:
-    """`report_figure` as PNG bytes; None without a CJK font."""
+    """`report_figure` as PNG bytes; None without a CJK font, or with nothing to draw (no
+    visit and no request: the caller says so in words)."""
+    if not any(n for _name, n, _plan in reps) and not any(n for _k, n in kinds):
+        return None
     return _drawn(lambda: report_figure(reps, kinds, texts))
 
 
@@ -264,7 +345,10 @@ def summary_chart(
     trend: Sequence[tuple[str, int]],
     texts: SummaryTexts,
 ) -> bytes | None:
-    """`summary_figure` as PNG bytes; None without a CJK font."""
+    """`summary_figure` as PNG bytes; None without a CJK font, or with nothing to draw (no
+    visit in the period nor in the trend: the caller says so in words)."""
+    if not any(n for _name, n, _plan in reps) and not any(n for _d, n in trend):
+        return None
     return _drawn(lambda: summary_figure(reps, trend, texts))
 
 

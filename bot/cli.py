@@ -59,9 +59,19 @@ def _parser() -> argparse.ArgumentParser:
         "export", help="write customers, visits, follow-ups, tickets or deals (opportunities…)"
     )
     db_opt(exp)
-    exp.add_argument("kind", choices=list(EXPORT_KINDS))
+    exp.add_argument("kind", choices=[*EXPORT_KINDS, "all"], help="all: XLSX, a sheet per kind")
     exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     exp.add_argument("--out", type=Path, help="output file (default: standard output for CSV)")
+    exp.add_argument(
+        "--raw",
+        action="store_true",
+        help="for machines: the column names and codes as stored (what `import` reads back)",
+    )
+    exp.add_argument(
+        "--lang",
+        choices=["zh_CN", "zh_TW", "en", "ru"],
+        help="the readers' language of headers and labels (default: CRM_LOCALE's)",
+    )
     return p
 
 
@@ -96,7 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         script = args.script.read_text(encoding="utf-8").splitlines() if args.script else None
         return asyncio.run(_demo(settings, rules, args.reset, script))
     if args.command == "export":
-        data, count = asyncio.run(_export(settings, args.kind, args.format))
+        if args.kind == "all" and (args.format != "xlsx" or args.raw):
+            print(
+                "crm-bot export: `all` is an XLSX with a sheet per kind (--format xlsx, not --raw)",
+                file=sys.stderr,
+            )
+            return 2
+        data, count = asyncio.run(
+            _export(settings, args.kind, args.format, raw=args.raw, lang=args.lang)
+        )
         if args.out is None:
             if args.format == "xlsx":
                 print("crm-bot export: XLSX needs --out FILE", file=sys.stderr)
@@ -240,19 +258,41 @@ async def _invite(settings: Settings, rules: Rules, args: argparse.Namespace) ->
     return 0
 
 
-async def _export(settings: Settings, kind: str, fmt: str) -> tuple[bytes, int]:
+async def _export(
+    settings: Settings, kind: str, fmt: str, *, raw: bool = False, lang: str | None = None
+) -> tuple[bytes, int]:
+    """The bytes of an export and its row count: raw (codes, the old column names) or in the
+    readers' language (labels, typed and formatted cells, a summary sheet first)."""
     from crm.db import make_engine, make_sessionmaker
-    from crm.export import table
+    from crm.export import KINDS, sheet, table
     from crm.export_files import to_csv, to_xlsx
 
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            columns, rows = await table(session, kind, settings.tz)
+            if raw:
+                columns, rows = await table(session, kind, settings.tz)
+            else:
+                kinds = KINDS if kind == "all" else (kind,)
+                sheets = [await sheet(session, k, settings.tz) for k in kinds]
     finally:
         await engine.dispose()
-    data = to_csv(columns, rows) if fmt == "csv" else to_xlsx(columns, rows, kind)
-    return data, len(rows)
+    if raw:
+        data = to_csv(columns, rows) if fmt == "csv" else to_xlsx(columns, rows, kind)
+        return data, len(rows)
+    from datetime import datetime
+
+    from bot.i18n import Renderer
+    from bot.types import T
+    from bot.views import export as view
+
+    render = Renderer(lang or settings.locale, settings.tz, html=False)
+    count = sum(len(s.rows) for s in sheets)
+    if fmt == "csv":
+        return view.csv(sheets[0], render), count
+    now = datetime.now(settings.tz).replace(tzinfo=None, microsecond=0)
+    by = T("the command line (crm-bot export)")
+    return view.book(sheets, render, by=by, at=now, filters=[], zone=settings.timezone), count
 
 
 if __name__ == "__main__":

@@ -1,287 +1,249 @@
-"""Tabular exports of customers, visits, follow-ups and tickets, times in local time."""
+"""Tabular exports of customers, contacts, visits, follow-ups, tickets and deals.
+
+Each kind is a list of typed `Column`s and rows of typed values: local (naive) datetimes in the
+company's zone, dates, Decimal amounts, counts, codes of a vocabulary. Two readings of them:
+`table()` is the raw one for machines (the old snake_case column names, codes, times as text,
+amounts as exact text: what the import reads back), and `sheet()` hands the typed rows to the
+presentation (bot/views/export.py), which puts headers and codes in the reader's language and
+crm/export_book.py writes them as typed, formatted cells.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from crm.models import Customer, FollowUp, Staff, Ticket, Visit
+from crm.export_rows import READERS as _READERS
+from crm.export_rows import Filter
 from crm.services.deals import tables as deal_tables
 
-KINDS = ("customers", "visits", "followups", "tickets", *deal_tables.KINDS)
+KINDS = ("customers", "contacts", "visits", "followups", "tickets", *deal_tables.KINDS)
+# Kinds whose rows are not events of a period: exported whole.
+WHOLE = ("customers", "contacts", *deal_tables.KINDS)
 
-
-def _local(dt: datetime | None, tz: ZoneInfo) -> str:
-    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else ""
+# What a column holds (the presentation picks a label and the file writer a number format).
+TEXT, ID, COUNT, MONEY, NUMBER, METRES, COORD, DATETIME, DATE, BOOL, CODE = (
+    "text",
+    "id",
+    "count",
+    "money",
+    "number",
+    "metres",
+    "coord",
+    "datetime",
+    "date",
+    "bool",
+    "code",
+)
 
 
 @dataclass(frozen=True)
-class Filter:
-    """Which rows: customers matching `scope` (None: all); for events, a period [since, until)."""
+class Column:
+    key: str  # the raw header, and the key of the header's label
+    kind: str = TEXT
+    vocab: str | None = None  # for CODE: which vocabulary's labels (bot/views/export.py)
+    raw: Callable[[Any], Any] | None = None  # the raw reading when it is not the default
 
-    scope: ColumnElement[bool] | None = None
-    since: datetime | None = None
-    until: datetime | None = None
 
-    def apply(self, stmt: Select, when: Any) -> Select:  # type: ignore[type-arg]
-        if self.scope is not None:
-            stmt = stmt.where(self.scope)
-        if self.since is not None and when is not None:
-            stmt = stmt.where(when >= self.since)
-        if self.until is not None and when is not None:
-            stmt = stmt.where(when < self.until)
-        return stmt
+def C(key: str, kind: str = TEXT, vocab: str | None = None, **kw: Any) -> Column:  # noqa: N802
+    return Column(key, kind, vocab, **kw)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    kind: str
+    columns: tuple[Column, ...]
+    rows: list[tuple[Any, ...]]
+
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "customers": (
+        C("id", ID),
+        C("external_id"),
+        C("name"),
+        C("class"),
+        C("stage", CODE, "stage"),
+        C("relationship", CODE, "relationship"),
+        C("owner"),
+        C("team"),
+        C("claim_expires", DATETIME),
+        C("phone"),
+        C("industry"),
+        C("address"),
+        C("area"),
+        C("source", CODE, "source"),
+        C("tags"),
+        C("annual_value", MONEY, raw=lambda v: float(v or 0)),
+        C("vip", BOOL),
+        C("credit_rating"),
+        C("blacklisted", BOOL),
+        C("blacklist_reason"),
+        C("kind", CODE, "customer_kind"),
+        C("notes"),
+        C("power_account"),
+        C("tariff"),
+        C("voltage"),
+        C("meter_segment"),
+        C("lat", COORD),
+        C("lon", COORD),
+        C("approval", CODE, "approval"),
+        C("care_consent", BOOL),
+        C("consent_at", DATETIME),
+        C("created_at", DATETIME),
+        C("updated_at", DATETIME),
+    ),
+    "contacts": (
+        C("id", ID),
+        C("customer_id", ID),
+        C("customer"),
+        C("name"),
+        C("title"),
+        C("role", CODE, "contact_role"),
+        C("phone"),
+        C("birthday", DATE),
+        C("birthday_lunar", BOOL),
+        C("notes"),
+        C("created_at", DATETIME),
+    ),
+    "visits": (
+        C("id", ID),
+        C("visited_at", DATETIME),
+        C("customer_id", ID),
+        C("customer"),
+        C("rep"),
+        C("kind", CODE, "visit_kind"),
+        C("purpose", CODE, "purpose"),
+        C("outcome"),
+        C("contacts_met"),
+        C("lat", COORD),
+        C("lon", COORD),
+        C("distance_m", METRES),
+        C("far_from_address", BOOL),
+    ),
+    "followups": (
+        C("id", ID),
+        C("due_at", DATETIME),
+        C("status", CODE, "followup_status"),
+        C("customer_id", ID),
+        C("customer"),
+        C("rep"),
+        C("note"),
+        C("reminded_at", DATETIME),
+        C("done_at", DATETIME),
+        C("visit_id", ID),
+        C("created_at", DATETIME),
+    ),
+    "tickets": (
+        C("id", ID),
+        C("number"),
+        C("kind", CODE, "ticket_kind"),
+        C("category", CODE, "ticket_category"),
+        C("status", CODE, "ticket_status"),
+        C("customer_id", ID),
+        C("customer"),
+        C("owner"),
+        C("created_at", DATETIME),
+        C("first_response_due", DATETIME),
+        C("first_response_at", DATETIME),
+        C("resolution_due", DATETIME),
+        C("resolved_at", DATETIME),
+        C("rating", COUNT),
+        C("text"),
+    ),
+    "opportunities": (
+        C("id", ID),
+        C("customer"),
+        C("title"),
+        C("amount", MONEY),
+        C("expected_close", DATE),
+        C("stage", CODE, "stage"),
+        C("owner"),
+        C("won_amount", MONEY),
+        C("lost_reason", CODE, "lost_reason"),
+        C("created_at", DATE),
+    ),
+    "contracts": (
+        C("number"),
+        C("customer"),
+        C("amount", MONEY),
+        C("signed_on", DATE),
+        C("starts_on", DATE),
+        C("ends_on", DATE),
+        C("terms", CODE, "terms"),
+        C("owner"),
+        C("opportunity_id", ID),
+    ),
+    "instalments": (
+        C("contract"),
+        C("seq", COUNT),
+        C("due_on", DATE),
+        C("amount", MONEY),
+        C("paid", MONEY),
+        C("status", CODE, "instalment_status"),
+    ),
+    "payments": (
+        C("contract"),
+        C("amount", MONEY),
+        C("paid_on", DATE),
+        C("method", CODE, "method"),
+        C("owner"),
+    ),
+}
+
+
+def _raw(col: Column, v: Any) -> Any:
+    if col.raw is not None:
+        return col.raw(v)
+    if v is None:
+        return None if col.kind in (ID, COUNT, NUMBER, METRES, COORD) else ""
+    if col.kind == DATETIME:
+        return v.strftime("%Y-%m-%d %H:%M")
+    return v
 
 
 async def table(
     session: AsyncSession, kind: str, tz: ZoneInfo, flt: Filter | None = None
 ) -> tuple[list[str], list[Sequence[Any]]]:
-    flt = flt or Filter()
-    if kind == "customers":
-        return await _customers(session, tz, flt)
-    if kind == "visits":
-        return await _visits(session, tz, flt)
-    if kind == "followups":
-        return await _followups(session, tz, flt)
-    if kind == "tickets":
-        return await _tickets(session, tz, flt)
+    """The raw reading: the old column names, codes, times as text (for machines and imports)."""
     if kind in deal_tables.KINDS:
         # Deals: every row the user may see (a period does not apply: a contract's schedule and
         # payments belong together); the columns are an import's (crm/services/deals/tables.py).
-        cols, data = await deal_tables.table(session, kind, flt.scope)
+        cols, data = await deal_tables.table(session, kind, (flt or Filter()).scope)
         return cols, [tuple(r) for r in data]
+    found = await sheet(session, kind, tz, flt)
+    raw = [tuple(_raw(c, v) for c, v in zip(found.columns, row, strict=True)) for row in found.rows]
+    return [c.key for c in found.columns], raw
+
+
+def _typed(col: Column, v: Any) -> Any:
+    """A deal table's exact text read back into its type."""
+    if v in ("", None):
+        return None
+    if col.kind == MONEY:
+        return Decimal(v)
+    if col.kind == DATE:
+        return date.fromisoformat(v)
+    return v
+
+
+async def sheet(session: AsyncSession, kind: str, tz: ZoneInfo, flt: Filter | None = None) -> Sheet:
+    """The typed reading of one kind."""
+    flt = flt or Filter()
+    read = _READERS.get(kind)
+    if read is not None:
+        return Sheet(kind, COLUMNS[kind], await read(session, tz, flt))
+    if kind in deal_tables.KINDS:
+        _cols, data = await deal_tables.table(session, kind, flt.scope)
+        cols = COLUMNS[kind]
+        rows = [tuple(_typed(c, v) for c, v in zip(cols, r, strict=True)) for r in data]
+        return Sheet(kind, cols, rows)
     raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
 
 
-async def _customers(
-    session: AsyncSession, tz: ZoneInfo, flt: Filter
-) -> tuple[list[str], list[Sequence[Any]]]:
-    cols = [
-        "id",
-        "external_id",
-        "name",
-        "class",
-        "stage",
-        "relationship",
-        "owner",
-        "team",
-        "claim_expires",
-        "phone",
-        "industry",
-        "address",
-        "area",
-        "source",
-        "tags",
-        "annual_value",
-        "vip",
-        "credit_rating",
-        "blacklisted",
-        "blacklist_reason",
-        "kind",
-        "notes",
-        "power_account",
-        "tariff",
-        "voltage",
-        "meter_segment",
-        "lat",
-        "lon",
-        "approval",
-        "care_consent",
-        "consent_at",
-        "created_at",
-        "updated_at",
-    ]
-    owner = aliased(Staff)
-    rows = await session.execute(
-        flt.apply(
-            select(Customer, owner.name).outerjoin(owner, owner.id == Customer.owner_id), None
-        ).order_by(Customer.id)
-    )
-    out = [
-        (
-            c.id,
-            c.external_id or "",
-            c.name,
-            c.customer_class,
-            c.stage,
-            c.relationship,
-            owner_name or "",
-            c.team or "",
-            _local(c.claim_expires_at, tz),
-            c.phone or "",
-            c.industry or "",
-            c.address or "",
-            c.area or "",
-            c.source or "",
-            ",".join(c.tags or []),
-            float(c.annual_value or 0),
-            c.vip,
-            c.credit_rating or "",
-            c.blacklisted,
-            c.blacklist_reason or "",
-            "company" if c.is_company else "person",
-            c.notes or "",
-            c.power_account or "",
-            c.tariff or "",
-            c.voltage or "",
-            c.meter_segment or "",
-            c.lat if c.lat is not None else "",
-            c.lon if c.lon is not None else "",
-            c.approval or "",
-            c.care_consent,
-            _local(c.consent_at, tz),
-            _local(c.created_at, tz),
-            _local(c.updated_at, tz),
-        )
-        for c, owner_name in rows.all()
-    ]
-    return cols, out
-
-
-async def _visits(
-    session: AsyncSession, tz: ZoneInfo, flt: Filter
-) -> tuple[list[str], list[Sequence[Any]]]:
-    cols = [
-        "id",
-        "visited_at",
-        "customer_id",
-        "customer",
-        "rep",
-        "kind",
-        "purpose",
-        "outcome",
-        "contacts_met",
-        "lat",
-        "lon",
-        "distance_m",
-        "far_from_address",
-    ]
-    rows = await session.execute(
-        flt.apply(
-            select(Visit, Customer.name, Staff.name)
-            .join(Customer, Customer.id == Visit.customer_id)
-            .join(Staff, Staff.id == Visit.staff_id),
-            Visit.visited_at,
-        ).order_by(Visit.visited_at)
-    )
-    out = [
-        (
-            v.id,
-            _local(v.visited_at, tz),
-            v.customer_id,
-            cname,
-            sname,
-            v.kind,
-            v.purpose or "",
-            v.outcome or "",
-            v.contacts_met or "",
-            v.lat,
-            v.lon,
-            v.distance_m,
-            v.far_from_address,
-        )
-        for v, cname, sname in rows.all()
-    ]
-    return cols, out
-
-
-async def _followups(
-    session: AsyncSession, tz: ZoneInfo, flt: Filter
-) -> tuple[list[str], list[Sequence[Any]]]:
-    cols = [
-        "id",
-        "due_at",
-        "status",
-        "customer_id",
-        "customer",
-        "rep",
-        "note",
-        "reminded_at",
-        "done_at",
-        "visit_id",
-        "created_at",
-    ]
-    rows = await session.execute(
-        flt.apply(
-            select(FollowUp, Customer.name, Staff.name)
-            .join(Customer, Customer.id == FollowUp.customer_id)
-            .join(Staff, Staff.id == FollowUp.staff_id),
-            FollowUp.due_at,
-        ).order_by(FollowUp.due_at)
-    )
-    out = [
-        (
-            f.id,
-            _local(f.due_at, tz),
-            f.status,
-            f.customer_id,
-            cname,
-            sname,
-            f.note or "",
-            _local(f.reminded_at, tz),
-            _local(f.done_at, tz),
-            f.visit_id,
-            _local(f.created_at, tz),
-        )
-        for f, cname, sname in rows.all()
-    ]
-    return cols, out
-
-
-async def _tickets(
-    session: AsyncSession, tz: ZoneInfo, flt: Filter
-) -> tuple[list[str], list[Sequence[Any]]]:
-    cols = [
-        "id",
-        "number",
-        "kind",
-        "category",
-        "status",
-        "customer_id",
-        "customer",
-        "owner",
-        "created_at",
-        "first_response_due",
-        "first_response_at",
-        "resolution_due",
-        "resolved_at",
-        "rating",
-        "text",
-    ]
-    owner = aliased(Staff)
-    rows = await session.execute(
-        flt.apply(
-            select(Ticket, Customer.name, owner.name)
-            .outerjoin(Customer, Customer.id == Ticket.customer_id)
-            .outerjoin(owner, owner.id == Ticket.owner_id),
-            Ticket.created_at,
-        ).order_by(Ticket.id)
-    )
-    out = [
-        (
-            t.id,
-            t.number,
-            t.kind,
-            t.category or "",
-            t.status,
-            t.customer_id,
-            cname or "",
-            oname or "",
-            _local(t.created_at, tz),
-            _local(t.first_response_due, tz),
-            _local(t.first_response_at, tz),
-            _local(t.resolution_due, tz),
-            _local(t.resolved_at, tz),
-            t.rating,
-            t.text,
-        )
-        for t, cname, oname in rows.all()
-    ]
-    return cols, out
+__all__ = ["KINDS", "WHOLE", "Column", "Filter", "Sheet", "sheet", "table"]

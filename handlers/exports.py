@@ -1,6 +1,7 @@
-"""/export: an XLSX of customers, visits, follow-ups or tickets, only what the user may see.
+"""/export: an XLSX of customers, contacts, visits, follow-ups, tickets or deals, or all of them
+(one sheet per kind), only what the user may see, in the reader's words (bot/views/export.py).
 
-What to export, then (except for customers) which period. Diagram: docs/flows/exp.md (generated
+What to export, then (for events) which period. Diagram: docs/flows/exp.md (generated
 from FLOWS).
 """
 
@@ -8,14 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from bot.types import TN, Reply, T, Text
-from crm.export import Filter, table
-from crm.export_files import to_xlsx
+from bot.types import TN, Raw, Reply, T, Text
+from bot.views import export as view
+from crm.enums import Role
+from crm.export import KINDS as TABLES
+from crm.export import WHOLE, Filter, Sheet, sheet
 from crm.services import customer_filters as filters
 from crm.services.access import customer_scope
 from handlers.base import STAFF, Command, Ctx, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
+from handlers.labels import EXPORT_KIND, ROLE
 from handlers.refusals import CHOOSE
 
 
@@ -31,18 +35,8 @@ class ExpDraft(Draft):
     kind: str | None = None
 
 
-KINDS = {
-    "customers": T("Customers"),
-    "visits": T("Visits"),
-    "followups": T("Follow-ups"),
-    "tickets": T("Requests"),
-    "opportunities": T("Opportunities"),
-    "contracts": T("Contracts"),
-    "instalments": T("Instalments"),
-    "payments": T("Payments"),
-}
-# Exported whole, without asking for a period (crm/services/deals/transfer.py).
-WHOLE = ("customers", "opportunities", "contracts", "instalments", "payments")
+ALL = "all"
+KINDS: dict[str, Text] = {**EXPORT_KIND, ALL: T("Everything (a sheet per kind)")}
 PERIODS = {
     "month": T("This month"),
     "last_month": T("Last month"),
@@ -57,7 +51,7 @@ def _title(d: ExpDraft) -> Text:
     return T("Export to Excel")
 
 
-async def start(ctx: Ctx) -> Step:
+async def start(ctx: StaffCtx) -> Step:
     ctx.data = ExpDraft()
     if ctx.inbound.args:  # /export A级 VIP 浦东: the customers matching, as /customers reads them
         return await export_filtered(ctx, ctx.inbound.args)
@@ -75,16 +69,16 @@ def _period_prompt(ctx: Ctx) -> Reply:
     return Reply(T("Which period?"), buttons=rows(*buttons))
 
 
-async def kind_step(ctx: Ctx) -> Step:
+async def kind_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in KINDS:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     ctx.data.kind = ctx.choice
     if ctx.choice in WHOLE:
-        return await _send(ctx, "all")
+        return await _send(ctx, "all")  # the period "all": nothing to ask
     return Step.go(ExpStep.PERIOD)
 
 
-async def period_step(ctx: Ctx) -> Step:
+async def period_step(ctx: StaffCtx) -> Step:
     if ctx.choice not in PERIODS or ctx.data.kind not in KINDS:
         return ctx.stay(Reply(CHOOSE, notice="toast"))
     return await _send(ctx, ctx.choice)
@@ -109,16 +103,32 @@ def _period(ctx: Ctx, key: str) -> tuple[datetime | None, datetime | None]:
 async def _send(ctx: StaffCtx, period: str) -> Step:
     since, until = _period(ctx, period)
     kind = ctx.data.kind
-    columns, data = await table(
-        ctx.session, kind, ctx.who.tz, Filter(customer_scope(ctx.me), since, until)
-    )
-    stamp = ctx.local_now().strftime("%Y%m%d")
+    kinds = TABLES if kind == ALL else (kind,)
+    flt = Filter(customer_scope(ctx.me), since, until)
+    sheets = [await sheet(ctx.session, k, ctx.who.tz, flt) for k in kinds]
+    filters: list[Text] = []
+    if period != "all" and any(k not in WHOLE for k in kinds):
+        filters.append(T("Period: {period}", period=PERIODS[period]))
+    n = sum(len(s.rows) for s in sheets)
     return Step.end(
         Reply(
-            TN("{what}: {n} row.", "{what}: {n} rows.", len(data), what=KINDS[kind]),
-            document=to_xlsx(columns, data, kind),
-            filename=f"{kind}-{period}-{stamp}.xlsx",
+            TN("{what}: {n} row.", "{what}: {n} rows.", n, what=KINDS[kind]),
+            document=_book(ctx, sheets, filters),
+            filename=f"{kind}-{period}-{ctx.local_now():%Y%m%d}.xlsx",
         )
+    )
+
+
+def _book(ctx: StaffCtx, sheets: list[Sheet], filters: list[Text]) -> bytes:
+    if ctx.me.role != Role.ADMIN:  # an admin's export is everyone's: no filter to name
+        filters = [T("Customers you may see as {role}", role=ROLE[ctx.me.role]), *filters]
+    return view.book(
+        sheets,
+        ctx.render,
+        by=Raw(ctx.me.name),
+        at=ctx.local_now().replace(tzinfo=None),
+        filters=filters,
+        zone=str(ctx.who.tz),
     )
 
 
@@ -130,13 +140,13 @@ async def export_filtered(ctx: StaffCtx, text: str) -> Step:
             Reply(T("I did not understand “{words}”.", words=" ".join(unknown) or text))
         )
     where = await filters.scope(ctx.session, ctx.me, found, ctx.now())
-    columns, data = await table(ctx.session, "customers", ctx.who.tz, Filter(where))
-    stamp = ctx.local_now().strftime("%Y%m%d")
+    found_sheet = await sheet(ctx.session, "customers", ctx.who.tz, Filter(where))
+    n = len(found_sheet.rows)
     return Step.end(
         Reply(
-            TN("{what}: {n} row.", "{what}: {n} rows.", len(data), what=KINDS["customers"]),
-            document=to_xlsx(columns, data, "customers"),
-            filename=f"customers-filtered-{stamp}.xlsx",
+            TN("{what}: {n} row.", "{what}: {n} rows.", n, what=KINDS["customers"]),
+            document=_book(ctx, [found_sheet], [T("Customers matching: {words}", words=text)]),
+            filename=f"customers-filtered-{ctx.local_now():%Y%m%d}.xlsx",
         )
     )
 

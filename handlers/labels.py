@@ -189,3 +189,23 @@ AUDIT_KEY = {
     "dup_of": T("resembles"),
     "erased": T("erased"),
 }
+
+FOLLOWUP_STATUS = {"open": T("to do"), "done": T("done"), "cancelled": T("cancelled")}
+
+INSTALMENT_STATUS = {"open": T("unpaid"), "paid": T("paid")}
+
+# A customer's registration (crm.models.Customer.approval): None once approved.
+APPROVAL = {"pending": T("awaiting approval")}
+
+# What /export and `crm-bot export` write, as its sheets are named.
+EXPORT_KIND = {
+    "customers": T("Customers"),
+    "contacts": T("Contacts"),
+    "visits": T("Visits"),
+    "followups": T("Follow-ups"),
+    "tickets": T("Requests"),
+    "opportunities": T("Opportunities"),
+    "contracts": T("Contracts"),
+    "instalments": T("Instalments"),
+    "payments": T("Payments"),
+}

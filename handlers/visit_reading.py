@@ -31,27 +31,31 @@ def _draft(reading: Reading, photos: list[str]) -> VisitDraft:
     guessed = [n for n, p in (("kind", reading.kind), ("when", reading.happened_at)) if p.guessed]
     if reading.customer.value is not None and reading.customer.guessed:
         guessed.append("customer")
-    return VisitDraft(**{
-        "quick": True,
-        "plan": reading.plan.value,
-        "text": reading.text[:NOTE_MAX],
-        "kind": reading.kind.value,
-        "outcome": reading.outcome or reading.text,
-        "contacts": reading.contact_names,
-        "photos": photos,
-        "visited_at": reading.happened_at.value.isoformat(),
-        "followup_at": reading.followup_at.value.isoformat() if reading.followup_at.value else None,
-        "guessed": guessed,
-        "candidates": [list(c) for c in reading.candidates],
-        "ambiguous": reading.ambiguous_customer,
-        "query": reading.customer_typed,
-        "pick": reading.customer.value,
-        "date_choices": [d.isoformat() for d in reading.date_choices],
-        # Which of the draft's times the choices are for: the one read from that date.
-        "date_key": "visited_at"
-        if reading.date_choices and reading.happened_at.value == reading.date_choices[0]
-        else "followup_at",
-    })
+    return VisitDraft(
+        **{
+            "quick": True,
+            "plan": reading.plan.value,
+            "text": reading.text[:NOTE_MAX],
+            "kind": reading.kind.value,
+            "outcome": reading.outcome or reading.text,
+            "contacts": reading.contact_names,
+            "photos": photos,
+            "visited_at": reading.happened_at.value.isoformat(),
+            "followup_at": reading.followup_at.value.isoformat()
+            if reading.followup_at.value
+            else None,
+            "guessed": guessed,
+            "candidates": [list(c) for c in reading.candidates],
+            "ambiguous": reading.ambiguous_customer,
+            "query": reading.customer_typed,
+            "pick": reading.customer.value,
+            "date_choices": [d.isoformat() for d in reading.date_choices],
+            # Which of the draft's times the choices are for: the one read from that date.
+            "date_key": "visited_at"
+            if reading.date_choices and reading.happened_at.value == reading.date_choices[0]
+            else "followup_at",
+        }
+    )
 
 
 async def from_message(ctx: StaffCtx, text: str) -> Step | None:
@@ -135,7 +139,7 @@ def plan_card(ctx: StaffCtx) -> Reply:
         T("<b>Planned contact: {customer}</b>", customer=d["customer_name"]),
         T("How: {kind}", kind=VISIT_KIND[d.get("kind") or VisitKind.ONSITE]),
         T("Planned for: {when}", when=when) if when else T("Planned for: not said"),
-        T("Note: {text}", text=d.get("text") or ""),
+        T("Note: {text}", text=d.get("outcome") or d.get("text") or ""),
         T("This saves a follow-up to remind you; no visit is recorded."),
     ]
     return Reply(
@@ -174,7 +178,8 @@ async def plan_step(ctx: StaffCtx) -> Step:
         staff,
         customer,
         due_at=due,
-        note=d.get("text"),
+        # What the plan is for (问回款); the customer, time and kind are the follow-up's own.
+        note=d.get("outcome") or d.get("text"),
         now=ctx.now(),
         claim_days=ctx.rules.claims.period_days,
         kind=d.get("kind"),

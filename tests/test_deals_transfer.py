@@ -147,7 +147,7 @@ async def test_command_line_export_and_import(
 
     await _contract(app)
     url = app.settings.database_url
-    assert await asyncio.to_thread(main, ["export", "instalments", "--db", url]) == 0
+    assert await asyncio.to_thread(main, ["export", "instalments", "--raw", "--db", url]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].strip().lstrip("\ufeff") == "contract,seq,due_on,amount,paid,status"  # BOM: Excel
     assert out[1].strip() == "HT-2026-0001,1,2026-12-31,400000.10,300000.05,open"

@@ -452,9 +452,10 @@ async def test_weekly_and_monthly_reports_once_each(app: App, chat: Transcript) 
     assert await _outbox(app, month_key) == []
     out = await chat("@clock 2027-01-01T09:00")
     rows = await _outbox(app, month_key)
-    assert len(rows) == 1 and "photo" in rows[0].payload
     december = svc.period_of(svc.MONTH, DEC_1, SHANGHAI)
-    assert out.count(zh(view.title(december))) == 1
+    # No visit in December nor in its last 14 days: no empty chart, a line says so.
+    assert len(rows) == 1 and rows[0].payload.get("photo") is None
+    assert out.count(zh(view.title(december))) == 1 and zh(view.no_chart(december)) in out
     await chat("@clock +1h", "@clock 2027-01-01T20:00")
     assert len(await _outbox(app, month_key)) == 1
     # The clock jumped over the next Mondays (the bot was down): those reports were skipped.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -36,15 +36,17 @@ async def _export(app: App, user: int, *presses: str) -> tuple[list[str], list[t
         )
     doc = replies[-1]
     assert doc.document is not None and doc.filename and doc.filename.endswith(".xlsx")
-    ws = load_workbook(io.BytesIO(doc.document)).active
-    values = [tuple(c.value for c in row) for row in ws.iter_rows()]
+    wb = load_workbook(io.BytesIO(doc.document))
+    # A summary sheet first, then the kind's sheet.
+    assert len(wb.sheetnames) == 2
+    values = [tuple(c.value for c in row) for row in wb.worksheets[1].iter_rows()]
     return list(values[0]), values[1:]
 
 
 async def test_rep_exports_only_own_and_pool_customers(app: App, chat: Transcript) -> None:
     header, rows = await _export(app, 1004, "~exp.kind:customers")
-    assert header[:3] == ["id", "external_id", "name"]
-    owners = {r[header.index("owner")] for r in rows}
+    assert header[:3] == ["ID", "External ID", "Name"]  # rep2 reads English
+    owners = {r[header.index("Owner")] for r in rows}
     assert owners <= {"Lucy Chen", None} and "Lucy Chen" in owners
     async with app.sessions() as s:
         rep2 = await s.scalar(select(Staff).where(Staff.handle == "rep2"))
@@ -56,10 +58,41 @@ async def test_rep_exports_only_own_and_pool_customers(app: App, chat: Transcrip
 async def test_manager_exports_the_team_and_visits_by_period(app: App, chat: Transcript) -> None:
     await chat("/as rep2", "visited Acme, met Li, they want a quote", "[Save]")
     header, rows = await _export(app, 1002, "~exp.kind:visits", "~exp.period:month")
-    assert len(rows) == 1 and rows[0][header.index("customer")] == "Acme Logistics"
-    assert rows[0][header.index("visited_at")].startswith("2026-12-01")
+    assert len(rows) == 1 and rows[0][header.index("客户")] == "Acme Logistics"
+    # A date cell in the company's zone, and the visit's kind as the manager reads it.
+    assert rows[0][header.index("拜访时间")].date() == date(2026, 12, 1)
+    assert rows[0][header.index("拜访方式")] in {
+        "上门拜访",
+        "电话沟通",
+        "线上会议",
+        "消息（微信、邮件…）",
+        "其他",
+    }
     header, rows = await _export(app, 1002, "~exp.kind:customers")
     assert len(rows) == 30
+
+
+async def test_full_export_in_chat_has_a_sheet_per_kind(app: App, chat: Transcript) -> None:
+    replies = await app.engine.handle(
+        Inbound(channel="console", update_id=next(_ids), chat_id=1002, user_id=1002, text="/export")
+    )
+    for payload in ("~exp.kind:all", "~exp.period:month"):
+        replies = await app.engine.handle(
+            Inbound(
+                channel="console",
+                update_id=next(_ids),
+                chat_id=1002,
+                user_id=1002,
+                callback=payload,
+            )
+        )
+    doc = replies[-1]
+    assert doc.document is not None and doc.filename == "all-month-20261201.xlsx"
+    wb = load_workbook(io.BytesIO(doc.document))
+    assert wb.sheetnames[:4] == ["概要", "客户", "联系人", "拜访记录"] and len(wb.sheetnames) == 10
+    summary = {r[0].value: r[1].value for r in wb["概要"].iter_rows(min_row=3) if r[0].value}
+    assert summary["导出人"] == "李经理" and summary["筛选条件"] == "作为主管可见的客户; 期间：本月"
+    assert summary["客户"] == wb["客户"].max_row - 1 == 30
 
 
 async def test_audit_on_a_card_for_managers(app: App, chat: Transcript) -> None:

@@ -82,7 +82,7 @@ async def test_rep_one_message_visit_in_russian(app: App, chat: Transcript) -> N
         ru("Visit · step {n} of {total}", n=8, total=8),
         ru("<b>Visit to {customer}</b>", customer="Acme Logistics"),
         ru("Visit type: {kind}", kind=VISIT_KIND["onsite"]),
-        ru("Outcome: {outcome}", outcome="хотят цену на трансформатор"),
+        ru("Outcome: {outcome}", outcome="хотят цену на трансформатор, перезвонить"),
         ru("Met: {names}", names="Mr. Li"),
         ru("Follow-up: {when}", when=at(12, 8, 15)),
         ru("✅ Save"),
@@ -93,7 +93,9 @@ async def test_rep_one_message_visit_in_russian(app: App, chat: Transcript) -> N
     assert ru("Saved: visit to {customer}.", customer="Acme Logistics") in out
     assert ru("I will remind you on {when}.", when=at(12, 8, 15)) in out
     async with app.sessions() as s:
-        visit = await s.scalar(select(Visit).where(Visit.outcome == "хотят цену на трансформатор"))
+        # перезвонить says how to follow up: kept (the date is the follow-up's own field).
+        outcome = "хотят цену на трансформатор, перезвонить"
+        visit = await s.scalar(select(Visit).where(Visit.outcome == outcome))
         assert visit is not None and visit.contacts_met == "Mr. Li" and visit.kind == "onsite"
         fu = await s.scalar(select(FollowUp).where(FollowUp.visit_id == visit.id))
     assert visit.customer_id == (await customer(app, "Acme Logistics")).id

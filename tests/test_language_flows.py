@@ -67,8 +67,37 @@ async def test_a_plan_becomes_a_follow_up_not_a_visit(app: App, chat: Transcript
     fu = await one(
         app, FollowUp, FollowUp.customer_id == hz.id, FollowUp.due_at == at(12, 3, 15, 30)
     )
-    assert fu.note == "后天下午三点半去国际会展中心签合同" and fu.kind == "onsite"
+    assert fu.note == "签合同" and fu.kind == "onsite"  # what for; when and where are fields
     assert fu.visit_id is None and await count(app, Visit) == visits
+
+
+async def test_a_planned_call_keeps_its_purpose_as_the_note(app: App, chat: Transcript) -> None:
+    """明天…打电话问回款 is a plan (问 is what the call is for), not a call made today."""
+    visits = await count(app, Visit)
+    out = await chat("/as rep1", "明天上午十点给宏达五金打电话问回款")
+    assert "计划联系：宏达五金" in out and "方式：电话沟通" in out
+    assert "计划时间：12月2日 周三 10:00" in out and "问回款" in out
+    await chat("[保存]")
+    hd = await customer(app, "宏达五金")
+    fu = await one(app, FollowUp, FollowUp.customer_id == hd.id, FollowUp.kind == "phone")
+    assert fu.due_at == at(12, 2, 10) and fu.note == "问回款"
+    assert await count(app, Visit) == visits
+
+
+async def test_every_word_of_a_spoken_visit_is_kept(app: App, chat: Transcript) -> None:
+    """Typed at 09:00 about this afternoon: the visit is today (at the latest now), the
+    follow-up next Wednesday, and 答复 stays in the outcome."""
+    said = "今天下午去了华能电厂，跟李工聊了变压器增容的事，他说下周三前给答复"
+    out = await chat("/as rep1", said)
+    assert "拜访：华能电厂" in out and "拜访对象：李工" in out
+    assert "跟进时间：12月9日" in out
+    await chat("[保存]")
+    hn = await customer(app, "华能电厂")
+    v = await one(app, Visit, Visit.customer_id == hn.id, Visit.outcome.contains("答复"))
+    assert "变压器增容" in v.outcome and "下周三前给答复" in v.outcome
+    assert v.visited_at == at(12, 1, 9)
+    fu = await one(app, FollowUp, FollowUp.visit_id == v.id)
+    assert fu.due_at == at(12, 9, 9)
 
 
 async def test_a_planned_call_is_not_a_call_made_today(app: App, chat: Transcript) -> None:
@@ -91,10 +120,13 @@ async def test_a_past_day_dates_the_visit(app: App, chat: Transcript) -> None:
     assert v.visited_at == at(11, 27, 9) and v.created_at == at(12, 1, 9)
 
     out = await chat("/as rep2", "visited Lotus Spa yesterday, manager wants a discount")
-    assert "Visit time: Mon 30 Nov 09:00" in out and "Outcome: wants a discount" in out
+    # The person who wants it stays in the sentence (nothing the rep typed is lost).
+    assert "Visit time: Mon 30 Nov 09:00" in out and "Outcome: manager wants a discount" in out
     await chat("[Save]")
     spa = await customer(app, "Lotus Spa")
-    v = await one(app, Visit, Visit.customer_id == spa.id, Visit.outcome == "wants a discount")
+    v = await one(
+        app, Visit, Visit.customer_id == spa.id, Visit.outcome == "manager wants a discount"
+    )
     assert v.visited_at == at(11, 30, 9)
 
 

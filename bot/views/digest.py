@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from bot import charts
@@ -210,31 +210,73 @@ def buttons(d: Digest) -> tuple[tuple[Button, ...], ...]:
     )
 
 
+def drawable(d: Digest) -> bool:
+    """Is there anything to chart: a visit in the period or in the trend's days?"""
+    return any(r.visits for r in d.reps) or any(n for _day, n in d.trend)
+
+
+def _md(day: date) -> str:
+    return f"{day.month}/{day.day}"
+
+
+def no_visits(period: Period) -> Text:
+    """The bars' panel when no rep has a visit in the period (the trend may have some)."""
+    if period.kind == DAY:
+        return T("No visits on {day}.", day=period.first)
+    return T("No visits in {period}.", period=period_text(period))
+
+
+def no_chart(period: Period) -> Text:
+    """Said instead of an empty chart."""
+    if period.kind == DAY:
+        return T("No visits on {day}, so no chart.", day=period.first)
+    if period.kind == WEEK:
+        return T("No visits in the week {period}, so no chart.", period=period_text(period))
+    return T("No visits in {month}, so no chart.", month=period_text(period))
+
+
 def chart(d: Digest, render: Render) -> bytes | None:
     """The PNG: visits per rep in the period (with the plan) and visits per day, 14 days; None
-    without a CJK font."""
+    without a CJK font or without a visit to draw (`drawable`)."""
 
     def plain(text: Text) -> str:
         return html.unescape(render(text))
 
     span = d.trend[-1][0] - d.trend[0][0] + timedelta(days=1) if d.trend else timedelta(0)
+    days = (
+        T("{first} – {last}", first=_md(d.trend[0][0]), last=_md(d.trend[-1][0]))
+        if d.trend
+        else Raw("")
+    )
     texts = charts.SummaryTexts(
         bars_title=plain(T("Visits per rep, {period}", period=period_text(d.period))),
         trend_title=plain(
-            TN("Visits per day, last {n} day", "Visits per day, last {n} days", span.days)
+            TN(
+                "Visits per day, last {n} day ({days})",
+                "Visits per day, last {n} days ({days})",
+                span.days,
+                days=days,
+            )
         ),
         visits=plain(T("visits")),
         plan=plain(T("plan")),
         no_reps=plain(T("There are no sales reps in your team yet.")),
+        reps=plain(T("sales rep")),
+        days=plain(T("day")),
+        no_visits=plain(no_visits(d.period)),
     )
     reps = [(r.staff.name, r.visits, r.plan) for r in d.reps]
-    trend = [(f"{day.month}/{day.day}", n) for day, n in d.trend]
+    trend = [(_md(day), n) for day, n in d.trend]
     return charts.summary_chart(reps, trend, texts)
 
 
 def summary(d: Digest, render: Render, *, late: bool = False) -> Reply:
-    """The whole summary: text, chart and drill-down buttons."""
-    return Reply(Lines(*lines(d, late=late)), buttons=buttons(d), photo=chart(d, render))
+    """The whole summary: text, chart (or, with no visit to draw, a line saying so) and
+    drill-down buttons."""
+    found = lines(d, late=late)
+    if not drawable(d):
+        found.append(no_chart(d.period))
+    return Reply(Lines(*found), buttons=buttons(d), photo=chart(d, render))
 
 
 def losing_line(row: Any) -> Text:

@@ -229,7 +229,8 @@ def lifecycle(r: Report) -> list[Text]:
 
 
 def chart(r: Report, render: Render) -> bytes | None:
-    """Visits per rep against plan, and the period's requests by kind (None without a CJK font)."""
+    """Visits per rep against plan, and the period's requests by kind (None without a CJK font or
+    with nothing to draw)."""
 
     def plain(text: Text) -> str:
         return html.unescape(render(text))
@@ -242,6 +243,9 @@ def chart(r: Report, render: Render) -> bytes | None:
         requests=plain(T("requests")),
         no_reps=plain(T("There are no sales reps in your team yet.")),
         no_requests=plain(T("No requests in this period.")),
+        reps=plain(T("sales rep")),
+        kinds=plain(T("kind of request")),
+        no_visits=plain(T("No visits in {period}.", period=period_text(r))),
     )
     reps = [(row.staff.name, row.visits, row.plan) for row in r.digest.reps]
     kinds = [(plain(label(TICKET_KIND, k)), n) for k, n in r.tickets.by_kind]
@@ -318,9 +322,17 @@ def deals(r: Report) -> list[Text]:
     return lines
 
 
+def drawable(r: Report) -> bool:
+    """Is there anything to chart: a visit or a request in the period?"""
+    return any(row.visits for row in r.digest.reps) or any(n for _k, n in r.tickets.by_kind)
+
+
 def report(r: Report, render: Render) -> list[Reply]:
+    found = figures(r)
+    if not drawable(r):
+        found.append(T("No visits or requests in {period}, so no chart.", period=period_text(r)))
     replies = [
-        Reply(Lines(*figures(r)), photo=chart(r, render)),
+        Reply(Lines(*found), photo=chart(r, render)),
         Reply(Lines(*service(r))),
         Reply(Lines(*lifecycle(r))),
     ]

@@ -158,7 +158,7 @@ def _cjk_matches(t: _Text, entry: _Entry) -> list[Match]:
     for core in entry.cjk:
         n = len(core)
         for i in t.starts(core[0], fuzzy=n >= 4):
-            k, exact = 0, 0
+            k, exact, all_exact = 0, 0, 0
             while k < n and i + k < len(sylls) and sylls[i + k] is not None:
                 syl = sylls[i + k]
                 if syl == core[k]:
@@ -166,6 +166,9 @@ def _cjk_matches(t: _Text, entry: _Entry) -> list[Match]:
                 elif not (n >= 4 and _near(syl or "", core[k])):
                     break
                 k += 1
+                all_exact = k if exact == k else all_exact
+            if k < n and exact < k and all_exact >= 2:
+                k = exact = all_exact  # 永辉超市看…: 看 (kan) is not 南 (nan) of 南京路店
             if k < 2 or exact < k - 1 or (k < n and exact < k):
                 continue
             typed = text[i : i + k]
@@ -190,7 +193,7 @@ def _short_ok(text: str, masked: list[bool], start: int, end: int) -> bool:
     return left and right
 
 
-_WORD = re.compile(r"[A-Za-zА-Яа-яЁё0-9][\w'&.-]*")
+_WORD = re.compile(r"[A-Za-zА-Яа-яЁё0-9][A-Za-zА-Яа-яЁё0-9_'&.-]*")  # Acme的人: Acme
 
 
 def _word_matches(t: _Text, entry: _Entry) -> list[Match]:

@@ -24,7 +24,7 @@ from crm.language.zh_hant import fold
 
 _ON = rf"(?:{EN_START}(?:on|by)\s+)?"
 _STARTS = (
-    r"(?=[\d零〇一二两三四五六七八九十今明后昨前大上下本这周星礼月凌清早中晚傍夜]"
+    r"(?=[\d零〇一二两三四五六七八九十今明后昨前大上下本这周星礼月凌清早中晚傍夜元过年节]"
     r"|(?<![A-Za-z0-9])[A-Za-z@]|(?<![А-Яа-яЁё0-9])[А-Яа-яЁё])"
 )  # "on Friday": left out of the phrase found
 _SEP = r"[\s,，]*"

@@ -52,7 +52,7 @@ RU_MONTHS = {
 RELATIVE_DAYS: dict[str, tuple[int, str | None]] = {
     "今天": (0, None), "今日": (0, None), "今晚": (0, "晚上"), "今早": (0, "早上"),
     "明天": (1, None), "明日": (1, None), "明晚": (1, "晚上"), "明早": (1, "早上"),
-    "后天": (2, None), "大后天": (3, None),
+    "后天": (2, None), "大后天": (3, None), "过两天": (2, None), "过三天": (3, None),
     "today": (0, None), "tonight": (0, "tonight"), "this morning": (0, "morning"),
     "this afternoon": (0, "afternoon"), "this evening": (0, "evening"),
     "tomorrow": (1, None), "tomorow": (1, None), "tmrw": (1, None), "tmr": (1, None),

@@ -17,13 +17,25 @@ from crm.language.reading_words import (
     EN_PERSON,
     RU_PERSON,
     ZH_ABSENT,
+    ZH_NOT_MET_BEFORE,
     ZH_PERSON,
 )
 
+# Named, but not met: absent (manager not in, 老板不在), not reached (no answer, couldn't get
+# through, не застал).
 _EN_ABSENT = re.compile(
-    r"\s*(?:not\s+in|was\s+out|is\s+out|away|absent|off\s+today"
-    r"|на\s+больничном|в\s+отпуске|нет\s+на\s+месте|в\s+командировке)",
+    r"\s*(?:not\s+in|was\s+out|is\s+out|(?:is\s+|was\s+)?away|absent|off\s+today|sick|ill"
+    r"|couldn[’']?t\s+get\s+through|no\s+answer|didn[’']?t\s+(?:answer|pick\s+up)"
+    r"|на\s+больничном|в\s+отпуске|не[т]?\s+на\s+месте|в\s+командировке|не\s+застал\w*"
+    r"|(?:电话\s*)?(?:不在|没打通|没人接|出差|请假))",
     re.I,
+)
+# Not reached, said before the person: не дозвонился до прораба, couldn't reach the manager.
+_NOT_REACHED = re.compile(
+    r"(?:не\s+(?:дозвонил|застал|видел|нашёл|нашел)\w*(?:\s+до)?"
+    r"|couldn[’']?t\s+(?:reach|get\s+hold\s+of|find)|didn[’']?t\s+(?:see|meet|reach))"
+    r"(?:\s+the)?\s*$",
+    re.IGNORECASE,
 )
 # "manager Mike", "owner Mrs Lopez": a role followed by the person's name; the name is kept.
 _NAMED = re.compile(r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.?\s+[A-Z][a-z]+|[A-Z][a-z]{1,15}(?![A-Za-z])")
@@ -35,11 +47,13 @@ def find_people(folded: str, typed: str) -> list[tuple[str, int, int]]:
     spaces and the same length as typed."""
     found: list[tuple[int, int]] = []
     for m in ZH_PERSON.finditer(folded):
-        if not ZH_ABSENT.match(folded, m.end()):
+        before = ZH_NOT_MET_BEFORE.search(folded, max(0, m.start() - 4), m.start())
+        if not ZH_ABSENT.match(folded, m.end()) and before is None:
             found.append(m.span("name"))
     for pattern in (EN_PERSON, RU_PERSON):
         for m in pattern.finditer(folded):
-            if not _EN_ABSENT.match(folded, m.end()):
+            before = _NOT_REACHED.search(folded, max(0, m.start() - 30), m.start())
+            if not _EN_ABSENT.match(folded, m.end()) and before is None:
                 found.append(m.span("name"))
     for pattern in (EN_NAME_AFTER, EN_NAME_BEFORE):
         for m in pattern.finditer(folded):

@@ -144,22 +144,45 @@ def read_visit(
     followup_at = times.followup_at.replace(tzinfo=tz) if times.followup_at else None
 
     # Taken out: what stands as a word of its own (华能电厂 | 王总 | 下周二下午跟进); kept: what a
-    # sentence needs (校长说月底前定 stays whole).
-    removed = []
-    if kind_span:  # 拜访了: the verb's 了 goes with it
-        end = kind_span[1] + (1 if folded[kind_span[1] : kind_span[1] + 1] in ("了", "过") else 0)
-        removed.append((kind_span[0], end))
+    # sentence needs (校长说月底前定 stays whole, talked to the ops manager about…), and every
+    # word that says what to do next (给答复, 再打, call back): nothing the rep typed is lost.
+    removed: list[tuple[int, int]] = []
     if customer_span:  # 给东方钢铁, визит в Acme: the word before the name goes with it
         before = _TO.search(folded, 0, customer_span[0])
-        removed.append((before.start() if before else customer_span[0], customer_span[1]))
+        of = folded[customer_span[1] : customer_span[1] + 1] == "的" and any(
+            s == customer_span[1] + 1 for _n, s, _e in people
+        )  # 城东小学的校长 (not Acme的人)
+        end = customer_span[1] + (1 if of else 0)
+        removed.append((before.start() if before else customer_span[0], end))
+    if happened_span is None and times.happened is None:  # 刚才, just now: the visit's time, now
+        just = _JUST.search(folded)
+        happened_span = just.span() if just else None
     removed += [happened_span] if happened_span else []  # kept apart, as the visit's time
-    removed += [fu_span] if fu_span and _alone(folded, fu_span, FOLLOWUP) else []
-    if fu_span:
-        removed += [m.span() for m in FOLLOWUP.finditer(masked)]
+    if fu_span:  # 下周二跟进, follow up 12/15: the word only says "follow up", the field holds it
+        after = _MARKER_AFTER.match(folded, fu_span[1])
+        before_fu = _MARKER_BEFORE.search(folded, 0, fu_span[0])
+        fu_span = (
+            before_fu.start() if before_fu else fu_span[0],
+            after.end() if after else fu_span[1],
+        )
+        if _bounded(folded, fu_span, removed):  # 说十号再谈 stays whole
+            removed.append(fu_span)
     for _name, start, end in people:  # 见了张工, met Mr Li: the verb goes with the name
         verb = _MET.search(folded, 0, start)
-        if verb or _alone(folded, (start, end), None):
+        if verb or _bounded(folded, (start, end), removed):
             removed.append((verb.start() if verb else start, end))
+    if kind_span:  # 打了个电话, 拜访了: the verb's parts are the kind's words too
+        lead = _DIAL.search(folded, 0, kind_span[0])
+        tail = _KIND_TAIL.match(folded, kind_span[1])
+        kind_span = (lead.start() if lead else kind_span[0], tail.end() if tail else kind_span[1])
+        said = folded[kind_span[0] : kind_span[1]]
+        # Taken out when it stands alone, or right after the customer or person taken out
+        # (给宏达五金打电话问回款: the purpose stays); 现场勘查, 去现场看 stay whole.
+        glued = any(e == kind_span[0] for _s, e in removed)
+        if not any(w in said for w in _SAYS_MORE) and (
+            glued or _bounded(folded, kind_span, removed)
+        ):
+            removed.append(kind_span)
     outcome = _outcome(typed, removed, zh=bool(re.search(r"[\u3400-\u9fff]", typed)))
 
     return Reading(
@@ -187,29 +210,81 @@ def read_visit(
 
 
 _TO = re.compile(
-    r"(?:给|去|到|在|和|跟|(?<![A-Za-z])(?:to|at|with)|(?<![А-Яа-яЁё])(?:в|во|на|к|у|с))\s*$",
+    r"(?:给|去|到|在|和|跟|从|(?<![A-Za-z])(?:to|at|with|of)|(?<![А-Яа-яЁё])(?:в|во|на|к|у|с))\s*$",
     re.IGNORECASE,
 )
 _MET = re.compile(
-    r"(?:见了|见到|约见了?|约了|和|跟|与|同|"
-    r"(?<![A-Za-z])(?:met(?:\s+with)?|with|saw|called|phoned|texted|emailed)(?:\s+the)?"
+    r"(?:见了|见到了?|见着了?|约见了?|约了|找了|见|和|跟|与|同|"
+    r"(?<![A-Za-z])(?:met(?:\s+with)?|with|w/?|saw|called|phoned|texted|emailed)(?:\s+the)?"
     r"|(?<![А-Яа-яЁё])встретил(?:ся|ась|ись)?\s+с)\s*$",
     re.IGNORECASE,
 )
 
 
-def _alone(text: str, span: tuple[int, int], then: re.Pattern[str] | None) -> bool:
-    """The span ends a word: the text's end, a space or punctuation follows (or a follow-up
-    word: 下周二跟进)."""
-    end = span[1]
-    if end >= len(text) or not text[end].isalnum():
-        return True
-    return then is not None and then.match(text, end) is not None
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_JUST = re.compile(
+    r"刚刚|刚才|(?<![才])刚(?=[去和跟给见打到在从拜聊视微通])|(?<![A-Za-z])just(?:\s+now)?(?![A-Za-z])"
+    r"|(?<![А-Яа-яЁё])только\s+что(?![А-Яа-яЁё])",
+    re.IGNORECASE,
+)
+_MARKER_AFTER = re.compile(r"\s*(?:再)?(?:跟进|(?<![A-Za-z])follow[\s-]?up(?![A-Za-z]))", re.I)
+_MARKER_BEFORE = re.compile(r"(?<![A-Za-z])follow[\s-]?up(?:\s+(?:on|by|at))?\s*$", re.I)
+_DIAL = re.compile(r"打(?:了)?(?:个|一个|一通)?\s*$")  # 打了个 电话
+_KIND_TAIL = re.compile(
+    r"(?:沟通|会议|联系|通话)?(?:了一下|了下|一下|了一趟|了趟|一趟|趟|了|过)?(?![没吗])"
+)
+# Kind words that say more than how the contact was made: they stay in the outcome.
+_SAYS_MORE = {"吃饭", "参观", "来公司"}
+# перезвонить в следующий вторник, follow up on Friday: the date after a follow-up word.
+_AFTER_FOLLOWUP = re.compile(
+    rf"(?:{FOLLOWUP.pattern})(?:\s+(?:в|во|on|by|at|in|до))?\s*$", re.IGNORECASE
+)
+_PUNCT = set(" \t\n，,。；;！!？?、:：()（）[]【】-–—|/")
+
+
+def _bounded(
+    text: str,
+    span: tuple[int, int],
+    removed: list[tuple[int, int]],
+    left: bool = True,
+    right: bool = True,
+) -> bool:
+    """The span stands as a word: what is next to it (on the sides asked) is the text's edge,
+    a space or punctuation, a part taken out already, or a follow-up word (下周二跟进)."""
+    start, end = span
+    # Between Latin or Cyrillic words a space does not end a phrase (talked to the ops manager
+    # about…); between Chinese ones it does.
+    spaced = not _CJK.match(text, start) and not _CJK.match(text, max(start, end - 1))
+
+    def edge(i: int, step: int) -> bool:
+        while spaced and 0 <= i < len(text) and text[i] == " ":
+            i += step
+        return (
+            i < 0
+            or i >= len(text)
+            or (text[i] in _PUNCT and text[i] != " ")
+            or (text[i] == " " and not spaced)
+            or not (text[i].isalnum() or _CJK.match(text[i]))
+            or (spaced and _CJK.match(text[i]) is not None)
+            or any(s <= i < e for s, e in removed)
+        )
+
+    ok_left = (
+        not left
+        or edge(start - 1, -1)
+        or _AFTER_FOLLOWUP.search(text, max(0, start - 40), start) is not None
+    )
+    ok_right = not right or edge(end, 1) or FOLLOWUP.match(text, end) is not None
+    return ok_left and ok_right
+
+
+# What is left alone once the parts around it are out: particles (的, 了, 哈), 我.
+_LONE = re.compile(r"[的了吧哈呢啊嗯呀嘛啦哦么我]+|就是|然后|那个")
 
 
 def _outcome(typed: str, removed: list[tuple[int, int]], zh: bool) -> str:
     """What the message says once its recognised parts are taken out, clause by clause."""
-    rest = _mask(typed, removed)
+    rest = " ".join(w for w in _mask(typed, removed).split(" ") if not _LONE.fullmatch(w))
     clauses = [clean_outcome(c) for c in split_clauses(rest)]
     return ("，" if zh else ", ").join(c for c in clauses if c)
 

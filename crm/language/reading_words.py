@@ -39,8 +39,9 @@ KIND_WORDS: list[tuple[str, re.Pattern[str]]] = [
         PHONE,
         re.compile(
             r"电话|来电|致电|打给|通话"
-            rf"|{_EN}(?:call(?:ed)?|phon(?:e|ed)|rang|ring){_EN_END}"
-            rf"|{_RU}(?:позвонил\w*|звонил\w*|созвонил\w*|позвонить|по\s+телефону|созвон){_RU_END}",
+            rf"|{_EN}(?:call(?:ed|ing)?|phon(?:e|ed|ing)|rang|ring(?:ing)?){_EN_END}"
+            rf"|{_RU}(?:позвонил\w*|звонил\w*|созвонил\w*|позвонить|по\s+телефону|созвон"
+            rf"|дозвонил\w*|дозвониться){_RU_END}",
             re.IGNORECASE,
         ),
     ),
@@ -70,21 +71,31 @@ FOLLOWUP = re.compile(
 # Words that tell the contact happened: a verb done (了, 过, visited, был), someone's words
 # (说, said, хочет), an outcome (满意, ok). 约了 and 为了 do not count, nor 要 before a move (要去).
 DONE = re.compile(
-    r"(?<![约为除])了|(?<=[聊谈见去来打问说看试用])过(?![去来年节])|已|刚|完(?!成)"
+    r"(?<![约为除])了(?![没吗么])|(?<=[聊谈见去来打问说看试用])过(?![去来年节])|已|刚|完(?!成)"
     r"|说|讲|表示|反馈|觉得|认为|同意|答应|拍板|满意|确认|收到|通过|没问题|没意见|不需要|需要|希望"
-    r"|关心|犹豫|问|来电|没人接|没空|不在|都在|请|想(?![去来])|要(?![去来给打见拜约])|盖章|付了|收了"
-    r"|反映|抱怨|投诉|不满|太贵|有意见|出差"
+    r"|关心|犹豫|问|来电|没人接|没空|不在|都在|想(?![去来])|要(?![去来给打见拜约])|盖章|付了|收了"
+    r"|反映|抱怨|投诉|不满|太贵|有意见|出差|没打通|没见到|没去成|关门|透露|嫌"
     rf"|{_EN}(?:visited|met|called|phoned|rang|talked|spoke|discussed|saw|went|had|signed|said|says"
     rf"|agreed|wants?|needs?|asked|emailed|texted|messaged|happy|ok|okay|approved|loves?|liked?"
     rf"|busy|not\s+in|dropped|stopped|reviewed|confirmed|decided|they|he|she|we|got|gave|showed"
     rf"|paid|received|ordered|declined|refused|interested|[a-z]{{3,}}ed){_EN_END}"
     rf"|{_RU}(?:[а-яё]{{2,}}(?:л|ла|ли|лся|лась|лись)|соглас\w*|хоч\w+|хот\w+|прос\w+|доволен"
+    rf"|говор\w+|отменен[аo]?|не\s+застал\w*"
     rf"|довольн\w*|жду|ждёт|ждет){_RU_END}",
+    re.IGNORECASE,
+)
+# What someone wants done, or the purpose of a planned contact (明天给宏达五金打电话问回款,
+# 下周一去金桥物业问问, call Acme tomorrow to ask): a deed only when no date ahead comes first.
+WEAK_DEED = re.compile(
+    r"问|确认|要(?![去来给打见拜约])|需要|想(?![去来])|希望|盖章|讲|关心|把[^，,。\s]{1,8}了"
+    rf"|{_EN}(?:asks?|wants?|needs?|confirm){_EN_END}",
     re.IGNORECASE,
 )
 # -ed words that are plans, not deeds.
 NOT_DONE = re.compile(
-    rf"{_EN}(?:scheduled|planned|booked|arranged|supposed|need\s+to){_EN_END}", re.I
+    rf"{_EN}(?:scheduled|rescheduled|planned|booked|arranged|supposed|need\s+to|moved\s+to"
+    rf"|postponed|pushed\s+(?:back\s+)?to){_EN_END}",
+    re.I,
 )
 
 # People met: a surname with a title (王总, 李经理), or a role (校长, 老板娘, owner, директор).
@@ -103,19 +114,24 @@ _ROLES = (
 )
 _QUALIFIER = (
     "采购|物业|仓库|后勤|销售|技术|财务|项目|工程|设备|行政|人事|市场|大堂|客房|前厅|生产|副"
-    r"|[\u4e00-\u9fff]{1,3}[部办科处室组]"  # 工程部经理, 院办主任
+    r"|(?![跟和与同给找见对约])[\u4e00-\u9fff]{1,3}[部办科处室组]"  # 工程部经理, 院办主任
 )
 ZH_PERSON = re.compile(
     rf"(?P<name>[{_SURNAMES}](?:{_TITLES})|[小老][{_SURNAMES}](?![板])"
     rf"|(?:{_QUALIFIER})?(?:{_ROLES}))"
 )
 # 老板不在, 经理出差了: named, but not met.
-ZH_ABSENT = re.compile(r"\s*(?:不在|没在|出差|没来|休假)")
+ZH_ABSENT = re.compile(
+    r"\s*(?:在?开会\s*)?(?:不在|没在|出差|没来|休假|请假|没见到|没见着|没遇到|不让进"
+    r"|打[^\s，,]{0,4}电话\s*都?没(?:打通|人接|接)|电话\s*都?没(?:打通|人接|接))"
+)
+# 没见到陈科长: named, but not met.
+ZH_NOT_MET_BEFORE = re.compile(r"没(?:见到|见着|遇到|找到|碰到)\s*$")
 
 _EN_ROLE = (
     r"(?:(?:front\s+desk|purchasing|farm|mall|store|general|site|office|shop|account|project"
     r"|sales|plant|operations|ops|finance|hr|it|procurement|maintenance|facilities)\s+)?"
-    r"(?:manager|director)|owner|principal|receptionist|gm"
+    r"(?:manager|mgr|director)|owner|principal|receptionist|gm"
     r"|accountant|buyer|engineer|ceo|cfo|coo|cto|founder|headmaster|head\s+teacher|chef"
 )
 EN_PERSON = re.compile(

@@ -43,8 +43,12 @@ def strip_edges(text: str) -> str:
     """Without spaces, punctuation, symbols and emoji at either end."""
     start, end = 0, len(text)
     while start < end and unicodedata.category(text[start])[0] in "PSZCM":
+        if text[start] in "+$¥€£" and text[start + 1 : start + 2].isdigit():
+            break  # +7 912…, ¥5000: the sign is part of the number
         start += 1
     while end > start and unicodedata.category(text[end - 1])[0] in "PSZCM":
+        if text[end - 1] in "%‰" and text[end - 2 : end - 1].isdigit():
+            break  # 10%
         end -= 1
     return text[start:end]
 

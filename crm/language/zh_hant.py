@@ -17,6 +17,8 @@ _PAIRS = (
     "問问間间陸陆陳陈韋韦韓韩顧顾預预領领頻频題题飛飞饋馈馬马黃黄龍龙龔龚"
     # The reader's words (crm.language.reading_words): 林協理, 老闆, 回覆, 對帳, 醫生, 訊息.
     "協协闆板覆复帳账醫医訊讯息息簡简貴贵滿满隊队員员護护財财務务勞劳"
+    # Purchasing, holidays and the day after next (採購經理, 節後, 過兩天), a missed call (沒打通).
+    "採采購购節节門门試试較较"
 )
 FOLD = str.maketrans(_PAIRS[0::2], _PAIRS[1::2])
 
