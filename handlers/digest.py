@@ -12,8 +12,10 @@ from bot.types import TN, Button, Lines, Money, Raw, Reply, T, Text
 from bot.views import digest as view
 from crm.enums import Role
 from crm.services import digest as svc
+from crm.services.plans import month_of
 from handlers.base import LEADS, Action, StaffCtx, Step
 from handlers.refusals import STALE
+from handlers.targets import board_buttons as targets_board_buttons
 
 # Lines (and buttons) per list; the rest is counted.
 LIMIT = 20
@@ -169,7 +171,9 @@ async def leaderboard(ctx: StaffCtx) -> Step:
     )
     # The same board by money collected (handlers/deals_board.py).
     by_collected = Button(T("💰 By amount collected"), f"dg_topc:{ctx.obj_id}:{ctx.choice}")
-    return ctx.stay(Reply(Lines(*lines), buttons=((by_collected,),)))
+    # Ranked by a monthly target's completion instead (handlers/targets.py).
+    by_target = targets_board_buttons(ctx.me.id, month_of(period.last))
+    return ctx.stay(Reply(Lines(*lines), buttons=((by_collected,), *by_target)))
 
 
 def _board_line(row: svc.BoardRow) -> Text:

@@ -9,9 +9,10 @@ Diagram: docs/flows/plan.md (generated from FLOWS).
 from __future__ import annotations
 
 from bot.types import Button, Lines, Raw, Reply, T, Text
+from bot.views import targets as targets_view
 from crm.enums import Role
 from crm.models import Staff
-from crm.services import plans, records, runtime
+from crm.services import plans, records, runtime, targets
 from crm.services.summary import team_of
 from handlers.base import (
     FIELD,
@@ -101,17 +102,26 @@ async def show(ctx: StaffCtx) -> Step:
     if ctx.who.role == Role.SALES:
         progress = await plans.progress(ctx.session, staff, ctx.now())
         title = T("<b>Your visit plan for {month}</b>", month=progress.month)
-        return ctx.stay(Reply(Lines(*progress_lines(progress, title))))
+        tz = plans.staff_tz(staff, ctx.who.tz)
+        (own,) = await targets.completion(ctx.session, [staff], progress.month, tz, ctx.now())
+        currency = ctx.rules.deals.currency
+        return ctx.stay(
+            Reply(Lines(*progress_lines(progress, title), *targets_view.own_lines(own, currency)))
+        )
     reps = await _team(ctx)
     if not reps:
         return ctx.stay(Reply(T("There are no sales reps in your team yet.")))
     month = plans.month_of(ctx.local_now().date())
     lines: list[Text] = [T("<b>Visit plans for {month}</b>", month=month)]
     buttons = []
-    for rep in reps:
+    done = await targets.completion(ctx.session, reps, month, ctx.who.tz, ctx.now())
+    for rep, completion in zip(reps, done, strict=True):
         progress = await plans.progress(ctx.session, rep, ctx.now())
         summary = _short(progress) if progress.has_plan else T("no plan yet")
         lines.append(T("• {name}: {summary}", name=rep.name, summary=summary))
+        if completion.has_targets:
+            figures = targets_view.figures_text(completion, ctx.rules.deals.currency)
+            lines.append(T("  🎯 {figures}", figures=figures))
         buttons.append(
             (
                 Button(T("✏️ {name}", name=rep.name), f"plan_set:{rep.id}"),
@@ -119,6 +129,7 @@ async def show(ctx: StaffCtx) -> Step:
             )
         )
     lines.append(T("Tap ✏️ to set a rep's plan for this month, 📊 to see their progress."))
+    lines.append(T("/targets sets the monthly targets; /board ranks the team by them."))
     return ctx.stay(Reply(Lines(*lines), buttons=tuple(buttons)))
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from bot.types import Lines, Raw, Reply, T, Text
 from bot.views import report as view
+from bot.views import report_pipeline, yearly
 from crm.language import date_ranges
 from crm.services import report as svc
+from crm.services import report_yearly
 from handlers.base import LEADS, Command, Ctx, StaffCtx, Step, flow_button, rows
 from handlers.conversation import Draft, Flow, State, States
 from handlers.refusals import DENIED, STALE
@@ -85,7 +87,23 @@ async def _report(ctx: StaffCtx, found: date_ranges.DateRange) -> list[Reply]:
         return [Reply(DENIED, notice="alert")]
     period = svc.period_of(found, ctx.who.tz)
     report = await svc.build(ctx.session, lead, period, ctx.now(), ctx.rules)
-    return view.report(report, ctx.render)
+    return [*view.report(report, ctx.render), *report_pipeline.replies(report)]
+
+
+def _year(ctx: Ctx, words: str, parsed: date_ranges.Parsed) -> int | None:
+    """A whole year ("去年", "2025") gets the yearly summary (crm/services/report_yearly.py)."""
+    year = report_yearly.year_asked(words, ctx.local_now().date())
+    if year is None and parsed.range is not None:
+        year = report_yearly.whole_year(parsed.range)
+    return year
+
+
+async def _yearly(ctx: StaffCtx, year: int) -> list[Reply]:
+    # Re-checked at every report (the router checks too), as _report does.
+    if ctx.who.role not in LEADS:
+        return [Reply(DENIED, notice="alert")]
+    found = await report_yearly.build(ctx.session, ctx.me, year, ctx.who.tz, ctx.now(), ctx.rules)
+    return yearly.summary(found)
 
 
 async def report(ctx: Ctx) -> Step:
@@ -94,6 +112,9 @@ async def report(ctx: Ctx) -> Step:
         ctx.data = ReportDraft()
         return Step.go(PICK)
     parsed = date_ranges.parse_range(words, ctx.local_now().date())
+    year = _year(ctx, words, parsed)
+    if year is not None:
+        return Step.end(*await _yearly(ctx, year))
     if parsed.range is None:
         assert parsed.problem is not None
         return Step.end(_refusal(parsed.problem))
@@ -110,6 +131,9 @@ async def pick_step(ctx: Ctx) -> Step:
         return Step.end(*await _report(ctx, found))
     text = (ctx.inbound.text or "").strip()
     parsed = date_ranges.parse_range(text, ctx.local_now().date())
+    year = _year(ctx, text, parsed)
+    if year is not None:
+        return Step.end(*await _yearly(ctx, year))
     if parsed.range is None:
         assert parsed.problem is not None
         return ctx.stay(_refusal(parsed.problem))

@@ -52,6 +52,7 @@ from scheduler import (
     return_visit_jobs,
     sales_jobs,
     ticket_jobs,
+    yearly_jobs,
 )
 from scheduler.leader import Leadership
 
@@ -92,6 +93,7 @@ async def _every_job(
     queued += await jobs.followup_reminders(sessions, clock, default_tz, rules)
     queued += await digest_jobs.run(sessions, clock, default_tz, rules)
     queued += await report_jobs.run(sessions, clock, default_tz, rules)
+    queued += await yearly_jobs.run(sessions, clock, default_tz, rules)
     queued += await care_jobs.run(sessions, clock, default_tz, rules)
     queued += await draft_jobs.run(sessions, clock, default_tz, rules)
     return queued

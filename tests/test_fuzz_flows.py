@@ -231,6 +231,10 @@ ENTRIES = [
     ("rep2", [*EN, "/weekly", "[Visit next week]"]),
     ("rep2", [*EN, "/dayplan"]),
     ("rep2", [*EN, "/daily", "[Send]", "/as manager", "/reports", "[1]", "[1]"]),
+    # Monthly targets (issue 23): the rep, the month, the figures (by position: any language).
+    ("admin", [*EN, "/targets"]),
+    ("admin", [*EN, "/targets", "[1]"]),
+    ("admin", [*EN, "/targets", "[All reps]", "[This month]"]),
 ]
 WORDS = [
     "Acme",

@@ -14,6 +14,8 @@ from typing import Any
 
 from bot import charts
 from bot.types import TN, Button, Lines, Money, Raw, Reply, T, Text
+from bot.views import targets as targets_view
+from crm.services import plans
 from crm.services.digest import DAY, WEEK, Digest, Period
 
 Render = Callable[[Text], str]
@@ -184,6 +186,7 @@ def lines(d: Digest, *, late: bool = False) -> list[Text]:
         title(d.period),
         *visit_lines(d),
         *sales_lines(d),
+        *targets_view.lines(d.targets, plans.month_of(d.period.last), d.currency),
         *money_lines(d),
         *service_lines(d),
         *attention_lines(d),

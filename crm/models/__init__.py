@@ -16,7 +16,7 @@ from crm.models.runtime import (
     RuleOverride,
     UnreachableChat,
 )
-from crm.models.sales import FollowUp, Visit, VisitPlan
+from crm.models.sales import FollowUp, RepTarget, Visit, VisitPlan
 from crm.models.tickets import (
     CalendarDay,
     OnCall,
@@ -52,6 +52,7 @@ __all__ = [
     "ReturnVisit",
     "RepReport",
     "ReportComment",
+    "RepTarget",
     "RuleOverride",
     "Staff",
     "Ticket",

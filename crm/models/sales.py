@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.db import Base, UTCDateTime, utcnow
+from crm.models.deals import MONEY
 
 
 class Visit(Base):
@@ -67,5 +69,23 @@ class VisitPlan(Base):
     month: Mapped[str] = mapped_column(String(7))
     customer_class: Mapped[str] = mapped_column(String(1))
     target: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RepTarget(Base):
+    """A rep's monthly targets besides the visits (those are VisitPlan rows per class): new
+    customers, the amount won and the amount collected. A None figure is not set."""
+
+    __tablename__ = "rep_target"
+    __table_args__ = (UniqueConstraint("staff_id", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    # "YYYY-MM", as VisitPlan.month.
+    month: Mapped[str] = mapped_column(String(7))
+    new_customers: Mapped[int | None] = mapped_column(Integer)
+    won_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    collected_amount: Mapped[Decimal | None] = mapped_column(MONEY)
     set_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

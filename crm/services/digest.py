@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.enums import FollowUpStatus, Role, Stage
 from crm.models import Customer, FollowUp, Staff, Ticket, Visit
 from crm.rules import Rules
-from crm.services import agenda, claims, resolutions
+from crm.services import agenda, claims, plans, resolutions, targets
 from crm.services.deals import figures as deal_figures
 from crm.services.digest_board import (
     BoardRow,
@@ -139,6 +139,8 @@ class Digest:
     money: deal_figures.MoneySummary = field(default_factory=deal_figures.MoneySummary)
     # The company's currency (rules.deals.currency), for the money lines.
     currency: str = "CNY"
+    # Each rep's monthly targets, for the month of the period's last day up to its end (or now).
+    targets: list[targets.Completion] = field(default_factory=list)
 
     @property
     def visits(self) -> int:
@@ -248,6 +250,9 @@ async def build(
     d.trend = await trend(session, scope.rep_ids, min(period.last, local_now), period.tz)
     d.money = await deal_figures.summary(session, scope, period, now)
     d.currency = rules.deals.currency
+    d.targets = await targets.completion(
+        session, scope.reps, plans.month_of(period.last), period.tz, until, only_with_targets=True
+    )
     return d
 
 

@@ -24,6 +24,7 @@ from crm.services.deals.figures import MoneyReport
 from crm.services.digest import Digest, Period
 from crm.services.digest_scope import scope_of
 from crm.services.report_lifecycle import Lifecycle, lifecycle
+from crm.services.report_pipeline import Pipeline, pipeline
 from crm.services.report_tickets import TicketFigures, ticket_figures
 
 __all__ = ["Lifecycle", "Report", "TeamRow", "TicketFigures", "build", "period_of"]
@@ -55,6 +56,8 @@ class Report:
     # The pipeline, won and collected amounts, receivables and DSO (crm/services/deals).
     money: MoneyReport = field(default_factory=MoneyReport)
     currency: str = "CNY"
+    # The pipeline and conversion figures (report_pipeline).
+    pipeline: Pipeline = field(default_factory=Pipeline)
 
     @property
     def period(self) -> Period:
@@ -93,4 +96,9 @@ async def build(
         report.teams = _teams(d)
     report.money = await deal_figures.report(session, scope, period, now, rules)
     report.currency = rules.deals.currency
+    # The summary's figures carry the monthly targets' completion (digest.build).
+    new_targets = {c.staff.id: c.targets.new for c in d.targets}
+    report.pipeline = await pipeline(
+        session, scope, period.start, period.end, now, rules, new_targets
+    )
     return report
