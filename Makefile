@@ -5,6 +5,11 @@ STAMP := $(VENV)/.installed-stamp
 E2E := tests/e2e
 E2E_STAMP := $(E2E)/node_modules/.package-lock.json# written by npm ci
 BABEL_KEYWORDS := -k T -k TN:1,2
+# The test runs keep Python's compiled files (and pytest's rewritten test modules) in .venv, not
+# beside the sources, even where PYTHONDONTWRITEBYTECODE is set: without them each of a run's
+# interpreters, and each `crm-bot` a test starts, compiled everything again (~5 s of CPU each).
+PYTEST := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache \
+	$(VENV)/bin/pytest
 
 .PHONY: install demo test check run lint e2e-deps bench locales flows chart-images clean
 
@@ -28,12 +33,12 @@ lint: $(STAMP)
 
 # Everything: also the tests marked slow (kills, replicas, long drains, end to end).
 test: lint e2e-deps
-	$(VENV)/bin/pytest
+	$(PYTEST) -n 2 --dist loadgroup
 
 # The fast tier, for while you work: lint, import contracts and the tests not marked slow,
 # in two processes (pytest-xdist, which balance the tests between them).
 check: lint
-	$(VENV)/bin/pytest -m "not slow" -n 2 --dist worksteal
+	$(PYTEST) -m "not slow" -n 2 --dist worksteal
 
 # The end-to-end tests' Telegram emulator, a Node package: installed when node is there and the
 # modules are missing or older than the lock file. Without node they are skipped, saying why.

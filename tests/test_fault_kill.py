@@ -40,7 +40,9 @@ from crm.models import OutboxMessage
 from crm.services import outbox
 from tests.fake_botapi import FakeBotAPI
 
-pytestmark = pytest.mark.slow  # kill -9 of real processes, twenty times a database: minutes
+# kill -9 of real processes, twenty times a database: minutes. One xdist worker for the tests
+# of real processes (see test_replicas.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("processes")]
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:KILL-token-abcdefghijklmnopqrstuvwxyz"

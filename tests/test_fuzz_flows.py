@@ -47,8 +47,9 @@ from crm.enums import Role
 from crm.models import ConversationState, Customer, FollowUp, Staff, Ticket
 from handlers import build_router
 
-# Walks every step of every flow, then fuzzes them: half a minute and more.
-pytestmark = pytest.mark.slow
+# Walks every step of every flow, then fuzzes them: half a minute and more. One xdist worker
+# runs the module, so the walk (a module fixture) is done once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz_walk")]
 
 ROUTER = build_router()
 FLOW_STEPS = [(f.name, step) for f in ROUTER.flows.values() for step in f.steps]

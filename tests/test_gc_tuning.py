@@ -14,6 +14,7 @@ from bot.gc_tuning import freeze_startup_objects
 
 
 def test_frozen_startup_leaves_later_garbage_collectable() -> None:
+    suite_frozen = gc.get_freeze_count() > 0  # tests/conftest.py freezes the collected suite
     try:
         frozen = freeze_startup_objects()
         assert frozen > 10_000  # this process's libraries, at the least
@@ -30,6 +31,8 @@ def test_frozen_startup_leaves_later_garbage_collectable() -> None:
         assert gone() is None
     finally:
         gc.unfreeze()
+        if suite_frozen:
+            gc.freeze()
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,10 @@ from crm.services.customers import new_customer
 from scheduler.leader import LEADER_LOCK_KEY
 from tests.fake_botapi import Call, FakeBotAPI
 
-pytestmark = pytest.mark.slow  # three real replicas and a killed leader: a minute or more
+# Three real replicas and a killed leader: a minute or more. The tests that start real bot
+# processes and time their start-up share one xdist worker (`make test -n 2 --dist loadgroup`):
+# two such tests at once on two cores would starve each other past those time limits.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("processes")]
 
 ROOT = Path(__file__).resolve().parent.parent
 CRM_BOT = Path(sys.executable).parent / "crm-bot"

@@ -49,7 +49,13 @@ QUESTION = "What does a 400 kVA connection cost per month?"
 VISIT = "visited Acme, met Li, they want a quote, follow up tomorrow 10am"
 
 # The fixture's bot lives through all the tests of one adapter: they share its event loop.
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
+# One xdist worker for the tests of real processes (see tests/test_replicas.py); the emulator and
+# bot are module fixtures.
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("processes"),
+]
 
 
 @dataclass
