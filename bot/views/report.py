@@ -15,6 +15,7 @@ from decimal import Decimal
 from bot import charts
 from bot.types import TN, Lines, Money, Raw, Reply, T, Text
 from bot.views import digest as summary_view
+from bot.views.tickets import ratings
 from crm.language.date_ranges import RANGE
 from crm.services.deals.figures import PipelineRow
 from crm.services.report import Report
@@ -134,18 +135,7 @@ def service(r: Report) -> list[Text]:
             time=duration(f.resolution),
         )
     )
-    lines.append(
-        T("Average rating: no ratings")
-        if f.rating is None
-        else TN(
-            "Average rating: {avg} ({n} rating)",
-            "Average rating: {avg} ({n} ratings)",
-            f.ratings,
-            avg=round(f.rating, 1),
-        )
-    )
-    if f.praise:
-        lines.append(TN("Praise: {n} message", "Praise: {n} messages", f.praise))
+    lines += ratings(f)
     rv = f.return_visits
     if rv.done or rv.pending:
         lines.append(

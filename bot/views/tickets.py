@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.types import Button, Lines, Raw, Reply, T, Text
+from bot.types import TN, Button, Lines, Raw, Reply, T, Text
 from crm.models import Customer, Staff, Ticket
+from crm.services.report_tickets import TicketFigures
 
 # The same msgids as the flows' labels (handlers/labels.py), so one translation serves both.
 KIND = {
@@ -171,3 +172,20 @@ def on_call_fault(ticket: Ticket, customer: Customer | None) -> Reply:
             ),
         ),
     )
+
+
+def ratings(f: TicketFigures) -> list[Text]:
+    """The average rating and the praise count, as /report and the yearly summary say them."""
+    found = [
+        T("Average rating: no ratings")
+        if f.rating is None
+        else TN(
+            "Average rating: {avg} ({n} rating)",
+            "Average rating: {avg} ({n} ratings)",
+            f.ratings,
+            avg=round(f.rating, 1),
+        )
+    ]
+    if f.praise:
+        found.append(TN("Praise: {n} message", "Praise: {n} messages", f.praise))
+    return found

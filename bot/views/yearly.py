@@ -5,8 +5,8 @@ same msgids as the flows' (handlers/labels.py), so one translation serves both."
 
 from __future__ import annotations
 
-from bot.types import TN, Lines, Money, Raw, Reply, T, Text
-from bot.views.tickets import kind_label
+from bot.types import Lines, Money, Raw, Reply, T, Text
+from bot.views.tickets import kind_label, ratings
 from crm.services.report_yearly import Yearly
 
 LOST_REASON = {
@@ -80,19 +80,7 @@ def service(y: Yearly) -> list[Text]:
                 pct=rate,
             )
         )
-    found.append(
-        T("Average rating: no ratings")
-        if f.rating is None
-        else TN(
-            "Average rating: {avg} ({n} rating)",
-            "Average rating: {avg} ({n} ratings)",
-            f.ratings,
-            avg=round(f.rating, 1),
-        )
-    )
-    if f.praise:
-        found.append(TN("Praise: {n} message", "Praise: {n} messages", f.praise))
-    return found
+    return found + ratings(f)
 
 
 def summary(y: Yearly) -> list[Reply]:
