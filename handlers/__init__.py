@@ -49,6 +49,7 @@ from handlers import (
     team_reports,
     tickets,
     visit,
+    visit_flow,
     visit_reading,
 )
 from handlers.base import FIELD, STAFF
@@ -57,6 +58,7 @@ from handlers.router import Router
 
 MODULES = (
     visit,
+    visit_flow,
     agenda,
     followups,
     plans,

@@ -7,7 +7,6 @@ customer set.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,17 +14,14 @@ from bot.types import Lines, Raw, Reply, T, Text
 from crm.enums import VisitKind
 from crm.geo import distance_m
 from crm.language.dates import parse_when
-from crm.language.visit_text import parse_visit
 from crm.limits import parse_id, text_limit
 from crm.models import Customer, Visit
 from crm.services import access, records, runtime, sales
 from crm.services import customers as customer_svc
 from handlers import customer_new, deals, visit_reading
 from handlers import visit_cards as cards
-from handlers.base import FIELD, Action, Command, Ctx, StaffCtx, Step, excerpt, typed_text
+from handlers.base import FIELD, Action, Command, StaffCtx, Step, typed_text
 from handlers.common import main_menu
-from handlers.conversation import Flow, Input, State
-from handlers.conversation.flow import short_answer
 from handlers.labels import PURPOSE
 from handlers.refusals import CHOOSE, DENIED, GONE_CUSTOMER, STALE
 from handlers.visit_states import ORDER, VisitDraft, VisitStep
@@ -359,129 +355,3 @@ COMMANDS = [Command("visit", FIELD, start, T("register a visit"), menu_label=T("
 
 
 ACTIONS = [Action("visit_for", FIELD, start_for_customer, obj_kind="customer_edit")]
-
-
-def _names_a_customer(ctx: StaffCtx) -> bool:
-    """A whole visit report typed where a customer's name was asked is a new message, not a
-    name: glued onto this draft it would lose its own words (the draft is parked instead)."""
-    text = (ctx.inbound.text or "").strip()
-    return short_answer(ctx) and parse_visit(text, ctx.now(), ctx.who.tz) is None
-
-
-def _title(d: VisitDraft) -> Text:
-    if d.customer_name:
-        return T("Visit to {customer}", customer=d.customer_name)
-    if d.outcome:
-        return T("Visit “{outcome}”", outcome=excerpt(d.outcome))
-    return T("New visit")
-
-
-def _screen(step: VisitStep) -> Callable[[Ctx], Reply]:
-    return lambda ctx: cards.prompt(ctx, step)
-
-
-_BTN = frozenset({Input.BUTTON})
-FLOWS = [
-    Flow(
-        VisitStep,
-        FIELD,
-        {
-            VisitStep.CUSTOMER: State(
-                customer_step,
-                _screen(VisitStep.CUSTOMER),
-                takes=_names_a_customer,
-                to=(VisitStep.KIND, VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.OLD),
-                calls=(customer_new.NewcStep.NAME, customer_new.NewcStep.PHONE),
-            ),
-            VisitStep.KIND: State(
-                kind_step,
-                _screen(VisitStep.KIND),
-                accepts=_BTN,
-                to=(VisitStep.PURPOSE,),
-                back=VisitStep.CUSTOMER,
-                ends=False,
-            ),
-            VisitStep.PURPOSE: State(
-                purpose_step,
-                _screen(VisitStep.PURPOSE),
-                to=(VisitStep.OUTCOME,),
-                back=VisitStep.KIND,
-                ends=False,
-            ),
-            VisitStep.OUTCOME: State(
-                outcome_step,
-                _screen(VisitStep.OUTCOME),
-                accepts=frozenset({Input.TEXT, Input.BUTTON, Input.PHOTO}),
-                to=(VisitStep.CONTACTS,),
-                back=VisitStep.PURPOSE,
-                ends=False,
-            ),
-            VisitStep.CONTACTS: State(
-                contacts_step,
-                _screen(VisitStep.CONTACTS),
-                to=(VisitStep.CHECKIN,),
-                back=VisitStep.OUTCOME,
-                ends=False,
-            ),
-            VisitStep.CHECKIN: State(
-                checkin_step,
-                _screen(VisitStep.CHECKIN),
-                accepts=frozenset({Input.BUTTON, Input.LOCATION, Input.PHOTO}),
-                to=(VisitStep.FOLLOWUP,),
-                back=VisitStep.CONTACTS,
-                ends=False,
-            ),
-            VisitStep.FOLLOWUP: State(
-                followup_step,
-                _screen(VisitStep.FOLLOWUP),
-                to=(VisitStep.CONFIRM,),
-                back=VisitStep.CHECKIN,
-                ends=False,
-            ),
-            VisitStep.CONFIRM: State(
-                confirm_step, cards.summary, accepts=_BTN, to=(VisitStep.EDIT,)
-            ),
-            VisitStep.EDIT: State(
-                edit_step, edit_prompt, accepts=_BTN, to=tuple(EDIT_FIELDS), ends=False
-            ),
-            VisitStep.DATE: State(
-                visit_reading.date_step,
-                visit_reading.date_prompt,
-                accepts=_BTN,
-                to=(VisitStep.CUSTOMER, VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.OLD),
-                ends=False,
-            ),
-            VisitStep.PLAN: State(
-                visit_reading.plan_step,
-                visit_reading.plan_card,
-                accepts=_BTN,
-                to=(VisitStep.CONFIRM, VisitStep.OLD),
-            ),
-            VisitStep.WHEN: State(
-                visit_reading.when_step,
-                visit_reading.when_prompt,
-                to=(VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.OLD),
-                back=VisitStep.CONFIRM,
-                ends=False,
-            ),
-            VisitStep.OLD: State(
-                visit_reading.old_step,
-                visit_reading.old_prompt,
-                accepts=_BTN,
-                to=(VisitStep.CONFIRM, VisitStep.PLAN, VisitStep.WHEN),
-                ends=False,
-            ),
-        },
-        VisitDraft,
-        _title,
-        returns={VisitStep.CUSTOMER: new_customer_returned},
-        card=VisitStep.CONFIRM,
-        entries=(
-            ("/visit", VisitStep.CUSTOMER),
-            ("card Log a visit, or a check-in pin", VisitStep.KIND),
-            ("one message read (crm.language)", VisitStep.CONFIRM),
-            ("one message: which date?", VisitStep.DATE),
-            ("one message announcing a contact", VisitStep.PLAN),
-        ),
-    )
-]
