@@ -39,13 +39,17 @@ def make_channel(settings: Settings) -> TelegramChannel:
     """The adapter CRM_CHANNEL names; only its library is imported."""
     assert settings.telegram_token is not None
     token = settings.telegram_token.get_secret_value()
+    channel: TelegramChannel
     if settings.channel == "ptb":
         from bot.channels.ptb import PtbChannel
 
-        return PtbChannel(token, settings.telegram_api_url)
-    from bot.channels.aiogram import AiogramChannel
+        channel = PtbChannel(token, settings.telegram_api_url)
+    else:
+        from bot.channels.aiogram import AiogramChannel
 
-    return AiogramChannel(token, settings.telegram_api_url)
+        channel = AiogramChannel(token, settings.telegram_api_url)
+    channel.pacer.coalesce = settings.coalesce_replies  # type: ignore[attr-defined]
+    return channel
 
 
 async def _publish_menus(

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # A forum supergroup where the bot is an admin: the service team's desk, one topic per
     # ticket (bot.forum). Unset: the private-chat desk only.
     service_group_id: int | None = None
+    # Words-only replies waiting for the same per-chat turn go as one message (ChatPacer).
+    # CRM_COALESCE_REPLIES=0 sends one message per reply (as tests that count them need).
+    coalesce_replies: bool = True
     # Reverse geocoding of pins (crm.geocode): offline GeoNames data by default; a
     # Nominatim-compatible reverse URL (and its key) is asked first when set, the offline data
     # answering when it fails. CRM_GEOCODER_URL, CRM_GEOCODER_KEY.

@@ -354,6 +354,9 @@ async def replicas(api: FakeBotAPI, db_url: str, tmp_path: Path) -> AsyncIterato
                 "CRM_TELEGRAM_TOKEN": TOKEN,
                 "CRM_TELEGRAM_API_URL": api.base_url,
                 "CRM_CHANNEL": r.lib,
+                # Each update's reply is counted as its own message below: two replies to one
+                # chat joined by the pacer (a retaken reply beside a new one) would read as one.
+                "CRM_COALESCE_REPLIES": "0",
                 "CRM_WEBHOOK_URL": r.url,
                 "CRM_WEBHOOK_SECRET": SECRET,
                 "CRM_WEBHOOK_LISTEN": "127.0.0.1",

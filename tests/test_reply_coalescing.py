@@ -112,3 +112,17 @@ async def test_topics_of_a_group_are_not_mixed(thread: int | None) -> None:
     sent = await _burst(ChatPacer(group_interval=STEP), outs)
     expected = ["x", "general\n\ntopic"] if thread is None else ["x", "general", "topic"]
     assert [o.text for o in sent] == expected
+
+
+@pytest.mark.parametrize("lib", ["aiogram", "ptb"])
+@pytest.mark.parametrize("setting", [True, False])
+def test_the_setting_turns_coalescing_on_and_off(lib: str, setting: bool) -> None:
+    from bot.runtime import make_channel
+    from bot.settings import Settings
+
+    settings = Settings(
+        telegram_token="123456:ABC-token-abcdefghijklmnopqrstuvwx",
+        channel=lib,
+        coalesce_replies=setting,
+    )
+    assert make_channel(settings).pacer.coalesce is setting  # type: ignore[attr-defined]
