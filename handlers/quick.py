@@ -20,7 +20,7 @@ from crm.models import Customer
 from crm.services import access
 from crm.services import customers as customer_svc
 from crm.services.deals.reading import read_opportunity
-from handlers import common, deals, followups, visit, visit_reading
+from handlers import common, deals_reading, followups, visit, visit_reading
 from handlers.base import FIELD, STAFF, StaffCtx, Step, excerpt, flow_button
 from handlers.conversation import Draft, Flow, State, States
 from handlers.conversation.flow import BUTTONS
@@ -74,7 +74,7 @@ async def fallback(ctx: StaffCtx) -> Step:
         )
     deal = read_opportunity(text, ctx.now(), ctx.who.tz)
     if deal is not None:
-        return await deals.start_from_reading(ctx, deal, text)
+        return await deals_reading.start_from_reading(ctx, deal, text)
     # A photo's or a voice note's caption arrives as the text: read the same way.
     step = await visit_reading.from_message(ctx, text)
     return step if step is not None else await _note(ctx, text)
