@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from bot.types import Button, Lines, Reply, T, Text
+from bot.types import Lines, Reply, T, Text
 from bot.views import deals as view
 from crm.limits import parse_id
 from crm.models import Contract, Customer, Opportunity
@@ -308,54 +308,7 @@ async def file_step(ctx: StaffCtx) -> Step:
 async def contract_page(ctx: StaffCtx, contract: Contract) -> Reply:
     insts = await contracts.instalments(ctx.session, contract.id)
     owed = await receivables.outstanding(ctx.session, contract.id)
-    lines: list[Text] = [
-        T("<b>Contract {number}</b>", number=contract.number),
-        T(
-            "{amount} · signed {signed} · {starts} – {ends}",
-            amount=view.money(ctx.rules, contract.amount),
-            signed=contract.signed_on,
-            starts=contract.starts_on,
-            ends=contract.ends_on,
-        ),
-        T("Payment terms: {terms}", terms=view.TERMS.get(contract.terms, T("other"))),
-        T("Signed copy: kept") if contract.file_id else T("Signed copy: not sent yet"),
-    ]
-    for inst in insts:
-        if inst.status == receivables.PAID:
-            lines.append(
-                T(
-                    "✓ {seq}. {amount} due {due_on}: paid",
-                    seq=inst.seq,
-                    amount=view.money(ctx.rules, inst.amount),
-                    due_on=inst.due_on,
-                )
-            )
-        elif inst.paid:
-            lines.append(
-                T(
-                    "◐ {seq}. {amount} due {due_on}: {paid} paid, {left} to pay",
-                    seq=inst.seq,
-                    amount=view.money(ctx.rules, inst.amount),
-                    due_on=inst.due_on,
-                    paid=view.money(ctx.rules, inst.paid),
-                    left=view.money(ctx.rules, inst.due),
-                )
-            )
-        else:
-            lines.append(
-                T(
-                    "○ {seq}. {amount} due {due_on}",
-                    seq=inst.seq,
-                    amount=view.money(ctx.rules, inst.amount),
-                    due_on=inst.due_on,
-                )
-            )
-    lines.append(T("Outstanding: {amount}", amount=view.money(ctx.rules, owed)))
-    buttons: list[Button] = []
-    if owed > 0:
-        buttons.append(Button(T("💳 Record a payment"), f"{view.PAY}:{contract.id}"))
-    buttons.append(Button(T("💼 Deals of the customer"), f"opps:{contract.customer_id}"))
-    return Reply(Lines(*lines), buttons=rows(*buttons))
+    return view.contract_page(ctx.rules, contract, insts, owed)
 
 
 async def show(ctx: StaffCtx) -> Step:

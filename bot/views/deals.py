@@ -4,11 +4,13 @@ and the proactive messages (collection task, payment reminder, contract expiry).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from bot.types import Button, Lines, Money, Reply, T, Text
 from crm.models import Contract, Customer, Instalment
 from crm.rules import Rules
+from crm.services.deals.receivables import PAID
 
 TERMS = {
     "prepaid": T("prepaid"),
@@ -184,3 +186,57 @@ def collection_note(rules: Rules, contract: Contract, inst: Instalment, due: Dec
         seq=inst.seq,
         due_on=inst.due_on,
     )
+
+
+def contract_page(
+    rules: Rules, contract: Contract, insts: Sequence[Instalment], owed: Decimal
+) -> Reply:
+    """A contract: its terms, each instalment paid, partly paid or open, and what is owed."""
+    lines: list[Text] = [
+        T("<b>Contract {number}</b>", number=contract.number),
+        T(
+            "{amount} · signed {signed} · {starts} – {ends}",
+            amount=money(rules, contract.amount),
+            signed=contract.signed_on,
+            starts=contract.starts_on,
+            ends=contract.ends_on,
+        ),
+        T("Payment terms: {terms}", terms=TERMS.get(contract.terms, T("other"))),
+        T("Signed copy: kept") if contract.file_id else T("Signed copy: not sent yet"),
+    ]
+    for inst in insts:
+        if inst.status == PAID:
+            lines.append(
+                T(
+                    "✓ {seq}. {amount} due {due_on}: paid",
+                    seq=inst.seq,
+                    amount=money(rules, inst.amount),
+                    due_on=inst.due_on,
+                )
+            )
+        elif inst.paid:
+            lines.append(
+                T(
+                    "◐ {seq}. {amount} due {due_on}: {paid} paid, {left} to pay",
+                    seq=inst.seq,
+                    amount=money(rules, inst.amount),
+                    due_on=inst.due_on,
+                    paid=money(rules, inst.paid),
+                    left=money(rules, inst.due),
+                )
+            )
+        else:
+            lines.append(
+                T(
+                    "○ {seq}. {amount} due {due_on}",
+                    seq=inst.seq,
+                    amount=money(rules, inst.amount),
+                    due_on=inst.due_on,
+                )
+            )
+    lines.append(T("Outstanding: {amount}", amount=money(rules, owed)))
+    buttons: list[Button] = []
+    if owed > 0:
+        buttons.append(Button(T("💳 Record a payment"), f"{PAY}:{contract.id}"))
+    buttons.append(Button(T("💼 Deals of the customer"), f"opps:{contract.customer_id}"))
+    return Reply(Lines(*lines), buttons=(tuple(buttons),))
