@@ -9,24 +9,17 @@ from __future__ import annotations
 
 from bot.types import Lines, Raw, Reply, T, Text
 from crm.limits import parse_id
-from crm.models import Customer, Staff, Ticket
 from crm.phones import normalise
-from crm.services import access, desk, intake, records, runtime
+from crm.services import access, intake, records, runtime
 from crm.services import customers as customer_svc
-from handlers import desk_notes, desk_sidebar
+from handlers import desk_notes, intake_notices
 from handlers.base import STAFF, Command, StaffCtx, Step, excerpt, flow_button, rows, typed_text
 from handlers.conversation import Draft, Flow, Input, State, States
 from handlers.conversation.flow import BUTTONS
+from handlers.intake_notices import CHANNEL
 from handlers.labels import TICKET_KIND
 from handlers.refusals import CHOOSE, DENIED, GONE_CUSTOMER
 from handlers.tickets import CATEGORY, MAX_FILES, MAX_TEXT
-
-CHANNEL = {
-    "phone": T("Phone"),
-    "counter": T("Counter"),
-    "email": T("E-mail"),
-    "onsite": T("On site"),
-}
 
 
 class IntakeStep(States, flow="intake"):
@@ -295,7 +288,7 @@ async def confirm_step(ctx: StaffCtx) -> Step:
         changes={"kind": ticket.kind, "channel": ticket.channel},
         now=ctx.now(),
     )
-    await _notify(ctx, ticket, customer, staff)
+    await intake_notices.tell(ctx, ticket, customer, staff)
     return Step.end(
         Reply(
             Lines(
@@ -305,49 +298,6 @@ async def confirm_step(ctx: StaffCtx) -> Step:
             ),
             buttons=desk_notes.staff_buttons(ticket),
         )
-    )
-
-
-async def _notify(ctx: StaffCtx, ticket: Ticket, customer: Customer, staff: Staff) -> None:
-    note = Reply(
-        Lines(
-            T(
-                "🆕 {kind} {number} from {who}, registered by {name} ({channel})",
-                kind=TICKET_KIND[ticket.kind],
-                number=ticket.number,
-                who=T("customer {name}", name=customer.name),
-                name=staff.name,
-                channel=CHANNEL[ticket.channel],
-            ),
-            T("“{text}”", text=ticket.text[:300]),
-            T("First answer due {when}.", when=ticket.first_response_due),
-            *await desk_sidebar.lines(ctx, ticket),
-        ),
-        buttons=((desk_notes.staff_buttons(ticket)[-1]),),
-    )
-    people: dict[int, Staff] = {a.id: a for a in await desk.queue_agents(ctx.session)}
-    rep = await records.staff(ctx.session, customer.owner_id)
-    if rep is not None:
-        people[rep.id] = rep
-    people.pop(staff.id, None)
-    for person in people.values():
-        await ctx.notify.to_staff(
-            person, note, dedupe_key=f"ticket-new:{ticket.id}:{person.id}", priority=2
-        )
-    await desk_notes.tell_customer(
-        ctx,
-        ticket,
-        Reply(
-            Lines(
-                T(
-                    "We have registered your {kind} as <b>{number}</b>.",
-                    kind=TICKET_KIND[ticket.kind],
-                    number=ticket.number,
-                ),
-                T("We will answer by {when}.", when=ticket.first_response_due),
-            )
-        ),
-        key="intake",
     )
 
 
