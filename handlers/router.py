@@ -11,7 +11,6 @@ The rules that keep what people type live here, once, for every flow:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -26,7 +25,7 @@ from crm.limits import parse_id
 from handlers.base import Action, Command, Ctx, Handler, Step, fits, may_run
 from handlers.conversation import parking
 from handlers.conversation.drafts import Draft, NoDraft
-from handlers.conversation.flow import Flow, Input, State, inputs_of
+from handlers.conversation.flow import Flow, Input, State, inputs_of, strict_edges
 from handlers.conversation.prompts import show_prompt, typed_choice
 from handlers.conversation.states import States
 from handlers.refusals import DENIED, STALE
@@ -39,11 +38,6 @@ SEND_WORDS = T("Please answer with text or one of the buttons.")
 
 # Button values every flow step understands.
 BACK, CANCEL = "back", "cancel"
-
-
-def _strict() -> bool:
-    """Undeclared edges raise in the test suite and are logged in production."""
-    return "PYTEST_CURRENT_TEST" in os.environ
 
 
 @dataclass
@@ -355,7 +349,7 @@ class Router:
             and not flow.allows(origin, step.state)
         ):
             log.warning("flow_edge_undeclared", src=origin.key, dst=step.state.key)
-            if _strict():
+            if strict_edges():
                 raise AssertionError(f"undeclared edge {origin.key} -> {step.state.key}")
         ctx.state = step.state
         if step.prompt:
