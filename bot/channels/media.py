@@ -43,18 +43,16 @@ async def _pin(bot: Any, chat_id: int, m: Media, **where: Any) -> None:
         await bot.send_location(chat_id, latitude=m.lat, longitude=m.lon, **where)
 
 
-async def send_aiogram(
-    bot: Any, chat_id: int, media: tuple[Media, ...], thread_id: int | None = None
+async def _send(
+    bot: Any, photo: Any, chat_id: int, media: tuple[Media, ...], thread_id: int | None
 ) -> None:
+    """Both libraries name the calls and arguments alike; only the album item's class differs
+    (`photo`, each library's InputMediaPhoto)."""
     # Into a forum topic when `thread_id` is given (bot.forum); the libraries' default otherwise.
     where: dict[str, Any] = {"message_thread_id": thread_id} if thread_id is not None else {}
-    from aiogram.types import InputMediaPhoto
-
     for batch in batches(media):
         if len(batch) > 1:
-            await bot.send_media_group(
-                chat_id, [InputMediaPhoto(media=m.file_id) for m in batch], **where
-            )
+            await bot.send_media_group(chat_id, [photo(media=m.file_id) for m in batch], **where)
             continue
         m = batch[0]
         if m.kind == "photo":
@@ -65,27 +63,19 @@ async def send_aiogram(
             await bot.send_voice(chat_id, m.file_id, **where)
         elif m.kind == "location" and m.lat is not None and m.lon is not None:
             await _pin(bot, chat_id, m, **where)
+
+
+async def send_aiogram(
+    bot: Any, chat_id: int, media: tuple[Media, ...], thread_id: int | None = None
+) -> None:
+    from aiogram.types import InputMediaPhoto
+
+    await _send(bot, InputMediaPhoto, chat_id, media, thread_id)
 
 
 async def send_ptb(
     bot: Any, chat_id: int, media: tuple[Media, ...], thread_id: int | None = None
 ) -> None:
-    # Into a forum topic when `thread_id` is given (bot.forum); the libraries' default otherwise.
-    where: dict[str, Any] = {"message_thread_id": thread_id} if thread_id is not None else {}
     from telegram import InputMediaPhoto
 
-    for batch in batches(media):
-        if len(batch) > 1:
-            await bot.send_media_group(
-                chat_id, [InputMediaPhoto(media=m.file_id) for m in batch], **where
-            )
-            continue
-        m = batch[0]
-        if m.kind == "photo":
-            await bot.send_photo(chat_id, m.file_id, **where)
-        elif m.kind == "document":
-            await bot.send_document(chat_id, m.file_id, **where)
-        elif m.kind == "voice":
-            await bot.send_voice(chat_id, m.file_id, **where)
-        elif m.kind == "location" and m.lat is not None and m.lon is not None:
-            await _pin(bot, chat_id, m, **where)
+    await _send(bot, InputMediaPhoto, chat_id, media, thread_id)
