@@ -170,14 +170,10 @@ async def reply_step(ctx: StaffCtx) -> Step:
         return ctx.stay(
             Reply(T("That is longer than {max} characters; please shorten it.", max=MAX_TEXT))
         )
-    if ticket.owner_id is None or ticket.status == TicketStatus.NEW:
-        ticket.owner_id = staff.id  # answering first makes one the responsible person
-    desk.mark_first_response(ticket, ctx.now())
-    msg = await desk.add_message(
+    msg = await desk.staff_answer(
         ctx.session,
         ticket,
-        author_kind="staff",
-        author_id=staff.id,
+        staff.id,
         text=text or None,
         attachments=files,
         now=ctx.now(),

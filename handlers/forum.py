@@ -210,17 +210,8 @@ async def _answer(ctx: Ctx, staff: Staff, ticket: Ticket) -> Step:
         return Step.end(
             Reply(T("That is longer than {max} characters; please shorten it.", max=MAX_TEXT))
         )
-    if ticket.owner_id is None or ticket.status == TicketStatus.NEW:
-        ticket.owner_id = staff.id  # answering first makes one the responsible person
-    desk.mark_first_response(ticket, ctx.now())
-    msg = await desk.add_message(
-        ctx.session,
-        ticket,
-        author_kind="staff",
-        author_id=staff.id,
-        text=text or None,
-        attachments=files,
-        now=ctx.now(),
+    msg = await desk.staff_answer(
+        ctx.session, ticket, staff.id, text=text or None, attachments=files, now=ctx.now()
     )
     await forum_topics.written_in_topic(ctx.session, ticket, msg.id)
     blocked = await blocked_answer(ctx, ticket)

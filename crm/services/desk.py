@@ -64,6 +64,33 @@ async def transfer(session: AsyncSession, ticket: Ticket, to: Staff) -> None:
         ticket.status = TicketStatus.IN_PROGRESS
 
 
+async def staff_answer(
+    session: AsyncSession,
+    ticket: Ticket,
+    staff_id: int,
+    *,
+    text: str | None,
+    attachments: list[str],
+    now: datetime,
+    media: list[dict[str, Any]] | None = None,
+) -> TicketMessage:
+    """A staff member's answer to the customer, from the private desk or a forum topic:
+    answering first makes one the responsible person, and it is the first response."""
+    if ticket.owner_id is None or ticket.status == TicketStatus.NEW:
+        ticket.owner_id = staff_id
+    mark_first_response(ticket, now)
+    return await add_message(
+        session,
+        ticket,
+        author_kind="staff",
+        author_id=staff_id,
+        text=text,
+        attachments=attachments,
+        now=now,
+        media=media,
+    )
+
+
 def mark_first_response(ticket: Ticket, now: datetime) -> None:
     if ticket.first_response_at is None:
         ticket.first_response_at = now
